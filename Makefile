@@ -1,0 +1,40 @@
+# Warncast: `make run` starts the daemon on the example configuration, `make test` runs
+# the whole suite. Both install the Debian packages they need first.
+
+SWIFT        ?= swift
+CONFIG       ?= config/warncast.example.yaml
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-certificates curl
+SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: deps build run test release clean
+
+## deps: install the missing Debian packages (needs root or sudo)
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## build: debug build of warncastd and warncast
+build: deps
+	$(SWIFT) build
+
+## run: build and start warncastd on $(CONFIG); Ctrl-C stops it gracefully
+run: build
+	.build/debug/warncastd --config $(CONFIG)
+
+## test: the whole suite (swift test builds what it needs)
+test: deps
+	$(SWIFT) test
+
+## release: optimised binaries in .build/release
+release: deps
+	$(SWIFT) build -c release
+
+clean:
+	rm -rf .build data

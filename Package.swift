@@ -1,0 +1,109 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "warncast",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "warncastd", targets: ["warncastd"]),
+        .executable(name: "warncast", targets: ["warncast"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "WarncastCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WarncastConfig",
+            dependencies: ["WarncastCore", "Yams"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WarncastStore",
+            dependencies: ["WarncastCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WarncastNet",
+            dependencies: ["CCurl"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WarncastServer",
+            dependencies: [
+                "WarncastCore", "WarncastConfig", "WarncastStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "warncastd",
+            dependencies: [
+                "WarncastServer", "WarncastStore", "WarncastConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "warncast",
+            dependencies: [
+                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastNet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WarncastTestSupport",
+            dependencies: ["WarncastCore", "WarncastConfig", "WarncastStore"],
+            path: "Tests/WarncastTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "WarncastCoreTests", dependencies: ["WarncastCore", "WarncastTestSupport"], swiftSettings: strict),
+        .testTarget(name: "WarncastConfigTests", dependencies: ["WarncastConfig", "WarncastTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "WarncastStoreTests",
+            dependencies: ["WarncastStore", "WarncastTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "WarncastNetTests", dependencies: ["WarncastNet"], swiftSettings: strict),
+        .testTarget(
+            name: "WarncastServerTests",
+            dependencies: [
+                "WarncastServer", "WarncastTestSupport", "Yams",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "warncastdTests",
+            dependencies: ["WarncastTestSupport", "WarncastNet", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,54 @@
+#ifndef WARNCAST_CCURL_SHIM_H
+#define WARNCAST_CCURL_SHIM_H
+
+#include <curl/curl.h>
+
+/*
+ * curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic, which Swift
+ * cannot call. Each wrapper below fixes the argument type for one family of options.
+ */
+
+static inline CURLcode warncast_easy_setopt_long(CURL *handle, CURLoption option, long value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode warncast_easy_setopt_string(CURL *handle, CURLoption option, const char *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode warncast_easy_setopt_pointer(CURL *handle, CURLoption option, void *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode warncast_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode warncast_easy_setopt_offset(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+typedef size_t (*warncast_write_callback)(char *data, size_t size, size_t count, void *context);
+
+static inline CURLcode warncast_easy_setopt_write_function(CURL *handle, CURLoption option, warncast_write_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode warncast_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+static inline CURLcode warncast_easy_getinfo_double(CURL *handle, CURLINFO info, double *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+static inline CURLMcode warncast_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
+    return curl_multi_setopt(handle, option, value);
+}
+
+/* CURLVERSION_NOW is a macro Swift cannot import. */
+static inline curl_version_info_data *warncast_version_info(void) {
+    return curl_version_info(CURLVERSION_NOW);
+}
+
+#endif

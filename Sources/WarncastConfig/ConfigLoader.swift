@@ -1,0 +1,114 @@
+import Foundation
+import WarncastCore
+import Yams
+
+/// Reads and validates a YAML configuration file.
+public enum ConfigLoader {
+    public static func load(path: String) throws(ConfigError) -> WarncastConfiguration {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard let data = FileManager.default.contents(atPath: absolute) else {
+            throw ConfigError(file: path, key: "", reason: "cannot read the file")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: absolute)
+    }
+
+    /// Parses YAML `text` as if read from `file` (which anchors relative paths).
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> WarncastConfiguration {
+        let root: Yams.Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ConfigError(file: file, key: "", reason: "the file is empty")
+            }
+            root = node
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(file: file, key: "", reason: "not valid YAML: \(error)")
+        }
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+        let reader = try ConfigSection(root, path: "", file: file)
+        return try ConfigBuilder(file: file, base: base).build(reader)
+    }
+}
+
+/// Turns the sections of the file into `WarncastConfiguration`, one named step per section.
+struct ConfigBuilder {
+    let file: String
+    let base: URL
+
+    func build(_ root: ConfigSection) throws(ConfigError) -> WarncastConfiguration {
+        let server = try root.section("server")
+        let store = try root.section("store")
+        let node = try root.section("node")
+        let registries = try root.section("registries")
+        let logging = try root.optionalSection("logging")
+        let configuration = WarncastConfiguration(
+            file: file,
+            server: try self.server(server),
+            store: .init(dataDirectory: resolve(try store.string("data_dir"))),
+            node: try self.node(node),
+            registries: try self.registries(registries),
+            events: try events(root.list("events")),
+            logLevel: try logging?.optionalString("level", allowed: Self.logLevels) ?? "info")
+        for section in [server, store, node, registries, root] + [logging].compactMap({ $0 }) {
+            try section.rejectUnknownKeys()
+        }
+        return configuration
+    }
+
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    private func server(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Server {
+        let port = try section.optionalInt("port", range: 1...65535) ?? 8080
+        let limit = try section.optionalInt("max_body_bytes", range: 1024...(64 << 20)) ?? 256 * 1024
+        return .init(host: try section.optionalString("host") ?? "127.0.0.1", port: port, maxBodyBytes: limit)
+    }
+
+    private func node(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Node {
+        let region = try section.region("region")
+        if let tier = try section.optionalString("tier", allowed: Tier.allCases.map(\.rawValue)),
+           tier != region.tier.rawValue {
+            throw section.error("tier", "is '\(tier)' but region \(region) is a \(region.tier.rawValue)")
+        }
+        return .init(name: try section.string("name"), region: region)
+    }
+
+    private func registries(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Registries {
+        var sources: [WarncastConfiguration.RegionSource] = []
+        for entry in try section.list("regions") {
+            let path = resolve(try entry.string("file"))
+            let within = try entry.has("within") ? entry.region("within") : nil
+            try entry.rejectUnknownKeys()
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw entry.error("file", "no such file: \(path)")
+            }
+            sources.append(.init(path: path, within: within))
+        }
+        var departments: String?
+        if let path = try section.optionalString("departments").map(resolve) {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw section.error("departments", "no such file: \(path)")
+            }
+            departments = path
+        }
+        return .init(regions: sources, departments: departments)
+    }
+
+    private func events(_ entries: [ConfigSection]) throws(ConfigError) -> EventCatalogue {
+        var events: [EventType] = []
+        for entry in entries {
+            let code = try entry.string("code")
+            guard !events.contains(where: { $0.code == code }) else {
+                throw entry.error("code", "event '\(code)' is defined twice")
+            }
+            events.append(EventType(code: code, names: try entry.strings("names"), kinds: try entry.strings("kinds")))
+            try entry.rejectUnknownKeys()
+        }
+        return EventCatalogue(events)
+    }
+
+    private func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return base.appendingPathComponent(path).standardizedFileURL.path
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// Parses untrusted XML into an `XMLNode` tree with every entity feature switched off.
+///
+/// A document type declaration is refused before the parser sees the bytes, so external
+/// entities, parameter entities and "billion laughs" expansions can never be resolved.
+/// Depth and element count are bounded as well.
+struct SafeXMLParser {
+    var maxDepth = 32
+    var maxElements = 20_000
+
+    enum Failure: Error, Equatable {
+        /// The document declares a DOCTYPE, an entity or another markup declaration.
+        case declarationForbidden(String)
+        case malformed(String)
+        case tooComplex(String)
+    }
+
+    func parse(_ data: Data) throws(Failure) -> XMLNode {
+        if let declaration = Self.markupDeclaration(in: data) {
+            throw .declarationForbidden(declaration)
+        }
+        let parser = XMLParser(data: data)
+        parser.shouldProcessNamespaces = true
+        parser.shouldResolveExternalEntities = false
+        let builder = TreeBuilder(maxDepth: maxDepth, maxElements: maxElements)
+        parser.delegate = builder
+        let ok = parser.parse()
+        if let failure = builder.failure { throw failure }
+        guard ok, let root = builder.root else {
+            let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "unreadable document"
+            throw .malformed("line \(parser.lineNumber): \(reason)")
+        }
+        return root
+    }
+
+    /// Finds `<!` that opens anything but a comment or a CDATA section.
+    static func markupDeclaration(in data: Data) -> String? {
+        let bytes = [UInt8](data)
+        let lt = UInt8(ascii: "<"), bang = UInt8(ascii: "!")
+        var index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == lt && bytes[index + 1] == bang {
+                let rest = bytes[(index + 2)...].prefix(8)
+                if rest.starts(with: Array("--".utf8)) || rest.starts(with: Array("[CDATA[".utf8)) {
+                    index += 2
+                    continue
+                }
+                let word = String(decoding: rest.prefix { $0 >= 0x41 && $0 <= 0x7A }, as: UTF8.self)
+                return word.isEmpty ? "<!" : "<!\(word)"
+            }
+            index += 1
+        }
+        return nil
+    }
+}
+
+/// Collects parser events into a tree. It lives only for one synchronous `parse()` call.
+private final class TreeBuilder: NSObject, XMLParserDelegate {
+    let maxDepth: Int
+    let maxElements: Int
+    var stack: [XMLNode] = []
+    var root: XMLNode?
+    var failure: SafeXMLParser.Failure?
+    var elementCount = 0
+
+    init(maxDepth: Int, maxElements: Int) {
+        self.maxDepth = maxDepth
+        self.maxElements = maxElements
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]
+    ) {
+        elementCount += 1
+        if stack.count >= maxDepth || elementCount > maxElements {
+            stop(parser, .tooComplex("more than \(maxDepth) levels or \(maxElements) elements"))
+            return
+        }
+        stack.append(XMLNode(name: elementName, namespace: namespaceURI))
+    }
+
+    func parser(
+        _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?
+    ) {
+        guard let node = stack.popLast() else { return }
+        if stack.isEmpty {
+            root = node
+        } else {
+            stack[stack.count - 1].children.append(node)
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        guard !stack.isEmpty else { return }
+        stack[stack.count - 1].text += string
+    }
+
+    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+        guard !stack.isEmpty else { return }
+        stack[stack.count - 1].text += String(decoding: CDATABlock, as: UTF8.self)
+    }
+
+    func parser(_ parser: XMLParser, foundInternalEntityDeclarationWithName name: String, value: String?) {
+        stop(parser, .declarationForbidden("<!ENTITY"))
+    }
+
+    func parser(
+        _ parser: XMLParser, foundExternalEntityDeclarationWithName name: String,
+        publicID: String?, systemID: String?
+    ) {
+        stop(parser, .declarationForbidden("<!ENTITY"))
+    }
+
+    func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? {
+        stop(parser, .declarationForbidden("external entity \(name)"))
+        return nil
+    }
+
+    private func stop(_ parser: XMLParser, _ failure: SafeXMLParser.Failure) {
+        if self.failure == nil { self.failure = failure }
+        parser.abortParsing()
+    }
+}

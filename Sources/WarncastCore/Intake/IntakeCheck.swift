@@ -1,0 +1,123 @@
+import Crypto
+import Foundation
+
+/// The checks a submission passes before it touches the store: CAP validity, the level,
+/// the event catalogue, the department's right to issue that event, and its jurisdiction.
+public struct IntakeCheck: Sendable {
+    public var catalogue: EventCatalogue
+    /// `<geocode>` value names that carry a division code.
+    public static let geocodeNames: Set<String> = ["gb/t 2260", "gb2260", "division", "adcode"]
+    static let capStatuses: Set<String> = ["Actual", "Exercise", "System", "Test", "Draft"]
+    static let capScopes: Set<String> = ["Public", "Restricted", "Private"]
+
+    public init(catalogue: EventCatalogue) {
+        self.catalogue = catalogue
+    }
+
+    /// Validates `alert` as a submission by `principal` and returns its normalised form.
+    public func check(
+        _ alert: CAPAlert, raw: Data, format: CAPFormat, principal: Principal, now: Date
+    ) throws(IntakeError) -> WarningDraft {
+        guard principal.role == .issuer, let department = principal.department else {
+            throw .notAnIssuer("only an issuer token of a department may submit warnings")
+        }
+        try checkEnvelope(alert)
+        guard let messageType = MessageType(rawValue: alert.msgType) else {
+            throw .unsupportedMessageType(alert.msgType)
+        }
+        let sent = try time(alert.sent, field: "sent")
+        let references = try self.references(of: alert, type: messageType)
+        guard let info = alert.info.first else { throw .missingField("info") }
+        let level = try self.level(of: info)
+        guard let event = catalogue.resolve(info.event) else { throw .unknownEventType(info.event) }
+        guard department.mayIssue(event: event.code) else {
+            throw .eventNotAllowed(event: event.code, department: department.id)
+        }
+        let areas = try self.areas(of: alert.info, department: department)
+        let effective = try info.effective.map { (text) throws(IntakeError) in try time(text, field: "effective") } ?? sent
+        let onset = try info.onset.map { (text) throws(IntakeError) in try time(text, field: "onset") }
+        let expires = try info.expires.map { (text) throws(IntakeError) in try time(text, field: "expires") }
+        if let expires {
+            guard expires > effective else { throw .expiresBeforeEffective }
+            guard expires > now else { throw .alreadyExpired(info.expires ?? "") }
+        }
+        return WarningDraft(
+            identifier: alert.identifier, sender: alert.sender, sent: sent, messageType: messageType,
+            capStatus: alert.status, level: level, event: event.code, headline: info.headline,
+            areas: areas, references: references, effective: effective, onset: onset,
+            expires: expires, departmentID: department.id, alert: alert, raw: raw, format: format,
+            fingerprint: Self.fingerprint(of: alert))
+    }
+
+    private func checkEnvelope(_ alert: CAPAlert) throws(IntakeError) {
+        let forbidden = CharacterSet(charactersIn: " ,<&")
+        for (field, value) in [("identifier", alert.identifier), ("sender", alert.sender)] {
+            guard value.rangeOfCharacter(from: forbidden) == nil else {
+                throw .invalidField(field, reason: "must not contain spaces, commas, '<' or '&'")
+            }
+        }
+        guard Self.capStatuses.contains(alert.status) else {
+            throw .invalidField("status", reason: "must be one of Actual, Exercise, System, Test, Draft")
+        }
+        guard Self.capScopes.contains(alert.scope) else {
+            throw .invalidField("scope", reason: "must be one of Public, Restricted, Private")
+        }
+    }
+
+    private func references(of alert: CAPAlert, type: MessageType) throws(IntakeError) -> [MessageReference] {
+        guard let text = alert.references else {
+            if type == .alert { return [] }
+            throw .referencesMissing(type.rawValue)
+        }
+        guard let list = MessageReference.parseList(text) else {
+            throw .invalidField("references", reason: "must be space-separated sender,identifier,sent triples")
+        }
+        return list
+    }
+
+    private func level(of info: CAPInfo) throws(IntakeError) -> Level {
+        guard let severity = Severity(rawValue: info.severity) else {
+            throw .invalidField("info.severity", reason: "must be Extreme, Severe, Moderate, Minor or Unknown")
+        }
+        if let text = info.parameter(named: "level") {
+            guard let level = Level(rawValue: text.lowercased()) else {
+                throw .invalidField("info.parameter level", reason: "must be blue, yellow, orange or red")
+            }
+            guard severity == .unknown || severity == level.severity else {
+                throw .levelMismatch(level: level.rawValue, severity: severity.rawValue)
+            }
+            return level
+        }
+        guard let level = Level(severity: severity) else { throw .levelMissing }
+        return level
+    }
+
+    private func areas(of infos: [CAPInfo], department: Department) throws(IntakeError) -> [RegionCode] {
+        var codes: [RegionCode] = []
+        for area in infos.flatMap(\.area) {
+            for geocode in area.geocode where Self.geocodeNames.contains(geocode.valueName.lowercased()) {
+                guard let code = RegionCode(geocode.value) else { throw .invalidRegionCode(geocode.value) }
+                guard code.isWithin(department.region) else {
+                    throw .areaOutsideJurisdiction(
+                        area: code.rawValue, department: department.id, region: department.region.rawValue)
+                }
+                if !codes.contains(code) { codes.append(code) }
+            }
+        }
+        guard !codes.isEmpty else { throw .areaMissing }
+        return codes
+    }
+
+    private func time(_ text: String, field: String) throws(IntakeError) -> Date {
+        guard let date = CAPTime.parse(text) else { throw .invalidTime(field: field, value: text) }
+        return date
+    }
+
+    /// A stable digest of the message content, independent of the format it arrived in.
+    public static func fingerprint(of alert: CAPAlert) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(alert)) ?? Data()
+        return SHA256.hash(data: data).hexString
+    }
+}

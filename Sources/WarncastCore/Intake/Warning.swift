@@ -1,0 +1,81 @@
+import Foundation
+
+/// A warning as Warncast keeps it: the normalised fields of an accepted CAP message plus
+/// what happened to it. The raw message is stored beside it, byte for byte.
+public struct Warning: Sendable, Codable, Equatable {
+    public var id: String
+    public var status: WarningStatus
+    public var identifier: String
+    public var sender: String
+    public var sent: String
+    public var msgType: MessageType
+    public var capStatus: String
+    public var level: Level
+    public var severity: Severity
+    public var event: String
+    public var headline: String?
+    public var areas: [RegionCode]
+    public var references: [MessageReference]
+    public var effective: String
+    public var onset: String?
+    public var expires: String?
+    public var department: String
+    /// Token id and name of the principal that submitted it.
+    public var submittedBy: String
+    public var receivedAt: String
+    /// Format the message arrived in.
+    public var format: CAPFormat
+    public var fingerprint: String
+    /// The message's CAP content, normalised, in Warncast's JSON form.
+    public var alert: CAPAlert
+
+    public init(id: String, status: WarningStatus, draft: WarningDraft, submittedBy: String, receivedAt: Date) {
+        self.id = id
+        self.status = status
+        identifier = draft.identifier
+        sender = draft.sender
+        sent = draft.alert.sent
+        msgType = draft.messageType
+        capStatus = draft.capStatus
+        level = draft.level
+        severity = draft.level.severity
+        event = draft.event
+        headline = draft.headline
+        areas = draft.areas
+        references = draft.references
+        effective = Timestamp.string(draft.effective)
+        onset = draft.onset.map(Timestamp.string)
+        expires = draft.expires.map(Timestamp.string)
+        department = draft.departmentID
+        self.submittedBy = submittedBy
+        self.receivedAt = Timestamp.string(receivedAt)
+        format = draft.format
+        fingerprint = draft.fingerprint
+        alert = draft.alert
+    }
+}
+
+/// Filters for listing warnings; every field narrows the result.
+public struct WarningQuery: Sendable, Equatable {
+    public var status: WarningStatus?
+    /// Warnings whose areas lie within this region or cover it.
+    public var region: RegionCode?
+    /// Received at or after this time.
+    public var since: Date?
+    public var level: Level?
+    /// Only warnings the caller may see: areas overlapping this region.
+    public var visibleTo: RegionCode
+    public var limit: Int
+
+    public init(
+        status: WarningStatus? = nil, region: RegionCode? = nil, since: Date? = nil, level: Level? = nil,
+        visibleTo: RegionCode, limit: Int = 100
+    ) {
+        self.status = status
+        self.region = region
+        self.since = since
+        self.level = level
+        self.visibleTo = visibleTo
+        self.limit = limit
+    }
+}

@@ -1,0 +1,101 @@
+import CCurl
+import Foundation
+
+/// One HTTP request to send.
+public struct HTTPRequestSpec: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [String]
+    public var body: Data?
+    /// Seconds allowed to connect, and for the whole transfer.
+    public var connectTimeout: Int
+    public var totalTimeout: Int
+
+    public init(
+        method: String = "GET", url: String, headers: [String] = [], body: Data? = nil,
+        connectTimeout: Int = 5, totalTimeout: Int = 30
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.connectTimeout = connectTimeout
+        self.totalTimeout = totalTimeout
+    }
+}
+
+/// What came back.
+public struct HTTPResult: Sendable {
+    public var status: Int
+    public var body: Data
+}
+
+/// libcurl failed before a response arrived (refused, timed out, TLS …).
+public struct CurlError: Error, Sendable, CustomStringConvertible {
+    public var code: Int
+    public var message: String
+
+    public var description: String { "curl error \(code): \(message)" }
+}
+
+/// A blocking single transfer on a libcurl easy handle, for the command-line tool. The
+/// daemon's many-at-once engine builds on the same library.
+public enum CurlTransfer {
+    /// The version string of the libcurl in use, e.g. `libcurl/7.88.1 OpenSSL/3.0.…`.
+    public static var version: String { String(cString: curl_version()) }
+
+    /// Protocols this libcurl can speak (`http`, `https`, `smtp` …).
+    public static var protocols: [String] {
+        guard let info = warncast_version_info(), var cursor = info.pointee.protocols else { return [] }
+        var names: [String] = []
+        while let name = cursor.pointee {
+            names.append(String(cString: name))
+            cursor = cursor.advanced(by: 1)
+        }
+        return names
+    }
+
+    public static func perform(_ request: HTTPRequestSpec) throws(CurlError) -> HTTPResult {
+        guard let handle = curl_easy_init() else { throw CurlError(code: -1, message: "curl_easy_init failed") }
+        defer { curl_easy_cleanup(handle) }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        for header in request.headers { headerList = curl_slist_append(headerList, header) }
+        defer { curl_slist_free_all(headerList) }
+
+        let sink = ResponseSink()
+        let unmanaged = Unmanaged.passRetained(sink)
+        defer { unmanaged.release() }
+        _ = warncast_easy_setopt_string(handle, CURLOPT_URL, request.url)
+        _ = warncast_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        _ = warncast_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = warncast_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, request.connectTimeout)
+        _ = warncast_easy_setopt_long(handle, CURLOPT_TIMEOUT, request.totalTimeout)
+        _ = warncast_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        _ = warncast_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+        _ = warncast_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+            sink.data.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
+            return size * count
+        }
+        let body = request.body ?? Data()
+        let code: CURLcode = body.withUnsafeBytes { bytes in
+            if request.body != nil {
+                _ = warncast_easy_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
+                _ = warncast_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+            }
+            return curl_easy_perform(handle)
+        }
+        guard code == CURLE_OK else {
+            throw CurlError(code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)))
+        }
+        var status = 0
+        _ = warncast_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResult(status: status, body: sink.data)
+    }
+}
+
+/// Collects the response body for the write callback. Used by one transfer on one thread.
+private final class ResponseSink {
+    var data = Data()
+}

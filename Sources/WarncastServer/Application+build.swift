@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import WarncastConfig
+import WarncastCore
+import WarncastStore
+
+/// What the application is built from: the validated configuration, the store, and the
+/// metrics registry it reports into.
+public struct ApplicationParts: Sendable {
+    public var configuration: WarncastConfiguration
+    public var store: any Store
+    public var metrics: ServerMetrics
+    public var logger: Logger
+    public var now: @Sendable () -> Date
+
+    public init(
+        configuration: WarncastConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
+        logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+        self.now = now
+    }
+}
+
+/// The router with every route of the API, recording each in `routes`.
+public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTable()) -> Router<WarncastRequestContext> {
+    let router = Router(context: WarncastRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware(metrics: parts.metrics))
+    HealthController(store: parts.store, metrics: parts.metrics)
+        .register(on: RouteRegistrar(methods: router, prefix: "", table: routes))
+
+    let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store))
+    let intake = WarningIntake(
+        store: parts.store, catalogue: parts.configuration.events, metrics: parts.metrics, now: parts.now)
+    WarningController(store: parts.store, intake: intake, maxBodyBytes: parts.configuration.server.maxBodyBytes)
+        .register(on: RouteRegistrar(methods: api, prefix: "/v1", table: routes))
+    return router
+}
+
+/// The HTTP application, ready to run as a `Service`.
+public func buildApplication(
+    _ parts: ApplicationParts, services: [any Service] = [],
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let server = parts.configuration.server
+    return Application(
+        router: buildRouter(parts),
+        configuration: .init(address: .hostname(server.host, port: server.port), serverName: "warncastd"),
+        services: services,
+        onServerRunning: onServerRunning,
+        logger: parts.logger)
+}

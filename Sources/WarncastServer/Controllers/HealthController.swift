@@ -1,0 +1,34 @@
+import Hummingbird
+import WarncastStore
+
+/// `/healthz` and `/metrics`, public and unauthenticated.
+struct HealthController {
+    let store: any Store
+    let metrics: ServerMetrics
+
+    func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
+    where Methods.Context == WarncastRequestContext {
+        registrar.on(.get, "/healthz", use: health)
+        registrar.on(.get, "/metrics", use: exposition)
+    }
+
+    struct Health: ResponseEncodable {
+        var status: String
+        var store: String
+    }
+
+    @Sendable func health(_ request: Request, context: WarncastRequestContext) async throws -> Response {
+        let storeOK = (try? await store.ping()) != nil
+        var response = try context.responseEncoder.encode(
+            Health(status: storeOK ? "ok" : "degraded", store: storeOK ? "ok" : "unavailable"),
+            from: request, context: context)
+        response.status = storeOK ? .ok : .serviceUnavailable
+        return response
+    }
+
+    @Sendable func exposition(_ request: Request, context: WarncastRequestContext) async throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import WarncastCore
+import WarncastStore
+
+/// `/v1/warnings`: submit CAP warnings and read them back, scoped to the caller's region.
+struct WarningController {
+    let store: any Store
+    let intake: WarningIntake
+    let maxBodyBytes: Int
+
+    func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
+    where Methods.Context == WarncastRequestContext {
+        registrar.on(.post, "/warnings", use: submit)
+        registrar.on(.get, "/warnings", use: list)
+        registrar.on(.get, "/warnings/{id}", use: show)
+        registrar.on(.get, "/warnings/{id}/cap", use: raw)
+    }
+
+    /// The answer to an accepted submission.
+    struct Accepted: ResponseEncodable {
+        var id: String
+        var status: WarningStatus
+        var location: String
+        var duplicate: Bool
+    }
+
+    @Sendable func submit(_ request: Request, context: WarncastRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            let refusal = IntakeError.bodyTooLarge(limit: maxBodyBytes)
+            try await intake.refuse(refusal, identifier: nil, principal: principal, logger: context.logger)
+            throw APIError(refusal)
+        }
+        let contentType = request.headers[.contentType] ?? ""
+        let acceptance: Acceptance
+        do {
+            acceptance = try await intake.submit(
+                Data(buffer: body), contentType: contentType, principal: principal, logger: context.logger)
+        } catch let error as IntakeError {
+            throw APIError(error)
+        }
+        let warning = acceptance.warning
+        let location = "/v1/warnings/\(warning.id)"
+        let duplicate: Bool
+        if case .duplicate = acceptance { duplicate = true } else { duplicate = false }
+        var response = try context.responseEncoder.encode(
+            Accepted(id: warning.id, status: warning.status, location: location, duplicate: duplicate),
+            from: request, context: context)
+        response.status = duplicate ? .ok : .created
+        response.headers[.location] = location
+        return response
+    }
+
+    @Sendable func show(_ request: Request, context: WarncastRequestContext) async throws -> Warning {
+        let principal = try readingPrincipal(context)
+        let id = try context.parameters.require("id")
+        guard let warning = try await store.warning(id: id), principal.maySee(areas: warning.areas) else {
+            throw APIError.notFound("no warning '\(id)' visible to this token")
+        }
+        return warning
+    }
+
+    @Sendable func raw(_ request: Request, context: WarncastRequestContext) async throws -> Response {
+        let principal = try readingPrincipal(context)
+        let id = try context.parameters.require("id")
+        guard let warning = try await store.warning(id: id), principal.maySee(areas: warning.areas),
+              let raw = try await store.rawMessage(id: id)
+        else { throw APIError.notFound("no warning '\(id)' visible to this token") }
+        let type = raw.format == .xml ? "application/cap+xml" : "application/json"
+        return Response(
+            status: .ok, headers: [.contentType: type],
+            body: .init(byteBuffer: ByteBuffer(data: raw.data)))
+    }
+
+    /// A page of warnings.
+    struct Listing: ResponseEncodable {
+        var warnings: [Warning]
+        var count: Int
+    }
+
+    @Sendable func list(_ request: Request, context: WarncastRequestContext) async throws -> Listing {
+        let principal = try readingPrincipal(context)
+        let query = try Self.query(from: request.uri.queryParameters, scope: principal.scope)
+        let warnings = try await store.warnings(query)
+        return Listing(warnings: warnings, count: warnings.count)
+    }
+
+    static func query(from parameters: Parameters, scope: RegionCode) throws -> WarningQuery {
+        var query = WarningQuery(visibleTo: scope)
+        if let text = parameters["status"] {
+            guard let status = WarningStatus(rawValue: String(text)) else {
+                throw APIError.badQuery("status must be one of \(WarningStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.status = status
+        }
+        if let text = parameters["level"] {
+            guard let level = Level(rawValue: String(text)) else {
+                throw APIError.badQuery("level must be one of blue, yellow, orange, red")
+            }
+            query.level = level
+        }
+        if let text = parameters["region"] {
+            guard let region = RegionCode(String(text)) else {
+                throw APIError.badQuery("region '\(text)' is not a division code")
+            }
+            query.region = region
+        }
+        if let text = parameters["since"] {
+            guard let since = Timestamp.parse(String(text)) else {
+                throw APIError.badQuery("since must be a time with an offset, e.g. 2026-07-01T08:00:00+08:00 or 2026-07-01T00:00:00Z")
+            }
+            query.since = since
+        }
+        if let text = parameters["limit"] {
+            guard let limit = Int(text), (1...1000).contains(limit) else {
+                throw APIError.badQuery("limit must be a whole number from 1 to 1000")
+            }
+            query.limit = limit
+        }
+        return query
+    }
+
+    private func readingPrincipal(_ context: WarncastRequestContext) throws -> Principal {
+        let principal = try context.requirePrincipal()
+        guard principal.role.mayReadWarnings else {
+            throw APIError.forbidden("a \(principal.role.rawValue) token may not read warnings")
+        }
+        return principal
+    }
+}
+
+extension Warning: ResponseEncodable {}

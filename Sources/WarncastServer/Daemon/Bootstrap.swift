@@ -1,0 +1,44 @@
+import Crypto
+import Foundation
+import Logging
+import WarncastConfig
+import WarncastCore
+import WarncastStore
+
+/// The start-up steps shared by the daemon and the CLI: open the store, load the registries
+/// named in the configuration, and write the configuration load to the audit log.
+public enum Bootstrap {
+    /// Opens the store of `configuration`.
+    public static func openStore(_ configuration: WarncastConfiguration) throws -> SQLiteStore {
+        try SQLiteStore(path: configuration.store.databasePath)
+    }
+
+    /// Imports the registries named in the configuration and records the load.
+    public static func loadRegistries(
+        _ configuration: WarncastConfiguration, into store: any Store, actor: String, logger: Logger
+    ) async throws {
+        let importer = RegistryImporter(store: store, actor: actor)
+        var regions = 0
+        for source in configuration.registries.regions {
+            regions += try await importer.importRegions(file: source.path, within: source.within)
+        }
+        var departments = 0
+        if let file = configuration.registries.departments {
+            departments = try await importer.importDepartments(file: file, catalogue: configuration.events)
+        }
+        let digest = FileManager.default.contents(atPath: configuration.file).map { SHA256.hash(data: $0).hexString } ?? "-"
+        try await store.appendAudit(
+            AuditEvent(
+                actor: actor, action: "config.loaded", subject: configuration.file,
+                detail: [
+                    "sha256": digest, "node": configuration.node.name,
+                    "region": configuration.node.region.rawValue, "regions": String(regions),
+                    "departments": String(departments),
+                ]),
+            at: Date())
+        logger.info("configuration loaded", metadata: [
+            "file": .string(configuration.file), "regions": .stringConvertible(regions),
+            "departments": .stringConvertible(departments),
+        ])
+    }
+}

@@ -1,0 +1,37 @@
+import Logging
+import ServiceLifecycle
+import WarncastStore
+
+/// Pings systemd's watchdog while the store still answers, so a wedged daemon is restarted.
+/// Says `STOPPING=1` when graceful shutdown begins.
+public struct WatchdogService: Service {
+    let notifier: SystemdNotifier
+    let interval: Duration?
+    let store: any Store
+    let logger: Logger
+
+    public init(notifier: SystemdNotifier, interval: Duration?, store: any Store, logger: Logger) {
+        self.notifier = notifier
+        self.interval = interval
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        guard let interval else {
+            try? await gracefulShutdown()
+            notifier.notify("STOPPING=1")
+            return
+        }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await store.ping()
+                notifier.notify("WATCHDOG=1")
+            } catch {
+                logger.error("store did not answer; withholding the watchdog ping", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+        notifier.notify("STOPPING=1")
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import WarncastCore
+
+/// An error as the API returns it: an HTTP status and a JSON body
+/// `{"error": "<code>", "detail": "<text>"}` whose code a program can act on.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var detail: String
+
+    public init(_ status: HTTPResponse.Status, code: String, detail: String) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+    }
+
+    public static func unauthenticated(_ detail: String) -> APIError {
+        APIError(.unauthorized, code: "unauthenticated", detail: detail)
+    }
+
+    public static func forbidden(_ detail: String) -> APIError {
+        APIError(.forbidden, code: "forbidden", detail: detail)
+    }
+
+    public static func notFound(_ detail: String) -> APIError {
+        APIError(.notFound, code: "not_found", detail: detail)
+    }
+
+    public static func badQuery(_ detail: String) -> APIError {
+        APIError(.badRequest, code: "invalid_query", detail: detail)
+    }
+
+    /// The API form of an intake refusal.
+    public init(_ error: IntakeError) {
+        self.init(Self.status(for: error), code: error.code, detail: error.detail)
+    }
+
+    static func status(for error: IntakeError) -> HTTPResponse.Status {
+        switch error {
+        case .bodyTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .malformedXML, .xmlDeclarationForbidden, .xmlTooComplex, .malformedJSON: .badRequest
+        case .eventNotAllowed, .areaOutsideJurisdiction, .referenceNotOwned, .notAnIssuer: .forbidden
+        case .identifierConflict: .conflict
+        default: .unprocessableContent
+        }
+    }
+
+    struct Body: Codable {
+        var error: String
+        var detail: String
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONEncoder().encode(Body(error: code, detail: detail))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"warncast\"" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}

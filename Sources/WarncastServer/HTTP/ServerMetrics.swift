@@ -1,0 +1,58 @@
+import Hummingbird
+import Prometheus
+import WarncastCore
+
+/// The daemon's Prometheus metrics, in a registry owned by the application (no global state).
+public struct ServerMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    func countRequest(method: String, route: String, status: Int) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "warncast", metricName: "http_requests", unitName: "total",
+                helpText: "HTTP requests served, by method, route and status."),
+            labels: [("method", method), ("route", route), ("status", String(status))]
+        ).increment()
+    }
+
+    /// Counts a submission as `accepted`, `duplicate` or `refused`, with the refusal's code.
+    func countSubmission(result: String, reason: String = "") {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "warncast", metricName: "submissions", unitName: "total",
+                helpText: "Warning submissions, by result and refusal reason."),
+            labels: [("result", result), ("reason", reason)]
+        ).increment()
+    }
+}
+
+/// Counts every request by route pattern (not raw path, to keep label values bounded).
+struct RequestMetricsMiddleware: RouterMiddleware {
+    typealias Context = WarncastRequestContext
+    let metrics: ServerMetrics
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            metrics.countRequest(
+                method: request.method.rawValue, route: context.endpointPath ?? "unmatched",
+                status: response.status.code)
+            return response
+        } catch let error as any HTTPResponseError {
+            metrics.countRequest(
+                method: request.method.rawValue, route: context.endpointPath ?? "unmatched",
+                status: error.status.code)
+            throw error
+        } catch {
+            metrics.countRequest(
+                method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: 500)
+            throw error
+        }
+    }
+}

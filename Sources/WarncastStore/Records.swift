@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import WarncastCore
+
+/// A row of `department`; event codes are kept as a JSON array.
+struct DepartmentRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "department"
+    var id: String
+    var name: String
+    var kind: String
+    var region: String
+    var events: String
+
+    init(_ department: Department) {
+        id = department.id
+        name = department.name
+        kind = department.kind
+        region = department.region.rawValue
+        events = String(decoding: (try? JSONEncoder().encode(department.events)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    var department: Department? {
+        guard let code = RegionCode(region),
+              let list = try? JSONDecoder().decode([String].self, from: Data(events.utf8))
+        else { return nil }
+        return Department(id: id, name: name, kind: kind, region: code, events: list)
+    }
+}
+
+/// A row of `token`: the grant plus the SHA-256 of its secret.
+struct TokenRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "token"
+    var id: String
+    var secretHash: String
+    var name: String
+    var role: String
+    var departmentID: String?
+    var region: String
+    var createdAt: String
+    var revokedAt: String?
+
+    init(_ grant: TokenGrant, secretHash: String) {
+        id = grant.id
+        self.secretHash = secretHash
+        name = grant.name
+        role = grant.role.rawValue
+        departmentID = grant.departmentID
+        region = grant.region.rawValue
+        createdAt = grant.createdAt
+        revokedAt = grant.revokedAt
+    }
+
+    var grant: TokenGrant? {
+        guard let role = Role(rawValue: role), let code = RegionCode(region) else { return nil }
+        return TokenGrant(
+            id: id, name: name, role: role, departmentID: departmentID, region: code,
+            createdAt: createdAt, revokedAt: revokedAt)
+    }
+}
+
+/// A row of `warning`. The normalised `Warning` is kept whole as JSON in `document`, with the
+/// columns the store searches on beside it and the raw message in `raw`.
+struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "warning"
+    var id: String
+    var status: String
+    var identifier: String
+    var sender: String
+    var level: String
+    var departmentID: String
+    var receivedAt: String
+    var fingerprint: String
+    var document: String
+    var raw: Data
+    var format: String
+
+    init(_ warning: Warning, raw: Data) throws {
+        id = warning.id
+        status = warning.status.rawValue
+        identifier = warning.identifier
+        sender = warning.sender
+        level = warning.level.rawValue
+        departmentID = warning.department
+        receivedAt = warning.receivedAt
+        fingerprint = warning.fingerprint
+        document = String(decoding: try JSONEncoder().encode(warning), as: UTF8.self)
+        self.raw = raw
+        format = warning.format.rawValue
+    }
+
+    func warning() throws -> Warning {
+        var warning = try JSONDecoder().decode(Warning.self, from: Data(document.utf8))
+        // The status column is the authority; the document holds the fields fixed at intake.
+        if let current = WarningStatus(rawValue: status) { warning.status = current }
+        return warning
+    }
+
+    /// The SQL for a listing, newest first.
+    static func request(for query: WarningQuery) -> SQLRequest<WarningRecord> {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        func overlapping(_ code: RegionCode) {
+            clauses.append("""
+                EXISTS (SELECT 1 FROM warningArea a WHERE a.warningID = warning.id
+                  AND (a.code LIKE ? OR ? LIKE a.prefix || '%'))
+                """)
+            _ = arguments.append(contentsOf: [String(code.prefix) + "%", code.rawValue])
+        }
+        overlapping(query.visibleTo)
+        if let region = query.region { overlapping(region) }
+        if let status = query.status {
+            clauses.append("status = ?")
+            _ = arguments.append(contentsOf: [status.rawValue])
+        }
+        if let level = query.level {
+            clauses.append("level = ?")
+            _ = arguments.append(contentsOf: [level.rawValue])
+        }
+        if let since = query.since {
+            clauses.append("receivedAt >= ?")
+            _ = arguments.append(contentsOf: [Timestamp.string(since)])
+        }
+        _ = arguments.append(contentsOf: [query.limit])
+        let sql = "SELECT * FROM warning WHERE " + clauses.joined(separator: " AND ")
+            + " ORDER BY receivedAt DESC, id LIMIT ?"
+        return SQLRequest(sql: sql, arguments: arguments)
+    }
+}

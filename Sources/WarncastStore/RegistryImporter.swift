@@ -1,0 +1,51 @@
+import Foundation
+import WarncastCore
+
+/// Loads the region and department registries from their CSV files into a store.
+public struct RegistryImporter: Sendable {
+    public let store: any Store
+    public let actor: String
+
+    public init(store: any Store, actor: String) {
+        self.store = store
+        self.actor = actor
+    }
+
+    /// A registry file with bad rows; nothing from it was imported.
+    public struct FileError: Error, Sendable, CustomStringConvertible {
+        public var file: String
+        public var rows: [RegionCSV.RowError]
+
+        public var description: String {
+            let shown = rows.prefix(20).map { "  \(file):\($0.line): \($0.reason)" }
+            let more = rows.count > 20 ? ["  … and \(rows.count - 20) more"] : []
+            return (["\(file): \(rows.count) bad row(s)"] + shown + more).joined(separator: "\n")
+        }
+    }
+
+    /// Imports every region of `file` (within `within`, if given). All or nothing.
+    @discardableResult
+    public func importRegions(file: String, within: RegionCode?) async throws -> Int {
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let parsed = RegionCSV.parse(text, within: within)
+        guard parsed.errors.isEmpty else { throw FileError(file: file, rows: parsed.errors) }
+        var detail = ["file": file, "count": String(parsed.regions.count)]
+        detail["within"] = within?.rawValue
+        return try await store.importRegions(
+            parsed.regions, audit: AuditEvent(actor: actor, action: "regions.imported", subject: file, detail: detail))
+    }
+
+    /// Imports every department of `file`. All or nothing.
+    @discardableResult
+    public func importDepartments(file: String, catalogue: EventCatalogue) async throws -> Int {
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let parsed = DepartmentCSV.parse(text, catalogue: catalogue)
+        guard parsed.errors.isEmpty else { throw FileError(file: file, rows: parsed.errors) }
+        try await store.saveDepartments(
+            parsed.departments,
+            audit: AuditEvent(
+                actor: actor, action: "departments.imported", subject: file,
+                detail: ["file": file, "ids": parsed.departments.map(\.id).joined(separator: " ")]))
+        return parsed.departments.count
+    }
+}

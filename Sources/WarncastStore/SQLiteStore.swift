@@ -1,0 +1,189 @@
+import Foundation
+import GRDB
+import WarncastCore
+
+/// The embedded store: SQLite through GRDB, in WAL mode, migrated on open.
+public struct SQLiteStore: Store {
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path`, creating its directory.
+    public init(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            try self.init(writer: DatabasePool(path: path, configuration: configuration))
+        } catch let error as DatabaseError {
+            throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error)")
+        } catch let error as CocoaError {
+            throw StoreError.cannotOpen(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Wraps an existing writer; tests use an in-memory queue.
+    public init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Schema.migrator.migrate(writer)
+    }
+
+    /// A store in memory, for tests.
+    public static func inMemory() throws -> SQLiteStore {
+        try SQLiteStore(writer: DatabaseQueue())
+    }
+
+    // MARK: Regions
+
+    public func importRegions(_ regions: [Region], audit: AuditEvent) async throws -> Int {
+        try await writer.write { db in
+            let statement = try db.makeStatement(sql: """
+                INSERT INTO region (code, name, parent, tier) VALUES (?, ?, ?, ?)
+                ON CONFLICT(code) DO UPDATE SET name = excluded.name, parent = excluded.parent
+                """)
+            for region in regions {
+                try statement.execute(arguments: [
+                    region.code.rawValue, region.name, region.parent?.rawValue, region.tier.rawValue,
+                ])
+            }
+            try AuditLog.append(audit, at: Date(), in: db)
+            return regions.count
+        }
+    }
+
+    public func region(_ code: RegionCode) async throws -> Region? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT code, name, parent FROM region WHERE code = ?", arguments: [code.rawValue])
+                .flatMap(Self.region(from:))
+        }
+    }
+
+    public func regionCount() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM region") ?? 0 }
+    }
+
+    private static func region(from row: Row) -> Region? {
+        guard let code = RegionCode(row["code"]) else { return nil }
+        let parent: String? = row["parent"]
+        return Region(code: code, name: row["name"], parent: parent.flatMap(RegionCode.init))
+    }
+
+    // MARK: Departments
+
+    public func saveDepartments(_ departments: [Department], audit: AuditEvent) async throws {
+        try await writer.write { db in
+            for department in departments {
+                guard try Self.regionExists(department.region, db) else {
+                    throw StoreError.unknownRegion(department.region.rawValue)
+                }
+                try DepartmentRecord(department).save(db)
+            }
+            try AuditLog.append(audit, at: Date(), in: db)
+        }
+    }
+
+    public func department(id: String) async throws -> Department? {
+        try await writer.read { db in try DepartmentRecord.fetchOne(db, key: id)?.department }
+    }
+
+    public func departments() async throws -> [Department] {
+        try await writer.read { db in
+            try DepartmentRecord.order(Column("id")).fetchAll(db).compactMap(\.department)
+        }
+    }
+
+    static func regionExists(_ code: RegionCode, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM region WHERE code = ?)", arguments: [code.rawValue]) ?? false
+    }
+
+    // MARK: Tokens
+
+    public func createToken(_ grant: TokenGrant, secretHash: String, audit: AuditEvent) async throws {
+        try await writer.write { db in
+            if let id = grant.departmentID, try DepartmentRecord.fetchOne(db, key: id) == nil {
+                throw StoreError.unknownDepartment(id)
+            }
+            guard try Self.regionExists(grant.region, db) else {
+                throw StoreError.unknownRegion(grant.region.rawValue)
+            }
+            try TokenRecord(grant, secretHash: secretHash).insert(db)
+            try AuditLog.append(audit, at: Date(), in: db)
+        }
+    }
+
+    public func revokeToken(id: String, audit: AuditEvent) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE token SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL",
+                arguments: [Timestamp.string(Date()), id])
+            guard db.changesCount > 0 else { return false }
+            try AuditLog.append(audit, at: Date(), in: db)
+            return true
+        }
+    }
+
+    public func tokens() async throws -> [TokenGrant] {
+        try await writer.read { db in
+            try TokenRecord.order(Column("createdAt")).fetchAll(db).compactMap(\.grant)
+        }
+    }
+
+    public func principal(secretHash: String) async throws -> Principal? {
+        try await writer.read { db in
+            guard let record = try TokenRecord.filter(Column("secretHash") == secretHash)
+                .filter(Column("revokedAt") == nil).fetchOne(db),
+                let grant = record.grant
+            else { return nil }
+            let department = try grant.departmentID.flatMap { try DepartmentRecord.fetchOne(db, key: $0)?.department }
+            return Principal(
+                tokenID: grant.id, name: grant.name, role: grant.role, department: department, region: grant.region)
+        }
+    }
+
+    // MARK: Warnings
+
+    public func accept(_ draft: WarningDraft, by principal: Principal, at date: Date) async throws -> Acceptance {
+        try await writer.write { db in
+            try WarningWriter(db: db).accept(draft, by: principal, at: date)
+        }
+    }
+
+    public func warning(id: String) async throws -> Warning? {
+        try await writer.read { db in try WarningRecord.fetchOne(db, key: id)?.warning() }
+    }
+
+    public func rawMessage(id: String) async throws -> (data: Data, format: CAPFormat)? {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT raw, format FROM warning WHERE id = ?", arguments: [id]),
+                  let format = CAPFormat(rawValue: row["format"])
+            else { return nil }
+            return (row["raw"], format)
+        }
+    }
+
+    public func warnings(_ query: WarningQuery) async throws -> [Warning] {
+        try await writer.read { db in
+            try WarningRecord.fetchAll(db, WarningRecord.request(for: query)).map { try $0.warning() }
+        }
+    }
+
+    // MARK: Audit
+
+    public func appendAudit(_ event: AuditEvent, at date: Date) async throws {
+        try await writer.write { db in try AuditLog.append(event, at: date, in: db) }
+    }
+
+    public func auditEntries(from sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await writer.read { db in try AuditLog.entries(from: sequence, limit: limit, in: db) }
+    }
+
+    public func verifyAudit() async throws -> AuditVerification {
+        try await writer.read { db in try AuditLog.verify(in: db) }
+    }
+
+    public func ping() async throws {
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}

@@ -1,0 +1,88 @@
+import GRDB
+
+/// The store's migrations. A migration that has landed is never edited; changes come as a
+/// new one.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try createRegistries(db)
+            try createWarnings(db)
+            try createAuditLog(db)
+        }
+        return migrator
+    }
+
+    private static func createRegistries(_ db: Database) throws {
+        try db.create(table: "region") { t in
+            t.primaryKey("code", .text)
+            t.column("name", .text).notNull()
+            t.column("parent", .text)
+            t.column("tier", .text).notNull()
+        }
+        try db.create(table: "department") { t in
+            t.primaryKey("id", .text)
+            t.column("name", .text).notNull()
+            t.column("kind", .text).notNull()
+            t.column("region", .text).notNull()
+            t.column("events", .text).notNull()
+        }
+        try db.create(table: "token") { t in
+            t.primaryKey("id", .text)
+            t.column("secretHash", .text).notNull().unique()
+            t.column("name", .text).notNull()
+            t.column("role", .text).notNull()
+            t.column("departmentID", .text).references("department", onDelete: .restrict)
+            t.column("region", .text).notNull()
+            t.column("createdAt", .text).notNull()
+            t.column("revokedAt", .text)
+        }
+    }
+
+    private static func createWarnings(_ db: Database) throws {
+        try db.create(table: "warning") { t in
+            t.primaryKey("id", .text)
+            t.column("status", .text).notNull()
+            t.column("identifier", .text).notNull()
+            t.column("sender", .text).notNull()
+            t.column("level", .text).notNull()
+            t.column("departmentID", .text).notNull().references("department", onDelete: .restrict)
+            t.column("receivedAt", .text).notNull()
+            t.column("fingerprint", .text).notNull()
+            t.column("document", .text).notNull()
+            t.column("raw", .blob).notNull()
+            t.column("format", .text).notNull()
+            t.uniqueKey(["sender", "identifier"])
+        }
+        try db.create(index: "warning_receivedAt", on: "warning", columns: ["receivedAt"])
+        try db.create(table: "warningArea") { t in
+            t.column("warningID", .text).notNull().references("warning", onDelete: .cascade)
+            t.column("code", .text).notNull()
+            // The digits every code inside this area starts with, for containment queries.
+            t.column("prefix", .text).notNull()
+            t.primaryKey(["warningID", "code"])
+        }
+        try db.create(index: "warningArea_code", on: "warningArea", columns: ["code"])
+    }
+
+    private static func createAuditLog(_ db: Database) throws {
+        try db.create(table: "audit") { t in
+            t.primaryKey("sequence", .integer)
+            t.column("at", .text).notNull()
+            t.column("actor", .text).notNull()
+            t.column("action", .text).notNull()
+            t.column("subject", .text).notNull()
+            t.column("detail", .text).notNull()
+            t.column("previousHash", .text).notNull()
+            t.column("hash", .text).notNull()
+        }
+        // Append-only: the store itself can never rewrite history. Someone with the file can
+        // still drop these triggers, which is what the hash chain is there to reveal.
+        try db.execute(sql: """
+            CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+            CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+            """)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import WarncastCore
+
+/// Everything Warncast keeps. One implementation today (`SQLiteStore`); a PostgreSQL store
+/// for several daemons sharing one queue can sit behind the same protocol later.
+///
+/// Every method that changes something is one transaction, and its audit entry commits in
+/// that same transaction.
+public protocol Store: Sendable {
+    // Regions
+    func importRegions(_ regions: [Region], audit: AuditEvent) async throws -> Int
+    func region(_ code: RegionCode) async throws -> Region?
+    func regionCount() async throws -> Int
+
+    // Departments
+    func saveDepartments(_ departments: [Department], audit: AuditEvent) async throws
+    func department(id: String) async throws -> Department?
+    func departments() async throws -> [Department]
+
+    // Tokens
+    func createToken(_ grant: TokenGrant, secretHash: String, audit: AuditEvent) async throws
+    func revokeToken(id: String, audit: AuditEvent) async throws -> Bool
+    func tokens() async throws -> [TokenGrant]
+    /// The principal whose live token hashes to `secretHash`.
+    func principal(secretHash: String) async throws -> Principal?
+
+    // Warnings
+    /// Stores an accepted warning, or finds the identical one accepted before.
+    /// Throws `IntakeError` for unknown regions or references and identifier conflicts.
+    func accept(_ draft: WarningDraft, by principal: Principal, at: Date) async throws -> Acceptance
+    func warning(id: String) async throws -> Warning?
+    /// The message exactly as it was received, with its format.
+    func rawMessage(id: String) async throws -> (data: Data, format: CAPFormat)?
+    func warnings(_ query: WarningQuery) async throws -> [Warning]
+
+    // Audit log
+    func appendAudit(_ event: AuditEvent, at: Date) async throws
+    func auditEntries(from sequence: Int64, limit: Int) async throws -> [AuditEntry]
+    func verifyAudit() async throws -> AuditVerification
+
+    /// Whether the store answers; for `/healthz`.
+    func ping() async throws
+}
+
+/// What happened to a submission.
+public enum Acceptance: Sendable {
+    /// Stored now.
+    case created(Warning)
+    /// The identical message was accepted before; nothing new was stored.
+    case duplicate(Warning)
+
+    public var warning: Warning {
+        switch self {
+        case .created(let warning), .duplicate(let warning): warning
+        }
+    }
+}
+
+/// A token as the store lists it: everything except the secret.
+public struct TokenGrant: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    public var role: Role
+    public var departmentID: String?
+    public var region: RegionCode
+    public var createdAt: String
+    public var revokedAt: String?
+
+    public init(
+        id: String, name: String, role: Role, departmentID: String?, region: RegionCode,
+        createdAt: String, revokedAt: String? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.departmentID = departmentID
+        self.region = region
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// Failures of the store that a caller can act on.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownDepartment(String)
+    case unknownRegion(String)
+    case cannotOpen(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unknownDepartment(let id): "no department '\(id)'"
+        case .unknownRegion(let code): "no region \(code) in the registry"
+        case .cannotOpen(let path, let reason): "cannot open the store at \(path): \(reason)"
+        }
+    }
+}

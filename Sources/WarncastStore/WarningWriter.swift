@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+import WarncastCore
+
+/// The checks and writes of accepting one warning, run inside a single write transaction so
+/// that the warning, its areas and its audit entry commit together or not at all.
+struct WarningWriter {
+    let db: Database
+
+    func accept(_ draft: WarningDraft, by principal: Principal, at date: Date) throws -> Acceptance {
+        if let existing = try WarningRecord
+            .filter(Column("sender") == draft.sender && Column("identifier") == draft.identifier)
+            .fetchOne(db)
+        {
+            guard existing.fingerprint == draft.fingerprint else {
+                throw IntakeError.identifierConflict(draft.identifier)
+            }
+            return .duplicate(try existing.warning())
+        }
+        try checkRegions(draft.areas)
+        try checkReferences(draft)
+        let warning = Warning(
+            id: UUID().uuidString.lowercased(), status: .pendingApproval, draft: draft,
+            submittedBy: principal.auditName, receivedAt: date)
+        try WarningRecord(warning, raw: draft.raw).insert(db)
+        let statement = try db.makeStatement(sql: "INSERT INTO warningArea (warningID, code, prefix) VALUES (?, ?, ?)")
+        for area in draft.areas {
+            try statement.execute(arguments: [warning.id, area.rawValue, String(area.prefix)])
+        }
+        let audit = AuditEvent(
+            actor: principal.auditName, action: "warning.accepted", subject: warning.id,
+            detail: [
+                "identifier": draft.identifier, "sender": draft.sender, "msgType": draft.messageType.rawValue,
+                "level": draft.level.rawValue, "event": draft.event, "department": draft.departmentID,
+                "areas": draft.areas.map(\.rawValue).joined(separator: " "), "fingerprint": draft.fingerprint,
+            ])
+        try AuditLog.append(audit, at: date, in: db)
+        return .created(warning)
+    }
+
+    private func checkRegions(_ codes: [RegionCode]) throws {
+        let unknown = try codes.filter { try !SQLiteStore.regionExists($0, db) }
+        if !unknown.isEmpty { throw IntakeError.unknownRegion(unknown.map(\.rawValue)) }
+    }
+
+    private func checkReferences(_ draft: WarningDraft) throws {
+        for reference in draft.references {
+            guard let earlier = try WarningRecord
+                .filter(Column("sender") == reference.sender && Column("identifier") == reference.identifier)
+                .fetchOne(db)
+            else { throw IntakeError.unknownReference(reference.description) }
+            guard earlier.departmentID == draft.departmentID else {
+                throw IntakeError.referenceNotOwned(reference.description)
+            }
+        }
+    }
+}

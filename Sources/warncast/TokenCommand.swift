@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import WarncastCore
+import WarncastStore
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Bearer tokens for departments, operators, auditors and receivers.",
+        subcommands: [Create.self, Revoke.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a token. The secret is printed once and stored only as a hash.")
+
+        @OptionGroup var options: StoreOptions
+        @Option(help: "Role: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: String
+        @Option(help: "Department the token belongs to (required for issuers).") var department: String?
+        @Option(help: "Region a department-less token is scoped to, e.g. 430000.") var region: String?
+        @Option(help: "Who holds it, for the audit log, e.g. \"值班员 张三\".") var name: String
+
+        func run() async throws {
+            guard let role = Role(rawValue: role) else {
+                throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if role == .issuer && department == nil { throw ValidationError("an issuer token needs --department") }
+            let context = try CLIContext(options)
+            let scope = try await self.scope(context)
+            let token = AccessToken.generate()
+            let grant = TokenGrant(
+                id: token.id, name: name, role: role, departmentID: department, region: scope,
+                createdAt: Timestamp.string(Date()))
+            do {
+                try await context.store.createToken(
+                    grant, secretHash: AccessToken.hash(token.secret),
+                    audit: AuditEvent(
+                        actor: context.actor, action: "token.created", subject: token.id,
+                        detail: ["role": role.rawValue, "name": name, "department": department ?? "-", "region": scope.rawValue]))
+            } catch let error as StoreError {
+                throw CLIError(error.description)
+            }
+            FileHandle.standardError.write(Data("created \(token.id) (\(role.rawValue)); the secret below is shown only now\n".utf8))
+            print(token.secret)
+        }
+
+        private func scope(_ context: CLIContext) async throws -> RegionCode {
+            if let department {
+                guard let found = try await context.store.department(id: department) else {
+                    throw CLIError("no department '\(department)'")
+                }
+                if let region, region != found.region.rawValue {
+                    throw ValidationError("--region \(region) differs from department \(department)'s region \(found.region)")
+                }
+                return found.region
+            }
+            guard let region else { throw ValidationError("give --department or --region") }
+            guard let code = RegionCode(region) else { throw ValidationError("--region '\(region)' is not a division code") }
+            return code
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (tok_…).")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "Token id.") var id: String
+
+        func run() async throws {
+            let context = try CLIContext(options)
+            let revoked = try await context.store.revokeToken(
+                id: id, audit: AuditEvent(actor: context.actor, action: "token.revoked", subject: id))
+            guard revoked else { throw CLIError("no live token '\(id)'") }
+            print("revoked \(id)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).")
+
+        @OptionGroup var options: StoreOptions
+
+        func run() async throws {
+            let context = try CLIContext(options)
+            for grant in try await context.store.tokens() {
+                print([grant.id, grant.role.rawValue, grant.departmentID ?? "-", grant.region.rawValue, grant.name,
+                       grant.revokedAt.map { "revoked \($0)" } ?? "live"].joined(separator: "\t"))
+            }
+        }
+    }
+}

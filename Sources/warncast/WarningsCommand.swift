@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import WarncastNet
+
+struct WarningsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warnings", abstract: "Submit and read warnings through the daemon's API.",
+        subcommands: [Submit.self, Show.self, List.self])
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Submit a CAP 1.2 message (XML or JSON file).")
+
+        @OptionGroup var daemon: DaemonOptions
+        @Argument(help: "CAP file; .json is sent as JSON, anything else as CAP XML.") var file: String
+
+        func run() async throws {
+            guard let body = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+            let type = file.hasSuffix(".json") ? "application/json" : "application/cap+xml"
+            try call(daemon, method: "POST", path: "/v1/warnings", body: body, contentType: type)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one warning.")
+
+        @OptionGroup var daemon: DaemonOptions
+        @Argument(help: "Warning id.") var id: String
+        @Flag(help: "Print the message exactly as it was received.") var raw = false
+
+        func run() async throws {
+            try call(daemon, method: "GET", path: "/v1/warnings/\(id)" + (raw ? "/cap" : ""))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List warnings visible to the token.")
+
+        @OptionGroup var daemon: DaemonOptions
+        @Option(help: "pending_approval, released, …") var status: String?
+        @Option(help: "Division code the warnings affect.") var region: String?
+        @Option(help: "blue, yellow, orange or red.") var level: String?
+        @Option(help: "Received since, e.g. 2026-07-01T08:00:00+08:00.") var since: String?
+
+        func run() async throws {
+            let pairs = [("status", status), ("region", region), ("level", level), ("since", since)]
+                .compactMap { name, value in value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } }
+            try call(daemon, method: "GET", path: "/v1/warnings" + (pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")))
+        }
+    }
+}
+
+/// Sends one request to the daemon, prints the body, and fails on a non-2xx answer.
+func call(_ daemon: DaemonOptions, method: String, path: String, body: Data? = nil, contentType: String? = nil) throws {
+    var headers = ["Authorization: Bearer \(try daemon.bearer())"]
+    if let contentType { headers.append("Content-Type: \(contentType)") }
+    let result: HTTPResult
+    do {
+        result = try CurlTransfer.perform(HTTPRequestSpec(method: method, url: daemon.url + path, headers: headers, body: body))
+    } catch {
+        throw CLIError("cannot reach \(daemon.url): \(error)")
+    }
+    print(String(decoding: result.body, as: UTF8.self))
+    guard (200..<300).contains(result.status) else { throw CLIError("HTTP \(result.status)") }
+}

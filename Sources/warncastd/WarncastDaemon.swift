@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import WarncastConfig
+import WarncastServer
+import WarncastStore
+
+/// `warncastd`: reads the configuration, opens the store, loads the registries and serves
+/// the API until SIGTERM or SIGINT.
+@main
+struct WarncastDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warncastd",
+        abstract: "The Warncast warning dissemination daemon.")
+
+    @Option(name: .shortAndLong, help: "Configuration file (YAML).")
+    var config: String = ProcessInfo.processInfo.environment["WARNCAST_CONFIG"] ?? "/etc/warncast/warncast.yaml"
+
+    @Flag(name: .long, help: "Check the configuration and registries, then exit.")
+    var checkConfig = false
+
+    func run() async throws {
+        let configuration: WarncastConfiguration
+        do {
+            configuration = try ConfigLoader.load(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("warncastd: bad configuration: \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = LogfmtHandler(label: label)
+            handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "warncastd")
+        let store = try Bootstrap.openStore(configuration)
+        do {
+            try await Bootstrap.loadRegistries(configuration, into: store, actor: "system:warncastd", logger: logger)
+        } catch {
+            logger.critical("cannot load the registries; refusing to start", metadata: ["error": "\(error)"])
+            throw ExitCode(78)
+        }
+        if checkConfig {
+            print("configuration OK: \(configuration.file)")
+            return
+        }
+        try await serve(configuration, store: store, logger: logger)
+    }
+
+    private func serve(_ configuration: WarncastConfiguration, store: SQLiteStore, logger: Logger) async throws {
+        let notifier = SystemdNotifier()
+        let watchdog = WatchdogService(
+            notifier: notifier, interval: SystemdNotifier.watchdogInterval(), store: store, logger: logger)
+        let server = configuration.server
+        let app = buildApplication(
+            ApplicationParts(configuration: configuration, store: store, logger: logger),
+            onServerRunning: { channel in
+                logger.info("listening", metadata: [
+                    "address": "\(server.host):\(channel.localAddress?.port ?? server.port)",
+                    "node": "\(configuration.node.name)",
+                ])
+                notifier.notify("READY=1")
+            })
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app), .init(service: watchdog)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import WarncastConfig
+import WarncastCore
+import WarncastTestSupport
+
+@Suite("Loading the configuration file")
+struct ConfigLoaderTests {
+    let file = TestSupport.root.appendingPathComponent("config/test.yaml").path
+
+    func exampleText() throws -> String {
+        try String(contentsOfFile: TestSupport.exampleConfig, encoding: .utf8)
+    }
+
+    @Test("the shipped example loads with its registries and event catalogue")
+    func example() throws {
+        let configuration = try TestSupport.exampleConfiguration()
+        #expect(configuration.server.port == 8080)
+        #expect(configuration.server.maxBodyBytes == 256 * 1024)
+        #expect(configuration.node.tier == .province)
+        #expect(configuration.registries.regions.first?.within == RegionCode("430000"))
+        #expect(configuration.registries.regions.allSatisfy { $0.path.hasPrefix("/") })
+        #expect(configuration.store.dataDirectory.hasSuffix("/data"))
+        #expect(configuration.events.resolve("暴雨")?.code == "rainstorm")
+    }
+
+    func error(replacing old: String, with new: String) throws -> ConfigError? {
+        let text = try exampleText()
+        #expect(text.contains(old))
+        do {
+            _ = try ConfigLoader.parse(text.replacingOccurrences(of: old, with: new), file: file)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("errors name the file, the key and what is wrong", arguments: [
+        ("port: 8080", "port: 99999", "server.port", "expected a whole number"),
+        ("port: 8080", "prot: 8080", "server.prot", "unknown key"),
+        ("tier: province", "tier: county", "node.tier", "is 'county' but region 430000 is a province"),
+        ("region: \"430000\"", "region: \"4300\"", "node.region", "not a division code"),
+        ("departments: departments.example.csv", "departments: nowhere.csv", "registries.departments", "no such file"),
+        ("  level: info", "  level: chatty", "logging.level", "not one of"),
+        ("    kinds: [forestry]", "    kinds: []", "events[9].kinds", "non-empty list"),
+        ("  - code: typhoon", "  - code: rainstorm", "events[1].code", "defined twice"),
+    ])
+    func namedErrors(old: String, new: String, key: String, reason: String) throws {
+        let error = try #require(try self.error(replacing: old, with: new))
+        #expect(error.file == file)
+        #expect(error.key == key)
+        #expect(error.reason.contains(reason))
+        #expect(error.description.hasPrefix("\(file): \(key): "))
+    }
+
+    @Test("a missing section, an empty file and a missing file are reported")
+    func missing() throws {
+        #expect(try error(replacing: "store:\n  # The SQLite", with: "stor:\n  # The SQLite")?.key == "store")
+        #expect(throws: ConfigError(file: file, key: "", reason: "the file is empty")) {
+            try ConfigLoader.parse("", file: file)
+        }
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(path: "/nonexistent/warncast.yaml") }
+    }
+}

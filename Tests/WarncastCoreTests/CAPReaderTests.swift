@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import WarncastCore
+import WarncastTestSupport
+
+@Suite("Reading CAP 1.2 as XML and as JSON")
+struct CAPReaderTests {
+    @Test("a CAP XML warning with Chinese text reads field for field")
+    func readsXML() throws {
+        let alert = try CAPReader.readXML(TestSupport.fixture("rainstorm-red-csx.xml"))
+        #expect(alert.identifier == "csx-weather-20260701-0001")
+        #expect(alert.msgType == "Alert")
+        let info = try #require(alert.info.first)
+        #expect(info.event == "暴雨")
+        #expect(info.headline == "长沙县气象局发布暴雨红色预警信号")
+        #expect(info.instruction == "停止集会、停课、停业；转移危险地带人员。")
+        #expect(info.parameter(named: "level") == "red")
+        #expect(info.area.first?.geocode.map(\.value) == ["430121001", "430121002"])
+    }
+
+    @Test("the JSON form reads to the same alert as the XML form")
+    func jsonEqualsXML() throws {
+        let xml = try CAPReader.readXML(TestSupport.fixture("rainstorm-red-csx.xml"))
+        let json = try CAPReader.readJSON(TestSupport.fixture("rainstorm-red-csx.json"))
+        #expect(xml == json)
+        #expect(IntakeCheck.fingerprint(of: xml) == IntakeCheck.fingerprint(of: json))
+    }
+
+    @Test("hostile and broken XML is refused with its own error code", arguments: [
+        ("refuse-xxe.xml", "xml_doctype_forbidden"),
+        ("refuse-billion-laughs.xml", "xml_doctype_forbidden"),
+        ("refuse-malformed.xml", "malformed_xml"),
+        ("refuse-wrong-namespace.xml", "not_cap_1_2"),
+        ("refuse-missing-identifier.xml", "missing_field"),
+    ])
+    func refusals(fixture: String, code: String) {
+        #expect(throws: IntakeError.self) { try CAPReader.readXML(TestSupport.fixture(fixture)) }
+        do {
+            _ = try CAPReader.readXML(TestSupport.fixture(fixture))
+        } catch {
+            #expect(error.code == code)
+        }
+    }
+
+    @Test("an entity declaration hidden after the root start is refused too")
+    func lateDeclaration() {
+        let xml = Data(#"<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><!ENTITY x "y"></alert>"#.utf8)
+        #expect(throws: IntakeError.xmlDeclarationForbidden("<!ENTITY")) { try CAPReader.readXML(xml) }
+    }
+
+    @Test("comments and CDATA are not mistaken for declarations")
+    func commentsAllowed() throws {
+        var text = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
+        text = text.replacingOccurrences(of: "<note>", with: "")
+        text = text.replacingOccurrences(
+            of: "<scope>Public</scope>", with: "<scope>Public</scope><!-- duty desk --><note><![CDATA[a < b]]></note>")
+        let alert = try CAPReader.readXML(Data(text.utf8))
+        #expect(alert.note == "a < b")
+    }
+
+    @Test("deeply nested XML is refused before it costs memory")
+    func deepNesting() {
+        let open = String(repeating: "<a>", count: 100)
+        let close = String(repeating: "</a>", count: 100)
+        let xml = Data("<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">\(open)\(close)</alert>".utf8)
+        #expect(throws: IntakeError.self) { try CAPReader.readXML(xml) }
+    }
+
+    @Test("JSON missing a required field names the field")
+    func jsonMissingField() throws {
+        var object = try #require(try JSONSerialization.jsonObject(with: TestSupport.fixture("rainstorm-red-csx.json")) as? [String: Any])
+        object["sender"] = nil
+        let data = try JSONSerialization.data(withJSONObject: object)
+        #expect(throws: IntakeError.missingField("sender")) { try CAPReader.readJSON(data) }
+        #expect(throws: IntakeError.malformedJSON("not valid JSON")) { try CAPReader.readJSON(Data("{".utf8)) }
+    }
+
+    @Test("content types map to formats; others are refused")
+    func contentTypes() throws {
+        #expect(try CAPFormat(contentType: "application/cap+xml") == .xml)
+        #expect(try CAPFormat(contentType: "application/xml; charset=utf-8") == .xml)
+        #expect(try CAPFormat(contentType: "application/json") == .json)
+        #expect(throws: IntakeError.unsupportedMediaType("text/plain")) { try CAPFormat(contentType: "text/plain") }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import Testing
+import WarncastCore
+import WarncastStore
+import WarncastTestSupport
+
+@Suite("The SQLite store")
+struct SQLiteStoreTests {
+    func draft(_ fixture: String, principal: Principal) throws -> WarningDraft {
+        let data = TestSupport.fixture(fixture)
+        let check = IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
+        return try check.check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
+    }
+
+    @Test("an accepted warning is stored with its raw message byte for byte, and read back")
+    func acceptAndRead() async throws {
+        let store = try await TestSupport.loadedStore()
+        let principal = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
+        let acceptance = try await store.accept(try draft("rainstorm-red-csx.xml", principal: principal), by: principal, at: TestSupport.now)
+        guard case .created(let warning) = acceptance else {
+            Issue.record("expected a new warning")
+            return
+        }
+        #expect(warning.status == .pendingApproval)
+        #expect(try await store.warning(id: warning.id) == warning)
+        let raw = try #require(try await store.rawMessage(id: warning.id))
+        #expect(raw.data == TestSupport.fixture("rainstorm-red-csx.xml"))
+        #expect(raw.format == .xml)
+    }
+
+    @Test("the identical message again is a duplicate; the same identifier with new content conflicts")
+    func idempotency() async throws {
+        let store = try await TestSupport.loadedStore()
+        let principal = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
+        let first = try await store.accept(try draft("rainstorm-red-csx.xml", principal: principal), by: principal, at: TestSupport.now)
+        let again = try await store.accept(try draft("rainstorm-red-csx.xml", principal: principal), by: principal, at: TestSupport.now)
+        guard case .duplicate(let duplicate) = again else {
+            Issue.record("expected a duplicate")
+            return
+        }
+        #expect(duplicate.id == first.warning.id)
+        await #expect(throws: IntakeError.identifierConflict("csx-weather-20260701-0001")) {
+            _ = try await store.accept(try draft("refuse-identifier-conflict.xml", principal: principal), by: principal, at: TestSupport.now)
+        }
+        let all = try await store.warnings(WarningQuery(visibleTo: RegionCode("430000")!))
+        #expect(all.count == 1)
+    }
+
+    @Test("unknown regions and references are refused inside the transaction")
+    func referentialChecks() async throws {
+        let store = try await TestSupport.loadedStore()
+        let principal = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
+        await #expect(throws: IntakeError.unknownRegion(["430121099"])) {
+            _ = try await store.accept(try draft("refuse-unknown-region.xml", principal: principal), by: principal, at: TestSupport.now)
+        }
+        await #expect(throws: IntakeError.self) {
+            _ = try await store.accept(try draft("refuse-update-unknown-reference.xml", principal: principal), by: principal, at: TestSupport.now)
+        }
+        _ = try await store.accept(try draft("rainstorm-red-csx.xml", principal: principal), by: principal, at: TestSupport.now)
+        let update = try await store.accept(try draft("update-csx.xml", principal: principal), by: principal, at: TestSupport.now)
+        #expect(update.warning.references.first?.identifier == "csx-weather-20260701-0001")
+    }
+
+    @Test("another department cannot update a warning it did not issue")
+    func referenceOwnership() async throws {
+        let store = try await TestSupport.loadedStore()
+        let county = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
+        let city = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "cs-weather"))
+        _ = try await store.accept(try draft("rainstorm-red-csx.xml", principal: county), by: county, at: TestSupport.now)
+        await #expect(throws: IntakeError.referenceNotOwned("csx-weather@warncast.example,csx-weather-20260701-0001,2026-07-01T08:00:00+08:00")) {
+            _ = try await store.accept(try draft("update-csx.xml", principal: city), by: city, at: TestSupport.now)
+        }
+    }
+
+    @Test("listing is scoped to the caller's region and filtered by level, status, region and time")
+    func listing() async throws {
+        let store = try await TestSupport.loadedStore()
+        let principal = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
+        _ = try await store.accept(try draft("rainstorm-red-csx.xml", principal: principal), by: principal, at: TestSupport.now)
+        func count(_ query: WarningQuery) async throws -> Int { try await store.warnings(query).count }
+        #expect(try await count(WarningQuery(visibleTo: RegionCode("430000")!)) == 1)
+        #expect(try await count(WarningQuery(visibleTo: RegionCode("430121001003")!)) == 1)
+        #expect(try await count(WarningQuery(visibleTo: RegionCode("430102")!)) == 0)
+        #expect(try await count(WarningQuery(visibleTo: RegionCode("420000")!)) == 0)
+        #expect(try await count(WarningQuery(level: .red, visibleTo: RegionCode("430000")!)) == 1)
+        #expect(try await count(WarningQuery(level: .blue, visibleTo: RegionCode("430000")!)) == 0)
+        #expect(try await count(WarningQuery(status: .released, visibleTo: RegionCode("430000")!)) == 0)
+        #expect(try await count(WarningQuery(region: RegionCode("430121003")!, visibleTo: RegionCode("430000")!)) == 0)
+        #expect(try await count(WarningQuery(since: TestSupport.now.addingTimeInterval(1), visibleTo: RegionCode("430000")!)) == 0)
+    }
+
+    @Test("tokens are stored as hashes, resolve to principals, and stop working when revoked")
+    func tokens() async throws {
+        let store = try await TestSupport.loadedStore()
+        let secret = try await TestSupport.token(store, role: .auditor, region: "430100", name: "审计员")
+        let principal = try #require(try await store.principal(secretHash: AccessToken.hash(secret)))
+        #expect(principal.role == .auditor && principal.scope == RegionCode("430100"))
+        let listed = try await store.tokens()
+        #expect(!listed.isEmpty)
+        #expect(try await store.revokeToken(id: principal.tokenID, audit: AuditEvent(actor: "t", action: "token.revoked", subject: principal.tokenID)))
+        #expect(try await store.principal(secretHash: AccessToken.hash(secret)) == nil)
+        #expect(try await store.revokeToken(id: principal.tokenID, audit: AuditEvent(actor: "t", action: "token.revoked", subject: principal.tokenID)) == false)
+    }
+
+    @Test("a department must sit in a known region; a token needs a known department")
+    func registryIntegrity() async throws {
+        let store = try await TestSupport.loadedStore()
+        let stray = Department(id: "x", name: "X", kind: "weather", region: RegionCode("110101")!, events: ["rainstorm"])
+        await #expect(throws: StoreError.unknownRegion("110101")) {
+            try await store.saveDepartments([stray], audit: AuditEvent(actor: "t", action: "a", subject: "x"))
+        }
+        await #expect(throws: StoreError.unknownDepartment("nobody")) {
+            _ = try await TestSupport.token(store, role: .issuer, department: "nobody", region: "430000")
+        }
+    }
+}

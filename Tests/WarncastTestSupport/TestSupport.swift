@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import WarncastConfig
+import WarncastCore
+import WarncastStore
+
+/// Paths and builders shared by the test targets.
+public enum TestSupport {
+    /// The repository's root directory.
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static let fixtures = root.appendingPathComponent("Tests/Fixtures")
+    public static let exampleConfig = root.appendingPathComponent("config/warncast.example.yaml").path
+
+    /// The test clock: 2026-07-02 00:00 China time, after every fixture was sent.
+    public static let now = CAPTime.parse("2026-07-02T00:00:00+08:00")!
+
+    public static func fixture(_ name: String) -> Data {
+        guard let data = FileManager.default.contents(atPath: fixtures.appendingPathComponent(name).path) else {
+            fatalError("missing fixture \(name)")
+        }
+        return data
+    }
+
+    /// The example configuration, as shipped.
+    public static func exampleConfiguration() throws -> WarncastConfiguration {
+        try ConfigLoader.load(path: exampleConfig)
+    }
+
+    /// A fresh temporary directory.
+    public static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("warncast-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// An in-memory store loaded with the example registries.
+    public static func loadedStore() async throws -> SQLiteStore {
+        let store = try SQLiteStore.inMemory()
+        try await load(store)
+        return store
+    }
+
+    /// Loads the example configuration's regions and departments into `store`.
+    public static func load(_ store: any Store) async throws {
+        let configuration = try exampleConfiguration()
+        let importer = RegistryImporter(store: store, actor: "test")
+        for source in configuration.registries.regions {
+            try await importer.importRegions(file: source.path, within: source.within)
+        }
+        try await importer.importDepartments(file: configuration.registries.departments!, catalogue: configuration.events)
+    }
+
+    /// Creates a token in `store` and returns its secret.
+    public static func token(
+        _ store: any Store, role: Role, department: String? = nil, region: String? = nil, name: String = "tester"
+    ) async throws -> String {
+        let token = AccessToken.generate()
+        var scope = region.flatMap(RegionCode.init)
+        if let department, let found = try await store.department(id: department) { scope = found.region }
+        let grant = TokenGrant(
+            id: token.id, name: name, role: role, departmentID: department, region: scope!,
+            createdAt: Timestamp.string(Date()))
+        try await store.createToken(
+            grant, secretHash: AccessToken.hash(token.secret),
+            audit: AuditEvent(actor: "test", action: "token.created", subject: token.id))
+        return token.secret
+    }
+
+    /// The principal a token's secret stands for.
+    public static func principal(_ store: any Store, _ secret: String) async throws -> Principal {
+        try await store.principal(secretHash: AccessToken.hash(secret))!
+    }
+}
