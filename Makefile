@@ -28,8 +28,10 @@ build: deps
 run: build
 	.build/debug/warncastd --config $(CONFIG)
 
-## test: the whole suite (swift test builds what it needs)
+## test: the whole suite; the end-to-end tests run the warncastd and warncast binaries,
+## which `swift test` does not link, so they are built first
 test: deps
+	$(SWIFT) build
 	$(SWIFT) test
 
 ## release: optimised binaries in .build/release

@@ -59,7 +59,7 @@ struct ConfigBuilder {
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     private func server(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Server {
-        let port = try section.optionalInt("port", range: 1...65535) ?? 8080
+        let port = try section.optionalInt("port", range: 0...65535) ?? 8080
         let limit = try section.optionalInt("max_body_bytes", range: 1024...(64 << 20)) ?? 256 * 1024
         return .init(host: try section.optionalString("host") ?? "127.0.0.1", port: port, maxBodyBytes: limit)
     }

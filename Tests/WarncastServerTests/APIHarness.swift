@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import WarncastConfig
+import WarncastCore
+import WarncastServer
+import WarncastStore
+import WarncastTestSupport
+
+/// An application on an in-memory store with the example registries, a fixed clock and a
+/// few tokens, driven through Hummingbird's test client.
+struct APIHarness {
+    let store: SQLiteStore
+    let parts: ApplicationParts
+    let routes = RouteTable()
+    let router: Router<WarncastRequestContext>
+
+    init(maxBodyBytes: Int? = nil) async throws {
+        var configuration = try TestSupport.exampleConfiguration()
+        if let maxBodyBytes { configuration.server.maxBodyBytes = maxBodyBytes }
+        store = try await TestSupport.loadedStore()
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        parts = ApplicationParts(configuration: configuration, store: store, logger: logger, now: { TestSupport.now })
+        router = buildRouter(parts, routes: routes)
+    }
+
+    func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        try await Application(router: router, logger: parts.logger).test(.router, body)
+    }
+
+    func token(_ role: Role, department: String? = nil, region: String? = nil) async throws -> String {
+        try await TestSupport.token(store, role: role, department: department, region: region)
+    }
+}
+
+extension TestClientProtocol {
+    /// POSTs a fixture file with the content type its extension implies.
+    func submit(_ fixture: String, token: String?, contentType: String? = nil) async throws -> TestResponse {
+        let type = contentType ?? (fixture.hasSuffix(".json") ? "application/json" : "application/cap+xml")
+        return try await submit(TestSupport.fixture(fixture), token: token, contentType: type)
+    }
+
+    func submit(_ body: Data, token: String?, contentType: String) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: contentType]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: "/v1/warnings", method: .post, headers: headers, body: ByteBuffer(data: body))
+    }
+
+    func get(_ uri: String, token: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: uri, method: .get, headers: headers)
+    }
+}
+
+extension TestResponse {
+    /// The body decoded as JSON into `T`.
+    func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(buffer: body))
+    }
+
+    /// The `error` code of an error response.
+    var errorCode: String? {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: String])?["error"]
+    }
+}
+
+/// The body of a 201 / 200 answer to a submission.
+struct Accepted: Decodable {
+    var id: String
+    var status: String
+    var location: String
+    var duplicate: Bool
+}
+
+struct Listing: Decodable {
+    var warnings: [Warning]
+    var count: Int
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import WarncastServer
+import WarncastTestSupport
+import Yams
+
+@Suite("docs/openapi.yaml describes the API the server registers")
+struct OpenAPIDocumentTests {
+    @Test("the routes of the server and the paths of the document are the same set")
+    func routesMatchDocument() async throws {
+        let api = try await APIHarness()
+        let registered = Set(api.routes.routes.map { "\($0.method) \($0.path)" })
+        let text = try String(contentsOf: TestSupport.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        let document = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: Any])
+        var documented: Set<String> = []
+        let methods: Set<String> = ["get", "post", "put", "patch", "delete"]
+        for (path, item) in paths {
+            for key in (item as? [String: Any])?.keys ?? [:].keys where methods.contains(key) {
+                documented.insert("\(key.uppercased()) \(path)")
+            }
+        }
+        #expect(!registered.isEmpty)
+        #expect(registered.subtracting(documented).isEmpty, "registered but not documented")
+        #expect(documented.subtracting(registered).isEmpty, "documented but not registered")
+    }
+
+    @Test("every error code the intake can produce is listed in the document")
+    func errorCodesDocumented() throws {
+        let text = try String(contentsOf: TestSupport.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        let codes = [
+            "body_too_large", "unsupported_media_type", "malformed_xml", "xml_doctype_forbidden", "xml_too_complex",
+            "malformed_json", "not_cap_1_2", "missing_field", "invalid_field", "invalid_time", "unsupported_msg_type",
+            "level_missing", "level_severity_mismatch", "unknown_event_type", "event_not_allowed", "area_missing",
+            "invalid_region_code", "unknown_region", "area_outside_jurisdiction", "expires_before_effective",
+            "already_expired", "references_missing", "unknown_reference", "reference_not_owned",
+            "identifier_conflict", "not_an_issuer", "unauthenticated", "forbidden", "not_found", "invalid_query",
+        ]
+        for code in codes {
+            #expect(text.contains(code), "\(code) missing from docs/openapi.yaml")
+        }
+    }
+}

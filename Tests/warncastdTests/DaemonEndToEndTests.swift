@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import Testing
+import WarncastNet
+import WarncastTestSupport
+
+/// The whole path as an operator walks it: start warncastd, create a token with the CLI,
+/// submit with the CLI, read back, stop, verify the audit log.
+@Suite("warncastd and warncast as processes", .serialized)
+struct DaemonEndToEndTests {
+    @Test("start the daemon, create a token, submit, read back, stop gracefully, verify the audit chain")
+    func wholePath() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let notify = try NotifySocket(directory: directory)
+        let daemon = try DaemonProcess(
+            config: config, directory: directory,
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000"])
+        let signals = notify.messages(within: 0.5)
+        #expect(signals.contains("READY=1"))
+        #expect(signals.contains("WATCHDOG=1"))
+
+        let created = try Binaries.warncast(
+            ["token", "create", "--role", "issuer", "--department", "csx-weather", "--name", "值班员 张三"], config: config)
+        #expect(created.status == 0, "\(created.err)")
+        let token = created.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.hasPrefix("wct_"))
+
+        let fixture = TestSupport.fixtures.appendingPathComponent("rainstorm-red-csx.xml").path
+        let submitted = try Binaries.warncast(
+            ["warnings", "submit", fixture, "--url", daemon.url, "--token", token], config: config)
+        #expect(submitted.status == 0, "\(submitted.out)\(submitted.err)")
+        let accepted = try JSONSerialization.jsonObject(with: Data(submitted.out.utf8)) as? [String: Any]
+        let id = try #require(accepted?["id"] as? String)
+        #expect(accepted?["status"] as? String == "pending_approval")
+
+        let shown = try Binaries.warncast(["warnings", "show", id, "--url", daemon.url, "--token", token], config: config)
+        #expect(shown.status == 0)
+        #expect(shown.out.contains("长沙县气象局发布暴雨红色预警信号"))
+
+        let hostile = TestSupport.fixtures.appendingPathComponent("refuse-xxe.xml").path
+        let refused = try Binaries.warncast(["warnings", "submit", hostile, "--url", daemon.url, "--token", token], config: config)
+        #expect(refused.status != 0)
+        #expect(refused.out.contains("xml_doctype_forbidden"))
+
+        let health = try CurlTransfer.perform(HTTPRequestSpec(url: daemon.url + "/healthz"))
+        #expect(health.status == 200)
+
+        #expect(daemon.stop(signal: SIGTERM) == 0)
+        #expect(daemon.log.contains("msg=stopped"))
+        #expect(notify.messages(within: 0.2).contains("STOPPING=1"))
+
+        let verified = try Binaries.warncast(["audit", "verify"], config: config)
+        #expect(verified.status == 0)
+        #expect(verified.out.contains("audit log intact"))
+        let listed = try Binaries.warncast(["audit", "list"], config: config)
+        for action in ["regions.imported", "departments.imported", "config.loaded", "token.created", "warning.accepted", "warning.refused"] {
+            #expect(listed.out.contains("\"action\":\"\(action)\""), "no \(action) in the audit log")
+        }
+    }
+
+    @Test("a warning acknowledged with 201 survives kill -9, and verify finds a manual edit")
+    func durableAndTamperEvident() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        var daemon = try DaemonProcess(config: config, directory: directory)
+        let token = try Binaries.warncast(
+            ["token", "create", "--role", "issuer", "--department", "csx-weather", "--name", "tester"], config: config
+        ).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let fixture = TestSupport.fixtures.appendingPathComponent("rainstorm-red-csx.json").path
+        let submitted = try Binaries.warncast(["warnings", "submit", fixture, "--url", daemon.url, "--token", token], config: config)
+        #expect(submitted.status == 0)
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(submitted.out.utf8)) as? [String: Any])?["id"] as? String)
+
+        daemon.stop(signal: SIGKILL)
+        daemon = try DaemonProcess(config: config, directory: directory)
+        let shown = try Binaries.warncast(["warnings", "show", id, "--url", daemon.url, "--token", token], config: config)
+        #expect(shown.status == 0)
+        #expect(shown.out.contains("\"id\":\"\(id)\""))
+        daemon.stop()
+
+        let database = directory.appendingPathComponent("data/warncast.sqlite").path
+        let sequence = try DatabaseQueue(path: database).write { db -> Int64 in
+            let target = try Int64.fetchOne(db, sql: "SELECT sequence FROM audit WHERE action = 'warning.accepted'")!
+            try db.execute(sql: "DROP TRIGGER audit_no_update")
+            try db.execute(sql: "UPDATE audit SET actor = 'someone else' WHERE sequence = ?", arguments: [target])
+            return target
+        }
+        let verified = try Binaries.warncast(["audit", "verify"], config: config)
+        #expect(verified.status != 0)
+        #expect(verified.err.contains("BROKEN at entry \(sequence)"))
+    }
+
+    @Test("a bad configuration stops the daemon with a message naming the file and key")
+    func badConfiguration() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "port: 0", with: "port: http")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = Binaries.directory.appendingPathComponent("warncastd")
+        process.arguments = ["--config", config]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 78)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.contains("\(config): server.port: expected a whole number"))
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import WarncastTestSupport
+
+/// A `warncastd` or `warncast` binary run as a child process, the way an operator runs it.
+enum Binaries {
+    static let directory = TestSupport.root.appendingPathComponent(".build/debug")
+
+    /// Runs the CLI to completion (at most `timeout` seconds) and returns its exit status and output.
+    static func warncast(_ arguments: [String], config: String, timeout: TimeInterval = 60) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = directory.appendingPathComponent("warncast")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["WARNCAST_CONFIG"] = config
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return (
+            process.terminationStatus,
+            String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+            String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+}
+
+/// One running daemon with its log in a file of the test's directory.
+final class DaemonProcess {
+    let process = Process()
+    let logFile: URL
+    private(set) var port = 0
+
+    init(config: String, directory: URL, environment extra: [String: String] = [:]) throws {
+        logFile = directory.appendingPathComponent("warncastd-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.executableURL = Binaries.directory.appendingPathComponent("warncastd")
+        process.arguments = ["--config", config]
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.standardError = handle
+        process.standardOutput = handle
+        try process.run()
+        port = try waitForListeningPort()
+    }
+
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Polls the log (at most 30 s) for the `listening` line and reads the port from it.
+    private func waitForListeningPort() throws -> Int {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            for line in log.split(separator: "\n") where line.contains("msg=listening") {
+                if let field = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
+                   let port = Int(field.split(separator: ":").last ?? "") {
+                    return port
+                }
+            }
+            guard process.isRunning else { throw DaemonFailure(log: log) }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw DaemonFailure(log: log)
+    }
+
+    /// Sends `signal` and waits (at most 15 s) for the process to exit; returns its status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) -> Int32 {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+struct DaemonFailure: Error, CustomStringConvertible {
+    var log: String
+    var description: String { "warncastd did not start listening:\n\(log)" }
+}
+
+/// A configuration like the example's, on a free port with its own data directory.
+func testConfiguration(in directory: URL) throws -> String {
+    let configDirectory = TestSupport.root.appendingPathComponent("config").path
+    var text = try String(contentsOfFile: TestSupport.exampleConfig, encoding: .utf8)
+    text = text.replacingOccurrences(of: "port: 8080", with: "port: 0")
+    text = text.replacingOccurrences(of: "data_dir: ../data", with: "data_dir: \(directory.path)/data")
+    for file in ["divisions-cn.csv", "regions-villages.csv", "departments.example.csv"] {
+        text = text.replacingOccurrences(of: " \(file)", with: " \(configDirectory)/\(file)")
+    }
+    let path = directory.appendingPathComponent("warncast.yaml").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
