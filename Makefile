@@ -6,7 +6,10 @@ CONFIG       ?= config/warncast.example.yaml
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-certificates curl
 SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps build run test release clean
+PREFIX       ?= /usr/local
+ETC          ?= /etc/warncast
+
+.PHONY: deps build run test release install clean
 
 ## deps: install the missing Debian packages (needs root or sudo)
 deps:
@@ -37,6 +40,20 @@ test: deps
 ## release: optimised binaries in .build/release
 release: deps
 	$(SWIFT) build -c release
+
+## install: release binaries, the systemd unit, and (once) a configuration in $(ETC)
+install: release
+	install -D -m 0755 .build/release/warncastd $(DESTDIR)$(PREFIX)/bin/warncastd
+	install -D -m 0755 .build/release/warncast $(DESTDIR)$(PREFIX)/bin/warncast
+	install -D -m 0644 systemd/warncastd.service $(DESTDIR)/etc/systemd/system/warncastd.service
+	install -D -m 0644 docs/operations.md $(DESTDIR)$(PREFIX)/share/doc/warncast/operations.md
+	install -d -m 0750 $(DESTDIR)$(ETC)
+	install -m 0640 config/divisions-cn.csv config/regions-villages.csv config/departments.example.csv $(DESTDIR)$(ETC)/
+	[ -e $(DESTDIR)$(ETC)/warncast.yaml ] || \
+	  sed 's#data_dir: ../data#data_dir: /var/lib/warncast#' config/warncast.example.yaml > $(DESTDIR)$(ETC)/warncast.yaml
+	[ -n "$(DESTDIR)" ] || id warncast >/dev/null 2>&1 || \
+	  useradd --system --home-dir /var/lib/warncast --shell /usr/sbin/nologin warncast
+	[ -n "$(DESTDIR)" ] || chgrp -R warncast $(ETC)
 
 clean:
 	rm -rf .build data
