@@ -19,8 +19,8 @@ public struct SQLiteStore: Store {
             try self.init(writer: DatabasePool(path: path, configuration: configuration))
         } catch let error as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error)")
-        } catch let error as CocoaError {
-            throw StoreError.cannotOpen(path: path, reason: error.localizedDescription)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
     }
 

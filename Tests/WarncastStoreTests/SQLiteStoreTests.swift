@@ -115,3 +115,48 @@ struct SQLiteStoreTests {
         }
     }
 }
+
+@Suite("Importing the registries")
+struct RegistryImporterTests {
+    @Test("the whole country's divisions import into the store")
+    func wholeCountry() async throws {
+        let store = try SQLiteStore.inMemory()
+        let file = TestSupport.root.appendingPathComponent("config/divisions-cn.csv").path
+        let count = try await RegistryImporter(store: store, actor: "test").importRegions(file: file, within: nil)
+        #expect(count == 3225)
+        #expect(try await store.regionCount() == 3225)
+        #expect(try await store.region(RegionCode("650000")!)?.name == "新疆维吾尔自治区")
+    }
+
+    @Test("a file with a bad row imports nothing and names every bad line")
+    func badFile() async throws {
+        let store = try SQLiteStore.inMemory()
+        let file = try TestSupport.temporaryDirectory().appendingPathComponent("regions.csv").path
+        try "code,name,parent\n430000,湖南省,\n430100,长沙市,430000\n43012x,坏,430100\n430121,长沙县,420000\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        do {
+            try await RegistryImporter(store: store, actor: "test").importRegions(file: file, within: nil)
+            Issue.record("a bad file was imported")
+        } catch let error as RegistryImporter.FileError {
+            #expect(error.rows.map(\.line) == [4, 5])
+            #expect(error.description.contains("regions.csv:4: '43012x' is not a division code"))
+        }
+        #expect(try await store.regionCount() == 0)
+    }
+
+    @Test("a department file naming an event its kind may not issue is refused with the line")
+    func badDepartment() async throws {
+        let store = try await TestSupport.loadedStore()
+        let file = try TestSupport.temporaryDirectory().appendingPathComponent("departments.csv").path
+        try "id,name,kind,region,events\nx-weather,某气象局,weather,430121,geological-hazard\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let catalogue = try TestSupport.exampleConfiguration().events
+        do {
+            try await RegistryImporter(store: store, actor: "test").importDepartments(file: file, catalogue: catalogue)
+            Issue.record("a bad department was imported")
+        } catch let error as RegistryImporter.FileError {
+            #expect(error.rows.first?.line == 2)
+            #expect(error.rows.first?.reason.contains("may not issue 'geological-hazard'") == true)
+        }
+    }
+}

@@ -34,7 +34,5 @@ public struct EventCatalogue: Sendable, Equatable {
         }
     }
 
-    public func contains(code: String) -> Bool { events.contains { $0.code == code } }
-
     public func event(code: String) -> EventType? { events.first { $0.code == code } }
 }
