@@ -42,13 +42,15 @@ struct ConfigBuilder {
         let node = try root.section("node")
         let registries = try root.section("registries")
         let logging = try root.optionalSection("logging")
+        let events = try self.events(root.list("events"))
         let configuration = WarncastConfiguration(
             file: file,
             server: try self.server(server),
             store: .init(dataDirectory: resolve(try store.string("data_dir"))),
             node: try self.node(node),
             registries: try self.registries(registries),
-            events: try events(root.list("events")),
+            events: events,
+            approval: try ApprovalConfigBuilder(catalogue: events).build(root.section("approval")),
             logLevel: try logging?.optionalString("level", allowed: Self.logLevels) ?? "info")
         for section in [server, store, node, registries, root] + [logging].compactMap({ $0 }) {
             try section.rejectUnknownKeys()

@@ -1,3 +1,4 @@
+import Foundation
 import WarncastCore
 
 /// Everything `warncastd` and `warncast` read from the configuration file, validated.
@@ -10,6 +11,7 @@ public struct WarncastConfiguration: Sendable {
     public var node: Node
     public var registries: Registries
     public var events: EventCatalogue
+    public var approval: Approval
     public var logLevel: String
 
     /// The HTTP listener.
@@ -37,6 +39,19 @@ public struct WarncastConfiguration: Sendable {
     public struct Registries: Sendable {
         public var regions: [RegionSource]
         public var departments: String?
+    }
+
+    /// Approval rules, roles, and what happens when a decision is late.
+    public struct Approval: Sendable {
+        /// Approval roles approver tokens may hold, e.g. `duty-leader`, `government-leader`.
+        public var roles: [String]
+        public var rules: ApprovalRuleSet
+        /// How often the scheduler looks for overdue and expired warnings.
+        public var checkInterval: TimeInterval
+        /// How often an undecided, overdue warning is escalated again.
+        public var escalationRepeat: TimeInterval
+        /// Who is told when a warning is escalated.
+        public var escalationContacts: [String]
     }
 
     /// One region CSV, optionally narrowed to the divisions within one code.

@@ -15,16 +15,20 @@ public struct ApplicationParts: Sendable {
     public var metrics: ServerMetrics
     public var logger: Logger
     public var now: @Sendable () -> Date
+    /// Told of every released warning; by default, a log line.
+    public var releaseSubscribers: [any ReleaseSubscriber]
 
     public init(
         configuration: WarncastConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
-        logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+        logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
+        releaseSubscribers: [any ReleaseSubscriber]? = nil
     ) {
         self.configuration = configuration
         self.store = store
         self.metrics = metrics
         self.logger = logger
         self.now = now
+        self.releaseSubscribers = releaseSubscribers ?? [LogReleaseSubscriber(logger: logger)]
     }
 }
 
@@ -36,10 +40,14 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
         .register(on: RouteRegistrar(methods: router, prefix: "", table: routes))
 
     let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store))
+    let releases = ReleaseAnnouncer(subscribers: parts.releaseSubscribers)
     let intake = WarningIntake(
-        store: parts.store, catalogue: parts.configuration.events, metrics: parts.metrics, now: parts.now)
+        store: parts.store, catalogue: parts.configuration.events, rules: parts.configuration.approval.rules,
+        releases: releases, metrics: parts.metrics, now: parts.now)
+    let v1 = RouteRegistrar(methods: api, prefix: "/v1", table: routes)
     WarningController(store: parts.store, intake: intake, maxBodyBytes: parts.configuration.server.maxBodyBytes)
-        .register(on: RouteRegistrar(methods: api, prefix: "/v1", table: routes))
+        .register(on: v1)
+    ApprovalController(store: parts.store, releases: releases, now: parts.now).register(on: v1)
     return router
 }
 

@@ -8,12 +8,19 @@ import WarncastStore
 public struct WarningIntake: Sendable {
     let store: any Store
     let check: IntakeCheck
+    let rules: ApprovalRuleSet
+    let releases: ReleaseAnnouncer
     let metrics: ServerMetrics
     let now: @Sendable () -> Date
 
-    public init(store: any Store, catalogue: EventCatalogue, metrics: ServerMetrics, now: @escaping @Sendable () -> Date = Date.init) {
+    init(
+        store: any Store, catalogue: EventCatalogue, rules: ApprovalRuleSet, releases: ReleaseAnnouncer,
+        metrics: ServerMetrics, now: @escaping @Sendable () -> Date
+    ) {
         self.store = store
         self.check = IntakeCheck(catalogue: catalogue)
+        self.rules = rules
+        self.releases = releases
         self.metrics = metrics
         self.now = now
     }
@@ -26,7 +33,11 @@ public struct WarningIntake: Sendable {
             let alert = try CAPReader.read(body, format: format)
             identifier = alert.identifier
             let draft = try check.check(alert, raw: body, format: format, principal: principal, now: now())
-            let acceptance = try await store.accept(draft, by: principal, at: now())
+            let plan = try await approvalPlan(for: draft, principal: principal)
+            let acceptance = try await store.accept(draft, plan: plan, by: principal, at: now())
+            if case .created(let warning) = acceptance, warning.status == .released {
+                await releases.announce(warning)
+            }
             metrics.countSubmission(result: isDuplicate(acceptance) ? "duplicate" : "accepted")
             logger.info("warning accepted", metadata: [
                 "warning": .string(acceptance.warning.id), "identifier": .string(draft.identifier),
@@ -52,6 +63,19 @@ public struct WarningIntake: Sendable {
                 actor: principal?.auditName ?? "anonymous", action: "warning.refused",
                 subject: identifier ?? "-", detail: detail),
             at: now())
+    }
+
+    /// The plan of the first rule matching the submission. An Update is matched with the
+    /// facts of its new level and area, and whether it raises or widens the one it replaces.
+    private func approvalPlan(for draft: WarningDraft, principal: Principal) async throws -> ApprovalPlan {
+        guard let department = principal.department else { throw IntakeError.notAnIssuer("no department") }
+        var replaced: Warning?
+        if let reference = draft.references.first {
+            replaced = try await store.warning(sender: reference.sender, identifier: reference.identifier)
+        }
+        let subject = ApprovalSubject(draft: draft, department: department, replaced: replaced)
+        guard let rule = rules.rule(for: subject) else { throw IntakeError.noApprovalRule(subject.description) }
+        return ApprovalPlan(rule: rule, submittedAt: now())
     }
 
     private func isDuplicate(_ acceptance: Acceptance) -> Bool {

@@ -29,6 +29,11 @@ enum AuditLog {
         ).map(entry(from:))
     }
 
+    static func entries(subject: String, in db: Database) throws -> [AuditEntry] {
+        try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE subject = ? ORDER BY sequence", arguments: [subject])
+            .map(entry(from:))
+    }
+
     /// Walks the whole chain with a cursor, so a long log is never held in memory at once.
     static func verify(in db: Database) throws -> AuditVerification {
         let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY sequence")

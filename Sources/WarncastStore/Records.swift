@@ -38,6 +38,7 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord {
     var region: String
     var createdAt: String
     var revokedAt: String?
+    var approvalRole: String?
 
     init(_ grant: TokenGrant, secretHash: String) {
         id = grant.id
@@ -48,13 +49,14 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord {
         region = grant.region.rawValue
         createdAt = grant.createdAt
         revokedAt = grant.revokedAt
+        approvalRole = grant.approvalRole
     }
 
     var grant: TokenGrant? {
         guard let role = Role(rawValue: role), let code = RegionCode(region) else { return nil }
         return TokenGrant(
             id: id, name: name, role: role, departmentID: departmentID, region: code,
-            createdAt: createdAt, revokedAt: revokedAt)
+            createdAt: createdAt, revokedAt: revokedAt, approvalRole: approvalRole)
     }
 }
 
@@ -73,8 +75,18 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
     var document: String
     var raw: Data
     var format: String
+    var submitterTokenID: String?
+    var plan: String?
+    var deadline: String?
+    var expiresAt: String?
+    var awaiting: Bool
+    var late: Bool
+    var escalationCount: Int
+    var lastEscalatedAt: String?
+    var releasedAt: String?
+    var decidedAt: String?
 
-    init(_ warning: Warning, raw: Data) throws {
+    init(_ warning: Warning, raw: Data, plan: ApprovalPlan) throws {
         id = warning.id
         status = warning.status.rawValue
         identifier = warning.identifier
@@ -86,12 +98,30 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
         document = String(decoding: try JSONEncoder().encode(warning), as: UTF8.self)
         self.raw = raw
         format = warning.format.rawValue
+        submitterTokenID = warning.submitterTokenID
+        self.plan = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
+        deadline = plan.deadline.map(Timestamp.string)
+        expiresAt = warning.expires
+        awaiting = true
+        late = false
+        escalationCount = 0
+        releasedAt = warning.status == .released ? warning.receivedAt : nil
     }
 
-    func warning() throws -> Warning {
+    var approvalPlan: ApprovalPlan? {
+        plan.flatMap { try? JSONDecoder().decode(ApprovalPlan.self, from: Data($0.utf8)) }
+    }
+
+    /// The warning with its current status and, given its decisions, its approval state.
+    func warning(approvals: [Approval]? = nil) throws -> Warning {
         var warning = try JSONDecoder().decode(Warning.self, from: Data(document.utf8))
-        // The status column is the authority; the document holds the fields fixed at intake.
+        // The columns are the authority; the document holds the fields fixed at intake.
         if let current = WarningStatus(rawValue: status) { warning.status = current }
+        if let approvals, let plan = approvalPlan {
+            warning.approval = ApprovalState(
+                plan: plan, approvals: approvals, awaiting: awaiting, late: late, escalations: escalationCount,
+                lastEscalatedAt: lastEscalatedAt, releasedAt: releasedAt, decidedAt: decidedAt)
+        }
         return warning
     }
 
@@ -99,6 +129,9 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
     static func request(for query: WarningQuery) -> SQLRequest<WarningRecord> {
         var clauses: [String] = []
         var arguments: StatementArguments = []
+        if query.awaitingOnly {
+            clauses.append("awaiting = 1")
+        }
         func overlapping(_ code: RegionCode) {
             clauses.append("""
                 EXISTS (SELECT 1 FROM warningArea a WHERE a.warningID = warning.id
@@ -124,5 +157,39 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
         let sql = "SELECT * FROM warning WHERE " + clauses.joined(separator: " AND ")
             + " ORDER BY receivedAt DESC, id LIMIT ?"
         return SQLRequest(sql: sql, arguments: arguments)
+    }
+}
+
+/// A row of `approval`: one approver's decision on one warning.
+struct ApprovalRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "approval"
+    var warningID: String
+    var tokenID: String
+    var name: String
+    var role: String
+    var requirement: Int?
+    var decision: String
+    var reason: String?
+    var at: String
+
+    init(_ approval: Approval, warningID: String) {
+        self.warningID = warningID
+        tokenID = approval.tokenID
+        name = approval.name
+        role = approval.role
+        requirement = approval.requirement
+        decision = approval.decision.rawValue
+        reason = approval.reason
+        at = approval.at
+    }
+
+    var approval: Approval {
+        Approval(
+            tokenID: tokenID, name: name, role: role, requirement: requirement,
+            decision: Approval.Decision(rawValue: decision) ?? .reject, reason: reason, at: at)
+    }
+
+    static func all(for warningID: String, _ db: Database) throws -> [Approval] {
+        try ApprovalRecord.filter(Column("warningID") == warningID).order(Column("at")).fetchAll(db).map(\.approval)
     }
 }

@@ -138,20 +138,32 @@ public struct SQLiteStore: Store {
             else { return nil }
             let department = try grant.departmentID.flatMap { try DepartmentRecord.fetchOne(db, key: $0)?.department }
             return Principal(
-                tokenID: grant.id, name: grant.name, role: grant.role, department: department, region: grant.region)
+                tokenID: grant.id, name: grant.name, role: grant.role, department: department, region: grant.region,
+                approvalRole: grant.approvalRole)
         }
     }
 
     // MARK: Warnings
 
-    public func accept(_ draft: WarningDraft, by principal: Principal, at date: Date) async throws -> Acceptance {
+    public func accept(_ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at date: Date) async throws -> Acceptance {
         try await writer.write { db in
-            try WarningWriter(db: db).accept(draft, by: principal, at: date)
+            try WarningWriter(db: db).accept(draft, plan: plan, by: principal, at: date)
         }
     }
 
     public func warning(id: String) async throws -> Warning? {
-        try await writer.read { db in try WarningRecord.fetchOne(db, key: id)?.warning() }
+        try await writer.read { db in
+            try WarningRecord.fetchOne(db, key: id)?.warning(approvals: ApprovalRecord.all(for: id, db))
+        }
+    }
+
+    public func warning(sender: String, identifier: String) async throws -> Warning? {
+        try await writer.read { db in
+            guard let record = try WarningRecord
+                .filter(Column("sender") == sender && Column("identifier") == identifier).fetchOne(db)
+            else { return nil }
+            return try record.warning(approvals: ApprovalRecord.all(for: record.id, db))
+        }
     }
 
     public func rawMessage(id: String) async throws -> (data: Data, format: CAPFormat)? {
@@ -165,8 +177,34 @@ public struct SQLiteStore: Store {
 
     public func warnings(_ query: WarningQuery) async throws -> [Warning] {
         try await writer.read { db in
-            try WarningRecord.fetchAll(db, WarningRecord.request(for: query)).map { try $0.warning() }
+            try WarningRecord.fetchAll(db, WarningRecord.request(for: query)).map {
+                try $0.warning(approvals: ApprovalRecord.all(for: $0.id, db))
+            }
         }
+    }
+
+    // MARK: Approval
+
+    public func decide(
+        warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at date: Date
+    ) async throws -> Decided {
+        try await writer.write { db in
+            try ApprovalWriter(db: db).decide(warningID: warningID, decision, by: principal, reason: reason, at: date)
+        }
+    }
+
+    public func escalateOverdue(at date: Date, repeatEvery: TimeInterval, contacts: [String]) async throws -> [Escalation] {
+        try await writer.write { db in
+            try Scheduling(db: db).escalateOverdue(at: date, repeatEvery: repeatEvery, contacts: contacts)
+        }
+    }
+
+    public func expireWarnings(at date: Date) async throws -> [String] {
+        try await writer.write { db in try Scheduling(db: db).expireWarnings(at: date) }
+    }
+
+    public func auditEntries(subject: String) async throws -> [AuditEntry] {
+        try await writer.read { db in try AuditLog.entries(subject: subject, in: db) }
     }
 
     // MARK: Audit

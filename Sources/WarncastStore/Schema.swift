@@ -10,7 +10,51 @@ enum Schema {
             try createWarnings(db)
             try createAuditLog(db)
         }
+        migrator.registerMigration("v2") { db in
+            try addApprovals(db)
+        }
         return migrator
+    }
+
+    /// Approval plans, decisions, deadlines and escalations (issue: approval rules).
+    private static func addApprovals(_ db: Database) throws {
+        try db.alter(table: "token") { t in
+            t.add(column: "approvalRole", .text)
+        }
+        try db.alter(table: "warning") { t in
+            t.add(column: "submitterTokenID", .text)
+            t.add(column: "plan", .text)
+            t.add(column: "deadline", .text)
+            t.add(column: "expiresAt", .text)
+            // 1 while approvals (or the review of an immediate release) are outstanding.
+            t.add(column: "awaiting", .boolean).notNull().defaults(to: false)
+            t.add(column: "late", .boolean).notNull().defaults(to: false)
+            t.add(column: "escalationCount", .integer).notNull().defaults(to: 0)
+            t.add(column: "lastEscalatedAt", .text)
+            t.add(column: "releasedAt", .text)
+            t.add(column: "decidedAt", .text)
+        }
+        try db.create(index: "warning_awaiting_deadline", on: "warning", columns: ["awaiting", "deadline"])
+        try db.create(index: "warning_status_expiresAt", on: "warning", columns: ["status", "expiresAt"])
+        try db.create(index: "audit_subject", on: "audit", columns: ["subject"])
+        try db.create(table: "approval") { t in
+            t.column("warningID", .text).notNull().references("warning", onDelete: .cascade)
+            t.column("tokenID", .text).notNull()
+            t.column("name", .text).notNull()
+            t.column("role", .text).notNull()
+            t.column("requirement", .integer)
+            t.column("decision", .text).notNull()
+            t.column("reason", .text)
+            t.column("at", .text).notNull()
+            t.primaryKey(["warningID", "tokenID"])
+        }
+        try db.create(table: "escalation") { t in
+            t.column("warningID", .text).notNull().references("warning", onDelete: .cascade)
+            t.column("number", .integer).notNull()
+            t.column("at", .text).notNull()
+            t.column("contacts", .text).notNull()
+            t.primaryKey(["warningID", "number"])
+        }
     }
 
     private static func createRegistries(_ db: Database) throws {

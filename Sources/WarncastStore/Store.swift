@@ -25,13 +25,32 @@ public protocol Store: Sendable {
     func principal(secretHash: String) async throws -> Principal?
 
     // Warnings
-    /// Stores an accepted warning, or finds the identical one accepted before.
-    /// Throws `IntakeError` for unknown regions or references and identifier conflicts.
-    func accept(_ draft: WarningDraft, by principal: Principal, at: Date) async throws -> Acceptance
+    /// Stores an accepted warning under its approval plan (released at once if the plan says
+    /// so), or finds the identical one accepted before. Throws `IntakeError` for unknown
+    /// regions or references and identifier conflicts.
+    func accept(_ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at: Date) async throws -> Acceptance
+    /// A warning with its approval state.
     func warning(id: String) async throws -> Warning?
+    /// The warning with this CAP sender and identifier.
+    func warning(sender: String, identifier: String) async throws -> Warning?
     /// The message exactly as it was received, with its format.
     func rawMessage(id: String) async throws -> (data: Data, format: CAPFormat)?
     func warnings(_ query: WarningQuery) async throws -> [Warning]
+
+    // Approval
+    /// Records an approval or rejection, decided by `ApprovalLedger` inside one transaction
+    /// with its effects (release, supersession, cancellation) and audit entries.
+    /// Throws `ApprovalError`, or `StoreError.unknownWarning`.
+    func decide(
+        warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at: Date
+    ) async throws -> Decided
+    /// Marks overdue undecided warnings late and escalates each one again every `repeatEvery`
+    /// seconds; returns the escalations made now.
+    func escalateOverdue(at: Date, repeatEvery: TimeInterval, contacts: [String]) async throws -> [Escalation]
+    /// Marks warnings past their `expires` as expired; returns their ids.
+    func expireWarnings(at: Date) async throws -> [String]
+    /// The audit entries about one subject (a warning's history), oldest first.
+    func auditEntries(subject: String) async throws -> [AuditEntry]
 
     // Audit log
     func appendAudit(_ event: AuditEvent, at: Date) async throws
@@ -56,6 +75,14 @@ public enum Acceptance: Sendable {
     }
 }
 
+/// The result of a recorded decision.
+public struct Decided: Sendable {
+    public var warning: Warning
+    public var outcome: ApprovalLedger.Outcome
+    /// Earlier warnings this one superseded or cancelled on release.
+    public var replaced: [String]
+}
+
 /// A token as the store lists it: everything except the secret.
 public struct TokenGrant: Sendable, Codable, Equatable {
     public var id: String
@@ -65,11 +92,14 @@ public struct TokenGrant: Sendable, Codable, Equatable {
     public var region: RegionCode
     public var createdAt: String
     public var revokedAt: String?
+    /// For approvers: the approval role, e.g. `duty-leader`.
+    public var approvalRole: String?
 
     public init(
         id: String, name: String, role: Role, departmentID: String?, region: RegionCode,
-        createdAt: String, revokedAt: String? = nil
+        createdAt: String, revokedAt: String? = nil, approvalRole: String? = nil
     ) {
+        self.approvalRole = approvalRole
         self.id = id
         self.name = name
         self.role = role
@@ -84,12 +114,14 @@ public struct TokenGrant: Sendable, Codable, Equatable {
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownDepartment(String)
     case unknownRegion(String)
+    case unknownWarning(String)
     case cannotOpen(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .unknownDepartment(let id): "no department '\(id)'"
         case .unknownRegion(let code): "no region \(code) in the registry"
+        case .unknownWarning(let id): "no warning '\(id)'"
         case .cannotOpen(let path, let reason): "cannot open the store at \(path): \(reason)"
         }
     }

@@ -3,11 +3,11 @@ import GRDB
 import WarncastCore
 
 /// The checks and writes of accepting one warning, run inside a single write transaction so
-/// that the warning, its areas and its audit entry commit together or not at all.
+/// that the warning, its areas and its audit entries commit together or not at all.
 struct WarningWriter {
     let db: Database
 
-    func accept(_ draft: WarningDraft, by principal: Principal, at date: Date) throws -> Acceptance {
+    func accept(_ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at date: Date) throws -> Acceptance {
         if let existing = try WarningRecord
             .filter(Column("sender") == draft.sender && Column("identifier") == draft.identifier)
             .fetchOne(db)
@@ -15,27 +15,34 @@ struct WarningWriter {
             guard existing.fingerprint == draft.fingerprint else {
                 throw IntakeError.identifierConflict(draft.identifier)
             }
-            return .duplicate(try existing.warning())
+            return .duplicate(try existing.warning(approvals: ApprovalRecord.all(for: existing.id, db)))
         }
         try checkRegions(draft.areas)
         try checkReferences(draft)
+        let immediate = plan.release == .immediate
         let warning = Warning(
-            id: UUID().uuidString.lowercased(), status: .pendingApproval, draft: draft,
-            submittedBy: principal.auditName, receivedAt: date)
-        try WarningRecord(warning, raw: draft.raw).insert(db)
+            id: UUID().uuidString.lowercased(), status: immediate ? .released : .pendingApproval, draft: draft,
+            submittedBy: principal, receivedAt: date)
+        try WarningRecord(warning, raw: draft.raw, plan: plan).insert(db)
         let statement = try db.makeStatement(sql: "INSERT INTO warningArea (warningID, code, prefix) VALUES (?, ?, ?)")
         for area in draft.areas {
             try statement.execute(arguments: [warning.id, area.rawValue, String(area.prefix)])
         }
-        let audit = AuditEvent(
-            actor: principal.auditName, action: "warning.accepted", subject: warning.id,
-            detail: [
-                "identifier": draft.identifier, "sender": draft.sender, "msgType": draft.messageType.rawValue,
-                "level": draft.level.rawValue, "event": draft.event, "department": draft.departmentID,
-                "areas": draft.areas.map(\.rawValue).joined(separator: " "), "fingerprint": draft.fingerprint,
-            ])
-        try AuditLog.append(audit, at: date, in: db)
-        return .created(warning)
+        var detail = [
+            "identifier": draft.identifier, "sender": draft.sender, "msgType": draft.messageType.rawValue,
+            "level": draft.level.rawValue, "event": draft.event, "department": draft.departmentID,
+            "areas": draft.areas.map(\.rawValue).joined(separator: " "), "fingerprint": draft.fingerprint,
+            "rule": plan.rule,
+        ]
+        detail["deadline"] = plan.deadline.map(Timestamp.string)
+        try AuditLog.append(
+            AuditEvent(actor: principal.auditName, action: "warning.accepted", subject: warning.id, detail: detail),
+            at: date, in: db)
+        if immediate {
+            try Lifecycle(db: db).release(warning.id, actor: principal.auditName, reason: "rule '\(plan.rule)' releases at once", at: date)
+        }
+        let stored = try WarningRecord.fetchOne(db, key: warning.id)!
+        return .created(try stored.warning(approvals: []))
     }
 
     private func checkRegions(_ codes: [RegionCode]) throws {

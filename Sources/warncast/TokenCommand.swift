@@ -17,6 +17,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "Department the token belongs to (required for issuers).") var department: String?
         @Option(help: "Region a department-less token is scoped to, e.g. 430000.") var region: String?
         @Option(help: "Who holds it, for the audit log, e.g. \"值班员 张三\".") var name: String
+        @Option(help: "For approvers: the approval role from the configuration, e.g. duty-leader.") var approvalRole: String?
 
         func run() async throws {
             guard let role = Role(rawValue: role) else {
@@ -24,17 +25,28 @@ struct TokenCommand: AsyncParsableCommand {
             }
             if role == .issuer && department == nil { throw ValidationError("an issuer token needs --department") }
             let context = try CLIContext(options)
+            let roles = context.configuration.approval.roles
+            if role == .approver {
+                guard let approvalRole, roles.contains(approvalRole) else {
+                    throw ValidationError("an approver token needs --approval-role, one of \(roles.joined(separator: ", "))")
+                }
+            } else if approvalRole != nil {
+                throw ValidationError("--approval-role is only for approver tokens")
+            }
             let scope = try await self.scope(context)
             let token = AccessToken.generate()
             let grant = TokenGrant(
                 id: token.id, name: name, role: role, departmentID: department, region: scope,
-                createdAt: Timestamp.string(Date()))
+                createdAt: Timestamp.string(Date()), approvalRole: approvalRole)
             do {
                 try await context.store.createToken(
                     grant, secretHash: AccessToken.hash(token.secret),
                     audit: AuditEvent(
                         actor: context.actor, action: "token.created", subject: token.id,
-                        detail: ["role": role.rawValue, "name": name, "department": department ?? "-", "region": scope.rawValue]))
+                        detail: [
+                            "role": role.rawValue, "name": name, "department": department ?? "-",
+                            "region": scope.rawValue, "approvalRole": approvalRole ?? "-",
+                        ]))
             } catch let error as StoreError {
                 throw CLIError(error.description)
             }
@@ -81,7 +93,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try CLIContext(options)
             for grant in try await context.store.tokens() {
-                print([grant.id, grant.role.rawValue, grant.departmentID ?? "-", grant.region.rawValue, grant.name,
+                print([grant.id, grant.role.rawValue, grant.approvalRole ?? "-", grant.departmentID ?? "-", grant.region.rawValue, grant.name,
                        grant.revokedAt.map { "revoked \($0)" } ?? "live"].joined(separator: "\t"))
             }
         }

@@ -52,6 +52,9 @@ struct WarncastDaemon: AsyncParsableCommand {
         let notifier = SystemdNotifier()
         let watchdog = WatchdogService(
             notifier: notifier, interval: SystemdNotifier.watchdogInterval(), store: store, logger: logger)
+        let scheduler = ApprovalScheduler(
+            store: store, approval: configuration.approval, notifier: LogEscalationNotifier(logger: logger),
+            logger: logger)
         let server = configuration.server
         let app = buildApplication(
             ApplicationParts(configuration: configuration, store: store, logger: logger),
@@ -64,7 +67,7 @@ struct WarncastDaemon: AsyncParsableCommand {
             })
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: watchdog)],
+                services: [.init(service: app), .init(service: scheduler), .init(service: watchdog)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

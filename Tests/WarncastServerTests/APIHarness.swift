@@ -17,13 +17,15 @@ struct APIHarness {
     let routes = RouteTable()
     let router: Router<WarncastRequestContext>
 
-    init(maxBodyBytes: Int? = nil) async throws {
+    init(maxBodyBytes: Int? = nil, releases: (any ReleaseSubscriber)? = nil) async throws {
         var configuration = try TestSupport.exampleConfiguration()
         if let maxBodyBytes { configuration.server.maxBodyBytes = maxBodyBytes }
         store = try await TestSupport.loadedStore()
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        parts = ApplicationParts(configuration: configuration, store: store, logger: logger, now: { TestSupport.now })
+        parts = ApplicationParts(
+            configuration: configuration, store: store, logger: logger, now: { TestSupport.now },
+            releaseSubscribers: releases.map { [$0] })
         router = buildRouter(parts, routes: routes)
     }
 
@@ -31,8 +33,11 @@ struct APIHarness {
         try await Application(router: router, logger: parts.logger).test(.router, body)
     }
 
-    func token(_ role: Role, department: String? = nil, region: String? = nil) async throws -> String {
-        try await TestSupport.token(store, role: role, department: department, region: region)
+    func token(
+        _ role: Role, department: String? = nil, region: String? = nil, name: String? = nil, approvalRole: String? = nil
+    ) async throws -> String {
+        try await TestSupport.token(
+            store, role: role, department: department, region: region, name: name, approvalRole: approvalRole)
     }
 }
 
@@ -47,6 +52,13 @@ extension TestClientProtocol {
         var headers: HTTPFields = [.contentType: contentType]
         if let token { headers[.authorization] = "Bearer \(token)" }
         return try await execute(uri: "/v1/warnings", method: .post, headers: headers, body: ByteBuffer(data: body))
+    }
+
+    func post(_ uri: String, token: String?, json: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if json != nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: uri, method: .post, headers: headers, body: json.map { ByteBuffer(string: $0) })
     }
 
     func get(_ uri: String, token: String?) async throws -> TestResponse {
@@ -74,6 +86,19 @@ struct Accepted: Decodable {
     var status: String
     var location: String
     var duplicate: Bool
+}
+
+struct DecisionBody: Decodable {
+    var id: String
+    var status: WarningStatus
+    var outcome: String
+    var approval: ApprovalState?
+    var replaced: [String]
+}
+
+struct PendingBody: Decodable {
+    var pending: [Warning]
+    var count: Int
 }
 
 struct Listing: Decodable {

@@ -35,6 +35,8 @@ struct OpenAPIDocumentTests {
             "invalid_region_code", "unknown_region", "area_outside_jurisdiction", "expires_before_effective",
             "already_expired", "references_missing", "unknown_reference", "reference_not_owned",
             "identifier_conflict", "not_an_issuer", "unauthenticated", "forbidden", "not_found", "invalid_query",
+            "no_approval_rule", "not_an_approver", "self_approval", "approver_out_of_scope", "already_approved",
+            "requirement_already_met", "not_pending", "warning_expired", "reason_required",
         ]
         for code in codes {
             #expect(text.contains(code), "\(code) missing from docs/openapi.yaml")

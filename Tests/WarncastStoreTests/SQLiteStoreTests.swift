@@ -7,17 +7,11 @@ import WarncastTestSupport
 
 @Suite("The SQLite store")
 struct SQLiteStoreTests {
-    func draft(_ fixture: String, principal: Principal) throws -> WarningDraft {
-        let data = TestSupport.fixture(fixture)
-        let check = IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
-        return try check.check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
-    }
-
     @Test("an accepted warning is stored with its raw message byte for byte, and read back")
     func acceptAndRead() async throws {
         let store = try await TestSupport.loadedStore()
         let principal = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
-        let acceptance = try await store.accept(try draft("rainstorm-red-csx.xml", principal: principal), by: principal, at: TestSupport.now)
+        let acceptance = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: principal)
         guard case .created(let warning) = acceptance else {
             Issue.record("expected a new warning")
             return
@@ -33,15 +27,15 @@ struct SQLiteStoreTests {
     func idempotency() async throws {
         let store = try await TestSupport.loadedStore()
         let principal = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
-        let first = try await store.accept(try draft("rainstorm-red-csx.xml", principal: principal), by: principal, at: TestSupport.now)
-        let again = try await store.accept(try draft("rainstorm-red-csx.xml", principal: principal), by: principal, at: TestSupport.now)
+        let first = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: principal)
+        let again = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: principal)
         guard case .duplicate(let duplicate) = again else {
             Issue.record("expected a duplicate")
             return
         }
         #expect(duplicate.id == first.warning.id)
         await #expect(throws: IntakeError.identifierConflict("csx-weather-20260701-0001")) {
-            _ = try await store.accept(try draft("refuse-identifier-conflict.xml", principal: principal), by: principal, at: TestSupport.now)
+            _ = try await TestSupport.accept("refuse-identifier-conflict.xml", into: store, as: principal)
         }
         let all = try await store.warnings(WarningQuery(visibleTo: RegionCode("430000")!))
         #expect(all.count == 1)
@@ -52,13 +46,13 @@ struct SQLiteStoreTests {
         let store = try await TestSupport.loadedStore()
         let principal = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
         await #expect(throws: IntakeError.unknownRegion(["430121099"])) {
-            _ = try await store.accept(try draft("refuse-unknown-region.xml", principal: principal), by: principal, at: TestSupport.now)
+            _ = try await TestSupport.accept("refuse-unknown-region.xml", into: store, as: principal)
         }
         await #expect(throws: IntakeError.self) {
-            _ = try await store.accept(try draft("refuse-update-unknown-reference.xml", principal: principal), by: principal, at: TestSupport.now)
+            _ = try await TestSupport.accept("refuse-update-unknown-reference.xml", into: store, as: principal)
         }
-        _ = try await store.accept(try draft("rainstorm-red-csx.xml", principal: principal), by: principal, at: TestSupport.now)
-        let update = try await store.accept(try draft("update-csx.xml", principal: principal), by: principal, at: TestSupport.now)
+        _ = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: principal)
+        let update = try await TestSupport.accept("update-csx.xml", into: store, as: principal)
         #expect(update.warning.references.first?.identifier == "csx-weather-20260701-0001")
     }
 
@@ -67,9 +61,9 @@ struct SQLiteStoreTests {
         let store = try await TestSupport.loadedStore()
         let county = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
         let city = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "cs-weather"))
-        _ = try await store.accept(try draft("rainstorm-red-csx.xml", principal: county), by: county, at: TestSupport.now)
+        _ = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: county)
         await #expect(throws: IntakeError.referenceNotOwned("csx-weather@warncast.example,csx-weather-20260701-0001,2026-07-01T08:00:00+08:00")) {
-            _ = try await store.accept(try draft("update-csx.xml", principal: city), by: city, at: TestSupport.now)
+            _ = try await TestSupport.accept("update-csx.xml", into: store, as: city)
         }
     }
 
@@ -77,7 +71,7 @@ struct SQLiteStoreTests {
     func listing() async throws {
         let store = try await TestSupport.loadedStore()
         let principal = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
-        _ = try await store.accept(try draft("rainstorm-red-csx.xml", principal: principal), by: principal, at: TestSupport.now)
+        _ = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: principal)
         func count(_ query: WarningQuery) async throws -> Int { try await store.warnings(query).count }
         #expect(try await count(WarningQuery(visibleTo: RegionCode("430000")!)) == 1)
         #expect(try await count(WarningQuery(visibleTo: RegionCode("430121001003")!)) == 1)

@@ -54,18 +54,39 @@ public enum TestSupport {
 
     /// Creates a token in `store` and returns its secret.
     public static func token(
-        _ store: any Store, role: Role, department: String? = nil, region: String? = nil, name: String = "tester"
+        _ store: any Store, role: Role, department: String? = nil, region: String? = nil, name: String? = nil,
+        approvalRole: String? = nil
     ) async throws -> String {
         let token = AccessToken.generate()
         var scope = region.flatMap(RegionCode.init)
         if let department, let found = try await store.department(id: department) { scope = found.region }
         let grant = TokenGrant(
-            id: token.id, name: name, role: role, departmentID: department, region: scope!,
-            createdAt: Timestamp.string(Date()))
+            id: token.id, name: name ?? "holder of \(token.id)", role: role, departmentID: department, region: scope!,
+            createdAt: Timestamp.string(Date()), approvalRole: approvalRole)
         try await store.createToken(
             grant, secretHash: AccessToken.hash(token.secret),
             audit: AuditEvent(actor: "test", action: "token.created", subject: token.id))
         return token.secret
+    }
+
+    /// Checks `fixture` (CAP XML) as submitted by `principal` and stores it under the example
+    /// configuration's approval rules, as the intake does.
+    public static func accept(
+        _ fixture: String, into store: any Store, as principal: Principal, at date: Date = now,
+        adjust: (inout WarningDraft) -> Void = { _ in }
+    ) async throws -> Acceptance {
+        let configuration = try exampleConfiguration()
+        let data = self.fixture(fixture)
+        var draft = try IntakeCheck(catalogue: configuration.events)
+            .check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: date)
+        adjust(&draft)
+        var replaced: Warning?
+        if let reference = draft.references.first {
+            replaced = try await store.warning(sender: reference.sender, identifier: reference.identifier)
+        }
+        let subject = ApprovalSubject(draft: draft, department: principal.department!, replaced: replaced)
+        let plan = ApprovalPlan(rule: configuration.approval.rules.rule(for: subject)!, submittedAt: date)
+        return try await store.accept(draft, plan: plan, by: principal, at: date)
     }
 
     /// The principal a token's secret stands for.

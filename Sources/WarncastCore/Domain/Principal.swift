@@ -8,15 +8,22 @@ public struct Principal: Sendable, Equatable {
     public var role: Role
     /// The department the token belongs to, if any.
     public var department: Department?
-    /// The region a department-less token is scoped to (operators, auditors, receivers).
+    /// The region a department-less token is scoped to (operators, auditors, receivers,
+    /// government approvers).
     public var region: RegionCode
+    /// For approvers: the approval role they hold, e.g. `duty-leader`.
+    public var approvalRole: String?
 
-    public init(tokenID: String, name: String, role: Role, department: Department?, region: RegionCode) {
+    public init(
+        tokenID: String, name: String, role: Role, department: Department?, region: RegionCode,
+        approvalRole: String? = nil
+    ) {
         self.tokenID = tokenID
         self.name = name
         self.role = role
         self.department = department
         self.region = region
+        self.approvalRole = approvalRole
     }
 
     /// The area this principal may see: its department's region, else its own.

@@ -28,6 +28,8 @@ public enum IntakeError: Error, Sendable, Equatable {
     case referenceNotOwned(String)
     case identifierConflict(String)
     case notAnIssuer(String)
+    /// No approval rule matches; the configuration must cover this case.
+    case noApprovalRule(String)
 
     public var code: String {
         switch self {
@@ -57,6 +59,7 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .referenceNotOwned: "reference_not_owned"
         case .identifierConflict: "identifier_conflict"
         case .notAnIssuer: "not_an_issuer"
+        case .noApprovalRule: "no_approval_rule"
         }
     }
 
@@ -98,6 +101,8 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .identifierConflict(let identifier):
             "identifier '\(identifier)' was already accepted from this sender with different content"
         case .notAnIssuer(let reason): reason
+        case .noApprovalRule(let subject):
+            "no approval rule matches \(subject); the release centre must add one before this can be accepted"
         }
     }
 }

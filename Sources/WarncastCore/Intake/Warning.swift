@@ -22,14 +22,19 @@ public struct Warning: Sendable, Codable, Equatable {
     public var department: String
     /// Token id and name of the principal that submitted it.
     public var submittedBy: String
+    /// The token that submitted it and its holder's name, for the two-person rule.
+    public var submitterTokenID: String?
+    public var submitterName: String?
     public var receivedAt: String
     /// Format the message arrived in.
     public var format: CAPFormat
     public var fingerprint: String
     /// The message's CAP content, normalised, in Warncast's JSON form.
     public var alert: CAPAlert
+    /// Where it stands in its approval; filled in when the warning is read.
+    public var approval: ApprovalState?
 
-    public init(id: String, status: WarningStatus, draft: WarningDraft, submittedBy: String, receivedAt: Date) {
+    public init(id: String, status: WarningStatus, draft: WarningDraft, submittedBy: Principal, receivedAt: Date) {
         self.id = id
         self.status = status
         identifier = draft.identifier
@@ -47,7 +52,9 @@ public struct Warning: Sendable, Codable, Equatable {
         onset = draft.onset.map(Timestamp.string)
         expires = draft.expires.map(Timestamp.string)
         department = draft.departmentID
-        self.submittedBy = submittedBy
+        self.submittedBy = submittedBy.auditName
+        submitterTokenID = submittedBy.tokenID
+        submitterName = submittedBy.name
         self.receivedAt = Timestamp.string(receivedAt)
         format = draft.format
         fingerprint = draft.fingerprint
@@ -63,14 +70,17 @@ public struct WarningQuery: Sendable, Equatable {
     /// Received at or after this time.
     public var since: Date?
     public var level: Level?
+    /// Only warnings still waiting for approvals or a review.
+    public var awaitingOnly: Bool
     /// Only warnings the caller may see: areas overlapping this region.
     public var visibleTo: RegionCode
     public var limit: Int
 
     public init(
         status: WarningStatus? = nil, region: RegionCode? = nil, since: Date? = nil, level: Level? = nil,
-        visibleTo: RegionCode, limit: Int = 100
+        awaitingOnly: Bool = false, visibleTo: RegionCode, limit: Int = 100
     ) {
+        self.awaitingOnly = awaitingOnly
         self.status = status
         self.region = region
         self.since = since

@@ -36,6 +36,16 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         self.init(Self.status(for: error), code: error.code, detail: error.detail)
     }
 
+    /// The API form of a refused approval decision.
+    public init(_ error: ApprovalError) {
+        let status: HTTPResponse.Status = switch error {
+        case .notAnApprover, .selfApproval, .outOfScope: .forbidden
+        case .alreadyDecided, .nothingMissingForApprover, .notPending, .expired: .conflict
+        case .reasonRequired: .unprocessableContent
+        }
+        self.init(status, code: error.code, detail: error.detail)
+    }
+
     static func status(for error: IntakeError) -> HTTPResponse.Status {
         switch error {
         case .bodyTooLarge: .contentTooLarge

@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import WarncastCore
+import WarncastStore
+
+/// Approving and rejecting warnings, and the queue of warnings awaiting a decision.
+struct ApprovalController {
+    let store: any Store
+    let releases: ReleaseAnnouncer
+    let now: @Sendable () -> Date
+
+    func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
+    where Methods.Context == WarncastRequestContext {
+        registrar.on(.post, "/warnings/{id}/approve", use: approve)
+        registrar.on(.post, "/warnings/{id}/reject", use: reject)
+        registrar.on(.get, "/approvals/pending", use: pending)
+    }
+
+    /// The answer to a decision.
+    struct DecisionResponse: ResponseEncodable {
+        var id: String
+        var status: WarningStatus
+        /// `recorded`, `released`, `reviewed` or `rejected`.
+        var outcome: String
+        var approval: ApprovalState?
+        var replaced: [String]
+    }
+
+    struct RejectRequest: Decodable {
+        var reason: String?
+    }
+
+    @Sendable func approve(_ request: Request, context: WarncastRequestContext) async throws -> DecisionResponse {
+        try await decide(.approve, reason: nil, context: context)
+    }
+
+    @Sendable func reject(_ request: Request, context: WarncastRequestContext) async throws -> DecisionResponse {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        var reason: String?
+        if body.readableBytes > 0 {
+            do {
+                reason = try JSONDecoder().decode(RejectRequest.self, from: Data(buffer: body)).reason
+            } catch {
+                throw APIError(.badRequest, code: "malformed_json", detail: #"send {"reason": "…"} as JSON"#)
+            }
+        }
+        return try await decide(.reject, reason: reason, context: context)
+    }
+
+    private func decide(_ decision: Approval.Decision, reason: String?, context: WarncastRequestContext) async throws -> DecisionResponse {
+        let principal = try context.requirePrincipal()
+        let id = try context.parameters.require("id")
+        guard let warning = try await store.warning(id: id), principal.maySee(areas: warning.areas) else {
+            throw APIError.notFound("no warning '\(id)' visible to this token")
+        }
+        let decided: Decided
+        do {
+            decided = try await store.decide(warningID: id, decision, by: principal, reason: reason, at: now())
+        } catch let error as ApprovalError {
+            throw APIError(error)
+        }
+        if decided.outcome == .released {
+            await releases.announce(decided.warning)
+        }
+        context.logger.info("approval decision", metadata: [
+            "warning": .string(id), "decision": .string(decision.rawValue), "outcome": .string("\(decided.outcome)"),
+        ])
+        return DecisionResponse(
+            id: id, status: decided.warning.status, outcome: "\(decided.outcome)", approval: decided.warning.approval,
+            replaced: decided.replaced)
+    }
+
+    struct PendingList: ResponseEncodable {
+        var pending: [Warning]
+        var count: Int
+    }
+
+    @Sendable func pending(_ request: Request, context: WarncastRequestContext) async throws -> PendingList {
+        let principal = try context.requirePrincipal()
+        guard principal.role.mayReadWarnings else {
+            throw APIError.forbidden("a \(principal.role.rawValue) token may not read warnings")
+        }
+        let warnings = try await store.warnings(WarningQuery(awaitingOnly: true, visibleTo: principal.scope, limit: 1000))
+        return PendingList(pending: warnings, count: warnings.count)
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import GRDB
+import WarncastCore
+
+/// Status changes of warnings, each with its audit entry, inside the caller's transaction.
+struct Lifecycle {
+    let db: Database
+
+    /// Releases a warning. An Update supersedes the messages it references; a Cancel (解除)
+    /// ends them. Returns the ids of the earlier warnings it replaced.
+    @discardableResult
+    func release(_ id: String, actor: String, reason: String, at date: Date) throws -> [String] {
+        try db.execute(
+            sql: "UPDATE warning SET status = ?, releasedAt = ? WHERE id = ?",
+            arguments: [WarningStatus.released.rawValue, Timestamp.string(date), id])
+        try AuditLog.append(
+            AuditEvent(actor: actor, action: "warning.released", subject: id, detail: ["reason": reason]), at: date, in: db)
+        guard let record = try WarningRecord.fetchOne(db, key: id) else { return [] }
+        let warning = try record.warning()
+        let replacedStatus: WarningStatus
+        switch warning.msgType {
+        case .alert: return []
+        case .update: replacedStatus = .superseded
+        case .cancel: replacedStatus = .cancelled
+        }
+        var replaced: [String] = []
+        for reference in warning.references {
+            guard let earlier = try WarningRecord
+                .filter(Column("sender") == reference.sender && Column("identifier") == reference.identifier)
+                .fetchOne(db),
+                earlier.status != replacedStatus.rawValue
+            else { continue }
+            try transition(earlier.id, to: replacedStatus, actor: actor, detail: ["by": id], at: date)
+            replaced.append(earlier.id)
+        }
+        return replaced
+    }
+
+    /// Moves a warning to `status`; it no longer waits for approvals.
+    func transition(_ id: String, to status: WarningStatus, actor: String, detail: [String: String], at date: Date) throws {
+        try db.execute(
+            sql: "UPDATE warning SET status = ?, awaiting = 0, decidedAt = coalesce(decidedAt, ?) WHERE id = ?",
+            arguments: [status.rawValue, Timestamp.string(date), id])
+        try AuditLog.append(
+            AuditEvent(actor: actor, action: "warning.\(status.rawValue)", subject: id, detail: detail), at: date, in: db)
+    }
+}
