@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WarncastCore
 
 struct ApprovalsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,9 +12,36 @@ struct ApprovalsCommand: AsyncParsableCommand {
             abstract: "Warnings awaiting approval or review: the rule, who approved, what is missing, the deadline.")
 
         @OptionGroup var daemon: DaemonOptions
+        @Flag(help: "Print the API's JSON instead of a table.") var json = false
 
         func run() async throws {
-            try call(daemon, method: "GET", path: "/v1/approvals/pending")
+            let body = try call(daemon, method: "GET", path: "/v1/approvals/pending", printing: json)
+            if json { return }
+            let queue = try JSONDecoder().decode(PendingQueue.self, from: body)
+            print(PendingQueue.header)
+            for warning in queue.pending { print(PendingQueue.row(warning)) }
+            print("\(queue.count) awaiting a decision")
+        }
+    }
+
+    /// The answer of `GET /v1/approvals/pending`, as a table for the duty desk.
+    struct PendingQueue: Decodable {
+        var pending: [Warning]
+        var count: Int
+
+        static let header = ["ID", "LEVEL", "EVENT", "RULE", "DEADLINE", "APPROVED BY", "MISSING", "HEADLINE"]
+            .joined(separator: "\t")
+
+        static func row(_ warning: Warning) -> String {
+            let approval = warning.approval
+            let deadline = (approval?.deadline ?? "-") + (approval?.late == true ? " LATE" : "")
+            let approved = approval?.approvals.filter { $0.decision == .approve }.map { "\($0.name) (\($0.role))" } ?? []
+            let missing = approval?.missing.map { "\($0.role)@\($0.scope.rawValue)×\($0.remaining)" } ?? []
+            return [
+                warning.id, warning.level.rawValue, warning.event, approval?.rule ?? "-", deadline,
+                approved.isEmpty ? "-" : approved.joined(separator: ", "),
+                missing.isEmpty ? "-" : missing.joined(separator: " "), warning.headline ?? "",
+            ].joined(separator: "\t")
         }
     }
 

@@ -49,8 +49,13 @@ struct WarningsCommand: AsyncParsableCommand {
     }
 }
 
-/// Sends one request to the daemon, prints the body, and fails on a non-2xx answer.
-func call(_ daemon: DaemonOptions, method: String, path: String, body: Data? = nil, contentType: String? = nil) throws {
+/// Sends one request to the daemon, prints the body (unless told not to), and fails on a
+/// non-2xx answer, whose body is always printed. Returns the body.
+@discardableResult
+func call(
+    _ daemon: DaemonOptions, method: String, path: String, body: Data? = nil, contentType: String? = nil,
+    printing: Bool = true
+) throws -> Data {
     var headers = ["Authorization: Bearer \(try daemon.bearer())"]
     if let contentType { headers.append("Content-Type: \(contentType)") }
     let result: HTTPResult
@@ -59,6 +64,8 @@ func call(_ daemon: DaemonOptions, method: String, path: String, body: Data? = n
     } catch {
         throw CLIError("cannot reach \(daemon.url): \(error)")
     }
-    print(String(decoding: result.body, as: UTF8.self))
-    guard (200..<300).contains(result.status) else { throw CLIError("HTTP \(result.status)") }
+    let success = (200..<300).contains(result.status)
+    if printing || !success { print(String(decoding: result.body, as: UTF8.self)) }
+    guard success else { throw CLIError("HTTP \(result.status)") }
+    return result.body
 }
