@@ -7,7 +7,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "warncast",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "warncastd", targets: ["warncastd"]),
         .executable(name: "warncast", targets: ["warncast"]),
@@ -50,9 +50,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "WarncastDispatch",
+            dependencies: [
+                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastNet",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "WarncastServer",
             dependencies: [
-                "WarncastCore", "WarncastConfig", "WarncastStore",
+                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastDispatch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -64,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "warncastd",
             dependencies: [
-                "WarncastServer", "WarncastStore", "WarncastConfig",
+                "WarncastServer", "WarncastStore", "WarncastConfig", "WarncastDispatch", "WarncastNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -72,14 +82,18 @@ let package = Package(
         .executableTarget(
             name: "warncast",
             dependencies: [
-                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastNet",
+                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastNet", "WarncastDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "WarncastTestSupport",
-            dependencies: ["WarncastCore", "WarncastConfig", "WarncastStore"],
+            dependencies: [
+                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastDispatch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/WarncastTestSupport",
             swiftSettings: strict
         ),
@@ -90,7 +104,12 @@ let package = Package(
             dependencies: ["WarncastStore", "WarncastTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
-        .testTarget(name: "WarncastNetTests", dependencies: ["WarncastNet"], swiftSettings: strict),
+        .testTarget(name: "WarncastNetTests", dependencies: ["WarncastNet", "WarncastTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "WarncastDispatchTests",
+            dependencies: ["WarncastDispatch", "WarncastTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "WarncastServerTests",
             dependencies: [

@@ -46,6 +46,15 @@ static inline CURLMcode warncast_multi_setopt_long(CURLM *handle, CURLMoption op
     return curl_multi_setopt(handle, option, value);
 }
 
+static inline CURLMcode warncast_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value) {
+    return curl_multi_setopt(handle, option, value);
+}
+
+/* The CURLMsg union: the transfer's result for a CURLMSG_DONE message. */
+static inline CURLcode warncast_message_result(const CURLMsg *message) {
+    return message->data.result;
+}
+
 /* CURLVERSION_NOW is a macro Swift cannot import. */
 static inline curl_version_info_data *warncast_version_info(void) {
     return curl_version_info(CURLVERSION_NOW);

@@ -51,6 +51,7 @@ struct ConfigBuilder {
             registries: try self.registries(registries),
             events: events,
             approval: try ApprovalConfigBuilder(catalogue: events).build(root.section("approval")),
+            dispatch: try DispatchConfigBuilder(catalogue: events, base: base).build(root.section("dispatch")),
             logLevel: try logging?.optionalString("level", allowed: Self.logLevels) ?? "info")
         for section in [server, store, node, registries, root] + [logging].compactMap({ $0 }) {
             try section.rejectUnknownKeys()
@@ -93,7 +94,14 @@ struct ConfigBuilder {
             }
             departments = path
         }
-        return .init(regions: sources, departments: departments)
+        var recipients: String?
+        if let path = try section.optionalString("recipients").map(resolve) {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw section.error("recipients", "no such file: \(path)")
+            }
+            recipients = path
+        }
+        return .init(regions: sources, departments: departments, recipients: recipients)
     }
 
     private func events(_ entries: [ConfigSection]) throws(ConfigError) -> EventCatalogue {
@@ -109,8 +117,11 @@ struct ConfigBuilder {
         return EventCatalogue(events)
     }
 
-    private func resolve(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        return base.appendingPathComponent(path).standardizedFileURL.path
-    }
+    private func resolve(_ path: String) -> String { resolvePath(path, against: base) }
+}
+
+/// `path` if absolute, else relative to the configuration file's directory.
+func resolvePath(_ path: String, against base: URL) -> String {
+    if path.hasPrefix("/") { return path }
+    return base.appendingPathComponent(path).standardizedFileURL.path
 }

@@ -25,6 +25,18 @@ final class ConfigSection {
 
     func has(_ key: String) -> Bool { node(key) != nil }
 
+    /// Every key of this mapping, each marked as used (for mappings keyed by names).
+    var keys: [String] {
+        for pair in pairs { used.insert(pair.key) }
+        return pairs.map(\.key)
+    }
+
+    func optionalBool(_ key: String) throws(ConfigError) -> Bool? {
+        guard let node = node(key) else { return nil }
+        guard let value = node.bool else { throw error(key, "expected true or false") }
+        return value
+    }
+
     func section(_ key: String) throws(ConfigError) -> ConfigSection {
         guard let node = node(key) else { throw error(key, "is required") }
         return try ConfigSection(node, path: qualified(key), file: file)
@@ -72,6 +84,18 @@ final class ConfigSection {
     func strings(_ key: String) throws(ConfigError) -> [String] {
         guard let node = node(key) else { throw error(key, "is required") }
         guard let items = node.sequence, !items.isEmpty else { throw error(key, "expected a non-empty list") }
+        var values: [String] = []
+        for item in items {
+            guard let value = item.string, !value.isEmpty else { throw error(key, "expected a list of text values") }
+            values.append(value)
+        }
+        return values
+    }
+
+    /// A list of text values that may be empty (`[]`).
+    func optionalStringList(_ key: String) throws(ConfigError) -> [String] {
+        guard let node = node(key) else { return [] }
+        guard let items = node.sequence else { throw error(key, "expected a list") }
         var values: [String] = []
         for item in items {
             guard let value = item.string, !value.isEmpty else { throw error(key, "expected a list of text values") }

@@ -12,6 +12,7 @@ public struct WarncastConfiguration: Sendable {
     public var registries: Registries
     public var events: EventCatalogue
     public var approval: Approval
+    public var dispatch: Dispatch
     public var logLevel: String
 
     /// The HTTP listener.
@@ -39,6 +40,71 @@ public struct WarncastConfiguration: Sendable {
     public struct Registries: Sendable {
         public var regions: [RegionSource]
         public var departments: String?
+        /// Recipients CSV (`id,channel,region,name,address,secret,options`).
+        public var recipients: String?
+    }
+
+    /// Delivering released warnings: routing, channels, signing and TLS.
+    public struct Dispatch: Sendable {
+        public var routing: DeliveryRouting
+        public var channels: [String: Channel]
+        /// The Ed25519 keyring; created with a new key on first start if missing.
+        public var signingKeyFile: String
+        public var tls: TLS
+
+        public init(routing: DeliveryRouting, channels: [String: Channel], signingKeyFile: String, tls: TLS) {
+            self.routing = routing
+            self.channels = channels
+            self.signingKeyFile = signingKeyFile
+            self.tls = tls
+        }
+    }
+
+    /// One channel: which adapter speaks it, and how hard it may be pushed.
+    public struct Channel: Sendable {
+        public var name: String
+        public var adapter: String
+        public var concurrency: Int
+        /// Requests per second at most; 0 for no limit.
+        public var ratePerSecond: Int
+        public var connectTimeoutMilliseconds: Int
+        public var timeoutMilliseconds: Int
+        public var retry: RetryPolicy
+        /// Consecutive failures that open an endpoint's circuit breaker.
+        public var breakerFailures: Int
+        /// How long an open breaker holds deliveries to that endpoint back.
+        public var breakerCooldown: TimeInterval
+
+        public init(
+            name: String, adapter: String, concurrency: Int = 256, ratePerSecond: Int = 0,
+            connectTimeoutMilliseconds: Int = 3000, timeoutMilliseconds: Int = 10_000, retry: RetryPolicy = RetryPolicy(),
+            breakerFailures: Int = 5, breakerCooldown: TimeInterval = 30
+        ) {
+            self.name = name
+            self.adapter = adapter
+            self.concurrency = concurrency
+            self.ratePerSecond = ratePerSecond
+            self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+            self.timeoutMilliseconds = timeoutMilliseconds
+            self.retry = retry
+            self.breakerFailures = breakerFailures
+            self.breakerCooldown = breakerCooldown
+        }
+    }
+
+    /// Outbound TLS. Verification is on unless switched off explicitly.
+    public struct TLS: Sendable {
+        public var verify: Bool
+        public var caBundle: String?
+        public var clientCertificate: String?
+        public var clientKey: String?
+
+        public init(verify: Bool = true, caBundle: String? = nil, clientCertificate: String? = nil, clientKey: String? = nil) {
+            self.verify = verify
+            self.caBundle = caBundle
+            self.clientCertificate = clientCertificate
+            self.clientKey = clientKey
+        }
     }
 
     /// Approval rules, roles, and what happens when a decision is late.

@@ -7,20 +7,20 @@ public struct HTTPRequestSpec: Sendable {
     public var url: String
     public var headers: [String]
     public var body: Data?
-    /// Seconds allowed to connect, and for the whole transfer.
-    public var connectTimeout: Int
-    public var totalTimeout: Int
+    /// Milliseconds allowed to connect, and for the whole transfer.
+    public var connectTimeoutMilliseconds: Int
+    public var totalTimeoutMilliseconds: Int
 
     public init(
         method: String = "GET", url: String, headers: [String] = [], body: Data? = nil,
-        connectTimeout: Int = 5, totalTimeout: Int = 30
+        connectTimeoutMilliseconds: Int = 5000, totalTimeoutMilliseconds: Int = 30000
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
-        self.connectTimeout = connectTimeout
-        self.totalTimeout = totalTimeout
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.totalTimeoutMilliseconds = totalTimeoutMilliseconds
     }
 }
 
@@ -68,8 +68,8 @@ public enum CurlTransfer {
         _ = warncast_easy_setopt_string(handle, CURLOPT_URL, request.url)
         _ = warncast_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
         _ = warncast_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        _ = warncast_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, request.connectTimeout)
-        _ = warncast_easy_setopt_long(handle, CURLOPT_TIMEOUT, request.totalTimeout)
+        _ = warncast_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)
+        _ = warncast_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, request.totalTimeoutMilliseconds)
         _ = warncast_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
         _ = warncast_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
         _ = warncast_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in

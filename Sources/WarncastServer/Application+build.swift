@@ -5,6 +5,7 @@ import NIOCore
 import ServiceLifecycle
 import WarncastConfig
 import WarncastCore
+import WarncastDispatch
 import WarncastStore
 
 /// What the application is built from: the validated configuration, the store, and the
@@ -17,12 +18,15 @@ public struct ApplicationParts: Sendable {
     public var now: @Sendable () -> Date
     /// Told of every released warning; by default, a log line.
     public var releaseSubscribers: [any ReleaseSubscriber]
+    /// Public signing keys served at `/.well-known/warncast-keys`.
+    public var publishedKeys: [SigningKeyring.PublishedKey]
 
     public init(
         configuration: WarncastConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
-        releaseSubscribers: [any ReleaseSubscriber]? = nil
+        releaseSubscribers: [any ReleaseSubscriber]? = nil, publishedKeys: [SigningKeyring.PublishedKey] = []
     ) {
+        self.publishedKeys = publishedKeys
         self.configuration = configuration
         self.store = store
         self.metrics = metrics
@@ -36,8 +40,12 @@ public struct ApplicationParts: Sendable {
 public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTable()) -> Router<WarncastRequestContext> {
     let router = Router(context: WarncastRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: parts.metrics))
-    HealthController(store: parts.store, metrics: parts.metrics)
-        .register(on: RouteRegistrar(methods: router, prefix: "", table: routes))
+    let root = RouteRegistrar(methods: router, prefix: "", table: routes)
+    HealthController(store: parts.store, metrics: parts.metrics).register(on: root)
+    KeysController(keys: parts.publishedKeys).register(on: root)
+    let deliveries = DeliveryController(
+        store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), now: parts.now)
+    deliveries.registerReceipts(on: root)
 
     let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store))
     let releases = ReleaseAnnouncer(subscribers: parts.releaseSubscribers)
@@ -48,6 +56,7 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     WarningController(store: parts.store, intake: intake, maxBodyBytes: parts.configuration.server.maxBodyBytes)
         .register(on: v1)
     ApprovalController(store: parts.store, releases: releases, now: parts.now).register(on: v1)
+    deliveries.register(on: v1)
     return router
 }
 

@@ -6,6 +6,7 @@ import WarncastCore
 /// writes the decision, the resulting status change and their audit entries.
 struct ApprovalWriter {
     let db: Database
+    let routing: DeliveryRouting
 
     func decide(
         warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at date: Date
@@ -37,7 +38,7 @@ struct ApprovalWriter {
     }
 
     private func apply(_ outcome: ApprovalLedger.Outcome, to id: String, actor: String, rule: String, at date: Date) throws -> [String] {
-        let lifecycle = Lifecycle(db: db)
+        let lifecycle = Lifecycle(db: db, routing: routing)
         switch outcome {
         case .recorded:
             return []

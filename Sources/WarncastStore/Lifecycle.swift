@@ -5,6 +5,7 @@ import WarncastCore
 /// Status changes of warnings, each with its audit entry, inside the caller's transaction.
 struct Lifecycle {
     let db: Database
+    let routing: DeliveryRouting
 
     /// Releases a warning. An Update supersedes the messages it references; a Cancel (解除)
     /// ends them. Returns the ids of the earlier warnings it replaced.
@@ -17,6 +18,15 @@ struct Lifecycle {
             AuditEvent(actor: actor, action: "warning.released", subject: id, detail: ["reason": reason]), at: date, in: db)
         guard let record = try WarningRecord.fetchOne(db, key: id) else { return [] }
         let warning = try record.warning()
+        let deliveries = Deliveries(db: db)
+        let planned = try deliveries.plan(
+            warningID: id, channels: routing.channels(level: warning.level, event: warning.event),
+            expiresAt: record.expiresAt, at: date)
+        if planned > 0 {
+            try AuditLog.append(
+                AuditEvent(actor: "system:planner", action: "deliveries.planned", subject: id, detail: ["count": String(planned)]),
+                at: date, in: db)
+        }
         let replacedStatus: WarningStatus
         switch warning.msgType {
         case .alert: return []
@@ -31,6 +41,13 @@ struct Lifecycle {
                 earlier.status != replacedStatus.rawValue
             else { continue }
             try transition(earlier.id, to: replacedStatus, actor: actor, detail: ["by": id], at: date)
+            let superseded = try deliveries.supersede(warningID: earlier.id, at: date)
+            if superseded > 0 {
+                try AuditLog.append(
+                    AuditEvent(actor: "system:planner", action: "deliveries.superseded", subject: earlier.id,
+                               detail: ["count": String(superseded), "by": id]),
+                    at: date, in: db)
+            }
             replaced.append(earlier.id)
         }
         return replaced

@@ -193,3 +193,33 @@ struct ApprovalRecord: Codable, FetchableRecord, PersistableRecord {
         try ApprovalRecord.filter(Column("warningID") == warningID).order(Column("at")).fetchAll(db).map(\.approval)
     }
 }
+
+/// A row of `recipient`; options as JSON, the acknowledgement secret as its SHA-256.
+struct RecipientRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "recipient"
+    var id: String
+    var channel: String
+    var region: String
+    var name: String
+    var address: String
+    var options: String
+    var secretHash: String?
+    var active: Bool
+
+    init(_ recipient: Recipient, secretHash: String?) {
+        id = recipient.id
+        channel = recipient.channel
+        region = recipient.region.rawValue
+        name = recipient.name
+        address = recipient.address
+        options = String(decoding: (try? JSONEncoder().encode(recipient.options)) ?? Data("{}".utf8), as: UTF8.self)
+        self.secretHash = secretHash
+        active = true
+    }
+
+    var recipient: Recipient? {
+        guard let code = RegionCode(region) else { return nil }
+        let parsed = (try? JSONDecoder().decode([String: String].self, from: Data(options.utf8))) ?? [:]
+        return Recipient(id: id, channel: channel, region: code, name: name, address: address, options: parsed)
+    }
+}

@@ -48,4 +48,17 @@ public struct RegistryImporter: Sendable {
                 detail: ["file": file, "ids": parsed.departments.map(\.id).joined(separator: " ")]))
         return parsed.departments.count
     }
+
+    /// Imports every recipient of `file`, secrets stored as hashes. All or nothing.
+    @discardableResult
+    public func importRecipients(file: String, channels: Set<String>) async throws -> Int {
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let parsed = RecipientCSV.parse(text, channels: channels)
+        guard parsed.errors.isEmpty else { throw FileError(file: file, rows: parsed.errors) }
+        try await store.saveRecipients(
+            parsed.rows.map { ($0.recipient, $0.secret.map(AccessToken.hash)) },
+            audit: AuditEvent(actor: actor, action: "recipients.imported", subject: file,
+                              detail: ["file": file, "count": String(parsed.rows.count)]))
+        return parsed.rows.count
+    }
 }

@@ -5,9 +5,11 @@ import WarncastCore
 /// The embedded store: SQLite through GRDB, in WAL mode, migrated on open.
 public struct SQLiteStore: Store {
     private let writer: any DatabaseWriter
+    /// Which channels a released warning is planned on.
+    private let routing: DeliveryRouting
 
     /// Opens (creating if needed) the database at `path`, creating its directory.
-    public init(path: String) throws {
+    public init(path: String, routing: DeliveryRouting = DeliveryRouting(byLevel: [:])) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -16,7 +18,7 @@ public struct SQLiteStore: Store {
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
-            try self.init(writer: DatabasePool(path: path, configuration: configuration))
+            try self.init(writer: DatabasePool(path: path, configuration: configuration), routing: routing)
         } catch let error as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error)")
         } catch {
@@ -25,14 +27,15 @@ public struct SQLiteStore: Store {
     }
 
     /// Wraps an existing writer; tests use an in-memory queue.
-    public init(writer: any DatabaseWriter) throws {
+    public init(writer: any DatabaseWriter, routing: DeliveryRouting = DeliveryRouting(byLevel: [:])) throws {
         self.writer = writer
+        self.routing = routing
         try Schema.migrator.migrate(writer)
     }
 
     /// A store in memory, for tests.
-    public static func inMemory() throws -> SQLiteStore {
-        try SQLiteStore(writer: DatabaseQueue())
+    public static func inMemory(routing: DeliveryRouting = DeliveryRouting(byLevel: [:])) throws -> SQLiteStore {
+        try SQLiteStore(writer: DatabaseQueue(), routing: routing)
     }
 
     // MARK: Regions
@@ -147,7 +150,7 @@ public struct SQLiteStore: Store {
 
     public func accept(_ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at date: Date) async throws -> Acceptance {
         try await writer.write { db in
-            try WarningWriter(db: db).accept(draft, plan: plan, by: principal, at: date)
+            try WarningWriter(db: db, routing: routing).accept(draft, plan: plan, by: principal, at: date)
         }
     }
 
@@ -189,22 +192,120 @@ public struct SQLiteStore: Store {
         warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at date: Date
     ) async throws -> Decided {
         try await writer.write { db in
-            try ApprovalWriter(db: db).decide(warningID: warningID, decision, by: principal, reason: reason, at: date)
+            try ApprovalWriter(db: db, routing: routing).decide(warningID: warningID, decision, by: principal, reason: reason, at: date)
         }
     }
 
     public func escalateOverdue(at date: Date, repeatEvery: TimeInterval, contacts: [String]) async throws -> [Escalation] {
         try await writer.write { db in
-            try Scheduling(db: db).escalateOverdue(at: date, repeatEvery: repeatEvery, contacts: contacts)
+            try Scheduling(db: db, routing: routing).escalateOverdue(at: date, repeatEvery: repeatEvery, contacts: contacts)
         }
     }
 
     public func expireWarnings(at date: Date) async throws -> [String] {
-        try await writer.write { db in try Scheduling(db: db).expireWarnings(at: date) }
+        try await writer.write { db in try Scheduling(db: db, routing: routing).expireWarnings(at: date) }
     }
 
     public func auditEntries(subject: String) async throws -> [AuditEntry] {
         try await writer.read { db in try AuditLog.entries(subject: subject, in: db) }
+    }
+
+    // MARK: Recipients and deliveries
+
+    public func saveRecipients(_ recipients: [(recipient: Recipient, secretHash: String?)], audit: AuditEvent) async throws {
+        try await writer.write { db in
+            for (recipient, secretHash) in recipients {
+                try RecipientRecord(recipient, secretHash: secretHash).save(db)
+            }
+            try AuditLog.append(audit, at: Date(), in: db)
+        }
+    }
+
+    public func recipients(channel: String?, within region: RegionCode?, limit: Int) async throws -> [Recipient] {
+        try await writer.read { db in
+            var request = RecipientRecord.all().order(Column("id")).limit(limit)
+            if let channel { request = request.filter(Column("channel") == channel) }
+            if let region { request = request.filter(Column("region").like(String(region.prefix) + "%")) }
+            return try request.fetchAll(db).compactMap(\.recipient)
+        }
+    }
+
+    public func recipientCount() async throws -> Int {
+        try await writer.read { db in try RecipientRecord.fetchCount(db) }
+    }
+
+    public func leaseDeliveries(channel: String, limit: Int, at date: Date, leaseFor: TimeInterval) async throws -> [DeliveryJob] {
+        try await writer.write { db in
+            try Deliveries(db: db).lease(channel: channel, limit: limit, at: date, leaseFor: leaseFor)
+        }
+    }
+
+    public func recordAttempts(_ results: [AttemptResult]) async throws {
+        try await writer.write { db in try Deliveries(db: db).record(results) }
+    }
+
+    public func expireDeliveries(at date: Date) async throws -> Int {
+        try await writer.write { db in try Deliveries(db: db).expire(at: date) }
+    }
+
+    public func acknowledge(idempotencyKey: String, secretHash: String, at date: Date) async throws -> AckResult {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT d.id, d.state, r.secretHash FROM delivery d JOIN recipient r ON r.id = d.recipientID
+                    WHERE d.idempotencyKey = ?
+                    """,
+                arguments: [idempotencyKey]),
+                let expected: String = row["secretHash"], expected == secretHash
+            else { return .forged }
+            if (row["state"] as String) == DeliveryState.delivered.rawValue { return .alreadyDelivered }
+            let now = Timestamp.string(date)
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET state = 'delivered', deliveredAt = ?, acceptedAt = coalesce(acceptedAt, ?), leaseUntil = NULL
+                    WHERE id = ?
+                    """,
+                arguments: [now, now, row["id"] as Int64])
+            return .delivered
+        }
+    }
+
+    public func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView] {
+        try await writer.read { db in
+            var sql = """
+                SELECT d.*, r.name AS recipientName, r.region AS region FROM delivery d
+                JOIN recipient r ON r.id = d.recipientID WHERE d.warningID = ?
+                """
+            var arguments: StatementArguments = [warningID]
+            if let state {
+                sql += " AND d.state = ?"
+                _ = arguments.append(contentsOf: [state.rawValue])
+            }
+            sql += " ORDER BY d.id LIMIT ?"
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                DeliveryView(
+                    id: row["id"], recipient: row["recipientID"], recipientName: row["recipientName"], region: row["region"],
+                    channel: row["channel"], state: DeliveryState(rawValue: row["state"]) ?? .queued,
+                    attempts: row["attempts"], idempotencyKey: row["idempotencyKey"], queuedAt: row["queuedAt"],
+                    sendingAt: row["sendingAt"], acceptedAt: row["acceptedAt"], deliveredAt: row["deliveredAt"],
+                    failedAt: row["failedAt"], expiredAt: row["expiredAt"], supersededAt: row["supersededAt"],
+                    nextAttemptAt: row["nextAttemptAt"], lastStatus: row["lastStatus"], lastError: row["lastError"])
+            }
+        }
+    }
+
+    public func deliverySummary(warningID: String) async throws -> [DeliveryState: Int] {
+        try await writer.read { db in
+            var summary: [DeliveryState: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT state, count(*) AS n FROM delivery WHERE warningID = ? GROUP BY state", arguments: [warningID])
+            {
+                if let state = DeliveryState(rawValue: row["state"]) { summary[state] = row["n"] }
+            }
+            return summary
+        }
     }
 
     // MARK: Audit

@@ -13,7 +13,59 @@ enum Schema {
         migrator.registerMigration("v2") { db in
             try addApprovals(db)
         }
+        migrator.registerMigration("v3") { db in
+            try addDeliveries(db)
+        }
         return migrator
+    }
+
+    /// Recipients, one delivery per recipient and channel, and every attempt (issue: dispatch).
+    private static func addDeliveries(_ db: Database) throws {
+        try db.create(table: "recipient") { t in
+            t.primaryKey("id", .text)
+            t.column("channel", .text).notNull()
+            t.column("region", .text).notNull()
+            t.column("name", .text).notNull()
+            t.column("address", .text).notNull()
+            t.column("options", .text).notNull()
+            t.column("secretHash", .text)
+            t.column("active", .boolean).notNull().defaults(to: true)
+        }
+        try db.create(index: "recipient_channel_region", on: "recipient", columns: ["channel", "region"])
+        try db.create(table: "delivery") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("warningID", .text).notNull().references("warning", onDelete: .cascade)
+            t.column("recipientID", .text).notNull()
+            t.column("channel", .text).notNull()
+            t.column("idempotencyKey", .text).notNull().unique()
+            t.column("endpoint", .text).notNull()
+            t.column("state", .text).notNull()
+            t.column("attempts", .integer).notNull().defaults(to: 0)
+            t.column("nextAttemptAt", .text).notNull()
+            t.column("leaseUntil", .text)
+            t.column("expiresAt", .text)
+            t.column("queuedAt", .text).notNull()
+            t.column("sendingAt", .text)
+            t.column("acceptedAt", .text)
+            t.column("deliveredAt", .text)
+            t.column("failedAt", .text)
+            t.column("expiredAt", .text)
+            t.column("supersededAt", .text)
+            t.column("lastStatus", .integer)
+            t.column("lastError", .text)
+        }
+        try db.create(index: "delivery_lease", on: "delivery", columns: ["channel", "state", "nextAttemptAt"])
+        try db.create(index: "delivery_warning_state", on: "delivery", columns: ["warningID", "state"])
+        try db.create(table: "attempt") { t in
+            t.column("deliveryID", .integer).notNull().references("delivery", onDelete: .cascade)
+            t.column("number", .integer).notNull()
+            t.column("at", .text).notNull()
+            t.column("httpStatus", .integer)
+            t.column("error", .text)
+            t.column("outcome", .text).notNull()
+            t.column("milliseconds", .integer).notNull()
+            t.primaryKey(["deliveryID", "number"])
+        }
     }
 
     /// Approval plans, decisions, deadlines and escalations (issue: approval rules).

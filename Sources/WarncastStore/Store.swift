@@ -52,6 +52,23 @@ public protocol Store: Sendable {
     /// The audit entries about one subject (a warning's history), oldest first.
     func auditEntries(subject: String) async throws -> [AuditEntry]
 
+    // Recipients and deliveries
+    /// Adds or replaces recipients; `secretHash` is the SHA-256 of the secret a recipient
+    /// acknowledges with, if any.
+    func saveRecipients(_ recipients: [(recipient: Recipient, secretHash: String?)], audit: AuditEvent) async throws
+    func recipients(channel: String?, within region: RegionCode?, limit: Int) async throws -> [Recipient]
+    func recipientCount() async throws -> Int
+    /// Leases due deliveries of a channel to a dispatcher until `leaseFor` from now.
+    func leaseDeliveries(channel: String, limit: Int, at: Date, leaseFor: TimeInterval) async throws -> [DeliveryJob]
+    /// Records a batch of attempts in one transaction.
+    func recordAttempts(_ results: [AttemptResult]) async throws
+    /// Expires deliveries of expired warnings; returns how many.
+    func expireDeliveries(at: Date) async throws -> Int
+    /// Marks the delivery with `idempotencyKey` delivered, if `secretHash` is its recipient's.
+    func acknowledge(idempotencyKey: String, secretHash: String, at: Date) async throws -> AckResult
+    func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
+    func deliverySummary(warningID: String) async throws -> [DeliveryState: Int]
+
     // Audit log
     func appendAudit(_ event: AuditEvent, at: Date) async throws
     func auditEntries(from sequence: Int64, limit: Int) async throws -> [AuditEntry]
@@ -73,6 +90,15 @@ public enum Acceptance: Sendable {
         case .created(let warning), .duplicate(let warning): warning
         }
     }
+}
+
+/// What an acknowledgement came to.
+public enum AckResult: Sendable, Equatable {
+    case delivered
+    /// It was acknowledged before; nothing changed.
+    case alreadyDelivered
+    /// No delivery with that key, or the secret is not its recipient's.
+    case forged
 }
 
 /// The result of a recorded decision.

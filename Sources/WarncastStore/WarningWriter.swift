@@ -6,6 +6,7 @@ import WarncastCore
 /// that the warning, its areas and its audit entries commit together or not at all.
 struct WarningWriter {
     let db: Database
+    let routing: DeliveryRouting
 
     func accept(_ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at date: Date) throws -> Acceptance {
         if let existing = try WarningRecord
@@ -39,7 +40,7 @@ struct WarningWriter {
             AuditEvent(actor: principal.auditName, action: "warning.accepted", subject: warning.id, detail: detail),
             at: date, in: db)
         if immediate {
-            try Lifecycle(db: db).release(warning.id, actor: principal.auditName, reason: "rule '\(plan.rule)' releases at once", at: date)
+            try Lifecycle(db: db, routing: routing).release(warning.id, actor: principal.auditName, reason: "rule '\(plan.rule)' releases at once", at: date)
         }
         let stored = try WarningRecord.fetchOne(db, key: warning.id)!
         return .created(try stored.warning(approvals: []))

@@ -5,7 +5,7 @@ import WarncastNet
 struct WarningsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warnings", abstract: "Submit and read warnings through the daemon's API.",
-        subcommands: [Submit.self, Show.self, List.self])
+        subcommands: [Submit.self, Show.self, List.self, Deliveries.self])
 
     struct Submit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Submit a CAP 1.2 message (XML or JSON file).")
@@ -45,6 +45,25 @@ struct WarningsCommand: AsyncParsableCommand {
             let pairs = [("status", status), ("region", region), ("level", level), ("since", since)]
                 .compactMap { name, value in value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } }
             try call(daemon, method: "GET", path: "/v1/warnings" + (pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")))
+        }
+    }
+}
+
+extension WarningsCommand {
+    struct Deliveries: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A warning's deliveries: the count per state, then each delivery (JSON).")
+
+        @OptionGroup var daemon: DaemonOptions
+        @Argument(help: "Warning id.") var id: String
+        @Option(help: "Only deliveries in this state: queued, sending, accepted, delivered, failed, expired, superseded.")
+        var state: String?
+        @Option(help: "At most this many deliveries.") var limit = 1000
+
+        func run() async throws {
+            var query = "?limit=\(limit)"
+            if let state { query += "&state=\(state)" }
+            try call(daemon, method: "GET", path: "/v1/warnings/\(id)/deliveries" + query)
         }
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import WarncastConfig
+import WarncastDispatch
+import WarncastNet
 import WarncastServer
 import WarncastStore
 
@@ -41,14 +43,34 @@ struct WarncastDaemon: AsyncParsableCommand {
             logger.critical("cannot load the registries; refusing to start", metadata: ["error": "\(error)"])
             throw ExitCode(78)
         }
+        let keyring: SigningKeyring
+        do {
+            keyring = try await Bootstrap.loadKeyring(configuration, store: store, actor: "system:warncastd")
+        } catch {
+            logger.critical("cannot load the signing keyring; refusing to start", metadata: ["error": "\(error)"])
+            throw ExitCode(78)
+        }
         if checkConfig {
             print("configuration OK: \(configuration.file)")
             return
         }
-        try await serve(configuration, store: store, logger: logger)
+        try await serve(configuration, store: store, keyring: keyring, logger: logger)
     }
 
-    private func serve(_ configuration: WarncastConfiguration, store: SQLiteStore, logger: Logger) async throws {
+    private func serve(
+        _ configuration: WarncastConfiguration, store: SQLiteStore, keyring: SigningKeyring, logger: Logger
+    ) async throws {
+        let tls = configuration.dispatch.tls
+        let engine = CurlEngine(options: .init(
+            verifyTLS: tls.verify, caBundle: tls.caBundle, clientCertificate: tls.clientCertificate, clientKey: tls.clientKey))
+        let dispatcher: DispatchService
+        do {
+            dispatcher = try DispatchService(
+                store: store, dispatch: configuration.dispatch, engine: engine, signer: try keyring.signer(), logger: logger)
+        } catch {
+            logger.critical("cannot start the dispatcher", metadata: ["error": "\(error)"])
+            throw ExitCode(78)
+        }
         let notifier = SystemdNotifier()
         let watchdog = WatchdogService(
             notifier: notifier, interval: SystemdNotifier.watchdogInterval(), store: store, logger: logger)
@@ -57,7 +79,10 @@ struct WarncastDaemon: AsyncParsableCommand {
             logger: logger)
         let server = configuration.server
         let app = buildApplication(
-            ApplicationParts(configuration: configuration, store: store, logger: logger),
+            ApplicationParts(
+                configuration: configuration, store: store, logger: logger,
+                releaseSubscribers: [LogReleaseSubscriber(logger: logger), dispatcher],
+                publishedKeys: try keyring.publishedKeys()),
             onServerRunning: { channel in
                 logger.info("listening", metadata: [
                     "address": "\(server.host):\(channel.localAddress?.port ?? server.port)",
@@ -67,7 +92,10 @@ struct WarncastDaemon: AsyncParsableCommand {
             })
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: scheduler), .init(service: watchdog)],
+                services: [
+                    .init(service: app), .init(service: scheduler), .init(service: dispatcher),
+                    .init(service: watchdog),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

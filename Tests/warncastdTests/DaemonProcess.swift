@@ -94,6 +94,8 @@ func testConfiguration(in directory: URL) throws -> String {
     var text = try String(contentsOfFile: TestSupport.exampleConfig, encoding: .utf8)
     text = text.replacingOccurrences(of: "port: 8080", with: "port: 0")
     text = text.replacingOccurrences(of: "data_dir: ../data", with: "data_dir: \(directory.path)/data")
+    text = text.replacingOccurrences(
+        of: "signing_key_file: ../data/signing-keys.json", with: "signing_key_file: \(directory.path)/data/signing-keys.json")
     for file in ["divisions-cn.csv", "regions-villages.csv", "departments.example.csv"] {
         text = text.replacingOccurrences(of: " \(file)", with: " \(configDirectory)/\(file)")
     }

@@ -3,14 +3,26 @@ import Foundation
 import Logging
 import WarncastConfig
 import WarncastCore
+import WarncastDispatch
 import WarncastStore
 
 /// The start-up steps shared by the daemon and the CLI: open the store, load the registries
 /// named in the configuration, and write the configuration load to the audit log.
 public enum Bootstrap {
-    /// Opens the store of `configuration`.
+    /// Opens the store of `configuration`, planning deliveries by its routing.
     public static func openStore(_ configuration: WarncastConfiguration) throws -> SQLiteStore {
-        try SQLiteStore(path: configuration.store.databasePath)
+        try SQLiteStore(path: configuration.store.databasePath, routing: configuration.dispatch.routing)
+    }
+
+    /// The signing keyring, created with a new key (and an audit entry) on first start.
+    public static func loadKeyring(_ configuration: WarncastConfiguration, store: any Store, actor: String) async throws -> SigningKeyring {
+        let path = configuration.dispatch.signingKeyFile
+        let (keyring, created) = try SigningKeyring.loadOrCreate(path: path)
+        if created {
+            try await store.appendAudit(
+                AuditEvent(actor: actor, action: "keys.generated", subject: keyring.active.id, detail: ["file": path]), at: Date())
+        }
+        return keyring
     }
 
     /// Imports the registries named in the configuration and records the load.
@@ -26,6 +38,10 @@ public enum Bootstrap {
         if let file = configuration.registries.departments {
             departments = try await importer.importDepartments(file: file, catalogue: configuration.events)
         }
+        var recipients = 0
+        if let file = configuration.registries.recipients {
+            recipients = try await importer.importRecipients(file: file, channels: Set(configuration.dispatch.channels.keys))
+        }
         let digest = FileManager.default.contents(atPath: configuration.file).map { SHA256.hash(data: $0).hexString } ?? "-"
         try await store.appendAudit(
             AuditEvent(
@@ -33,7 +49,7 @@ public enum Bootstrap {
                 detail: [
                     "sha256": digest, "node": configuration.node.name,
                     "region": configuration.node.region.rawValue, "regions": String(regions),
-                    "departments": String(departments),
+                    "departments": String(departments), "recipients": String(recipients),
                 ]),
             at: Date())
         logger.info("configuration loaded", metadata: [

@@ -1,0 +1,94 @@
+import Foundation
+import WarncastCore
+
+/// Reads the `dispatch` section: routing by level, channels, signing key and TLS.
+///
+/// ```yaml
+/// dispatch:
+///   signing_key_file: ../data/signing-keys.json
+///   routing:
+///     red: [loudspeaker]
+///     events: { heat: { yellow: [] } }
+///   channels:
+///     loudspeaker: { adapter: loudspeaker, concurrency: 256 }
+/// ```
+struct DispatchConfigBuilder {
+    let catalogue: EventCatalogue
+    let base: URL
+
+    func build(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Dispatch {
+        var channels: [String: WarncastConfiguration.Channel] = [:]
+        let channelSection = try section.section("channels")
+        for name in channelSection.keys {
+            channels[name] = try channel(name, try channelSection.section(name))
+        }
+        let routing = try self.routing(try section.section("routing"), channels: Set(channels.keys))
+        let keyFile = resolvePath(try section.string("signing_key_file"), against: base)
+        let tls = try self.tls(try section.optionalSection("tls"))
+        try section.rejectUnknownKeys()
+        return .init(routing: routing, channels: channels, signingKeyFile: keyFile, tls: tls)
+    }
+
+    private func channel(_ name: String, _ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Channel {
+        // Whether an adapter of this name exists is checked when the dispatcher is built.
+        let adapter = try section.string("adapter")
+        let channel = WarncastConfiguration.Channel(
+            name: name, adapter: adapter,
+            concurrency: try section.optionalInt("concurrency", range: 1...10_000) ?? 256,
+            ratePerSecond: try section.optionalInt("rate_per_second", range: 0...1_000_000) ?? 0,
+            connectTimeoutMilliseconds: try section.optionalInt("connect_timeout_ms", range: 10...120_000) ?? 3000,
+            timeoutMilliseconds: try section.optionalInt("timeout_ms", range: 10...600_000) ?? 10_000,
+            retry: RetryPolicy(
+                maxAttempts: try section.optionalInt("max_attempts", range: 1...100) ?? 6,
+                initialDelay: Double(try section.optionalInt("backoff_initial_ms", range: 1...3_600_000) ?? 1000) / 1000,
+                maxDelay: Double(try section.optionalInt("backoff_max_ms", range: 1...86_400_000) ?? 60_000) / 1000),
+            breakerFailures: try section.optionalInt("breaker_failures", range: 1...1000) ?? 5,
+            breakerCooldown: Double(try section.optionalInt("breaker_cooldown_ms", range: 1...3_600_000) ?? 30_000) / 1000)
+        try section.rejectUnknownKeys()
+        return channel
+    }
+
+    private func routing(_ section: ConfigSection, channels: Set<String>) throws(ConfigError) -> DeliveryRouting {
+        var byLevel: [Level: [String]] = [:]
+        for level in Level.allCases where section.has(level.rawValue) {
+            byLevel[level] = try names(section, level.rawValue, channels: channels)
+        }
+        var byEvent: [String: [Level: [String]]] = [:]
+        if let events = try section.optionalSection("events") {
+            for event in events.keys {
+                guard catalogue.event(code: event) != nil else {
+                    throw events.error(event, "unknown event type '\(event)'")
+                }
+                let levels = try events.section(event)
+                var overrides: [Level: [String]] = [:]
+                for level in Level.allCases where levels.has(level.rawValue) {
+                    overrides[level] = try names(levels, level.rawValue, channels: channels)
+                }
+                try levels.rejectUnknownKeys()
+                byEvent[event] = overrides
+            }
+        }
+        try section.rejectUnknownKeys()
+        return DeliveryRouting(byLevel: byLevel, byEvent: byEvent)
+    }
+
+    /// A list of channel names, possibly empty, each one configured.
+    private func names(_ section: ConfigSection, _ key: String, channels: Set<String>) throws(ConfigError) -> [String] {
+        let list = try section.optionalStringList(key)
+        for name in list where !channels.contains(name) {
+            throw section.error(key, "unknown channel '\(name)' (configured: \(channels.sorted().joined(separator: ", ")))")
+        }
+        return list
+    }
+
+    private func tls(_ section: ConfigSection?) throws(ConfigError) -> WarncastConfiguration.TLS {
+        guard let section else { return .init(verify: true) }
+        let tls = WarncastConfiguration.TLS(
+            verify: try section.optionalBool("verify") ?? true,
+            caBundle: try section.optionalString("ca_bundle").map { resolvePath($0, against: base) },
+            clientCertificate: try section.optionalString("client_certificate").map { resolvePath($0, against: base) },
+            clientKey: try section.optionalString("client_key").map { resolvePath($0, against: base) })
+        try section.rejectUnknownKeys()
+        return tls
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+/// A delivery leased to a dispatcher: everything needed to attempt it once.
+public struct DeliveryJob: Sendable, Equatable {
+    public var id: Int64
+    public var warningID: String
+    public var recipient: Recipient
+    public var idempotencyKey: String
+    /// This attempt's number, from 1.
+    public var attempt: Int
+
+    public init(id: Int64, warningID: String, recipient: Recipient, idempotencyKey: String, attempt: Int) {
+        self.id = id
+        self.warningID = warningID
+        self.recipient = recipient
+        self.idempotencyKey = idempotencyKey
+        self.attempt = attempt
+    }
+}
+
+/// What one attempt came to, as the adapter reads the response.
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// The recipient acknowledged it.
+    case delivered
+    /// Taken; an acknowledgement may follow (`POST /v1/receipts/ack`).
+    case accepted
+    /// Worth trying again later (timeouts, 5xx, 429, refused connections).
+    case retry(String)
+    /// Refused for good (4xx other than 408 and 429).
+    case failed(String)
+    /// Not attempted: the endpoint's circuit breaker is open. Does not count as an attempt.
+    case deferred(until: Date)
+}
+
+/// One attempt's record, batched by the dispatcher and written to the store.
+public struct AttemptResult: Sendable, Equatable {
+    public var deliveryID: Int64
+    public var attempt: Int
+    public var at: Date
+    public var httpStatus: Int?
+    public var error: String?
+    public var outcome: DeliveryOutcome
+    public var milliseconds: Int
+    /// When to try again, for `retry`; after the last attempt a retry becomes a failure.
+    public var nextAttemptAt: Date?
+
+    public init(
+        deliveryID: Int64, attempt: Int, at: Date, httpStatus: Int?, error: String?, outcome: DeliveryOutcome,
+        milliseconds: Int, nextAttemptAt: Date? = nil
+    ) {
+        self.deliveryID = deliveryID
+        self.attempt = attempt
+        self.at = at
+        self.httpStatus = httpStatus
+        self.error = error
+        self.outcome = outcome
+        self.milliseconds = milliseconds
+        self.nextAttemptAt = nextAttemptAt
+    }
+}
+
+/// A delivery as the API lists it.
+public struct DeliveryView: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var recipient: String
+    public var recipientName: String
+    public var region: String
+    public var channel: String
+    public var state: DeliveryState
+    public var attempts: Int
+    public var idempotencyKey: String
+    public var queuedAt: String
+    public var sendingAt: String?
+    public var acceptedAt: String?
+    public var deliveredAt: String?
+    public var failedAt: String?
+    public var expiredAt: String?
+    public var supersededAt: String?
+    public var nextAttemptAt: String?
+    public var lastStatus: Int?
+    public var lastError: String?
+
+    public init(
+        id: Int64,
+        recipient: String,
+        recipientName: String,
+        region: String,
+        channel: String,
+        state: DeliveryState,
+        attempts: Int,
+        idempotencyKey: String,
+        queuedAt: String,
+        sendingAt: String?,
+        acceptedAt: String?,
+        deliveredAt: String?,
+        failedAt: String?,
+        expiredAt: String?,
+        supersededAt: String?,
+        nextAttemptAt: String?,
+        lastStatus: Int?,
+        lastError: String?
+    ) {
+        self.id = id
+        self.recipient = recipient
+        self.recipientName = recipientName
+        self.region = region
+        self.channel = channel
+        self.state = state
+        self.attempts = attempts
+        self.idempotencyKey = idempotencyKey
+        self.queuedAt = queuedAt
+        self.sendingAt = sendingAt
+        self.acceptedAt = acceptedAt
+        self.deliveredAt = deliveredAt
+        self.failedAt = failedAt
+        self.expiredAt = expiredAt
+        self.supersededAt = supersededAt
+        self.nextAttemptAt = nextAttemptAt
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+
+/// One breaker per endpoint: after `threshold` failures in a row the endpoint is left alone
+/// for `cooldown`, then tried again; a success closes it.
+public final class CircuitBreakers: Sendable {
+    private let threshold: Int
+    private let cooldown: TimeInterval
+    private let states = Mutex<[String: State]>([:])
+
+    private struct State {
+        var failures = 0
+        var openUntil: Date?
+    }
+
+    public init(threshold: Int, cooldown: TimeInterval) {
+        self.threshold = threshold
+        self.cooldown = cooldown
+    }
+
+    /// When the breaker of `endpoint` will let requests through again, or `nil` if it does now.
+    public func blockedUntil(_ endpoint: String, now: Date) -> Date? {
+        states.withLock { states in
+            guard let until = states[endpoint]?.openUntil, until > now else { return nil }
+            return until
+        }
+    }
+
+    public func recordSuccess(_ endpoint: String) {
+        states.withLock { _ = $0.removeValue(forKey: endpoint) }
+    }
+
+    /// Counts a failure; returns `true` when it opened the breaker.
+    @discardableResult
+    public func recordFailure(_ endpoint: String, now: Date) -> Bool {
+        states.withLock { states in
+            var state = states[endpoint] ?? State()
+            state.failures += 1
+            var opened = false
+            if state.failures >= threshold {
+                state.openUntil = now.addingTimeInterval(cooldown)
+                state.failures = 0
+                opened = true
+            }
+            states[endpoint] = state
+            return opened
+        }
+    }
+}
+
+/// Spaces requests out to at most `perSecond` (0: no limit), shared by a channel's tasks.
+public final class RateLimiter: Sendable {
+    private let interval: TimeInterval
+    private let next = Mutex<Date>(.distantPast)
+
+    public init(perSecond: Int) {
+        interval = perSecond > 0 ? 1 / Double(perSecond) : 0
+    }
+
+    /// Waits for this caller's slot.
+    public func acquire() async {
+        guard interval > 0 else { return }
+        let wait = next.withLock { next -> TimeInterval in
+            let now = Date()
+            let slot = max(now, next)
+            next = slot.addingTimeInterval(interval)
+            return slot.timeIntervalSince(now)
+        }
+        if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
+    }
+}

@@ -1,0 +1,121 @@
+import Crypto
+import Foundation
+import WarncastCore
+
+/// The node's Ed25519 keys in one JSON file (mode 0600): the active private key, and the
+/// public halves of retired keys, which stay published so receivers can still check
+/// messages signed before a rotation.
+public struct SigningKeyring: Sendable, Codable {
+    public struct ActiveKey: Sendable, Codable {
+        public var id: String
+        /// Raw 32-byte private key, base64.
+        public var privateKey: String
+        public var createdAt: String
+    }
+
+    public struct PublishedKey: Sendable, Codable, Equatable {
+        public var id: String
+        public var algorithm: String
+        /// Raw 32-byte public key, base64.
+        public var publicKey: String
+        /// `active` or `retired`.
+        public var status: String
+        public var createdAt: String
+        public var retiredAt: String?
+    }
+
+    public var active: ActiveKey
+    public var retired: [PublishedKey]
+
+    public enum Failure: Error, CustomStringConvertible {
+        case exists(String)
+        case unreadable(String, String)
+
+        public var description: String {
+            switch self {
+            case .exists(let path): "\(path) already exists; use 'warncast keys rotate' to replace its key"
+            case .unreadable(let path, let reason): "cannot read the signing keyring \(path): \(reason)"
+            }
+        }
+    }
+
+    /// A keyring with one new key.
+    public static func generate(at date: Date = Date()) -> SigningKeyring {
+        SigningKeyring(active: newKey(at: date), retired: [])
+    }
+
+    private static func newKey(at date: Date) -> ActiveKey {
+        let key = Curve25519.Signing.PrivateKey()
+        return ActiveKey(
+            id: MessageSigner.keyID(of: key.publicKey), privateKey: key.rawRepresentation.base64EncodedString(),
+            createdAt: Timestamp.string(date))
+    }
+
+    /// Retires the active key (keeping its public half published) and makes a new one.
+    public mutating func rotate(at date: Date = Date()) throws {
+        var old = try publishedActiveKey()
+        old.status = "retired"
+        old.retiredAt = Timestamp.string(date)
+        retired.insert(old, at: 0)
+        active = Self.newKey(at: date)
+    }
+
+    public func signer() throws -> MessageSigner {
+        MessageSigner(key: try privateKey())
+    }
+
+    private func privateKey() throws -> Curve25519.Signing.PrivateKey {
+        guard let raw = Data(base64Encoded: active.privateKey) else {
+            throw Failure.unreadable("keyring", "the active private key is not base64")
+        }
+        return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+    }
+
+    private func publishedActiveKey() throws -> PublishedKey {
+        PublishedKey(
+            id: active.id, algorithm: "Ed25519",
+            publicKey: try privateKey().publicKey.rawRepresentation.base64EncodedString(),
+            status: "active", createdAt: active.createdAt, retiredAt: nil)
+    }
+
+    /// Every public key, the active one first: what `/.well-known/warncast-keys` serves.
+    public func publishedKeys() throws -> [PublishedKey] {
+        [try publishedActiveKey()] + retired
+    }
+
+    // MARK: File
+
+    public static func load(path: String) throws -> SigningKeyring {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Failure.unreadable(path, "no such file")
+        }
+        do {
+            return try JSONDecoder().decode(SigningKeyring.self, from: data)
+        } catch {
+            throw Failure.unreadable(path, "\(error)")
+        }
+    }
+
+    /// Loads the keyring at `path`, creating one with a new key if there is none.
+    public static func loadOrCreate(path: String) throws -> (keyring: SigningKeyring, created: Bool) {
+        if FileManager.default.fileExists(atPath: path) { return (try load(path: path), false) }
+        let keyring = generate()
+        try keyring.save(path: path)
+        return (keyring, true)
+    }
+
+    /// Writes the keyring readable by its owner only, replacing the file atomically.
+    public func save(path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let temporary = path + ".new"
+        FileManager.default.createFile(
+            atPath: temporary, contents: try encoder.encode(self), attributes: [.posixPermissions: 0o600])
+        // rename(2) replaces the old file in one step, so a reader never sees half a keyring.
+        guard rename(temporary, path) == 0 else {
+            throw Failure.unreadable(path, "cannot write: \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import WarncastCore
+import WarncastDispatch
+import WarncastStore
+
+/// Deliveries of a warning, recipients, and acknowledgements from last-mile receivers.
+struct DeliveryController {
+    let store: any Store
+    let channels: Set<String>
+    let now: @Sendable () -> Date
+
+    func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
+    where Methods.Context == WarncastRequestContext {
+        registrar.on(.get, "/warnings/{id}/deliveries", use: deliveries)
+        registrar.on(.get, "/recipients", use: recipients)
+        registrar.on(.post, "/recipients", use: addRecipients)
+    }
+
+    /// Routes that authenticate with a recipient's secret rather than a token.
+    func registerReceipts<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
+    where Methods.Context == WarncastRequestContext {
+        registrar.on(.post, "/v1/receipts/ack", use: acknowledge)
+    }
+
+    struct DeliveryList: ResponseEncodable {
+        var warning: String
+        /// Count per state, every state listed.
+        var summary: [String: Int]
+        var total: Int
+        var deliveries: [DeliveryView]
+    }
+
+    @Sendable func deliveries(_ request: Request, context: WarncastRequestContext) async throws -> DeliveryList {
+        let principal = try context.requirePrincipal()
+        guard principal.role.mayReadWarnings else { throw APIError.forbidden("a \(principal.role.rawValue) token may not read deliveries") }
+        let id = try context.parameters.require("id")
+        guard let warning = try await store.warning(id: id), principal.maySee(areas: warning.areas) else {
+            throw APIError.notFound("no warning '\(id)' visible to this token")
+        }
+        var state: DeliveryState?
+        if let text = request.uri.queryParameters["state"] {
+            guard let parsed = DeliveryState(rawValue: String(text)) else {
+                throw APIError.badQuery("state must be one of \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            state = parsed
+        }
+        let limit = try request.uri.queryParameters["limit"].map { text -> Int in
+            guard let limit = Int(text), (1...100_000).contains(limit) else { throw APIError.badQuery("limit must be 1 to 100000") }
+            return limit
+        } ?? 1000
+        let counts = try await store.deliverySummary(warningID: id)
+        var summary: [String: Int] = [:]
+        for state in DeliveryState.allCases { summary[state.rawValue] = counts[state] ?? 0 }
+        return DeliveryList(
+            warning: id, summary: summary, total: counts.values.reduce(0, +),
+            deliveries: try await store.deliveries(warningID: id, state: state, limit: limit))
+    }
+
+    struct RecipientList: ResponseEncodable {
+        var recipients: [Recipient]
+        var count: Int
+    }
+
+    @Sendable func recipients(_ request: Request, context: WarncastRequestContext) async throws -> RecipientList {
+        let principal = try context.requirePrincipal()
+        guard [.operator, .auditor].contains(principal.role) else {
+            throw APIError.forbidden("only operator and auditor tokens may list recipients")
+        }
+        let channel = request.uri.queryParameters["channel"].map(String.init)
+        var region = principal.scope
+        if let text = request.uri.queryParameters["region"] {
+            guard let code = RegionCode(String(text)), code.isWithin(principal.scope) else {
+                throw APIError.badQuery("region must be a division code within \(principal.scope)")
+            }
+            region = code
+        }
+        let list = try await store.recipients(channel: channel, within: region, limit: 10_000)
+        return RecipientList(recipients: list, count: list.count)
+    }
+
+    /// A recipient as an operator adds it; `secret` is what it acknowledges with.
+    struct NewRecipient: Decodable {
+        var id: String
+        var channel: String
+        var region: String
+        var name: String
+        var address: String
+        var secret: String?
+        var options: [String: String]?
+    }
+
+    struct Saved: ResponseEncodable {
+        var saved: Int
+    }
+
+    @Sendable func addRecipients(_ request: Request, context: WarncastRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard principal.role == .operator else { throw APIError.forbidden("only operator tokens may add recipients") }
+        let body = try await request.body.collect(upTo: 16 << 20)
+        let list: [NewRecipient]
+        do {
+            list = try JSONDecoder().decode([NewRecipient].self, from: Data(buffer: body))
+        } catch {
+            throw APIError(.badRequest, code: "malformed_json", detail: "send a JSON array of recipients: \(error)")
+        }
+        var rows: [(recipient: Recipient, secretHash: String?)] = []
+        for (index, item) in list.enumerated() {
+            guard channels.contains(item.channel) else {
+                throw APIError(.unprocessableContent, code: "unknown_channel", detail: "[\(index)]: unknown channel '\(item.channel)'")
+            }
+            guard let region = RegionCode(item.region), region.isWithin(principal.scope) else {
+                throw APIError(.unprocessableContent, code: "invalid_region_code",
+                               detail: "[\(index)]: '\(item.region)' is not a division code within \(principal.scope)")
+            }
+            guard !item.id.isEmpty, !item.address.isEmpty else {
+                throw APIError(.unprocessableContent, code: "missing_field", detail: "[\(index)]: id and address are required")
+            }
+            let recipient = Recipient(
+                id: item.id, channel: item.channel, region: region, name: item.name, address: item.address,
+                options: item.options ?? [:])
+            rows.append((recipient, item.secret.map(AccessToken.hash)))
+        }
+        try await store.saveRecipients(
+            rows, audit: AuditEvent(actor: principal.auditName, action: "recipients.saved", subject: "api",
+                                    detail: ["count": String(rows.count)]))
+        var response = try context.responseEncoder.encode(Saved(saved: rows.count), from: request, context: context)
+        response.status = .created
+        return response
+    }
+
+    struct AckRequest: Decodable {
+        var idempotencyKey: String
+    }
+
+    struct AckResponse: ResponseEncodable {
+        var idempotencyKey: String
+        var state: String
+    }
+
+    /// A receiver confirms it played a message: `Authorization: Bearer <its secret>` and
+    /// `{"idempotencyKey": "…"}`. A key that is not the caller's is a forged receipt.
+    @Sendable func acknowledge(_ request: Request, context: WarncastRequestContext) async throws -> AckResponse {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthenticated("send the recipient's secret as 'Authorization: Bearer <secret>'")
+        }
+        let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        guard let ack = try? JSONDecoder().decode(AckRequest.self, from: Data(buffer: body)) else {
+            throw APIError(.badRequest, code: "malformed_json", detail: #"send {"idempotencyKey": "…"}"#)
+        }
+        switch try await store.acknowledge(idempotencyKey: ack.idempotencyKey, secretHash: AccessToken.hash(secret), at: now()) {
+        case .delivered: return AckResponse(idempotencyKey: ack.idempotencyKey, state: "delivered")
+        case .alreadyDelivered: return AckResponse(idempotencyKey: ack.idempotencyKey, state: "delivered")
+        case .forged:
+            try await store.appendAudit(
+                AuditEvent(actor: "anonymous", action: "receipt.forged", subject: ack.idempotencyKey), at: now())
+            throw APIError(.forbidden, code: "forged_receipt", detail: "no delivery with this key belongs to the presented secret")
+        }
+    }
+}
+
+/// `/.well-known/warncast-keys`: the public keys that verify this node's messages.
+struct KeysController {
+    let keys: [SigningKeyring.PublishedKey]
+
+    func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
+    where Methods.Context == WarncastRequestContext {
+        registrar.on(.get, "/.well-known/warncast-keys", use: list)
+    }
+
+    struct KeyList: ResponseEncodable {
+        var keys: [SigningKeyring.PublishedKey]
+    }
+
+    @Sendable func list(_ request: Request, context: WarncastRequestContext) async throws -> KeyList {
+        KeyList(keys: keys)
+    }
+}
+
+extension SigningKeyring.PublishedKey: ResponseEncodable {}
+extension Recipient: ResponseEncodable {}

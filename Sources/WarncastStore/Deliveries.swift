@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import WarncastCore
+
+/// The durable outbox: planning deliveries on release, leasing them to dispatchers,
+/// recording attempts, expiring and superseding. All inside the caller's transaction.
+struct Deliveries {
+    let db: Database
+
+    /// Plans one delivery per recipient and channel for a released warning, in one statement
+    /// (nothing is loaded into memory, however many recipients there are). Returns the count.
+    @discardableResult
+    func plan(warningID: String, channels: [String], expiresAt: String?, at date: Date) throws -> Int {
+        guard !channels.isEmpty else { return 0 }
+        let now = Timestamp.string(date)
+        let marks = channels.map { _ in "?" }.joined(separator: ", ")
+        var arguments: StatementArguments = [warningID, warningID, now, expiresAt, now]
+        _ = arguments.append(contentsOf: StatementArguments(channels))
+        _ = arguments.append(contentsOf: [warningID])
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO delivery
+                  (warningID, recipientID, channel, idempotencyKey, endpoint, state, attempts, nextAttemptAt, expiresAt, queuedAt)
+                SELECT ?, r.id, r.channel, ? || '/' || r.id, r.address, 'queued', 0, ?, ?, ?
+                FROM recipient r
+                WHERE r.active = 1 AND r.channel IN (\(marks))
+                  AND EXISTS (SELECT 1 FROM warningArea a WHERE a.warningID = ? AND r.region LIKE a.prefix || '%')
+                """,
+            arguments: arguments)
+        return db.changesCount
+    }
+
+    /// Queued deliveries of `warningID` that have not gone out are superseded by a newer message.
+    @discardableResult
+    func supersede(warningID: String, at date: Date) throws -> Int {
+        try db.execute(
+            sql: "UPDATE delivery SET state = 'superseded', supersededAt = ? WHERE warningID = ? AND state = 'queued'",
+            arguments: [Timestamp.string(date), warningID])
+        return db.changesCount
+    }
+
+    /// Leases up to `limit` due deliveries of `channel`: queued ones whose time has come, and
+    /// ones whose lease ran out (a dispatcher died holding them).
+    func lease(channel: String, limit: Int, at date: Date, leaseFor: TimeInterval) throws -> [DeliveryJob] {
+        let now = Timestamp.string(date)
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                UPDATE delivery SET state = 'sending', leaseUntil = ?, attempts = attempts + 1,
+                  sendingAt = coalesce(sendingAt, ?)
+                WHERE id IN (
+                  SELECT id FROM delivery
+                  WHERE channel = ? AND ((state = 'queued' AND nextAttemptAt <= ?) OR (state = 'sending' AND leaseUntil <= ?))
+                    AND (expiresAt IS NULL OR expiresAt > ?)
+                  ORDER BY nextAttemptAt, id LIMIT ?)
+                RETURNING id, warningID, recipientID, idempotencyKey, attempts
+                """,
+            arguments: [Timestamp.string(date.addingTimeInterval(leaseFor)), now, channel, now, now, now, limit])
+        guard !rows.isEmpty else { return [] }
+        let recipients = try RecipientRecord.fetchAll(db, keys: Set(rows.map { $0["recipientID"] as String }))
+        let byID = Dictionary(recipients.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return rows.compactMap { row in
+            guard let recipient = byID[row["recipientID"]]?.recipient else { return nil }
+            return DeliveryJob(
+                id: row["id"], warningID: row["warningID"], recipient: recipient,
+                idempotencyKey: row["idempotencyKey"], attempt: row["attempts"])
+        }
+    }
+
+    /// Writes a batch of attempt results. A delivery that was superseded or expired while the
+    /// attempt was in flight keeps that state. A retry without a next time is a failure.
+    func record(_ results: [AttemptResult]) throws {
+        let insert = try db.makeStatement(sql: """
+            INSERT OR REPLACE INTO attempt (deliveryID, number, at, httpStatus, error, outcome, milliseconds)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for result in results {
+            let at = Timestamp.string(result.at)
+            switch result.outcome {
+            case .deferred(let until):
+                try db.execute(
+                    sql: """
+                        UPDATE delivery SET state = 'queued', attempts = attempts - 1, nextAttemptAt = ?, leaseUntil = NULL
+                        WHERE id = ? AND state = 'sending'
+                        """,
+                    arguments: [Timestamp.string(until), result.deliveryID])
+                continue
+            case .delivered:
+                try update(result, "state = 'delivered', deliveredAt = ?, acceptedAt = coalesce(acceptedAt, ?)", [at, at])
+            case .accepted:
+                try update(result, "state = 'accepted', acceptedAt = ?", [at])
+            case .retry where result.nextAttemptAt != nil:
+                try update(result, "state = 'queued', nextAttemptAt = ?", [Timestamp.string(result.nextAttemptAt!)])
+            case .retry, .failed:
+                try update(result, "state = 'failed', failedAt = ?", [at])
+            }
+            try insert.execute(arguments: [
+                result.deliveryID, result.attempt, at, result.httpStatus, result.error, Self.outcomeName(result.outcome),
+                result.milliseconds,
+            ])
+        }
+    }
+
+    private func update(_ result: AttemptResult, _ assignments: String, _ values: [String]) throws {
+        var arguments = StatementArguments(values)
+        _ = arguments.append(contentsOf: [result.httpStatus, result.error, result.deliveryID])
+        try db.execute(
+            sql: "UPDATE delivery SET \(assignments), leaseUntil = NULL, lastStatus = ?, lastError = ? WHERE id = ? AND state = 'sending'",
+            arguments: arguments)
+    }
+
+    static func outcomeName(_ outcome: DeliveryOutcome) -> String {
+        switch outcome {
+        case .delivered: "delivered"
+        case .accepted: "accepted"
+        case .retry: "retry"
+        case .failed: "failed"
+        case .deferred: "deferred"
+        }
+    }
+
+    /// Deliveries whose warning expired before they went out.
+    func expire(at date: Date) throws -> Int {
+        let now = Timestamp.string(date)
+        try db.execute(
+            sql: """
+                UPDATE delivery SET state = 'expired', expiredAt = ?, leaseUntil = NULL
+                WHERE state IN ('queued', 'sending') AND (expiresAt <= ?
+                  OR warningID IN (SELECT id FROM warning WHERE status = 'expired'))
+                  AND (state = 'queued' OR leaseUntil <= ?)
+                """,
+            arguments: [now, now, now])
+        return db.changesCount
+    }
+}

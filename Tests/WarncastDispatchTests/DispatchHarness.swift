@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import WarncastConfig
+import WarncastCore
+import WarncastDispatch
+import WarncastNet
+import WarncastStore
+import WarncastTestSupport
+
+/// A store routing red, orange and yellow warnings to loudspeakers, a fleet of loopback
+/// loudspeakers trusting this harness's key, and a dispatcher to run against them.
+struct DispatchHarness {
+    let store: SQLiteStore
+    let fleet: LoudspeakerFleet
+    let keyring = SigningKeyring.generate()
+    var channel = WarncastConfiguration.Channel(
+        name: "loudspeaker", adapter: "loudspeaker", concurrency: 64, connectTimeoutMilliseconds: 1000,
+        timeoutMilliseconds: 2000, retry: RetryPolicy(maxAttempts: 4, initialDelay: 0.05, maxDelay: 0.2),
+        breakerFailures: 100, breakerCooldown: 30)
+
+    init(configure: (inout WarncastConfiguration.Channel) -> Void = { _ in }) async throws {
+        configure(&channel)
+        store = try SQLiteStore.inMemory(routing: DeliveryRouting(byLevel: [
+            .red: ["loudspeaker"], .orange: ["loudspeaker"], .yellow: ["loudspeaker"],
+        ]))
+        try await TestSupport.load(store)
+        fleet = try await LoudspeakerFleet()
+        fleet.trust(publicKey: try keyring.signer().publicKey.rawRepresentation)
+    }
+
+    /// Registers `count` loudspeakers in the villages under `township`, named `<township>-<n>`.
+    @discardableResult
+    func addSpeakers(_ count: Int, in township: String, secret: String? = nil) async throws -> [String] {
+        var rows: [(recipient: Recipient, secretHash: String?)] = []
+        for index in 1...count {
+            let village = RegionCode("\(township)\(String(format: "%03d", (index - 1) % 10 + 1))")!
+            let name = "\(township)-\(index)"
+            rows.append((
+                Recipient(id: "ls-\(name)", channel: "loudspeaker", region: village, name: "大喇叭 \(name)", address: fleet.url(name)),
+                secret.map(AccessToken.hash)))
+        }
+        try await store.saveRecipients(rows, audit: AuditEvent(actor: "test", action: "recipients.saved", subject: township))
+        return rows.map { $0.recipient.id }
+    }
+
+    /// Accepts `fixture` as the county weather bureau and has it approved, which releases it.
+    func release(_ fixture: String, adjust: (inout WarningDraft) -> Void = { _ in }) async throws -> String {
+        let issuer = try await TestSupport.principal(
+            store, try await TestSupport.token(store, role: .issuer, department: "csx-weather", name: "值班员"))
+        let accepted = try await TestSupport.accept(fixture, into: store, as: issuer, at: Date(), adjust: adjust).warning
+        var approvers: [(String, String?, String?)] = [("duty-leader", "csx-weather", nil)]
+        if accepted.level >= .orange { approvers.append(("government-leader", nil, "430121")) }
+        for (role, department, region) in approvers where try await store.warning(id: accepted.id)?.status == .pendingApproval {
+            let approver = try await TestSupport.principal(
+                store, try await TestSupport.token(store, role: .approver, department: department, region: region, approvalRole: role))
+            _ = try await store.decide(warningID: accepted.id, .approve, by: approver, reason: nil, at: Date())
+        }
+        return accepted.id
+    }
+
+    func dispatcher() throws -> DispatchService {
+        var logger = Logger(label: "dispatch-test")
+        logger.logLevel = .critical
+        return try DispatchService(
+            store: store,
+            dispatch: .init(routing: DeliveryRouting(byLevel: [:]), channels: ["loudspeaker": channel], signingKeyFile: "", tls: .init()),
+            engine: CurlEngine(), signer: try keyring.signer(), logger: logger)
+    }
+
+    /// Runs a dispatcher until `done` holds (checked every 50 ms, for `seconds` at most).
+    @discardableResult
+    func dispatch(for seconds: Double = 20, until done: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
+        let service = try dispatcher()
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await done() {
+                running.cancel()
+                _ = await running.result
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        running.cancel()
+        _ = await running.result
+        return false
+    }
+
+    func summary(_ warning: String) async throws -> [DeliveryState: Int] {
+        try await store.deliverySummary(warningID: warning)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+import WarncastCore
+import WarncastDispatch
+import WarncastStore
+import WarncastTestSupport
+
+@Suite("The dispatcher against a fleet of loopback loudspeakers")
+struct DispatchServiceTests {
+    @Test("a red warning for one county reaches that county's loudspeakers only, signed, once each")
+    func fanOut() async throws {
+        let harness = try await DispatchHarness()
+        let inside = try await harness.addSpeakers(30, in: "430121001")
+        try await harness.addSpeakers(10, in: "430121003")
+        try await harness.addSpeakers(10, in: "430102001")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(try await harness.summary(warning)[.queued] == 30)
+        let finished = try await harness.dispatch { try await harness.summary(warning)[.delivered] == 30 }
+        #expect(finished)
+        #expect(harness.fleet.uniqueDeliveries == 30)
+        #expect(harness.fleet.badSignatures == 0)
+        #expect(harness.fleet.keysByEndpoint.keys.allSatisfy { $0.hasPrefix("430121001-") })
+        let deliveries = try await harness.store.deliveries(warningID: warning, state: nil, limit: 100)
+        #expect(Set(deliveries.map(\.recipient)) == Set(inside))
+        #expect(deliveries.allSatisfy { $0.deliveredAt != nil && $0.sendingAt != nil && $0.attempts == 1 })
+    }
+
+    @Test("a 503 is retried with backoff until the endpoint acknowledges; each attempt is recorded")
+    func retries() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(1, in: "430121001")
+        harness.fleet.set(.fail(status: 503, times: 2), for: "430121001-1")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.delivered] == 1 })
+        let delivery = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first)
+        #expect(delivery.attempts == 3)
+        #expect(delivery.lastStatus == 200)
+        #expect(harness.fleet.uniqueDeliveries == 1)
+    }
+
+    @Test("a permanent refusal fails at once; an endpoint that never recovers fails after the last attempt")
+    func failures() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(2, in: "430121001")
+        harness.fleet.set(.fail(status: 404, times: 100), for: "430121001-1")
+        harness.fleet.set(.fail(status: 500, times: 100), for: "430121001-2")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.failed] == 2 })
+        let deliveries = try await harness.store.deliveries(warningID: warning, state: .failed, limit: 10)
+        let byRecipient = Dictionary(uniqueKeysWithValues: deliveries.map { ($0.recipient, $0) })
+        #expect(byRecipient["ls-430121001-1"]?.attempts == 1)
+        #expect(byRecipient["ls-430121001-1"]?.lastStatus == 404)
+        #expect(byRecipient["ls-430121001-2"]?.attempts == 4)
+        #expect(byRecipient["ls-430121001-2"]?.lastError == "HTTP 500")
+    }
+
+    @Test("a hanging endpoint times out and a vanished one is refused; both are retried with the curl error recorded")
+    func timeoutsAndVanishing() async throws {
+        let harness = try await DispatchHarness {
+            $0.timeoutMilliseconds = 300
+            $0.retry = RetryPolicy(maxAttempts: 2, initialDelay: 0.05, maxDelay: 0.1)
+        }
+        try await harness.addSpeakers(1, in: "430121001")
+        harness.fleet.set(.slow(milliseconds: 2000), for: "430121001-1")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.failed] == 1 })
+        let hung = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first)
+        #expect(hung.lastError?.contains("curl error 28") == true)
+
+        let gone = try await DispatchHarness()
+        try await gone.addSpeakers(1, in: "430121001")
+        gone.fleet.vanish()
+        try await Task.sleep(for: .milliseconds(200))
+        let second = try await gone.release("rainstorm-red-csx.xml")
+        #expect(try await gone.dispatch { try await gone.summary(second)[.failed] == 1 })
+        let refused = try #require(try await gone.store.deliveries(warningID: second, state: nil, limit: 1).first)
+        #expect(refused.lastError?.contains("curl error 7") == true)
+        #expect(refused.attempts == 4)
+    }
+
+    @Test("after repeated failures the endpoint's breaker opens and holds its deliveries back without spending attempts")
+    func circuitBreaker() async throws {
+        let harness = try await DispatchHarness {
+            $0.breakerFailures = 2
+            $0.breakerCooldown = 60
+            $0.retry = RetryPolicy(maxAttempts: 10, initialDelay: 0.01, maxDelay: 0.01)
+        }
+        try await harness.addSpeakers(1, in: "430121001")
+        harness.fleet.set(.fail(status: 503, times: 1000), for: "430121001-1")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        try await harness.dispatch(for: 1.5) { false }
+        let delivery = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first)
+        #expect(delivery.state == .queued)
+        #expect(delivery.attempts == 2)
+        #expect(harness.fleet.requests == 2)
+        let next = try #require(delivery.nextAttemptAt.flatMap(Timestamp.parse))
+        #expect(next > Date().addingTimeInterval(50))
+    }
+
+    @Test("deliveries expire with their warning")
+    func expiry() async throws {
+        let harness = try await DispatchHarness { $0.retry = RetryPolicy(maxAttempts: 100, initialDelay: 0.2, maxDelay: 0.2) }
+        try await harness.addSpeakers(1, in: "430121001")
+        harness.fleet.set(.fail(status: 503, times: 1000), for: "430121001-1")
+        let warning = try await harness.release("rainstorm-red-csx.xml") { $0.expires = Date().addingTimeInterval(1.5) }
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.expired] == 1 })
+    }
+
+    @Test("an approved Update supersedes the queued deliveries of the warning it replaces")
+    func superseding() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(5, in: "430121001")
+        let red = try await harness.release("rainstorm-red-csx.xml")
+        let update = try await harness.release("update-csx.xml")
+        #expect(try await harness.summary(red)[.superseded] == 5)
+        #expect(try await harness.summary(update)[.queued] == 5)
+        #expect(try await harness.dispatch { try await harness.summary(update)[.delivered] == 5 })
+        #expect(harness.fleet.uniqueDeliveries == 5)
+        let payloadWarnings = try await harness.store.deliveries(warningID: red, state: nil, limit: 10)
+        #expect(payloadWarnings.allSatisfy { $0.state == .superseded && $0.supersededAt != nil })
+    }
+
+    @Test("a terminal that answers 202 stays accepted until it acknowledges with its secret; a forged receipt changes nothing")
+    func laterAcknowledgement() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(1, in: "430121001", secret: "speaker-secret")
+        harness.fleet.set(.acceptOnly, for: "430121001-1")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.accepted] == 1 })
+        let key = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first?.idempotencyKey)
+        #expect(try await harness.store.acknowledge(idempotencyKey: key, secretHash: AccessToken.hash("guess"), at: Date()) == .forged)
+        #expect(try await harness.store.acknowledge(idempotencyKey: key, secretHash: AccessToken.hash("speaker-secret"), at: Date()) == .delivered)
+        #expect(try await harness.summary(warning)[.delivered] == 1)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import WarncastCore
+import WarncastDispatch
+import WarncastTestSupport
+
+@Suite("Delivery policy pieces")
+struct PolicyTests {
+    @Test("backoff doubles, is capped, and jitter keeps it between half and all of the step")
+    func backoff() {
+        let policy = RetryPolicy(maxAttempts: 5, initialDelay: 1, maxDelay: 10)
+        #expect(policy.delay(afterAttempt: 1, jitter: 1) == 1)
+        #expect(policy.delay(afterAttempt: 3, jitter: 1) == 4)
+        #expect(policy.delay(afterAttempt: 8, jitter: 1) == 10)
+        #expect(policy.delay(afterAttempt: 3, jitter: 0.5) == 2)
+        #expect(policy.delay(afterAttempt: 3, jitter: 0.1) == 2)
+        for _ in 0..<100 { #expect((2...4).contains(policy.delay(afterAttempt: 3))) }
+        #expect(policy.shouldRetry(attempt: 4) && !policy.shouldRetry(attempt: 5))
+    }
+
+    @Test("a breaker opens after the threshold, stays open for the cooldown, and a success closes it")
+    func breaker() {
+        let breakers = CircuitBreakers(threshold: 3, cooldown: 30)
+        let now = Date()
+        #expect(!breakers.recordFailure("a", now: now))
+        #expect(!breakers.recordFailure("a", now: now))
+        #expect(breakers.recordFailure("a", now: now))
+        #expect(breakers.blockedUntil("a", now: now.addingTimeInterval(29)) != nil)
+        #expect(breakers.blockedUntil("a", now: now.addingTimeInterval(31)) == nil)
+        #expect(breakers.blockedUntil("b", now: now) == nil)
+        breakers.recordFailure("c", now: now)
+        breakers.recordSuccess("c")
+        breakers.recordFailure("c", now: now)
+        breakers.recordFailure("c", now: now)
+        #expect(breakers.blockedUntil("c", now: now) == nil)
+    }
+
+    @Test("signatures verify with the public key, and fail for another body, key or timestamp")
+    func signatures() throws {
+        let keyring = SigningKeyring.generate()
+        let signer = try keyring.signer()
+        let body = Data(#"{"text":"暴雨红色预警"}"#.utf8)
+        let headers = try signer.headers(body: body, idempotencyKey: "w/1", timestamp: "2026-07-01T00:00:00.000Z")
+        let signature = try #require(headers.first { $0.hasPrefix("Warncast-Signature: ") }?.dropFirst(20)).description
+        #expect(headers.contains("Warncast-Key-Id: \(keyring.active.id)"))
+        let key = signer.publicKey
+        #expect(MessageSigner.verify(body: body, idempotencyKey: "w/1", timestamp: "2026-07-01T00:00:00.000Z", signature: signature, publicKey: key))
+        #expect(!MessageSigner.verify(body: Data("x".utf8), idempotencyKey: "w/1", timestamp: "2026-07-01T00:00:00.000Z", signature: signature, publicKey: key))
+        #expect(!MessageSigner.verify(body: body, idempotencyKey: "w/2", timestamp: "2026-07-01T00:00:00.000Z", signature: signature, publicKey: key))
+        #expect(!MessageSigner.verify(body: body, idempotencyKey: "w/1", timestamp: "2026-07-01T00:00:01.000Z", signature: signature, publicKey: key))
+    }
+
+    @Test("rotation keeps the old public key published as retired")
+    func rotation() throws {
+        var keyring = SigningKeyring.generate()
+        let first = keyring.active.id
+        try keyring.rotate()
+        let published = try keyring.publishedKeys()
+        #expect(published.map(\.status) == ["active", "retired"])
+        #expect(published[1].id == first && published[0].id != first)
+        let path = try TestSupport.temporaryDirectory().appendingPathComponent("keys.json").path
+        try keyring.save(path: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try SigningKeyring.load(path: path).active.id == keyring.active.id)
+    }
+
+    @Test("the CAP XML written for a JSON submission reads back to the same alert")
+    func capRoundTrip() throws {
+        let alert = try CAPReader.readJSON(TestSupport.fixture("rainstorm-red-csx.json"))
+        var tricky = alert
+        tricky.note = "a < b & \"c\""
+        #expect(try CAPReader.readXML(CAPWriter.xml(tricky)) == tricky)
+    }
+}
