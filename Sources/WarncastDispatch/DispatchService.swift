@@ -66,7 +66,8 @@ public final class DispatchService: Service, ReleaseSubscriber {
     // MARK: Leasing and sending
 
     private func dispatch(_ runner: ChannelRunner) async {
-        let leaseFor = TimeInterval(runner.channel.timeoutMilliseconds + runner.channel.connectTimeoutMilliseconds) / 1000 + 30
+        // A lease outlasts the longest attempt; once it runs out (the holder died) the delivery is due again.
+        let leaseFor = TimeInterval(runner.channel.timeoutMilliseconds + runner.channel.connectTimeoutMilliseconds) / 1000 + 5
         await withDiscardingTaskGroup { group in
             while !stopping {
                 let free = runner.channel.concurrency - runner.inFlight.withLock { $0 }

@@ -23,6 +23,7 @@ public final class LoudspeakerFleet: Sendable {
 
     private struct State {
         var behaviours: [String: Behaviour] = [:]
+        var fallback = Behaviour.ack
         var served: [String: Int] = [:]
         var keys: [String: Set<String>] = [:]
         var requests = 0
@@ -66,6 +67,11 @@ public final class LoudspeakerFleet: Sendable {
         state.withLock { $0.behaviours[name] = behaviour }
     }
 
+    /// How endpoints without a behaviour of their own answer.
+    public func setDefault(_ behaviour: Behaviour) {
+        state.withLock { $0.fallback = behaviour }
+    }
+
     /// Stops answering: connections are refused from now on.
     public func vanish() {
         task.withLock { $0?.cancel() }
@@ -95,7 +101,7 @@ public final class LoudspeakerFleet: Sendable {
             }
             let count = state.served[name, default: 0] + 1
             state.served[name] = count
-            let behaviour = state.behaviours[name] ?? .ack
+            let behaviour = state.behaviours[name] ?? state.fallback
             if case .fail(let status, let times) = behaviour, count <= times { return .status(status) }
             if !state.keys[name, default: []].insert(key).inserted { state.repeats += 1 }
             switch behaviour {
