@@ -4,17 +4,26 @@
 SWIFT        ?= swift
 CONFIG       ?= config/warncast.example.yaml
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-certificates curl
+# Real peers the tests talk to: a browser for the public page.
+TEST_PACKAGES := chromium
 SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 PREFIX       ?= /usr/local
 ETC          ?= /etc/warncast
 
-.PHONY: deps build run test release install clean
+.PHONY: deps deps-test apt build run test release install clean
 
 ## deps: install the missing Debian packages (needs root or sudo)
 deps:
+	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES)"
+
+## deps-test: what deps installs, plus the test peers
+deps-test: deps
+	@$(MAKE) --no-print-directory apt PACKAGES="$(TEST_PACKAGES)"
+
+apt:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do \
+	for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -33,7 +42,7 @@ run: build
 
 ## test: the whole suite; the end-to-end tests run the warncastd and warncast binaries,
 ## which `swift test` does not link, so they are built first
-test: deps
+test: deps-test
 	$(SWIFT) build
 	$(SWIFT) test
 

@@ -43,6 +43,7 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let root = RouteRegistrar(methods: router, prefix: "", table: routes)
     HealthController(store: parts.store, metrics: parts.metrics).register(on: root)
     KeysController(keys: parts.publishedKeys).register(on: root)
+    PublicController(store: parts.store, nodeName: parts.configuration.node.name, now: parts.now).register(on: root)
     let deliveries = DeliveryController(
         store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), now: parts.now)
     deliveries.registerReceipts(on: root)

@@ -186,6 +186,19 @@ public struct SQLiteStore: Store {
         }
     }
 
+    public func activeWarnings(at date: Date) async throws -> [Warning] {
+        try await writer.read { db in
+            try WarningRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM warning WHERE status = 'released' AND (expiresAt IS NULL OR expiresAt > ?)
+                    ORDER BY releasedAt DESC, id LIMIT 1000
+                    """,
+                arguments: [Timestamp.string(date)]
+            ).map { try $0.warning(approvals: []) }
+        }
+    }
+
     // MARK: Approval
 
     public func decide(

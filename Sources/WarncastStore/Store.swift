@@ -36,6 +36,8 @@ public protocol Store: Sendable {
     /// The message exactly as it was received, with its format.
     func rawMessage(id: String) async throws -> (data: Data, format: CAPFormat)?
     func warnings(_ query: WarningQuery) async throws -> [Warning]
+    /// Released warnings not yet expired, cancelled or superseded, newest first: the public view.
+    func activeWarnings(at: Date) async throws -> [Warning]
 
     // Approval
     /// Records an approval or rejection, decided by `ApprovalLedger` inside one transaction

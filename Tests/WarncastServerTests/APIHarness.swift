@@ -15,6 +15,7 @@ struct APIHarness {
     let store: SQLiteStore
     let parts: ApplicationParts
     let routes = RouteTable()
+    let clock = TestClock()
     let router: Router<WarncastRequestContext>
 
     init(maxBodyBytes: Int? = nil, releases: (any ReleaseSubscriber)? = nil) async throws {
@@ -24,7 +25,7 @@ struct APIHarness {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         parts = ApplicationParts(
-            configuration: configuration, store: store, logger: logger, now: { TestSupport.now },
+            configuration: configuration, store: store, logger: logger, now: clock.now,
             releaseSubscribers: releases.map { [$0] })
         router = buildRouter(parts, routes: routes)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import WarncastConfig
 import WarncastCore
@@ -92,5 +93,20 @@ public enum TestSupport {
     /// The principal a token's secret stands for.
     public static func principal(_ store: any Store, _ secret: String) async throws -> Principal {
         try await store.principal(secretHash: AccessToken.hash(secret))!
+    }
+}
+
+/// A clock tests can move: pass `clock.now` where a `now` closure is taken.
+public final class TestClock: Sendable {
+    private let current: Mutex<Date>
+
+    public init(_ start: Date = TestSupport.now) {
+        current = Mutex(start)
+    }
+
+    public var now: @Sendable () -> Date { { self.current.withLock { $0 } } }
+
+    public func advance(by seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
     }
 }
