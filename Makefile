@@ -6,12 +6,14 @@ CONFIG       ?= config/warncast.example.yaml
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-certificates curl
 # Real peers the tests talk to: a browser for the public page.
 TEST_PACKAGES := chromium
+# What make bench measures against: nginx as the endpoints, wrk for the ceiling.
+BENCH_PACKAGES := nginx-light wrk
 SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 PREFIX       ?= /usr/local
 ETC          ?= /etc/warncast
 
-.PHONY: deps deps-test apt build run test release install clean
+.PHONY: deps deps-test apt build run test bench release install clean
 
 ## deps: install the missing Debian packages (needs root or sudo)
 deps:
@@ -45,6 +47,14 @@ run: build
 test: deps-test
 	$(SWIFT) build
 	$(SWIFT) test
+
+## bench: release build, then a provincial red warning to 100,000 loudspeakers on nginx,
+## with wrk's ceiling and Apprise's rate beside it; writes docs/benchmarks.md
+bench: deps
+	@$(MAKE) --no-print-directory apt PACKAGES="$(BENCH_PACKAGES)"
+	@python3 -c 'import apprise' 2>/dev/null || python3 -m pip install -q apprise
+	$(SWIFT) build -c release
+	Tests/Bench/bench.sh
 
 ## release: optimised binaries in .build/release
 release: deps

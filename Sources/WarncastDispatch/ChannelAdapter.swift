@@ -3,19 +3,26 @@ import WarncastCore
 import WarncastNet
 
 /// What every adapter gets to build its request from: the released warning, its CAP XML,
-/// and the text a person hears or reads.
-public struct OutgoingMessage: Sendable {
-    public var warning: Warning
+/// and the text a person hears or reads. Built once per warning and shared by reference by
+/// all its deliveries.
+public final class OutgoingMessage: Sendable {
+    public let warning: Warning
     /// CAP 1.2 XML, whichever format the warning arrived in.
-    public var cap: Data
+    public let cap: Data
     /// Headline and instruction, for broadcast and SMS.
-    public var text: String
+    public let text: String
+    /// Adapters' per-warning work, done once and shared by every delivery of the warning
+    /// (for the loudspeaker adapter: the JSON of the fields all terminals get alike).
+    public let prepared: [String: String]
 
-    public init(warning: Warning) {
-        self.warning = warning
-        cap = CAPWriter.xml(warning.alert)
+    public init(warning: Warning, preparedBy adapter: (any ChannelAdapter)? = nil) {
+        let cap = CAPWriter.xml(warning.alert)
         let info = warning.alert.info.first
-        text = [info?.headline, info?.instruction].compactMap { $0 }.joined(separator: "。")
+        let text = [info?.headline, info?.instruction].compactMap { $0 }.joined(separator: "。")
+        self.warning = warning
+        self.cap = cap
+        self.text = text
+        prepared = adapter?.prepare(warning: warning, cap: cap, text: text) ?? [:]
     }
 }
 
@@ -23,6 +30,10 @@ public struct OutgoingMessage: Sendable {
 /// response means. The dispatcher signs, sends, retries and records; adapters know nothing
 /// of that, and the dispatcher knows nothing of any adapter.
 public protocol ChannelAdapter: Sendable {
+    /// Work that is the same for every delivery of a message, done once per warning;
+    /// the result is handed back in `message.prepared`.
+    func prepare(warning: Warning, cap: Data, text: String) -> [String: String]
+
     /// The unsigned request for `job`; the dispatcher adds the signature and idempotency headers.
     func request(for job: DeliveryJob, message: OutgoingMessage) throws -> HTTPRequestSpec
 
@@ -31,6 +42,8 @@ public protocol ChannelAdapter: Sendable {
 }
 
 extension ChannelAdapter {
+    public func prepare(warning: Warning, cap: Data, text: String) -> [String: String] { [:] }
+
     /// The usual reading of HTTP statuses: 2xx taken, 408 / 429 / 5xx worth retrying, any
     /// other status a refusal.
     public func standardOutcome(of result: HTTPResult, acknowledged: Bool) -> DeliveryOutcome {

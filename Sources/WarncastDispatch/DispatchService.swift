@@ -65,36 +65,60 @@ public final class DispatchService: Service, ReleaseSubscriber {
 
     // MARK: Leasing and sending
 
+    /// Two loops per channel: one keeps a buffer of leased deliveries topped up (leasing is a
+    /// write transaction, so it must not sit between a freed slot and the next request), the
+    /// other starts a request whenever a slot is free.
     private func dispatch(_ runner: ChannelRunner) async {
-        // A lease outlasts the longest attempt; once it runs out (the holder died) the delivery is due again.
+        // A lease outlasts the longest attempt plus its wait in the buffer; once it runs out
+        // (the holder died) the delivery is due again.
         let leaseFor = TimeInterval(runner.channel.timeoutMilliseconds + runner.channel.connectTimeoutMilliseconds) / 1000 + 5
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.keepLeased(runner, leaseFor: leaseFor) }
+            defer { returnUnsent(runner) }
             while !stopping {
-                let free = runner.channel.concurrency - runner.inFlight.withLock { $0 }
-                guard free > 0 else {
-                    try? await Task.sleep(for: .milliseconds(2))
+                guard let job = runner.nextJob() else {
+                    await runner.sendable.wait(timeout: .milliseconds(50))
                     continue
                 }
-                let jobs: [DeliveryJob]
-                do {
-                    jobs = try await store.leaseDeliveries(
-                        channel: runner.channel.name, limit: min(free, 1000), at: now(), leaseFor: leaseFor)
-                } catch {
-                    logger.error("cannot lease deliveries", metadata: ["channel": .string(runner.channel.name), "error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
-                    continue
+                group.addTask {
+                    await self.attempt(job, with: runner)
+                    runner.finished()
                 }
+            }
+        }
+    }
+
+    /// On shutdown, leased deliveries that never went out are handed back as due now, so a
+    /// restart sends them at once instead of after their lease.
+    private func returnUnsent(_ runner: ChannelRunner) {
+        let at = now()
+        for job in runner.drainWaiting() {
+            results.append(AttemptResult(
+                deliveryID: job.id, attempt: job.attempt, at: at, httpStatus: nil, error: nil,
+                outcome: .deferred(until: at), milliseconds: 0))
+        }
+    }
+
+    private func keepLeased(_ runner: ChannelRunner, leaseFor: TimeInterval) async {
+        let target = runner.channel.concurrency * 2
+        let batch = max(1, runner.channel.concurrency / 4)
+        while !stopping {
+            let room = target - runner.held
+            guard room >= batch else {
+                await runner.leasable.wait(timeout: .milliseconds(50))
+                continue
+            }
+            do {
+                let jobs = try await store.leaseDeliveries(
+                    channel: runner.channel.name, limit: min(room, 1000), at: now(), leaseFor: leaseFor)
                 if jobs.isEmpty {
                     await idle(runner)
-                    continue
+                } else {
+                    runner.add(jobs)
                 }
-                runner.inFlight.withLock { $0 += jobs.count }
-                for job in jobs {
-                    group.addTask {
-                        await self.attempt(job, with: runner)
-                        runner.inFlight.withLock { $0 -= 1 }
-                    }
-                }
+            } catch {
+                logger.error("cannot lease deliveries", metadata: ["channel": .string(runner.channel.name), "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
             }
         }
     }
@@ -119,7 +143,7 @@ public final class DispatchService: Service, ReleaseSubscriber {
         var outcome: DeliveryOutcome
         var errorText: String?
         do {
-            let message = try await messages.message(for: job.warningID)
+            let message = try await messages.message(for: job.warningID, adapter: runner.channel.adapter, using: runner.adapter)
             var request = try runner.adapter.request(for: job, message: message)
             request.connectTimeoutMilliseconds = channel.connectTimeoutMilliseconds
             request.totalTimeoutMilliseconds = channel.timeoutMilliseconds
@@ -197,15 +221,67 @@ public final class DispatchService: Service, ReleaseSubscriber {
     }
 }
 
-/// A channel's settings with its adapter, rate limiter, breakers and in-flight count.
+/// A channel's settings with its adapter, rate limiter, breakers, and the deliveries it
+/// holds: leased and waiting for a slot, or in flight.
 final class ChannelRunner: Sendable {
     let channel: WarncastConfiguration.Channel
     let adapter: any ChannelAdapter
     let limiter: RateLimiter
     let breakers: CircuitBreakers
-    let inFlight = Mutex(0)
-    /// Rung on every release; only this channel's dispatch loop waits on it.
+    /// Rung on every release: new deliveries may be due.
     let doorbell = Doorbell()
+    /// Rung when leased deliveries arrive or a slot frees.
+    let sendable = Doorbell()
+    /// Rung when a delivery finishes, leaving room to lease more.
+    let leasable = Doorbell()
+    private let queue = Mutex(JobQueue())
+
+    private struct JobQueue: ~Copyable {
+        var waiting: [DeliveryJob] = []
+        var next = 0
+        var inFlight = 0
+    }
+
+    /// Deliveries leased and not finished.
+    var held: Int { queue.withLock { $0.waiting.count - $0.next + $0.inFlight } }
+
+    func add(_ jobs: [DeliveryJob]) {
+        queue.withLock { queue in
+            if queue.next > 1024 {
+                queue.waiting.removeFirst(queue.next)
+                queue.next = 0
+            }
+            queue.waiting += jobs
+        }
+        sendable.ring()
+    }
+
+    /// The next leased delivery, if a slot is free; it counts as in flight from now.
+    func nextJob() -> DeliveryJob? {
+        queue.withLock { queue in
+            guard queue.inFlight < channel.concurrency, queue.next < queue.waiting.count else { return nil }
+            queue.inFlight += 1
+            queue.next += 1
+            return queue.waiting[queue.next - 1]
+        }
+    }
+
+    /// Takes the leased deliveries not yet started.
+    func drainWaiting() -> [DeliveryJob] {
+        queue.withLock { queue in
+            defer {
+                queue.waiting.removeAll()
+                queue.next = 0
+            }
+            return Array(queue.waiting[queue.next...])
+        }
+    }
+
+    func finished() {
+        queue.withLock { $0.inFlight -= 1 }
+        sendable.ring()
+        leasable.ring()
+    }
 
     init(channel: WarncastConfiguration.Channel, adapter: any ChannelAdapter) {
         self.channel = channel
@@ -244,12 +320,13 @@ actor MessageCache {
         self.store = store
     }
 
-    func message(for warningID: String) async throws -> OutgoingMessage {
-        if let message = messages[warningID] { return message }
+    func message(for warningID: String, adapter name: String, using adapter: any ChannelAdapter) async throws -> OutgoingMessage {
+        let key = warningID + "|" + name
+        if let message = messages[key] { return message }
         guard let warning = try await store.warning(id: warningID) else { throw DispatchError.unknownWarning(warningID) }
-        let message = OutgoingMessage(warning: warning)
+        let message = OutgoingMessage(warning: warning, preparedBy: adapter)
         if messages.count > 256 { messages.removeAll() }
-        messages[warningID] = message
+        messages[key] = message
         return message
     }
 }

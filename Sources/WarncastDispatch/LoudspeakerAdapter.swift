@@ -34,18 +34,34 @@ public struct LoudspeakerAdapter: ChannelAdapter {
         }
     }
 
+    /// The fields every terminal gets alike, as JSON members, built once per warning: a
+    /// province-wide warning to 100,000 terminals must not encode its CAP 100,000 times.
+    public func prepare(warning: Warning, cap: Data, text: String) -> [String: String] {
+        let shared = [
+            "\"cap\":\(JSONText.quote(String(decoding: cap, as: UTF8.self)))",
+            "\"event\":\(JSONText.quote(warning.event))",
+            "\"headline\":\(warning.headline.map(JSONText.quote) ?? "null")",
+        ].joined(separator: ",")
+        let tail = [
+            "\"level\":\(JSONText.quote(warning.level.rawValue))",
+            "\"msgType\":\(JSONText.quote(warning.msgType.rawValue))",
+        ].joined(separator: ",")
+        let end = "\"text\":\(JSONText.quote(text)),\"warning\":\(JSONText.quote(warning.id))"
+        return ["head": shared, "middle": tail, "end": end]
+    }
+
     public func request(for job: DeliveryJob, message: OutgoingMessage) throws -> HTTPRequestSpec {
         let options = job.recipient.options
-        let payload = Payload(
-            warning: message.warning.id, idempotencyKey: job.idempotencyKey, msgType: message.warning.msgType.rawValue,
-            level: message.warning.level.rawValue, event: message.warning.event, headline: message.warning.headline,
-            text: message.text, repeat: options["repeat"].flatMap(Int.init) ?? Self.repeats(for: message.warning.level),
-            language: options["language"] ?? "zh-CN", cap: String(decoding: message.cap, as: UTF8.self))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let repeats = options["repeat"].flatMap(Int.init) ?? Self.repeats(for: message.warning.level)
+        let prepared = message.prepared.isEmpty
+            ? prepare(warning: message.warning, cap: message.cap, text: message.text) : message.prepared
+        // Members in sorted key order, as `Payload` documents them.
+        let body = "{\(prepared["head"]!),\"idempotencyKey\":\(JSONText.quote(job.idempotencyKey)),"
+            + "\"language\":\(JSONText.quote(options["language"] ?? "zh-CN")),\(prepared["middle"]!),"
+            + "\"repeat\":\(repeats),\(prepared["end"]!)}"
         return HTTPRequestSpec(
             method: "POST", url: job.recipient.address, headers: ["Content-Type: application/json"],
-            body: try encoder.encode(payload))
+            body: Data(body.utf8))
     }
 
     struct Ack: Decodable {
@@ -53,7 +69,11 @@ public struct LoudspeakerAdapter: ChannelAdapter {
     }
 
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {
-        let acknowledged = (try? JSONDecoder().decode(Ack.self, from: result.body))?.ack == true
+        // Most terminals answer exactly {"ack":true}; anything else is decoded properly.
+        let acknowledged = result.body == Self.plainAck
+            || (try? JSONDecoder().decode(Ack.self, from: result.body))?.ack == true
         return standardOutcome(of: result, acknowledged: acknowledged)
     }
+
+    private static let plainAck = Data(#"{"ack":true}"#.utf8)
 }

@@ -64,15 +64,17 @@ public final class CurlEngine: @unchecked Sendable {
     /// Sends `request`; returns the response, or throws `CurlError` when none arrived.
     public func perform(_ request: HTTPRequestSpec) async throws -> HTTPResult {
         try await withCheckedThrowingContinuation { continuation in
-            let accepted = state.withLock { state in
-                guard !state.stopping else { return false }
+            // Only the first transfer queued since the engine last looked needs to wake it;
+            // it takes every queued transfer when it wakes.
+            let (accepted, wake) = state.withLock { state -> (Bool, Bool) in
+                guard !state.stopping else { return (false, false) }
                 state.pending.append(PendingTransfer(request: request, continuation: continuation))
-                return true
+                return (true, state.pending.count == 1)
             }
-            if accepted {
-                curl_multi_wakeup(multi)
-            } else {
+            if !accepted {
                 continuation.resume(throwing: CurlError(code: -2, message: "the engine is shut down"))
+            } else if wake {
+                curl_multi_wakeup(multi)
             }
         }
     }

@@ -39,38 +39,65 @@ struct Deliveries {
         return db.changesCount
     }
 
-    /// Leases up to `limit` due deliveries of `channel`: queued ones whose time has come, and
-    /// ones whose lease ran out (a dispatcher died holding them).
+    /// Leases up to `limit` due deliveries of `channel`: first those whose lease ran out (a
+    /// dispatcher died holding them), then queued ones whose time has come. Each half walks
+    /// its own index; neither sorts or scans the whole outbox.
     func lease(channel: String, limit: Int, at date: Date, leaseFor: TimeInterval) throws -> [DeliveryJob] {
         let now = Timestamp.string(date)
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                UPDATE delivery SET state = 'sending', leaseUntil = ?, attempts = attempts + 1,
-                  sendingAt = coalesce(sendingAt, ?)
-                WHERE id IN (
-                  SELECT id FROM delivery
-                  WHERE channel = ? AND ((state = 'queued' AND nextAttemptAt <= ?) OR (state = 'sending' AND leaseUntil <= ?))
-                    AND (expiresAt IS NULL OR expiresAt > ?)
-                  ORDER BY nextAttemptAt, id LIMIT ?)
-                RETURNING id, warningID, recipientID, idempotencyKey, attempts
-                """,
-            arguments: [Timestamp.string(date.addingTimeInterval(leaseFor)), now, channel, now, now, now, limit])
+        let until = Timestamp.string(date.addingTimeInterval(leaseFor))
+        var rows = try lease(
+            channel: channel, limit: limit, now: now, until: until,
+            due: "state = 'sending' AND leaseUntil <= ?", order: "leaseUntil")
+        if rows.count < limit {
+            rows += try lease(
+                channel: channel, limit: limit - rows.count, now: now, until: until,
+                due: "state = 'queued' AND nextAttemptAt <= ?", order: "nextAttemptAt")
+        }
         guard !rows.isEmpty else { return [] }
-        let recipients = try RecipientRecord.fetchAll(db, keys: Set(rows.map { $0["recipientID"] as String }))
-        let byID = Dictionary(recipients.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let byID = try recipients(Set(rows.map { $0["recipientID"] as String }))
         return rows.compactMap { row in
-            guard let recipient = byID[row["recipientID"]]?.recipient else { return nil }
+            guard let recipient = byID[row["recipientID"]] else { return nil }
             return DeliveryJob(
                 id: row["id"], warningID: row["warningID"], recipient: recipient,
                 idempotencyKey: row["idempotencyKey"], attempt: row["attempts"])
         }
     }
 
+    /// Recipients by id, read column by column: this runs for every leased batch.
+    private func recipients(_ ids: Set<String>) throws -> [String: Recipient] {
+        let marks = ids.map { _ in "?" }.joined(separator: ",")
+        var result: [String: Recipient] = [:]
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT id, channel, region, name, address, options FROM recipient WHERE id IN (\(marks))",
+            arguments: StatementArguments(Array(ids)))
+        while let row = try rows.next() {
+            guard let region = RegionCode(row[2]) else { continue }
+            let id: String = row[0]
+            result[id] = Recipient(
+                id: id, channel: row[1], region: region, name: row[3], address: row[4],
+                options: RecipientRecord.parseOptions(row[5]))
+        }
+        return result
+    }
+
+    private func lease(channel: String, limit: Int, now: String, until: String, due: String, order: String) throws -> [Row] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                UPDATE delivery SET state = 'sending', leaseUntil = ?, attempts = attempts + 1,
+                  sendingAt = coalesce(sendingAt, ?)
+                WHERE id IN (
+                  SELECT id FROM delivery WHERE channel = ? AND \(due) AND (expiresAt IS NULL OR expiresAt > ?)
+                  ORDER BY \(order) LIMIT ?)
+                RETURNING id, warningID, recipientID, idempotencyKey, attempts
+                """,
+            arguments: [until, now, channel, now, now, limit])
+    }
+
     /// Writes a batch of attempt results. A delivery that was superseded or expired while the
     /// attempt was in flight keeps that state. A retry without a next time is a failure.
     func record(_ results: [AttemptResult]) throws {
-        let insert = try db.makeStatement(sql: """
+        let insert = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO attempt (deliveryID, number, at, httpStatus, error, outcome, milliseconds)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
@@ -78,12 +105,10 @@ struct Deliveries {
             let at = Timestamp.string(result.at)
             switch result.outcome {
             case .deferred(let until):
-                try db.execute(
-                    sql: """
-                        UPDATE delivery SET state = 'queued', attempts = attempts - 1, nextAttemptAt = ?, leaseUntil = NULL
-                        WHERE id = ? AND state = 'sending'
-                        """,
-                    arguments: [Timestamp.string(until), result.deliveryID])
+                try db.cachedStatement(sql: """
+                    UPDATE delivery SET state = 'queued', attempts = attempts - 1, nextAttemptAt = ?, leaseUntil = NULL
+                    WHERE id = ? AND state = 'sending'
+                    """).execute(arguments: [Timestamp.string(until), result.deliveryID])
                 continue
             case .delivered:
                 try update(result, "state = 'delivered', deliveredAt = ?, acceptedAt = coalesce(acceptedAt, ?)", [at, at])
@@ -104,9 +129,9 @@ struct Deliveries {
     private func update(_ result: AttemptResult, _ assignments: String, _ values: [String]) throws {
         var arguments = StatementArguments(values)
         _ = arguments.append(contentsOf: [result.httpStatus, result.error, result.deliveryID])
-        try db.execute(
-            sql: "UPDATE delivery SET \(assignments), leaseUntil = NULL, lastStatus = ?, lastError = ? WHERE id = ? AND state = 'sending'",
-            arguments: arguments)
+        try db.cachedStatement(
+            sql: "UPDATE delivery SET \(assignments), leaseUntil = NULL, lastStatus = ?, lastError = ? WHERE id = ? AND state = 'sending'"
+        ).execute(arguments: arguments)
     }
 
     static func outcomeName(_ outcome: DeliveryOutcome) -> String {
@@ -119,15 +144,14 @@ struct Deliveries {
         }
     }
 
-    /// Deliveries whose warning expired before they went out.
+    /// Deliveries whose warning expired before they went out (a delivery's `expiresAt` is its
+    /// warning's). One in flight is left to its attempt, and expires if that fails.
     func expire(at date: Date) throws -> Int {
         let now = Timestamp.string(date)
         try db.execute(
             sql: """
                 UPDATE delivery SET state = 'expired', expiredAt = ?, leaseUntil = NULL
-                WHERE state IN ('queued', 'sending') AND (expiresAt <= ?
-                  OR warningID IN (SELECT id FROM warning WHERE status = 'expired'))
-                  AND (state = 'queued' OR leaseUntil <= ?)
+                WHERE state IN ('queued', 'sending') AND expiresAt <= ? AND (state = 'queued' OR leaseUntil <= ?)
                 """,
             arguments: [now, now, now])
         return db.changesCount

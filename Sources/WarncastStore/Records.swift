@@ -194,7 +194,8 @@ struct ApprovalRecord: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
-/// A row of `recipient`; options as JSON, the acknowledgement secret as its SHA-256.
+/// A row of `recipient`; options as `key=value;key=value` (as in the CSV, and quick to read
+/// for every leased delivery), the acknowledgement secret as its SHA-256.
 struct RecipientRecord: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "recipient"
     var id: String
@@ -212,14 +213,23 @@ struct RecipientRecord: Codable, FetchableRecord, PersistableRecord {
         region = recipient.region.rawValue
         name = recipient.name
         address = recipient.address
-        options = String(decoding: (try? JSONEncoder().encode(recipient.options)) ?? Data("{}".utf8), as: UTF8.self)
+        options = recipient.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
         self.secretHash = secretHash
         active = true
     }
 
     var recipient: Recipient? {
         guard let code = RegionCode(region) else { return nil }
-        let parsed = (try? JSONDecoder().decode([String: String].self, from: Data(options.utf8))) ?? [:]
-        return Recipient(id: id, channel: channel, region: code, name: name, address: address, options: parsed)
+        return Recipient(id: id, channel: channel, region: code, name: name, address: address, options: Self.parseOptions(options))
+    }
+
+    /// `key=value;key=value` to a dictionary.
+    static func parseOptions(_ text: String) -> [String: String] {
+        var parsed: [String: String] = [:]
+        for pair in text.split(separator: ";") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { parsed[String(parts[0])] = String(parts[1]) }
+        }
+        return parsed
     }
 }

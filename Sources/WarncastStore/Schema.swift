@@ -54,7 +54,13 @@ enum Schema {
             t.column("lastStatus", .integer)
             t.column("lastError", .text)
         }
-        try db.create(index: "delivery_lease", on: "delivery", columns: ["channel", "state", "nextAttemptAt"])
+        // Partial indexes: a delivered delivery leaves them, so they stay as small as the
+        // work still to do and cost nothing to keep up for finished rows.
+        try db.execute(sql: """
+            CREATE INDEX delivery_due ON delivery (channel, nextAttemptAt) WHERE state = 'queued';
+            CREATE INDEX delivery_leased ON delivery (channel, leaseUntil) WHERE state = 'sending';
+            CREATE INDEX delivery_open_expiry ON delivery (expiresAt) WHERE state IN ('queued', 'sending');
+            """)
         try db.create(index: "delivery_warning_state", on: "delivery", columns: ["warningID", "state"])
         try db.create(table: "attempt") { t in
             t.column("deliveryID", .integer).notNull().references("delivery", onDelete: .cascade)

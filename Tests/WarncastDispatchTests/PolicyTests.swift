@@ -73,3 +73,35 @@ struct PolicyTests {
         #expect(try CAPReader.readXML(CAPWriter.xml(tricky)) == tricky)
     }
 }
+
+@Suite("The loudspeaker adapter")
+struct LoudspeakerAdapterTests {
+    @Test("the body is the documented JSON, with the CAP inside, repeats by level unless the recipient says")
+    func body() throws {
+        let principal = Principal(
+            tokenID: "t", name: "n", role: .issuer,
+            department: Department(id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!, events: ["rainstorm"]),
+            region: RegionCode("430121")!)
+        let data = TestSupport.fixture("rainstorm-red-csx.xml")
+        let draft = try IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
+            .check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
+        let adapter = LoudspeakerAdapter()
+        let message = OutgoingMessage(
+            warning: Warning(id: "w1", status: .released, draft: draft, submittedBy: principal, receivedAt: TestSupport.now),
+            preparedBy: adapter)
+        let recipient = Recipient(
+            id: "ls-1", channel: "loudspeaker", region: RegionCode("430121001001")!, name: "大喇叭", address: "http://127.0.0.1:1/x",
+            options: ["language": "zh-CN"])
+        let request = try adapter.request(for: DeliveryJob(id: 1, warningID: "w1", recipient: recipient, idempotencyKey: "w1/ls-1", attempt: 1), message: message)
+        let payload = try JSONDecoder().decode(LoudspeakerAdapter.Payload.self, from: try #require(request.body))
+        #expect(payload.repeat == 3)
+        #expect(payload.idempotencyKey == "w1/ls-1")
+        #expect(payload.text == "长沙县气象局发布暴雨红色预警信号。停止集会、停课、停业；转移危险地带人员。")
+        #expect(try CAPReader.readXML(Data(payload.cap.utf8)) == draft.alert)
+        var quiet = recipient
+        quiet.options["repeat"] = "1"
+        let second = try adapter.request(for: DeliveryJob(id: 2, warningID: "w1", recipient: quiet, idempotencyKey: "w1/ls-2", attempt: 1), message: message)
+        #expect(try JSONDecoder().decode(LoudspeakerAdapter.Payload.self, from: try #require(second.body)).repeat == 1)
+        #expect(JSONText.quote("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
+    }
+}
