@@ -16,11 +16,7 @@ struct ApprovalEndToEndTests {
         let daemon = try DaemonProcess(config: config, directory: directory)
         defer { daemon.stop() }
 
-        func token(_ arguments: [String]) throws -> String {
-            let result = try Binaries.warncast(["token", "create"] + arguments, config: config)
-            #expect(result.status == 0, "\(result.err)")
-            return result.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        func token(_ arguments: [String]) throws -> String { try Binaries.createToken(arguments, config: config) }
         func cli(_ arguments: [String], token: String) throws -> (status: Int32, out: String, err: String) {
             try Binaries.warncast(arguments + ["--url", daemon.url, "--token", token], config: config)
         }
@@ -35,7 +31,7 @@ struct ApprovalEndToEndTests {
 
         let fixture = TestSupport.fixtures.appendingPathComponent("rainstorm-red-csx.xml").path
         let submitted = try cli(["warnings", "submit", fixture], token: issuer)
-        let id = try #require((try JSONSerialization.jsonObject(with: Data(submitted.out.utf8)) as? [String: Any])?["id"] as? String)
+        let id = try #require(jsonID(Data(submitted.out.utf8)))
 
         let table = try cli(["approvals", "list"], token: dutyLeader)
         #expect(table.status == 0)
@@ -66,7 +62,7 @@ struct ApprovalEndToEndTests {
             .replacingOccurrences(of: "2099-07-02T08:00:00+08:00", with: soon)
         try text.write(to: expiring, atomically: true, encoding: .utf8)
         let second = try cli(["warnings", "submit", expiring.path], token: issuer)
-        let secondID = try #require((try JSONSerialization.jsonObject(with: Data(second.out.utf8)) as? [String: Any])?["id"] as? String)
+        let secondID = try #require(jsonID(Data(second.out.utf8)))
         var expired = false
         let deadline = Date().addingTimeInterval(20)
         while !expired && Date() < deadline {

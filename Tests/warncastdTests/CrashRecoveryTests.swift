@@ -32,19 +32,15 @@ struct CrashRecoveryTests {
         let published = try #require((try JSONSerialization.jsonObject(with: keys.body) as? [String: [[String: Any]]])?["keys"])
         fleet.trust(publicKey: try #require(Data(base64Encoded: published[0]["publicKey"] as? String ?? "")))
 
-        func token(_ arguments: [String]) throws -> String {
-            try Binaries.warncast(["token", "create"] + arguments, config: config).out.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        func token(_ arguments: [String]) throws -> String { try Binaries.createToken(arguments, config: config) }
         let issuer = try token(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"])
         let leader = try token(["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"])
         let government = try token(["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"])
         func api(_ method: String, _ path: String, token: String, body: Data? = nil, type: String = "application/json") throws -> HTTPResult {
-            try CurlTransfer.perform(HTTPRequestSpec(
-                method: method, url: daemon.url + path,
-                headers: ["Authorization: Bearer \(token)", "Content-Type: \(type)"], body: body))
+            try daemon.api(method, path, token: token, body: body, type: type)
         }
         let submitted = try api("POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
-        let id = try #require((try JSONSerialization.jsonObject(with: submitted.body) as? [String: Any])?["id"] as? String)
+        let id = try #require(jsonID(submitted.body))
         #expect(try api("POST", "/v1/warnings/\(id)/approve", token: leader).status == 200)
         #expect(try api("POST", "/v1/warnings/\(id)/approve", token: government).status == 200)
 

@@ -1,9 +1,17 @@
 import Foundation
+import WarncastNet
 import WarncastTestSupport
 
 /// A `warncastd` or `warncast` binary run as a child process, the way an operator runs it.
 enum Binaries {
     static let directory = TestSupport.root.appendingPathComponent(".build/debug")
+
+    /// `warncast token create ARGUMENTS`, returning the secret it printed.
+    static func createToken(_ arguments: [String], config: String) throws -> String {
+        let result = try warncast(["token", "create"] + arguments, config: config)
+        guard result.status == 0 else { throw CLIFailure(output: result.err) }
+        return result.out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
     /// Runs the CLI to completion (at most `timeout` seconds) and returns its exit status and output.
     static func warncast(_ arguments: [String], config: String, timeout: TimeInterval = 60) throws -> (status: Int32, out: String, err: String) {
@@ -51,6 +59,12 @@ final class DaemonProcess {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
+    /// One request to this daemon's API with a bearer token.
+    func api(_ method: String, _ path: String, token: String, body: Data? = nil, type: String = "application/json") throws -> HTTPResult {
+        try CurlTransfer.perform(HTTPRequestSpec(
+            method: method, url: url + path, headers: ["Authorization: Bearer \(token)", "Content-Type: \(type)"], body: body))
+    }
+
     /// Polls the log (at most 30 s) for the `listening` line and reads the port from it.
     private func waitForListeningPort() throws -> Int {
         let deadline = Date().addingTimeInterval(30)
@@ -81,6 +95,16 @@ final class DaemonProcess {
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    var output: String
+    var description: String { "warncast failed: \(output)" }
+}
+
+/// The id in a JSON answer such as a submission's.
+func jsonID(_ data: Data) -> String? {
+    (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String
 }
 
 struct DaemonFailure: Error, CustomStringConvertible {

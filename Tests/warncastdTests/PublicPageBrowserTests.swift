@@ -29,18 +29,15 @@ struct PublicPageBrowserTests {
         let config = try testConfiguration(in: directory)
         let daemon = try DaemonProcess(config: config, directory: directory)
         defer { daemon.stop() }
-        func token(_ arguments: [String]) throws -> String {
-            try Binaries.warncast(["token", "create"] + arguments, config: config).out.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        func token(_ arguments: [String]) throws -> String { try Binaries.createToken(arguments, config: config) }
         let issuer = try token(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"])
         let leader = try token(["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"])
         let government = try token(["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"])
         func post(_ path: String, token: String, body: Data? = nil, type: String = "application/json") throws -> HTTPResult {
-            try CurlTransfer.perform(HTTPRequestSpec(
-                method: "POST", url: daemon.url + path, headers: ["Authorization: Bearer \(token)", "Content-Type: \(type)"], body: body))
+            try daemon.api("POST", path, token: token, body: body, type: type)
         }
         let submitted = try post("/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
-        let id = try #require((try JSONSerialization.jsonObject(with: submitted.body) as? [String: Any])?["id"] as? String)
+        let id = try #require(jsonID(submitted.body))
         let before = try render(daemon.url + "/public")
         #expect(before.contains("No active warnings"))
         _ = try post("/v1/warnings/\(id)/approve", token: leader)

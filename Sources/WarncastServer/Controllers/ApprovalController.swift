@@ -51,9 +51,7 @@ struct ApprovalController {
     private func decide(_ decision: Approval.Decision, reason: String?, context: WarncastRequestContext) async throws -> DecisionResponse {
         let principal = try context.requirePrincipal()
         let id = try context.parameters.require("id")
-        guard let warning = try await store.warning(id: id), principal.maySee(areas: warning.areas) else {
-            throw APIError.notFound("no warning '\(id)' visible to this token")
-        }
+        _ = try await store.warning(id: id, visibleTo: principal)
         let decided: Decided
         do {
             decided = try await store.decide(warningID: id, decision, by: principal, reason: reason, at: now())
@@ -77,10 +75,7 @@ struct ApprovalController {
     }
 
     @Sendable func pending(_ request: Request, context: WarncastRequestContext) async throws -> PendingList {
-        let principal = try context.requirePrincipal()
-        guard principal.role.mayReadWarnings else {
-            throw APIError.forbidden("a \(principal.role.rawValue) token may not read warnings")
-        }
+        let principal = try context.requireReader()
         let warnings = try await store.warnings(WarningQuery(awaitingOnly: true, visibleTo: principal.scope, limit: 1000))
         return PendingList(pending: warnings, count: warnings.count)
     }

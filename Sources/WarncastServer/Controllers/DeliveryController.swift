@@ -33,12 +33,8 @@ struct DeliveryController {
     }
 
     @Sendable func deliveries(_ request: Request, context: WarncastRequestContext) async throws -> DeliveryList {
-        let principal = try context.requirePrincipal()
-        guard principal.role.mayReadWarnings else { throw APIError.forbidden("a \(principal.role.rawValue) token may not read deliveries") }
         let id = try context.parameters.require("id")
-        guard let warning = try await store.warning(id: id), principal.maySee(areas: warning.areas) else {
-            throw APIError.notFound("no warning '\(id)' visible to this token")
-        }
+        _ = try await store.warning(id: id, visibleTo: context.requireReader())
         var state: DeliveryState?
         if let text = request.uri.queryParameters["state"] {
             guard let parsed = DeliveryState(rawValue: String(text)) else {

@@ -57,20 +57,15 @@ struct WarningController {
     }
 
     @Sendable func show(_ request: Request, context: WarncastRequestContext) async throws -> Warning {
-        let principal = try readingPrincipal(context)
-        let id = try context.parameters.require("id")
-        guard let warning = try await store.warning(id: id), principal.maySee(areas: warning.areas) else {
-            throw APIError.notFound("no warning '\(id)' visible to this token")
-        }
-        return warning
+        try await store.warning(id: context.parameters.require("id"), visibleTo: context.requireReader())
     }
 
     @Sendable func raw(_ request: Request, context: WarncastRequestContext) async throws -> Response {
-        let principal = try readingPrincipal(context)
         let id = try context.parameters.require("id")
-        guard let warning = try await store.warning(id: id), principal.maySee(areas: warning.areas),
-              let raw = try await store.rawMessage(id: id)
-        else { throw APIError.notFound("no warning '\(id)' visible to this token") }
+        _ = try await store.warning(id: id, visibleTo: context.requireReader())
+        guard let raw = try await store.rawMessage(id: id) else {
+            throw APIError.notFound("no warning '\(id)' visible to this token")
+        }
         let type = raw.format == .xml ? "application/cap+xml" : "application/json"
         return Response(
             status: .ok, headers: [.contentType: type],
@@ -84,7 +79,7 @@ struct WarningController {
     }
 
     @Sendable func list(_ request: Request, context: WarncastRequestContext) async throws -> Listing {
-        let principal = try readingPrincipal(context)
+        let principal = try context.requireReader()
         let query = try Self.query(from: request.uri.queryParameters, scope: principal.scope)
         let warnings = try await store.warnings(query)
         return Listing(warnings: warnings, count: warnings.count)
@@ -125,13 +120,6 @@ struct WarningController {
         return query
     }
 
-    private func readingPrincipal(_ context: WarncastRequestContext) throws -> Principal {
-        let principal = try context.requirePrincipal()
-        guard principal.role.mayReadWarnings else {
-            throw APIError.forbidden("a \(principal.role.rawValue) token may not read warnings")
-        }
-        return principal
-    }
 }
 
 extension Warning: ResponseEncodable {}

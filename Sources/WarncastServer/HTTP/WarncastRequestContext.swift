@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import WarncastCore
+import WarncastStore
 
 /// The per-request context: Hummingbird's core storage plus the authenticated principal.
 public struct WarncastRequestContext: RequestContext {
@@ -24,5 +25,24 @@ public struct WarncastRequestContext: RequestContext {
     public func requirePrincipal() throws -> Principal {
         guard let principal else { throw APIError.unauthenticated("a bearer token is required") }
         return principal
+    }
+
+    /// The principal, if its role may read warnings and what hangs off them.
+    func requireReader() throws -> Principal {
+        let principal = try requirePrincipal()
+        guard principal.role.mayReadWarnings else {
+            throw APIError.forbidden("a \(principal.role.rawValue) token may not read warnings")
+        }
+        return principal
+    }
+}
+
+extension Store {
+    /// The warning `id`, if `principal` may see it; otherwise 404, as if it did not exist.
+    func warning(id: String, visibleTo principal: Principal) async throws -> Warning {
+        guard let warning = try await warning(id: id), principal.maySee(areas: warning.areas) else {
+            throw APIError.notFound("no warning '\(id)' visible to this token")
+        }
+        return warning
     }
 }
