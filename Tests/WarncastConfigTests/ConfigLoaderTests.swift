@@ -62,3 +62,38 @@ struct ConfigLoaderTests {
         #expect(throws: ConfigError.self) { try ConfigLoader.load(path: "/nonexistent/warncast.yaml") }
     }
 }
+
+@Suite("The dispatch section")
+struct DispatchConfigTests {
+    let file = TestSupport.root.appendingPathComponent("config/test.yaml").path
+
+    func parse(_ change: (String) -> String) throws -> WarncastConfiguration {
+        try ConfigLoader.parse(change(try String(contentsOfFile: TestSupport.exampleConfig, encoding: .utf8)), file: file)
+    }
+
+    @Test("routing by level, narrowed per event, and the channel's limits")
+    func routing() throws {
+        let configuration = try parse {
+            $0.replacingOccurrences(of: "    blue: []\n", with: "    blue: []\n    events:\n      heat:\n        red: []\n")
+        }
+        let routing = configuration.dispatch.routing
+        #expect(routing.channels(level: .red, event: "rainstorm") == ["loudspeaker"])
+        #expect(routing.channels(level: .red, event: "heat") == [])
+        #expect(routing.channels(level: .orange, event: "heat") == ["loudspeaker"])
+        #expect(routing.channels(level: .blue, event: "rainstorm") == [])
+        let channel = try #require(configuration.dispatch.channels["loudspeaker"])
+        #expect(channel.concurrency == 256 && channel.retry.maxAttempts == 6 && channel.breakerCooldown == 30)
+        #expect(configuration.dispatch.tls.verify)
+        #expect(configuration.dispatch.signingKeyFile.hasSuffix("/data/signing-keys.json"))
+    }
+
+    @Test("a route to an unknown channel or an unknown event is named")
+    func unknownNames() throws {
+        #expect(throws: ConfigError(file: file, key: "dispatch.routing.red", reason: "unknown channel 'sms' (configured: loudspeaker)")) {
+            _ = try parse { $0.replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: [sms]") }
+        }
+        #expect(throws: ConfigError.self) {
+            _ = try parse { $0.replacingOccurrences(of: "    blue: []\n", with: "    blue: []\n    events:\n      hail:\n        red: []\n") }
+        }
+    }
+}

@@ -105,3 +105,18 @@ struct LoudspeakerAdapterTests {
         #expect(JSONText.quote("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
     }
 }
+
+@Suite("Rate limiting")
+struct RateLimiterTests {
+    @Test("a limit of 20 per second spaces 11 requests over at least half a second; 0 means no limit")
+    func spacing() async {
+        let limited = RateLimiter(perSecond: 20)
+        let start = ContinuousClock.now
+        for _ in 0..<11 { await limited.acquire() }
+        #expect(ContinuousClock.now - start >= .milliseconds(480))
+        let free = RateLimiter(perSecond: 0)
+        let quick = ContinuousClock.now
+        for _ in 0..<1000 { await free.acquire() }
+        #expect(ContinuousClock.now - quick < .seconds(1))
+    }
+}

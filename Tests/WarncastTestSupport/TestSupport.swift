@@ -36,9 +36,9 @@ public enum TestSupport {
         return url
     }
 
-    /// An in-memory store loaded with the example registries.
+    /// An in-memory store loaded with the example registries, routing as the example does.
     public static func loadedStore() async throws -> SQLiteStore {
-        let store = try SQLiteStore.inMemory()
+        let store = try SQLiteStore.inMemory(routing: try exampleConfiguration().dispatch.routing)
         try await load(store)
         return store
     }
