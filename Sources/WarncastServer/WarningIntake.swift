@@ -29,6 +29,10 @@ public struct WarningIntake: Sendable {
     public func submit(_ body: Data, contentType: String, principal: Principal, logger: Logger) async throws -> Acceptance {
         var identifier: String?
         do {
+            // Who may submit is settled before a byte of the body is interpreted.
+            guard principal.role == .issuer, principal.department != nil else {
+                throw IntakeError.notAnIssuer("only an issuer token of a department may submit warnings")
+            }
             let format = try CAPFormat(contentType: contentType)
             let alert = try CAPReader.read(body, format: format)
             identifier = alert.identifier

@@ -285,6 +285,12 @@ public struct SQLiteStore: Store {
     }
 
     public func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView] {
+        try await deliveries(warningID: warningID, state: state, limit: limit, excluding: nil)
+    }
+
+    private func deliveries(
+        warningID: String, state: DeliveryState?, limit: Int, excluding: DeliveryState?
+    ) async throws -> [DeliveryView] {
         try await writer.read { db in
             var sql = """
                 SELECT d.*, r.name AS recipientName, r.region AS region FROM delivery d
@@ -294,6 +300,10 @@ public struct SQLiteStore: Store {
             if let state {
                 sql += " AND d.state = ?"
                 _ = arguments.append(contentsOf: [state.rawValue])
+            }
+            if let excluding {
+                sql += " AND d.state <> ?"
+                _ = arguments.append(contentsOf: [excluding.rawValue])
             }
             sql += " ORDER BY d.id LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
@@ -307,6 +317,36 @@ public struct SQLiteStore: Store {
                     nextAttemptAt: row["nextAttemptAt"], lastStatus: row["lastStatus"], lastError: row["lastError"])
             }
         }
+    }
+
+    public func rollup(warningID: String, depth: Tier) async throws -> [RollupEntry] {
+        try await writer.read { db in
+            let released = try String.fetchOne(db, sql: "SELECT releasedAt FROM warning WHERE id = ?", arguments: [warningID])
+                .flatMap(Timestamp.parse)
+            var builder = RollupBuilder(depth: depth)
+            let rows = try Row.fetchCursor(
+                db,
+                sql: "SELECT r.region, d.state, d.deliveredAt FROM delivery d JOIN recipient r ON r.id = d.recipientID WHERE d.warningID = ?",
+                arguments: [warningID])
+            while let row = try rows.next() {
+                guard let region = RegionCode(row[0]), let state = DeliveryState(rawValue: row[1]) else { continue }
+                var seconds: Double?
+                if let delivered = (row[2] as String?).flatMap(Timestamp.parse), let released {
+                    seconds = max(0, delivered.timeIntervalSince(released))
+                }
+                builder.add(region: region, state: state, seconds: seconds)
+            }
+            var names: [RegionCode: String] = [:]
+            let name = try db.cachedStatement(sql: "SELECT name FROM region WHERE code = ?")
+            for code in builder.regions {
+                names[code] = try String.fetchOne(name, arguments: [code.rawValue])
+            }
+            return builder.entries(names: names)
+        }
+    }
+
+    public func undelivered(warningID: String, limit: Int) async throws -> [DeliveryView] {
+        try await deliveries(warningID: warningID, state: nil, limit: limit, excluding: .delivered)
     }
 
     public func deliverySummary(warningID: String) async throws -> [DeliveryState: Int] {

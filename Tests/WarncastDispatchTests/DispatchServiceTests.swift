@@ -133,3 +133,26 @@ struct DispatchServiceTests {
         #expect(try await harness.summary(warning)[.delivered] == 1)
     }
 }
+
+@Suite("The per-tier report after a real fan-out")
+struct DispatchReportTests {
+    @Test("two townships, some endpoints refusing: the roll-up counts each tier and names the unreached villages")
+    func rollup() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(20, in: "430121001")
+        try await harness.addSpeakers(10, in: "430121002")
+        for index in [3, 7] { harness.fleet.set(.fail(status: 404, times: 100), for: "430121002-\(index)") }
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.queued, default: 0] + harness.summary(warning)[.sending, default: 0] == 0 })
+        let entries = Dictionary(uniqueKeysWithValues: try await harness.store.rollup(warningID: warning, depth: .village).map { ($0.region.rawValue, $0) })
+        #expect(entries["430121"]?.targeted == 30 && entries["430121"]?.delivered == 28 && entries["430121"]?.failed == 2)
+        #expect(entries["430121"]?.name == "长沙县")
+        #expect(entries["430121001"]?.delivered == 20 && entries["430121001"]?.failed == 0)
+        #expect(entries["430121002"]?.targeted == 10 && entries["430121002"]?.failed == 2)
+        #expect(entries["430121002003"]?.failed == 1 && entries["430121002007"]?.failed == 1)
+        #expect(entries["430121"]?.p50Seconds != nil)
+        let blind = try await harness.store.undelivered(warningID: warning, limit: 100)
+        #expect(Set(blind.map(\.recipient)) == ["ls-430121002-3", "ls-430121002-7"])
+        #expect(blind.allSatisfy { $0.lastError == "HTTP 404" && $0.region.hasPrefix("430121002") })
+    }
+}

@@ -14,6 +14,9 @@ struct DeliveryController {
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
     where Methods.Context == WarncastRequestContext {
         registrar.on(.get, "/warnings/{id}/deliveries", use: deliveries)
+        registrar.on(.get, "/warnings/{id}/report", use: report)
+        registrar.on(.get, "/warnings/{id}/history", use: history)
+        registrar.on(.get, "/audit/verify", use: verify)
         registrar.on(.get, "/recipients", use: recipients)
         registrar.on(.post, "/recipients", use: addRecipients)
     }
@@ -52,6 +55,64 @@ struct DeliveryController {
         return DeliveryList(
             warning: id, summary: summary, total: counts.values.reduce(0, +),
             deliveries: try await store.deliveries(warningID: id, state: state, limit: limit))
+    }
+
+    /// Who was reached, per tier, and who was not.
+    struct Report: ResponseEncodable {
+        var warning: String
+        var depth: Tier
+        var tiers: [RollupEntry]
+        /// Recipients not (yet) delivered, with their last error; at most 1000.
+        var blindSpots: [DeliveryView]
+    }
+
+    @Sendable func report(_ request: Request, context: WarncastRequestContext) async throws -> Report {
+        let id = try context.parameters.require("id")
+        _ = try await store.warning(id: id, visibleTo: context.requireReader())
+        var depth = Tier.village
+        if let text = request.uri.queryParameters["depth"] {
+            guard let tier = Tier(rawValue: String(text)) else {
+                throw APIError.badQuery("depth must be one of \(Tier.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            depth = tier
+        }
+        return Report(
+            warning: id, depth: depth, tiers: try await store.rollup(warningID: id, depth: depth),
+            blindSpots: try await store.undelivered(warningID: id, limit: 1000))
+    }
+
+    struct History: ResponseEncodable {
+        var warning: String
+        var entries: [AuditEntry]
+    }
+
+    /// Every audit entry about the warning: submission, approvals, release, deliveries planned,
+    /// escalations, supersession.
+    @Sendable func history(_ request: Request, context: WarncastRequestContext) async throws -> History {
+        let id = try context.parameters.require("id")
+        _ = try await store.warning(id: id, visibleTo: context.requireReader())
+        return History(warning: id, entries: try await store.auditEntries(subject: id))
+    }
+
+    struct Verification: ResponseEncodable {
+        var intact: Bool
+        var entries: Int64?
+        var lastHash: String?
+        var brokenAt: Int64?
+        var reason: String?
+    }
+
+    @Sendable func verify(_ request: Request, context: WarncastRequestContext) async throws -> Verification {
+        let principal = try context.requirePrincipal()
+        guard [.auditor, .operator].contains(principal.role) else {
+            throw APIError.forbidden("only auditor and operator tokens may verify the audit log")
+        }
+        switch try await store.verifyAudit() {
+        case .intact(let entries, let lastHash):
+            return Verification(intact: true, entries: entries, lastHash: lastHash)
+        case .broken(let sequence, let reason):
+            return Verification(intact: false, brokenAt: sequence, reason: reason)
+        }
     }
 
     struct RecipientList: ResponseEncodable {

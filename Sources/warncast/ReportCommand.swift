@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import WarncastCore
+
+/// `warncast report ID`: who was reached, per tier, and who was not.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "A warning's deliveries per province, city, county (down to --depth) and its blind spots.")
+
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "Warning id.") var id: String
+    @Option(help: "Deepest tier to show: province, city, county, township or village.") var depth = "county"
+    @Flag(help: "Print the API's JSON instead of tables.") var json = false
+
+    struct Report: Decodable {
+        var tiers: [RollupEntry]
+        var blindSpots: [DeliveryView]
+    }
+
+    func run() async throws {
+        guard Tier(rawValue: depth) != nil else { throw ValidationError("--depth must be a tier, e.g. county") }
+        let body = try call(daemon, method: "GET", path: "/v1/warnings/\(id)/report?depth=\(depth)", printing: json)
+        if json { return }
+        let report = try JSONDecoder().decode(Report.self, from: body)
+        print(["REGION", "TIER", "TARGETED", "DELIVERED", "FAILED", "EXPIRED", "PENDING", "COVERAGE", "P50 s", "P95 s", "MAX s"]
+            .joined(separator: "\t"))
+        for entry in report.tiers {
+            let indent = String(repeating: "  ", count: Tier.allCases.firstIndex(of: entry.tier) ?? 0)
+            let seconds = [entry.p50Seconds, entry.p95Seconds, entry.maxSeconds].map { $0.map { String(format: "%.2f", $0) } ?? "-" }
+            print(([
+                "\(indent)\(entry.region) \(entry.name ?? "")", entry.tier.rawValue, String(entry.targeted),
+                String(entry.delivered), String(entry.failed), String(entry.expired), String(entry.pending + entry.accepted),
+                String(format: "%.1f%%", entry.coverage * 100),
+            ] + seconds).joined(separator: "\t"))
+        }
+        print("\n\(report.blindSpots.count) recipient(s) not reached\(report.blindSpots.count == 1000 ? " (first 1000)" : ""):")
+        for spot in report.blindSpots {
+            print([spot.recipient, spot.recipientName, spot.region, spot.channel, spot.state.rawValue,
+                   "attempts \(spot.attempts)", spot.lastError ?? "-"].joined(separator: "\t"))
+        }
+    }
+}

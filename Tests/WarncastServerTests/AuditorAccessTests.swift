@@ -1,0 +1,40 @@
+import Foundation
+import HummingbirdTesting
+import Testing
+import WarncastCore
+import WarncastServer
+import WarncastTestSupport
+
+@Suite("The auditor reads everything and changes nothing")
+struct AuditorAccessTests {
+    @Test("every write endpoint refuses an auditor token; reads, history and verify answer")
+    func writeRefusalMatrix() async throws {
+        let api = try await APIHarness()
+        let auditor = try await api.token(.auditor, region: "430000", name: "审计")
+        let issuer = try await api.token(.issuer, department: "csx-weather", name: "发布员")
+        let writes = api.routes.routes.filter { $0.method == "POST" && $0.path != "/v1/receipts/ack" }.map(\.path)
+        #expect(writes.count >= 4)
+        try await api.test { client in
+            let red = try await client.submit("rainstorm-red-csx.xml", token: issuer).decode(Accepted.self)
+            for path in writes {
+                let response = try await client.post(
+                    path.replacingOccurrences(of: "{id}", with: red.id), token: auditor, json: #"{"reason":"x"}"#)
+                #expect(response.status == .forbidden, "\(path) let an auditor write")
+            }
+            // The receipt endpoint takes a recipient's secret, which an auditor token is not.
+            let ack = try await client.post("/v1/receipts/ack", token: auditor, json: #"{"idempotencyKey":"x"}"#)
+            #expect(ack.status == .forbidden)
+            #expect(try await client.get(red.location, token: auditor).decode(Warning.self).status == .pendingApproval)
+
+            let history = String(buffer: try await client.get(red.location + "/history", token: auditor).body)
+            #expect(history.contains(#""action":"warning.accepted""#))
+            let report = try await client.get(red.location + "/report?depth=county", token: auditor)
+            #expect(report.status == .ok)
+            let verify = String(buffer: try await client.get("/v1/audit/verify", token: auditor).body)
+            #expect(verify.contains(#""intact":true"#))
+            #expect(try await client.get("/v1/audit/verify", token: issuer).status == .forbidden)
+        }
+        let audit = try await api.store.auditEntries(from: 1, limit: 1000).map(\.action)
+        #expect(!audit.contains("approval.recorded") && !audit.contains("recipients.saved"))
+    }
+}
