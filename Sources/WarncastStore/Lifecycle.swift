@@ -35,9 +35,7 @@ struct Lifecycle {
         }
         var replaced: [String] = []
         for reference in warning.references {
-            guard let earlier = try WarningRecord
-                .filter(Column("sender") == reference.sender && Column("identifier") == reference.identifier)
-                .fetchOne(db),
+            guard let earlier = try WarningRecord.find(sender: reference.sender, identifier: reference.identifier, db),
                 earlier.status != replacedStatus.rawValue
             else { continue }
             try transition(earlier.id, to: replacedStatus, actor: actor, detail: ["by": id], at: date)

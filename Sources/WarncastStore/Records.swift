@@ -108,6 +108,11 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
         releasedAt = warning.status == .released ? warning.receivedAt : nil
     }
 
+    /// The warning a CAP sender sent under `identifier`; the pair is unique.
+    static func find(sender: String, identifier: String, _ db: Database) throws -> WarningRecord? {
+        try filter(Column("sender") == sender && Column("identifier") == identifier).fetchOne(db)
+    }
+
     var approvalPlan: ApprovalPlan? {
         plan.flatMap { try? JSONDecoder().decode(ApprovalPlan.self, from: Data($0.utf8)) }
     }

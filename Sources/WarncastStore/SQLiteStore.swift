@@ -162,9 +162,7 @@ public struct SQLiteStore: Store {
 
     public func warning(sender: String, identifier: String) async throws -> Warning? {
         try await writer.read { db in
-            guard let record = try WarningRecord
-                .filter(Column("sender") == sender && Column("identifier") == identifier).fetchOne(db)
-            else { return nil }
+            guard let record = try WarningRecord.find(sender: sender, identifier: identifier, db) else { return nil }
             return try record.warning(approvals: ApprovalRecord.all(for: record.id, db))
         }
     }

@@ -9,10 +9,7 @@ struct WarningWriter {
     let routing: DeliveryRouting
 
     func accept(_ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at date: Date) throws -> Acceptance {
-        if let existing = try WarningRecord
-            .filter(Column("sender") == draft.sender && Column("identifier") == draft.identifier)
-            .fetchOne(db)
-        {
+        if let existing = try WarningRecord.find(sender: draft.sender, identifier: draft.identifier, db) {
             guard existing.fingerprint == draft.fingerprint else {
                 throw IntakeError.identifierConflict(draft.identifier)
             }
@@ -53,10 +50,9 @@ struct WarningWriter {
 
     private func checkReferences(_ draft: WarningDraft) throws {
         for reference in draft.references {
-            guard let earlier = try WarningRecord
-                .filter(Column("sender") == reference.sender && Column("identifier") == reference.identifier)
-                .fetchOne(db)
-            else { throw IntakeError.unknownReference(reference.description) }
+            guard let earlier = try WarningRecord.find(sender: reference.sender, identifier: reference.identifier, db) else {
+                throw IntakeError.unknownReference(reference.description)
+            }
             guard earlier.departmentID == draft.departmentID else {
                 throw IntakeError.referenceNotOwned(reference.description)
             }
