@@ -74,7 +74,6 @@ public final class DispatchService: Service, ReleaseSubscriber {
         let leaseFor = TimeInterval(runner.channel.timeoutMilliseconds + runner.channel.connectTimeoutMilliseconds) / 1000 + 5
         await withDiscardingTaskGroup { group in
             group.addTask { await self.keepLeased(runner, leaseFor: leaseFor) }
-            defer { returnUnsent(runner) }
             while !stopping {
                 guard let job = runner.nextJob() else {
                     await runner.sendable.wait(timeout: .milliseconds(50))
@@ -86,6 +85,8 @@ public final class DispatchService: Service, ReleaseSubscriber {
                 }
             }
         }
+        // Only now has the leasing loop stopped too: nothing more can be leased behind this.
+        returnUnsent(runner)
     }
 
     /// On shutdown, leased deliveries that never went out are handed back as due now, so a
