@@ -4,8 +4,8 @@
 SWIFT        ?= swift
 CONFIG       ?= config/warncast.example.yaml
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-certificates curl
-# Real peers the tests talk to: a browser for the public page.
-TEST_PACKAGES := chromium
+# Real peers the tests talk to: a browser for the public page, openssl s_server for TLS.
+TEST_PACKAGES := chromium openssl
 # What make bench measures against: nginx as the endpoints, wrk for the ceiling.
 BENCH_PACKAGES := nginx-light wrk
 SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
