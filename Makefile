@@ -4,8 +4,9 @@
 SWIFT        ?= swift
 CONFIG       ?= config/warncast.example.yaml
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-certificates curl
-# Real peers the tests talk to: a browser for the public page, openssl s_server for TLS.
-TEST_PACKAGES := chromium openssl
+# Real peers the tests talk to: a browser for the public page, openssl s_server for TLS,
+# Kannel with its fake SMSC for SMS, aiosmtpd (Debian's package) for email.
+TEST_PACKAGES := chromium openssl kannel kannel-extras python3-aiosmtpd
 # What make bench measures against: nginx as the endpoints, wrk for the ceiling.
 BENCH_PACKAGES := nginx-light wrk
 SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)

@@ -34,6 +34,17 @@ static inline CURLcode warncast_easy_setopt_write_function(CURL *handle, CURLopt
     return curl_easy_setopt(handle, option, value);
 }
 
+/* CURLOPT_READFUNCTION has the same shape as the write callback. */
+static inline CURLcode warncast_easy_setopt_read_function(CURL *handle, CURLoption option, warncast_write_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+typedef int (*warncast_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *context);
+
+static inline CURLcode warncast_easy_setopt_debug_function(CURL *handle, CURLoption option, warncast_debug_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 static inline CURLcode warncast_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

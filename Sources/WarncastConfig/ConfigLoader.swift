@@ -64,7 +64,13 @@ struct ConfigBuilder {
     private func server(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Server {
         let port = try section.optionalInt("port", range: 0...65535) ?? 8080
         let limit = try section.optionalInt("max_body_bytes", range: 1024...(64 << 20)) ?? 256 * 1024
-        return .init(host: try section.optionalString("host") ?? "127.0.0.1", port: port, maxBodyBytes: limit)
+        let publicURL = try section.optionalString("public_url")
+        if let publicURL, !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
+            throw section.error("public_url", "expected an http:// or https:// URL")
+        }
+        return .init(
+            host: try section.optionalString("host") ?? "127.0.0.1", port: port, maxBodyBytes: limit,
+            publicURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 })
     }
 
     private func node(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Node {

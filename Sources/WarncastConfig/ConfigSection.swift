@@ -73,6 +73,13 @@ final class ConfigSection {
         return value
     }
 
+    /// A scalar (text, number or true/false) as text, for free-form settings.
+    func optionalScalar(_ key: String) throws(ConfigError) -> String? {
+        guard let node = node(key) else { return nil }
+        guard let scalar = node.scalar else { throw error(key, "expected a single value, not a list or mapping") }
+        return scalar.string
+    }
+
     func optionalInt(_ key: String, range: ClosedRange<Int>) throws(ConfigError) -> Int? {
         guard let node = node(key) else { return nil }
         guard let value = node.int, range.contains(value) else {

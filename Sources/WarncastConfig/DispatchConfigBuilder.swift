@@ -9,27 +9,53 @@ import WarncastCore
 ///   routing:
 ///     red: [loudspeaker]
 ///     events: { heat: { yellow: [] } }
+///   gateways:
+///     kannel: { rate_per_second: 50 }
 ///   channels:
 ///     loudspeaker: { adapter: loudspeaker, concurrency: 256 }
+///     sms-duty: { adapter: kannel, gateway: kannel, settings: { url: …, username: …, password: … } }
 /// ```
 struct DispatchConfigBuilder {
     let catalogue: EventCatalogue
     let base: URL
 
     func build(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Dispatch {
+        var gateways: [String: Int] = [:]
+        if let gatewaySection = try section.optionalSection("gateways") {
+            for name in gatewaySection.keys {
+                let gateway = try gatewaySection.section(name)
+                guard let rate = try gateway.optionalInt("rate_per_second", range: 1...1_000_000) else {
+                    throw gateway.error("rate_per_second", "is required")
+                }
+                gateways[name] = rate
+                try gateway.rejectUnknownKeys()
+            }
+        }
         var channels: [String: WarncastConfiguration.Channel] = [:]
         let channelSection = try section.section("channels")
         for name in channelSection.keys {
-            channels[name] = try channel(name, try channelSection.section(name))
+            channels[name] = try channel(name, try channelSection.section(name), gateways: Set(gateways.keys))
         }
         let routing = try self.routing(try section.section("routing"), channels: Set(channels.keys))
         let keyFile = resolvePath(try section.string("signing_key_file"), against: base)
         let tls = try self.tls(try section.optionalSection("tls"))
         try section.rejectUnknownKeys()
-        return .init(routing: routing, channels: channels, signingKeyFile: keyFile, tls: tls)
+        return .init(routing: routing, channels: channels, signingKeyFile: keyFile, tls: tls, gateways: gateways)
     }
 
-    private func channel(_ name: String, _ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Channel {
+    private func channel(
+        _ name: String, _ section: ConfigSection, gateways: Set<String>
+    ) throws(ConfigError) -> WarncastConfiguration.Channel {
+        let gateway = try section.optionalString("gateway")
+        if let gateway, !gateways.contains(gateway) {
+            throw section.error("gateway", "unknown gateway '\(gateway)' (dispatch.gateways: \(gateways.sorted().joined(separator: ", ")))")
+        }
+        var settings: [String: String] = [:]
+        if let settingSection = try section.optionalSection("settings") {
+            for key in settingSection.keys {
+                settings[key] = try settingSection.optionalScalar(key)
+            }
+        }
         // Whether an adapter of this name exists is checked when the dispatcher is built.
         let adapter = try section.string("adapter")
         let channel = WarncastConfiguration.Channel(
@@ -43,7 +69,8 @@ struct DispatchConfigBuilder {
                 initialDelay: Double(try section.optionalInt("backoff_initial_ms", range: 1...3_600_000) ?? 1000) / 1000,
                 maxDelay: Double(try section.optionalInt("backoff_max_ms", range: 1...86_400_000) ?? 60_000) / 1000),
             breakerFailures: try section.optionalInt("breaker_failures", range: 1...1000) ?? 5,
-            breakerCooldown: Double(try section.optionalInt("breaker_cooldown_ms", range: 1...3_600_000) ?? 30_000) / 1000)
+            breakerCooldown: Double(try section.optionalInt("breaker_cooldown_ms", range: 1...3_600_000) ?? 30_000) / 1000,
+            settings: settings, gateway: gateway)
         try section.rejectUnknownKeys()
         return channel
     }

@@ -21,6 +21,16 @@ public struct WarncastConfiguration: Sendable {
         public var port: Int
         /// Largest request body accepted, in bytes (default 256 KiB).
         public var maxBodyBytes: Int
+        /// How gateways reach this node for delivery reports, e.g. `http://10.0.0.5:8080`;
+        /// by default the listener's own address (127.0.0.1 when it listens on every interface).
+        public var publicURL: String?
+
+        /// The base URL delivery reports are sent back to, given the port actually bound.
+        public func callbackBase(boundPort: Int? = nil) -> String {
+            if let publicURL { return publicURL }
+            let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+            return "http://\(reachable):\(boundPort ?? port)"
+        }
     }
 
     /// Where the embedded SQLite store lives.
@@ -51,12 +61,18 @@ public struct WarncastConfiguration: Sendable {
         /// The Ed25519 keyring; created with a new key on first start if missing.
         public var signingKeyFile: String
         public var tls: TLS
+        /// Shared gateways (an SMS centre several channels send through): name → messages
+        /// per second at most, across all its channels.
+        public var gateways: [String: Int]
 
-        public init(routing: DeliveryRouting, channels: [String: Channel], signingKeyFile: String, tls: TLS) {
+        public init(
+            routing: DeliveryRouting, channels: [String: Channel], signingKeyFile: String, tls: TLS, gateways: [String: Int] = [:]
+        ) {
             self.routing = routing
             self.channels = channels
             self.signingKeyFile = signingKeyFile
             self.tls = tls
+            self.gateways = gateways
         }
     }
 
@@ -74,12 +90,20 @@ public struct WarncastConfiguration: Sendable {
         public var breakerFailures: Int
         /// How long an open breaker holds deliveries to that endpoint back.
         public var breakerCooldown: TimeInterval
+        /// What the adapter needs beyond the recipient: a gateway's URL, credentials … (the
+        /// adapter checks them when the dispatcher starts).
+        public var settings: [String: String]
+        /// The shared gateway whose rate limit this channel counts against, if any.
+        public var gateway: String?
 
         public init(
             name: String, adapter: String, concurrency: Int = 256, ratePerSecond: Int = 0,
             connectTimeoutMilliseconds: Int = 3000, timeoutMilliseconds: Int = 10_000, retry: RetryPolicy = RetryPolicy(),
-            breakerFailures: Int = 5, breakerCooldown: TimeInterval = 30
+            breakerFailures: Int = 5, breakerCooldown: TimeInterval = 30, settings: [String: String] = [:],
+            gateway: String? = nil
         ) {
+            self.settings = settings
+            self.gateway = gateway
             self.name = name
             self.adapter = adapter
             self.concurrency = concurrency

@@ -39,10 +39,49 @@ public protocol ChannelAdapter: Sendable {
 
     /// What an answer means for the delivery.
     func outcome(of result: HTTPResult) -> DeliveryOutcome
+
+    /// The gateway's id for the message in its answer, if it gives one; kept with the attempt.
+    func reference(in result: HTTPResult) -> String?
+
+    /// What a delivery's circuit breaker is keyed by: the endpoint it is sent to (by
+    /// default the recipient's address; for a gateway, the gateway).
+    func endpoint(for job: DeliveryJob) -> String
+}
+
+/// An adapter that can send one request for several deliveries of the same warning (an
+/// email to many mailboxes in one SMTP transaction) and tell each one's result apart.
+public protocol BatchChannelAdapter: ChannelAdapter {
+    /// Deliveries per request at most.
+    var batchLimit: Int { get }
+
+    func request(for batch: [DeliveryJob], message: OutgoingMessage) throws -> HTTPRequestSpec
+
+    /// One outcome per delivery of `batch`, in its order.
+    func outcomes(of result: Result<HTTPResult, CurlError>, for batch: [DeliveryJob]) -> [BatchOutcome]
+}
+
+/// One delivery's share of an answer: its outcome, the status (HTTP or SMTP reply code)
+/// and text that are recorded with the attempt.
+public struct BatchOutcome: Sendable, Equatable {
+    public var outcome: DeliveryOutcome
+    public var status: Int?
+    public var detail: String?
+    public var reference: String?
+
+    public init(_ outcome: DeliveryOutcome, status: Int?, detail: String?, reference: String? = nil) {
+        self.outcome = outcome
+        self.status = status
+        self.detail = detail
+        self.reference = reference
+    }
 }
 
 extension ChannelAdapter {
     public func prepare(warning: Warning, cap: Data, text: String) -> [String: String] { [:] }
+
+    public func reference(in result: HTTPResult) -> String? { nil }
+
+    public func endpoint(for job: DeliveryJob) -> String { job.recipient.address }
 
     /// The usual reading of HTTP statuses: 2xx taken, 408 / 429 / 5xx worth retrying, any
     /// other status a refusal.
@@ -55,14 +94,81 @@ extension ChannelAdapter {
     }
 }
 
-/// The adapters this build knows, by the name the configuration uses.
-public enum AdapterCatalogue {
-    public static func make(_ name: String) -> (any ChannelAdapter)? {
-        switch name {
-        case "loudspeaker": LoudspeakerAdapter()
-        default: nil
+/// What an adapter is built from: its channel's `settings` from the configuration, and
+/// how gateways report back to this node.
+public struct AdapterContext: Sendable {
+    public var channel: String
+    public var settings: [String: String]
+    /// This node's base URL as gateways reach it (e.g. `http://127.0.0.1:8080`) and the
+    /// tokens that authenticate reports.
+    public var callbacks: CallbackSettings
+    /// For adapters that sign inside the message (email); others are signed by the dispatcher.
+    public var signer: MessageSigner?
+
+    public init(channel: String, settings: [String: String] = [:], callbacks: CallbackSettings, signer: MessageSigner? = nil) {
+        self.channel = channel
+        self.settings = settings
+        self.callbacks = callbacks
+        self.signer = signer
+    }
+
+    /// A setting the adapter cannot work without.
+    public func required(_ key: String) throws(AdapterSettingError) -> String {
+        guard let value = settings[key], !value.isEmpty else { throw AdapterSettingError(channel: channel, key: key, reason: "is required") }
+        return value
+    }
+
+    /// A whole-number setting within `range`, or `fallback` when absent.
+    public func integer(_ key: String, _ range: ClosedRange<Int>, default fallback: Int) throws(AdapterSettingError) -> Int {
+        guard let text = settings[key] else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw AdapterSettingError(channel: channel, key: key, reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// Settings the adapter does not know are refused, so a misspelt one is not silently ignored.
+    public func rejectUnknown(except known: Set<String>, prefixes: [String] = []) throws(AdapterSettingError) {
+        for key in settings.keys.sorted() where !known.contains(key) && !prefixes.contains(where: key.hasPrefix) {
+            throw AdapterSettingError(channel: channel, key: key, reason: "unknown setting (known: \(known.sorted().joined(separator: ", ")))")
         }
     }
 
-    public static let names = ["loudspeaker"]
+    /// The URL a gateway calls to report on delivery `id`: `path` on this node with the
+    /// delivery's id and its token.
+    public func callbackURL(_ path: String, deliveryID id: Int64) -> String {
+        "\(callbacks.base)\(path)?d=\(id)&t=\(callbacks.tokens.token(forDelivery: id))"
+    }
+}
+
+/// A channel setting that is missing or wrong; the daemon refuses to start with it.
+public struct AdapterSettingError: Error, CustomStringConvertible {
+    public var channel: String
+    public var key: String
+    public var reason: String
+
+    public init(channel: String, key: String, reason: String) {
+        self.channel = channel
+        self.key = key
+        self.reason = reason
+    }
+
+    public var description: String { "dispatch.channels.\(channel).settings.\(key): \(reason)" }
+}
+
+/// The adapters this build knows, by the name the configuration uses.
+public enum AdapterCatalogue {
+    /// The adapter called `name`, built for one channel; nil when there is no such adapter.
+    public static func make(_ name: String, context: AdapterContext) throws -> (any ChannelAdapter)? {
+        switch name {
+        case "loudspeaker":
+            try context.rejectUnknown(except: [])
+            return LoudspeakerAdapter()
+        case "kannel": return try KannelAdapter(context)
+        case "email": return try EmailAdapter(context)
+        default: return nil
+        }
+    }
+
+    public static let names = ["email", "kannel", "loudspeaker"]
 }

@@ -1,3 +1,4 @@
+import WarncastCore
 import Foundation
 import Synchronization
 
@@ -23,6 +24,22 @@ public final class CircuitBreakers: Sendable {
         states.withLock { states in
             guard let until = states[endpoint]?.openUntil, until > now else { return nil }
             return until
+        }
+    }
+
+    /// Counts an attempt's outcome: taken closes the breaker, worth-retrying counts as a
+    /// failure, a refusal (the endpoint answered) and a deferral count as neither. Returns
+    /// `true` when it opened the breaker.
+    @discardableResult
+    public func record(_ outcome: DeliveryOutcome, for endpoint: String, now: Date) -> Bool {
+        switch outcome {
+        case .delivered, .accepted:
+            recordSuccess(endpoint)
+            return false
+        case .retry:
+            return recordFailure(endpoint, now: now)
+        case .failed, .deferred:
+            return false
         }
     }
 

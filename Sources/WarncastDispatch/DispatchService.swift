@@ -26,7 +26,7 @@ public final class DispatchService: Service, ReleaseSubscriber {
     /// adapter does not exist.
     public init(
         store: any Store, dispatch: WarncastConfiguration.Dispatch, engine: CurlEngine, signer: MessageSigner,
-        logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+        callbacks: CallbackSettings, logger: Logger, now: @escaping @Sendable () -> Date = Date.init
     ) throws {
         self.store = store
         self.engine = engine
@@ -34,11 +34,25 @@ public final class DispatchService: Service, ReleaseSubscriber {
         self.logger = logger
         self.now = now
         messages = MessageCache(store: store)
-        channels = try dispatch.channels.values.sorted { $0.name < $1.name }.map { channel in
-            guard let adapter = AdapterCatalogue.make(channel.adapter) else {
+        // Channels sending through one gateway share its limiter.
+        let gatewayLimiters = dispatch.gateways.mapValues { RateLimiter(perSecond: $0) }
+        channels = try Self.adapters(for: dispatch, callbacks: callbacks, signer: signer).map { channel, adapter in
+            ChannelRunner(channel: channel, adapter: adapter, sharedLimiter: channel.gateway.flatMap { gatewayLimiters[$0] })
+        }
+    }
+
+    /// Each channel with its adapter, built from the channel's settings; throws naming the
+    /// first channel whose adapter does not exist or whose settings are wrong. Also what
+    /// `warncastd --check-config` runs.
+    public static func adapters(
+        for dispatch: WarncastConfiguration.Dispatch, callbacks: CallbackSettings, signer: MessageSigner?
+    ) throws -> [(WarncastConfiguration.Channel, any ChannelAdapter)] {
+        try dispatch.channels.values.sorted { $0.name < $1.name }.map { channel in
+            let context = AdapterContext(channel: channel.name, settings: channel.settings, callbacks: callbacks, signer: signer)
+            guard let adapter = try AdapterCatalogue.make(channel.adapter, context: context) else {
                 throw DispatchError.unknownAdapter(channel: channel.name, adapter: channel.adapter)
             }
-            return ChannelRunner(channel: channel, adapter: adapter)
+            return (channel, adapter)
         }
     }
 
@@ -74,13 +88,18 @@ public final class DispatchService: Service, ReleaseSubscriber {
         let leaseFor = TimeInterval(runner.channel.timeoutMilliseconds + runner.channel.connectTimeoutMilliseconds) / 1000 + 5
         await withDiscardingTaskGroup { group in
             group.addTask { await self.keepLeased(runner, leaseFor: leaseFor) }
+            let batching = runner.adapter as? any BatchChannelAdapter
             while !stopping {
-                guard let job = runner.nextJob() else {
+                guard let jobs = runner.nextJobs(limit: batching?.batchLimit ?? 1) else {
                     await runner.sendable.wait(timeout: .milliseconds(50))
                     continue
                 }
                 group.addTask {
-                    await self.attempt(job, with: runner)
+                    if let batching {
+                        await self.attempt(batch: jobs, with: runner, adapter: batching)
+                    } else {
+                        await self.attempt(jobs[0], with: runner)
+                    }
                     runner.finished()
                 }
             }
@@ -131,16 +150,16 @@ public final class DispatchService: Service, ReleaseSubscriber {
 
     private func attempt(_ job: DeliveryJob, with runner: ChannelRunner) async {
         let channel = runner.channel
-        let endpoint = job.recipient.address
+        let endpoint = runner.adapter.endpoint(for: job)
         let started = now()
         if let until = runner.breakers.blockedUntil(endpoint, now: started) {
-            results.append(AttemptResult(
-                deliveryID: job.id, attempt: job.attempt, at: started, httpStatus: nil, error: "circuit open",
-                outcome: .deferred(until: until), milliseconds: 0))
+            holdBack(job, until: until, at: started)
             return
         }
         await runner.limiter.acquire()
+        await runner.gatewayLimiter?.acquire()
         var status: Int?
+        var reference: String?
         var outcome: DeliveryOutcome
         var errorText: String?
         do {
@@ -153,6 +172,7 @@ public final class DispatchService: Service, ReleaseSubscriber {
             let response = try await engine.perform(request)
             status = response.status
             outcome = runner.adapter.outcome(of: response)
+            reference = runner.adapter.reference(in: response)
         } catch let error as CurlError {
             outcome = .retry(error.message)
             errorText = error.description
@@ -161,26 +181,79 @@ public final class DispatchService: Service, ReleaseSubscriber {
             errorText = "\(error)"
         }
         let finished = now()
+        if runner.breakers.record(outcome, for: endpoint, now: finished) {
+            logger.warning("circuit breaker opened", metadata: ["endpoint": .string(endpoint)])
+        }
+        record(job, BatchOutcome(outcome, status: status, detail: errorText, reference: reference), channel: channel,
+               started: started, finished: finished)
+    }
+
+    /// One request for several deliveries of one warning (an email to many mailboxes in
+    /// one SMTP transaction); the adapter reads each recipient's own result from the answer.
+    private func attempt(batch jobs: [DeliveryJob], with runner: ChannelRunner, adapter: any BatchChannelAdapter) async {
+        let channel = runner.channel
+        let endpoint = adapter.endpoint(for: jobs[0])
+        let started = now()
+        if let until = runner.breakers.blockedUntil(endpoint, now: started) {
+            for job in jobs { holdBack(job, until: until, at: started) }
+            return
+        }
+        await runner.limiter.acquire()
+        await runner.gatewayLimiter?.acquire()
+        var outcomes: [BatchOutcome]
+        do {
+            let message = try await messages.message(for: jobs[0].warningID, adapter: channel.adapter, using: adapter)
+            var request = try adapter.request(for: jobs, message: message)
+            request.connectTimeoutMilliseconds = channel.connectTimeoutMilliseconds
+            request.totalTimeoutMilliseconds = channel.timeoutMilliseconds
+            do {
+                outcomes = adapter.outcomes(of: .success(try await engine.perform(request)), for: jobs)
+            } catch let error as CurlError {
+                outcomes = adapter.outcomes(of: .failure(error), for: jobs)
+            }
+        } catch {
+            outcomes = jobs.map { _ in BatchOutcome(.failed("\(error)"), status: nil, detail: "\(error)") }
+        }
+        let finished = now()
+        // The endpoint (the mail server) is healthy if it took anyone, failing if it took nobody.
+        let overall = outcomes.contains { [.delivered, .accepted].contains($0.outcome) } ? DeliveryOutcome.delivered
+            : outcomes.first(where: { if case .retry = $0.outcome { true } else { false } })?.outcome ?? .failed("refused")
+        if runner.breakers.record(overall, for: endpoint, now: finished) {
+            logger.warning("circuit breaker opened", metadata: ["endpoint": .string(endpoint)])
+        }
+        for (job, result) in zip(jobs, outcomes) {
+            record(job, result, channel: channel, started: started, finished: finished)
+        }
+    }
+
+    /// Not attempted: the endpoint's breaker is open. It does not count as an attempt.
+    private func holdBack(_ job: DeliveryJob, until: Date, at: Date) {
+        results.append(AttemptResult(
+            deliveryID: job.id, attempt: job.attempt, at: at, httpStatus: nil, error: "circuit open",
+            outcome: .deferred(until: until), milliseconds: 0))
+    }
+
+    /// Queues an attempt's result for writing, with the time of the next try for a retry.
+    private func record(
+        _ job: DeliveryJob, _ result: BatchOutcome, channel: WarncastConfiguration.Channel, started: Date, finished: Date
+    ) {
+        var errorText = result.detail
         var nextAttemptAt: Date?
-        switch outcome {
-        case .delivered, .accepted:
-            runner.breakers.recordSuccess(endpoint)
+        switch result.outcome {
         case .retry(let reason):
             errorText = errorText ?? reason
-            if runner.breakers.recordFailure(endpoint, now: finished) {
-                logger.warning("circuit breaker opened", metadata: ["endpoint": .string(endpoint)])
-            }
             if channel.retry.shouldRetry(attempt: job.attempt) {
                 nextAttemptAt = finished.addingTimeInterval(channel.retry.delay(afterAttempt: job.attempt))
             }
         case .failed(let reason):
             errorText = errorText ?? reason
-        case .deferred:
+        case .delivered, .accepted, .deferred:
             break
         }
         results.append(AttemptResult(
-            deliveryID: job.id, attempt: job.attempt, at: finished, httpStatus: status, error: errorText,
-            outcome: outcome, milliseconds: Int(finished.timeIntervalSince(started) * 1000), nextAttemptAt: nextAttemptAt))
+            deliveryID: job.id, attempt: job.attempt, at: finished, httpStatus: result.status, error: errorText,
+            outcome: result.outcome, milliseconds: Int(finished.timeIntervalSince(started) * 1000), nextAttemptAt: nextAttemptAt,
+            reference: result.reference))
     }
 
     // MARK: Writing results
@@ -228,6 +301,8 @@ final class ChannelRunner: Sendable {
     let channel: WarncastConfiguration.Channel
     let adapter: any ChannelAdapter
     let limiter: RateLimiter
+    /// The limiter of the gateway this channel shares with others, if any.
+    let gatewayLimiter: RateLimiter?
     let breakers: CircuitBreakers
     /// Rung on every release: new deliveries may be due.
     let doorbell = Doorbell()
@@ -257,13 +332,19 @@ final class ChannelRunner: Sendable {
         sendable.ring()
     }
 
-    /// The next leased delivery, if a slot is free; it counts as in flight from now.
-    func nextJob() -> DeliveryJob? {
+    /// The next leased delivery, with up to `limit - 1` more of the same warning right
+    /// behind it, if a slot is free; together they take one slot from now.
+    func nextJobs(limit: Int) -> [DeliveryJob]? {
         queue.withLock { queue in
             guard queue.inFlight < channel.concurrency, queue.next < queue.waiting.count else { return nil }
             queue.inFlight += 1
-            queue.next += 1
-            return queue.waiting[queue.next - 1]
+            let first = queue.waiting[queue.next]
+            var end = queue.next + 1
+            while end < queue.waiting.count, end - queue.next < limit, queue.waiting[end].warningID == first.warningID {
+                end += 1
+            }
+            defer { queue.next = end }
+            return Array(queue.waiting[queue.next..<end])
         }
     }
 
@@ -284,9 +365,10 @@ final class ChannelRunner: Sendable {
         leasable.ring()
     }
 
-    init(channel: WarncastConfiguration.Channel, adapter: any ChannelAdapter) {
+    init(channel: WarncastConfiguration.Channel, adapter: any ChannelAdapter, sharedLimiter: RateLimiter?) {
         self.channel = channel
         self.adapter = adapter
+        gatewayLimiter = sharedLimiter
         limiter = RateLimiter(perSecond: channel.ratePerSecond)
         breakers = CircuitBreakers(threshold: channel.breakerFailures, cooldown: channel.breakerCooldown)
     }
@@ -329,6 +411,23 @@ actor MessageCache {
         if messages.count > 256 { messages.removeAll() }
         messages[key] = message
         return message
+    }
+}
+
+/// How gateways report back: this node's base URL and the tokens that authenticate reports.
+/// The base may only be known once the listener is bound (port 0), hence settable.
+public final class CallbackSettings: Sendable {
+    private let address: Mutex<String>
+    public let tokens: CallbackToken
+
+    public init(base: String, tokens: CallbackToken) {
+        address = Mutex(base)
+        self.tokens = tokens
+    }
+
+    public var base: String {
+        get { address.withLock { $0 } }
+        set { address.withLock { $0 = newValue } }
     }
 }
 

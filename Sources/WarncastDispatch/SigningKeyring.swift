@@ -26,6 +26,10 @@ public struct SigningKeyring: Sendable, Codable {
 
     public var active: ActiveKey
     public var retired: [PublishedKey]
+    /// The secret behind delivery-report tokens (base64, 32 bytes); kept across key
+    /// rotations so reports for messages sent before one still verify. Keyrings written
+    /// before it existed get one when next loaded by the daemon.
+    public var callbackSecret: String?
 
     public enum Failure: Error, CustomStringConvertible {
         case exists(String)
@@ -41,7 +45,7 @@ public struct SigningKeyring: Sendable, Codable {
 
     /// A keyring with one new key.
     public static func generate(at date: Date = Date()) -> SigningKeyring {
-        SigningKeyring(active: newKey(at: date), retired: [])
+        SigningKeyring(active: newKey(at: date), retired: [], callbackSecret: CallbackToken.newSecret().base64EncodedString())
     }
 
     private static func newKey(at date: Date) -> ActiveKey {
@@ -58,6 +62,14 @@ public struct SigningKeyring: Sendable, Codable {
         old.retiredAt = Timestamp.string(date)
         retired.insert(old, at: 0)
         active = Self.newKey(at: date)
+    }
+
+    /// The delivery-report tokens of this node.
+    public func callbackTokens() throws -> CallbackToken {
+        guard let text = callbackSecret, let secret = Data(base64Encoded: text), secret.count >= 16 else {
+            throw Failure.unreadable("keyring", "callbackSecret is missing or not base64 of at least 16 bytes")
+        }
+        return CallbackToken(secret: secret)
     }
 
     public func signer() throws -> MessageSigner {
@@ -98,7 +110,14 @@ public struct SigningKeyring: Sendable, Codable {
 
     /// Loads the keyring at `path`, creating one with a new key if there is none.
     public static func loadOrCreate(path: String) throws -> (keyring: SigningKeyring, created: Bool) {
-        if FileManager.default.fileExists(atPath: path) { return (try load(path: path), false) }
+        if FileManager.default.fileExists(atPath: path) {
+            var keyring = try load(path: path)
+            if keyring.callbackSecret == nil {
+                keyring.callbackSecret = CallbackToken.newSecret().base64EncodedString()
+                try keyring.save(path: path)
+            }
+            return (keyring, false)
+        }
         let keyring = generate()
         try keyring.save(path: path)
         return (keyring, true)

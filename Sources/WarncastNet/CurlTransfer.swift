@@ -10,6 +10,8 @@ public struct HTTPRequestSpec: Sendable {
     /// Milliseconds allowed to connect, and for the whole transfer.
     public var connectTimeoutMilliseconds: Int
     public var totalTimeoutMilliseconds: Int
+    /// Set for a mail submission (`smtp://` or `smtps://` URL): `body` is the whole message.
+    public var mail: MailEnvelope?
 
     public init(
         method: String = "GET", url: String, headers: [String] = [], body: Data? = nil,
@@ -24,16 +26,58 @@ public struct HTTPRequestSpec: Sendable {
     }
 }
 
-/// What came back.
-public struct HTTPResult: Sendable {
-    public var status: Int
-    public var body: Data
+/// The SMTP envelope of a mail submission. libcurl sends MAIL FROM, one RCPT TO per
+/// recipient (going on past refused ones), then DATA, in one transaction.
+public struct MailEnvelope: Sendable {
+    public enum Security: String, Sendable {
+        /// STARTTLS, and refuse to send if the server does not offer it.
+        case starttls
+        /// Plain SMTP (loopback or a trusted network only); `smtps://` URLs use TLS anyway.
+        case none
+    }
+
+    public var from: String
+    public var recipients: [String]
+    public var security: Security
+    public var username: String?
+    public var password: String?
+
+    public init(from: String, recipients: [String], security: Security = .starttls, username: String? = nil, password: String? = nil) {
+        self.from = from
+        self.recipients = recipients
+        self.security = security
+        self.username = username
+        self.password = password
+    }
 }
 
-/// libcurl failed before a response arrived (refused, timed out, TLS …).
+/// What came back.
+public struct HTTPResult: Sendable {
+    /// The HTTP status, or for SMTP the server's last reply code.
+    public var status: Int
+    public var body: Data
+    /// For SMTP, the conversation: commands sent as `> …`, replies received as `< …`.
+    public var transcript: [String]
+
+    public init(status: Int, body: Data, transcript: [String] = []) {
+        self.status = status
+        self.body = body
+        self.transcript = transcript
+    }
+}
+
+/// libcurl failed before a response arrived (refused, timed out, TLS …), or for SMTP, the
+/// server refused the transaction (its conversation up to then is in `transcript`).
 public struct CurlError: Error, Sendable, CustomStringConvertible {
     public var code: Int
     public var message: String
+    public var transcript: [String] = []
+
+    public init(code: Int, message: String, transcript: [String] = []) {
+        self.code = code
+        self.message = message
+        self.transcript = transcript
+    }
 
     public var description: String { "curl error \(code): \(message)" }
 }

@@ -20,13 +20,17 @@ public struct ApplicationParts: Sendable {
     public var releaseSubscribers: [any ReleaseSubscriber]
     /// Public signing keys served at `/.well-known/warncast-keys`.
     public var publishedKeys: [SigningKeyring.PublishedKey]
+    /// Checks the tokens of gateways' delivery reports; without it every report is refused.
+    public var callbackTokens: CallbackToken?
 
     public init(
         configuration: WarncastConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
-        releaseSubscribers: [any ReleaseSubscriber]? = nil, publishedKeys: [SigningKeyring.PublishedKey] = []
+        releaseSubscribers: [any ReleaseSubscriber]? = nil, publishedKeys: [SigningKeyring.PublishedKey] = [],
+        callbackTokens: CallbackToken? = nil
     ) {
         self.publishedKeys = publishedKeys
+        self.callbackTokens = callbackTokens
         self.configuration = configuration
         self.store = store
         self.metrics = metrics
@@ -47,6 +51,7 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let deliveries = DeliveryController(
         store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), now: parts.now)
     deliveries.registerReceipts(on: root)
+    ReceiptController(store: parts.store, tokens: parts.callbackTokens, now: parts.now).register(on: root)
 
     let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store))
     let releases = ReleaseAnnouncer(subscribers: parts.releaseSubscribers)

@@ -98,8 +98,8 @@ struct Deliveries {
     /// attempt was in flight keeps that state. A retry without a next time is a failure.
     func record(_ results: [AttemptResult]) throws {
         let insert = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO attempt (deliveryID, number, at, httpStatus, error, outcome, milliseconds)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO attempt (deliveryID, number, at, httpStatus, error, outcome, milliseconds, reference)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for result in results {
             let at = Timestamp.string(result.at)
@@ -121,7 +121,7 @@ struct Deliveries {
             }
             try insert.execute(arguments: [
                 result.deliveryID, result.attempt, at, result.httpStatus, result.error, Self.outcomeName(result.outcome),
-                result.milliseconds,
+                result.milliseconds, result.reference,
             ])
         }
     }
@@ -142,6 +142,44 @@ struct Deliveries {
         case .failed: "failed"
         case .deferred: "deferred"
         }
+    }
+
+    /// A gateway's report on a delivery. Delivered wins over everything but a delivery that
+    /// was already delivered; failed and accepted change only a delivery still on its way
+    /// (a report can overtake the attempt's own result, which then leaves it as it is).
+    /// Every report about a known delivery is kept in `receipt`, applied or not.
+    func report(_ report: DeliveryReport) throws -> ReportResult {
+        guard let state = try String.fetchOne(db, sql: "SELECT state FROM delivery WHERE id = ?", arguments: [report.deliveryID])
+        else { return .unknownDelivery }
+        let at = Timestamp.string(report.at)
+        try db.execute(
+            sql: "INSERT INTO receipt (deliveryID, at, source, state, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [report.deliveryID, at, report.source, report.state.rawValue, report.detail])
+        let from: [String]
+        let assignments: String
+        var values: [(any DatabaseValueConvertible)?]
+        switch report.state {
+        case .delivered:
+            from = ["queued", "sending", "accepted", "failed", "expired"]
+            assignments = "state = 'delivered', deliveredAt = ?, acceptedAt = coalesce(acceptedAt, ?), failedAt = NULL, expiredAt = NULL"
+            values = [at, at]
+        case .failed:
+            from = ["queued", "sending", "accepted"]
+            assignments = "state = 'failed', failedAt = ?, lastError = ?"
+            values = [at, report.detail]
+        case .accepted:
+            from = ["queued", "sending"]
+            assignments = "state = 'accepted', acceptedAt = coalesce(acceptedAt, ?)"
+            values = [at]
+        default:
+            return .unchanged(DeliveryState(rawValue: state) ?? .queued)
+        }
+        guard from.contains(state) else { return .unchanged(DeliveryState(rawValue: state) ?? .queued) }
+        values.append(report.deliveryID)
+        try db.execute(
+            sql: "UPDATE delivery SET \(assignments), leaseUntil = NULL WHERE id = ?",
+            arguments: StatementArguments(values))
+        return .applied(report.state)
     }
 
     /// Deliveries whose warning expired before they went out (a delivery's `expiresAt` is its

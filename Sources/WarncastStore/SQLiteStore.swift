@@ -259,6 +259,10 @@ public struct SQLiteStore: Store {
         try await writer.write { db in try Deliveries(db: db).expire(at: date) }
     }
 
+    public func report(_ report: DeliveryReport) async throws -> ReportResult {
+        try await writer.write { db in try Deliveries(db: db).report(report) }
+    }
+
     public func acknowledge(idempotencyKey: String, secretHash: String, at date: Date) async throws -> AckResult {
         try await writer.write { db in
             guard let row = try Row.fetchOne(

@@ -16,7 +16,28 @@ enum Schema {
         migrator.registerMigration("v3") { db in
             try addDeliveries(db)
         }
+        migrator.registerMigration("v4") { db in
+            try addReceipts(db)
+        }
         return migrator
+    }
+
+    /// Delivery reports from gateways (SMS DLRs, carrier callbacks, acknowledgements), and
+    /// the gateway's own id for each attempt (issue: SMS, email and cascade).
+    private static func addReceipts(_ db: Database) throws {
+        try db.alter(table: "attempt") { t in
+            t.add(column: "reference", .text)
+        }
+        try db.create(table: "receipt") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("deliveryID", .integer).notNull().references("delivery", onDelete: .cascade)
+            t.column("at", .text).notNull()
+            // Who reported it: `kannel`, `carrier`, `smtp`, `ack` …
+            t.column("source", .text).notNull()
+            t.column("state", .text).notNull()
+            t.column("detail", .text)
+        }
+        try db.create(index: "receipt_delivery", on: "receipt", columns: ["deliveryID"])
     }
 
     /// Recipients, one delivery per recipient and channel, and every attempt (issue: dispatch).

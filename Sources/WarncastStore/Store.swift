@@ -68,6 +68,8 @@ public protocol Store: Sendable {
     func expireDeliveries(at: Date) async throws -> Int
     /// Marks the delivery with `idempotencyKey` delivered, if `secretHash` is its recipient's.
     func acknowledge(idempotencyKey: String, secretHash: String, at: Date) async throws -> AckResult
+    /// A gateway's delivery report (SMS DLR, carrier callback), already authenticated.
+    func report(_ report: DeliveryReport) async throws -> ReportResult
     func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
     func deliverySummary(warningID: String) async throws -> [DeliveryState: Int]
     /// Deliveries counted per division at every tier down to `depth`, with times to deliver.
@@ -105,6 +107,34 @@ public enum AckResult: Sendable, Equatable {
     case alreadyDelivered
     /// No delivery with that key, or the secret is not its recipient's.
     case forged
+}
+
+/// A gateway's word on one delivery.
+public struct DeliveryReport: Sendable, Equatable {
+    public var deliveryID: Int64
+    /// `accepted`, `delivered` or `failed`; anything else is recorded but changes nothing.
+    public var state: DeliveryState
+    /// The gateway's reason or status text.
+    public var detail: String?
+    /// Who reported: `kannel`, `carrier` …
+    public var source: String
+    public var at: Date
+
+    public init(deliveryID: Int64, state: DeliveryState, detail: String?, source: String, at: Date) {
+        self.deliveryID = deliveryID
+        self.state = state
+        self.detail = detail
+        self.source = source
+        self.at = at
+    }
+}
+
+public enum ReportResult: Sendable, Equatable {
+    /// The delivery moved to this state.
+    case applied(DeliveryState)
+    /// Recorded; the delivery stays as it was (e.g. already delivered).
+    case unchanged(DeliveryState)
+    case unknownDelivery
 }
 
 /// The result of a recorded decision.

@@ -50,6 +50,15 @@ struct WarncastDaemon: AsyncParsableCommand {
             logger.critical("cannot load the signing keyring; refusing to start", metadata: ["error": "\(error)"])
             throw ExitCode(78)
         }
+        do {
+            _ = try DispatchService.adapters(
+                for: configuration.dispatch,
+                callbacks: CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens()),
+                signer: try keyring.signer())
+        } catch {
+            logger.critical("bad channel configuration; refusing to start", metadata: ["error": "\(error)"])
+            throw ExitCode(78)
+        }
         if checkConfig {
             print("configuration OK: \(configuration.file)")
             return
@@ -64,9 +73,12 @@ struct WarncastDaemon: AsyncParsableCommand {
         let engine = CurlEngine(options: .init(
             verifyTLS: tls.verify, caBundle: tls.caBundle, clientCertificate: tls.clientCertificate, clientKey: tls.clientKey))
         let dispatcher: DispatchService
+        let callbacks: CallbackSettings
         do {
+            callbacks = CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens())
             dispatcher = try DispatchService(
-                store: store, dispatch: configuration.dispatch, engine: engine, signer: try keyring.signer(), logger: logger)
+                store: store, dispatch: configuration.dispatch, engine: engine, signer: try keyring.signer(),
+                callbacks: callbacks, logger: logger)
         } catch {
             logger.critical("cannot start the dispatcher", metadata: ["error": "\(error)"])
             throw ExitCode(78)
@@ -82,8 +94,9 @@ struct WarncastDaemon: AsyncParsableCommand {
             ApplicationParts(
                 configuration: configuration, store: store, logger: logger,
                 releaseSubscribers: [LogReleaseSubscriber(logger: logger), dispatcher],
-                publishedKeys: try keyring.publishedKeys()),
+                publishedKeys: try keyring.publishedKeys(), callbackTokens: callbacks.tokens),
             onServerRunning: { channel in
+                callbacks.base = server.callbackBase(boundPort: channel.localAddress?.port)
                 logger.info("listening", metadata: [
                     "address": "\(server.host):\(channel.localAddress?.port ?? server.port)",
                     "node": "\(configuration.node.name)",

@@ -96,4 +96,51 @@ struct DispatchConfigTests {
             _ = try parse { $0.replacingOccurrences(of: "    blue: []\n", with: "    blue: []\n    events:\n      hail:\n        red: []\n") }
         }
     }
+
+    static let smsChannel = """
+          sms-duty:
+            adapter: kannel
+            gateway: kannel
+            rate_per_second: 5
+            settings:
+              url: http://127.0.0.1:13013/cgi-bin/sendsms
+              username: warncast
+              password: 12345
+              dlr_mask: 27
+
+      """
+
+    @Test("a channel's adapter settings and its shared gateway are read; an unknown gateway is named")
+    func gatewaysAndSettings() throws {
+        let configuration = try parse {
+            $0.replacingOccurrences(of: "  channels:\n", with: "  gateways:\n    kannel: { rate_per_second: 20 }\n  channels:\n" + Self.smsChannel)
+        }
+        #expect(configuration.dispatch.gateways == ["kannel": 20])
+        let sms = try #require(configuration.dispatch.channels["sms-duty"])
+        #expect(sms.gateway == "kannel" && sms.ratePerSecond == 5)
+        // Numbers in settings are read as the text they are written as.
+        #expect(sms.settings == [
+            "url": "http://127.0.0.1:13013/cgi-bin/sendsms", "username": "warncast", "password": "12345", "dlr_mask": "27",
+        ])
+        #expect(throws: ConfigError(
+            file: file, key: "dispatch.channels.sms-duty.gateway", reason: "unknown gateway 'kannel' (dispatch.gateways: )")
+        ) {
+            _ = try parse { $0.replacingOccurrences(of: "  channels:\n", with: "  channels:\n" + Self.smsChannel) }
+        }
+        #expect(throws: ConfigError(file: file, key: "dispatch.gateways.kannel.rate_per_second", reason: "is required")) {
+            _ = try parse { $0.replacingOccurrences(of: "  channels:\n", with: "  gateways:\n    kannel: {}\n  channels:\n") }
+        }
+    }
+
+    @Test("server.public_url must be an http(s) URL; without it, callbacks go to the listener")
+    func publicURL() throws {
+        let plain = try parse { $0 }
+        #expect(plain.server.callbackBase() == "http://127.0.0.1:8080")
+        #expect(plain.server.callbackBase(boundPort: 41000) == "http://127.0.0.1:41000")
+        let set = try parse { $0.replacingOccurrences(of: "  port: 8080\n", with: "  port: 8080\n  public_url: https://warn.example.cn/\n") }
+        #expect(set.server.callbackBase(boundPort: 41000) == "https://warn.example.cn")
+        #expect(throws: ConfigError.self) {
+            _ = try parse { $0.replacingOccurrences(of: "  port: 8080\n", with: "  port: 8080\n  public_url: warn.example.cn\n") }
+        }
+    }
 }

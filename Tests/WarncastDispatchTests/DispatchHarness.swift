@@ -64,7 +64,8 @@ struct DispatchHarness {
         return try DispatchService(
             store: store,
             dispatch: .init(routing: DeliveryRouting(byLevel: [:]), channels: ["loudspeaker": channel], signingKeyFile: "", tls: .init()),
-            engine: CurlEngine(), signer: try keyring.signer(), logger: logger)
+            engine: CurlEngine(), signer: try keyring.signer(),
+            callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()), logger: logger)
     }
 
     /// Runs a dispatcher until `done` holds (checked every 50 ms, for `seconds` at most).

@@ -156,3 +156,29 @@ struct DispatchReportTests {
         #expect(blind.allSatisfy { $0.lastError == "HTTP 404" && $0.region.hasPrefix("430121002") })
     }
 }
+
+@Suite("Gateway delivery reports in the store")
+struct DeliveryReportStoreTests {
+    @Test("reports move a delivery accepted → delivered, never back; failed only while on its way; all are kept")
+    func reportTransitions() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(2, in: "430121001")
+        harness.fleet.set(.acceptOnly, for: "430121001-1")
+        harness.fleet.set(.acceptOnly, for: "430121001-2")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.accepted] == 2 })
+        let ids = try await harness.store.deliveries(warningID: warning, state: nil, limit: 10).map(\.id)
+        func report(_ id: Int64, _ state: DeliveryState, _ detail: String? = nil) async throws -> ReportResult {
+            try await harness.store.report(DeliveryReport(deliveryID: id, state: state, detail: detail, source: "test", at: Date()))
+        }
+        #expect(try await report(ids[0], .accepted) == .unchanged(.accepted))
+        #expect(try await report(ids[0], .delivered) == .applied(.delivered))
+        #expect(try await report(ids[0], .failed, "late failure") == .unchanged(.delivered))
+        #expect(try await report(ids[1], .failed, "SMSC: 0x0000000b") == .applied(.failed))
+        #expect(try await report(999_999, .delivered) == .unknownDelivery)
+        let views = try await harness.store.deliveries(warningID: warning, state: nil, limit: 10)
+        #expect(views.map(\.state) == [.delivered, .failed])
+        #expect(views[1].lastError == "SMSC: 0x0000000b")
+        #expect(views[0].deliveredAt != nil)
+    }
+}

@@ -108,4 +108,27 @@ struct DaemonEndToEndTests {
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(message.contains("\(config): server.port: expected a whole number"))
     }
+
+    @Test("a channel with a missing adapter setting stops --check-config with exit 78 naming the setting")
+    func badChannelSettings() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(
+            of: "  channels:\n",
+            with: "  channels:\n    sms-duty:\n      adapter: kannel\n      settings: { url: \"http://127.0.0.1:13013/cgi-bin/sendsms\", username: warncast }\n")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = Binaries.directory.appendingPathComponent("warncastd")
+        process.arguments = ["--config", config, "--check-config"]
+        let log = directory.appendingPathComponent("check.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardError = handle
+        process.standardOutput = handle
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 78)
+        let output = try String(contentsOf: log, encoding: .utf8)
+        #expect(output.contains("dispatch.channels.sms-duty.settings.password: is required"), "\(output)")
+    }
 }

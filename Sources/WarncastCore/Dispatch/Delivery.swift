@@ -43,11 +43,14 @@ public struct AttemptResult: Sendable, Equatable {
     public var milliseconds: Int
     /// When to try again, for `retry`; after the last attempt a retry becomes a failure.
     public var nextAttemptAt: Date?
+    /// The gateway's id for the message, where it gives one (a carrier's message id).
+    public var reference: String?
 
     public init(
         deliveryID: Int64, attempt: Int, at: Date, httpStatus: Int?, error: String?, outcome: DeliveryOutcome,
-        milliseconds: Int, nextAttemptAt: Date? = nil
+        milliseconds: Int, nextAttemptAt: Date? = nil, reference: String? = nil
     ) {
+        self.reference = reference
         self.deliveryID = deliveryID
         self.attempt = attempt
         self.at = at

@@ -52,7 +52,9 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         } catch {
             metrics.countRequest(
                 method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: 500)
-            throw error
+            // Not the caller's fault: on record for the operator, a plain reason for the caller.
+            context.logger.error("request failed", metadata: ["route": "\(context.endpointPath ?? request.uri.path)", "error": "\(error)"])
+            throw APIError(.internalServerError, code: "internal_error", detail: "the request could not be completed; see the daemon's log")
         }
     }
 }

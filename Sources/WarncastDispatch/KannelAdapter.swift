@@ -1,0 +1,110 @@
+import Foundation
+import WarncastCore
+import WarncastNet
+
+/// SMS through Kannel's smsbox (`/cgi-bin/sendsms`). Chinese text goes out as UCS-2
+/// (`coding=2`, the text given in UTF-8 with `charset=UTF-8`); a text longer than one SMS
+/// is split by Kannel into concatenated parts (the sendsms user needs `max-messages` > 1).
+/// Each message asks for delivery reports (`dlr-mask`) to a `dlr-url` on this node that
+/// names the delivery and carries its token, so a report cannot be forged for another
+/// delivery. Kannel answering 202 means taken (accepted); the DLR then makes it delivered
+/// or failed.
+///
+/// Settings: `url` (the sendsms URL), `username`, `password`; optional `from` (sender
+/// number), `smsc` (route through one SMSC id), `dlr_mask` (default 27: delivered, failed,
+/// SMSC accepted, SMSC rejected), `max_characters` (default 670, ten UCS-2 parts).
+public struct KannelAdapter: ChannelAdapter {
+    let url: String
+    let username: String
+    let password: String
+    let from: String?
+    let smsc: String?
+    let dlrMask: Int
+    let maxCharacters: Int
+    let context: AdapterContext
+
+    /// Where Kannel sends its delivery reports on this node.
+    public static let reportPath = "/v1/receipts/sms"
+
+    public init(_ context: AdapterContext) throws(AdapterSettingError) {
+        try context.rejectUnknown(except: ["url", "username", "password", "from", "smsc", "dlr_mask", "max_characters"])
+        url = try context.required("url")
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw AdapterSettingError(channel: context.channel, key: "url", reason: "expected the http(s) URL of Kannel's /cgi-bin/sendsms")
+        }
+        username = try context.required("username")
+        password = try context.required("password")
+        from = context.settings["from"]
+        smsc = context.settings["smsc"]
+        dlrMask = try context.integer("dlr_mask", 1...31, default: 27)
+        maxCharacters = try context.integer("max_characters", 70...1530, default: 670)
+        self.context = context
+    }
+
+    /// One breaker for the gateway, not one per phone number.
+    public func endpoint(for job: DeliveryJob) -> String { url }
+
+    public func request(for job: DeliveryJob, message: OutgoingMessage) throws -> HTTPRequestSpec {
+        // Kannel fills in %d (report type) and %A (the SMSC's answer) when it calls back.
+        let report = context.callbackURL(Self.reportPath, deliveryID: job.id) + "&type=%d&reason=%A"
+        var query: [(String, String)] = [
+            ("username", username), ("password", password), ("to", job.recipient.address),
+            ("text", SMSText.compose(message, limit: maxCharacters)), ("coding", "2"), ("charset", "UTF-8"),
+            ("dlr-mask", String(dlrMask)), ("dlr-url", report),
+        ]
+        if let from { query.append(("from", from)) }
+        if let smsc { query.append(("smsc", smsc)) }
+        let separator = url.contains("?") ? "&" : "?"
+        return HTTPRequestSpec(method: "GET", url: url + separator + FormEncoding.encode(query), headers: [], body: nil)
+    }
+
+    /// 202 (accepted, or queued for later delivery while the SMSC is away) is taken; 4xx
+    /// (bad credentials, a refused number) a refusal; 5xx worth retrying.
+    public func outcome(of result: HTTPResult) -> DeliveryOutcome {
+        switch result.status {
+        case 200..<300: .accepted
+        case 408, 429, 500...599: .retry("Kannel HTTP \(result.status): \(Self.answer(result))")
+        default: .failed("Kannel HTTP \(result.status): \(Self.answer(result))")
+        }
+    }
+
+    private static func answer(_ result: HTTPResult) -> String {
+        String(decoding: result.body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// What a Kannel report type (`%d`) means for the delivery: 1 delivered, 2 and 16
+    /// failed, 8 taken by the SMSC, 4 (buffered) nothing yet.
+    public static func state(forReportType type: Int) -> DeliveryState? {
+        switch type {
+        case 1: .delivered
+        case 2, 16: .failed
+        case 8: .accepted
+        default: nil
+        }
+    }
+}
+
+/// The text of a warning as an SMS: the issuer in 【】 (as Chinese SMS carry their signature),
+/// then headline and instruction, cut at `limit` characters with an ellipsis.
+public enum SMSText {
+    public static func compose(_ message: OutgoingMessage, limit: Int) -> String {
+        let info = message.warning.alert.info.first
+        let signature = info?.senderName.map { "【\($0)】" } ?? ""
+        let text = signature + message.text
+        guard text.count > limit else { return text }
+        return String(text.prefix(limit - 1)) + "…"
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs, every byte but the unreserved ones escaped.
+public enum FormEncoding {
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    public static func escape(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+
+    public static func encode(_ pairs: [(String, String)]) -> String {
+        pairs.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import WarncastNet
+import WarncastTestSupport
+
+/// SMS through a real Kannel (bearerbox, smsbox, the fake SMSC): a red warning for two
+/// townships goes to the duty officers and village information officers there, in Chinese,
+/// split into concatenated parts when long, and the SMSC's delivery reports come back to
+/// warncastd and move each receipt to delivered.
+@Suite("SMS through Kannel", .serialized)
+struct SMSEndToEndTests {
+    static let instruction = "立即停止集会、停课、停业，转移山洪、地质灾害危险区和低洼易涝地带人员；"
+        + "驾驶人员绕开积水路段，切勿涉水通行；居民关好门窗，远离河道、山体和危房，不要在户外逗留。"
+        + "如遇险情请立即拨打110或119求助，并听从村（社区）干部和应急管理部门的统一指挥。"
+
+    /// The example configuration with two SMS groups through one Kannel, red going to both.
+    static func configuration(in directory: URL, kannel: KannelPeer, recipients: URL) throws -> String {
+        let config = try testConfiguration(in: directory)
+        func smsChannel(_ name: String) -> String {
+            """
+                \(name):
+                  adapter: kannel
+                  gateway: kannel
+                  concurrency: 4
+                  timeout_ms: 5000
+                  settings:
+                    url: \(kannel.sendsmsURL)
+                    username: \(kannel.username)
+                    password: \(kannel.password)
+                    from: "12379"
+                    smsc: fake
+
+            """
+        }
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(recipients.path)")
+            .replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: [loudspeaker, sms-duty, sms-informants]")
+            .replacingOccurrences(
+                of: "  channels:\n",
+                with: "  gateways:\n    kannel: { rate_per_second: 20 }\n  channels:\n" + smsChannel("sms-duty") + smsChannel("sms-informants"))
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    @Test("a long Chinese red warning reaches the SMS groups in its area intact, and DLRs mark each delivered")
+    func redWarningBySMS() async throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let kannel = try KannelPeer(directory: directory)
+        defer { kannel.stop() }
+        let recipients = directory.appendingPathComponent("recipients.csv")
+        try """
+            id,channel,region,name,address,secret,options
+            duty-1,sms-duty,430121001,第1乡镇 应急责任人,13800000001,,
+            duty-out,sms-duty,430102001,芙蓉区 应急责任人,13800000009,,
+            info-1,sms-informants,430121001002,第1乡镇第2村 信息员,13900000001,,
+            info-2,sms-informants,430121002005,第2乡镇第5村 信息员,13900000002,,
+            info-out,sms-informants,430102001001,芙蓉区第1村 信息员,13900000009,,
+
+            """.write(to: recipients, atomically: true, encoding: .utf8)
+        let config = try Self.configuration(in: directory, kannel: kannel, recipients: recipients)
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop() }
+
+        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
+        let leader = try Binaries.createToken(
+            ["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"], config: config)
+        let government = try Binaries.createToken(
+            ["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"], config: config)
+        let xml = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self).replacingOccurrences(
+            of: "<instruction>停止集会、停课、停业；转移危险地带人员。</instruction>", with: "<instruction>\(Self.instruction)</instruction>")
+        #expect(xml.contains(Self.instruction))
+        let submitted = try daemon.api("POST", "/v1/warnings", token: issuer, body: Data(xml.utf8), type: "application/cap+xml")
+        let id = try #require(jsonID(submitted.body), "\(String(decoding: submitted.body, as: UTF8.self))")
+        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: leader).status == 200)
+        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: government).status == 200)
+
+        var deliveries: [[String: Any]] = []
+        var summary: [String: Int] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        while (summary["delivered"] ?? 0) < 3 && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            let answer = try daemon.api("GET", "/v1/warnings/\(id)/deliveries", token: issuer)
+            let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
+            summary = (object?["summary"] as? [String: Int] ?? [:]).filter { $0.value > 0 }
+            deliveries = object?["deliveries"] as? [[String: Any]] ?? []
+        }
+        #expect(summary == ["delivered": 3], "\(deliveries)\n\(daemon.log)")
+        #expect(Set(deliveries.compactMap { $0["recipient"] as? String }) == ["duty-1", "info-1", "info-2"])
+        for delivery in deliveries {
+            #expect(delivery["acceptedAt"] is String)
+            #expect(delivery["deliveredAt"] is String)
+        }
+
+        // What the SMSC received: one whole message per number in the area, none outside it.
+        let expected = "【长沙县气象局】长沙县气象局发布暴雨红色预警信号。" + Self.instruction
+        let received = kannel.received
+        #expect(received.map(\.to).sorted() == ["13800000001", "13900000001", "13900000002"], "\(kannel.received)")
+        for sms in received {
+            #expect(sms.text == expected)
+            #expect(sms.parts == 3, "\(expected.count) characters of UCS-2 take three concatenated parts")
+        }
+
+        // A report with a token for another delivery is refused and changes nothing.
+        let first = try #require(deliveries.first?["id"] as? Int)
+        let other = try #require(deliveries.last?["id"] as? Int)
+        let forged = try CurlTransfer.perform(HTTPRequestSpec(
+            url: daemon.url + "/v1/receipts/sms?d=\(first)&t=\(String(repeating: "0", count: 64))&type=2&reason=forged"))
+        #expect(forged.status == 403)
+        #expect(String(decoding: forged.body, as: UTF8.self).contains("forged_receipt"))
+        let unsigned = try CurlTransfer.perform(HTTPRequestSpec(url: daemon.url + "/v1/receipts/sms?d=\(other)&type=2"))
+        #expect(unsigned.status == 400)
+        let after = try daemon.api("GET", "/v1/warnings/\(id)/deliveries", token: issuer)
+        let summaryAfter = (try JSONSerialization.jsonObject(with: after.body) as? [String: Any])?["summary"] as? [String: Int]
+        #expect(summaryAfter?.filter { $0.value > 0 } == ["delivered": 3])
+    }
+}
