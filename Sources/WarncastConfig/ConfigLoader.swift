@@ -52,7 +52,8 @@ struct ConfigBuilder {
             events: events,
             approval: try ApprovalConfigBuilder(catalogue: events).build(root.section("approval")),
             dispatch: try DispatchConfigBuilder(catalogue: events, base: base).build(root.section("dispatch")),
-            logLevel: try logging?.optionalString("level", allowed: Self.logLevels) ?? "info")
+            logLevel: try logging?.optionalString("level", allowed: Self.logLevels) ?? "info",
+            cascade: try self.cascade(try root.optionalSection("cascade")))
         for section in [server, store, node, registries, root] + [logging].compactMap({ $0 }) {
             try section.rejectUnknownKeys()
         }
@@ -71,6 +72,30 @@ struct ConfigBuilder {
         return .init(
             host: try section.optionalString("host") ?? "127.0.0.1", port: port, maxBodyBytes: limit,
             publicURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 })
+    }
+
+    /// ```yaml
+    /// cascade:
+    ///   upstream:
+    ///     - { name: hunan-province, region: "430000", public_keys: [base64…], approval: pre-approved }
+    /// ```
+    private func cascade(_ section: ConfigSection?) throws(ConfigError) -> WarncastConfiguration.Cascade {
+        guard let section else { return .init() }
+        var upstream: [WarncastConfiguration.Upstream] = []
+        for entry in try section.list("upstream") {
+            let name = try entry.string("name")
+            guard !upstream.contains(where: { $0.name == name }) else { throw entry.error("name", "upstream node '\(name)' is listed twice") }
+            let keys = try entry.strings("public_keys")
+            for key in keys where Data(base64Encoded: key)?.count != 32 {
+                throw entry.error("public_keys", "'\(key)' is not a base64 Ed25519 public key (32 bytes)")
+            }
+            let approval = try entry.optionalString("approval", allowed: ["pre-approved", "local"])
+                .flatMap(WarncastConfiguration.Upstream.Approval.init(rawValue:)) ?? .local
+            upstream.append(.init(name: name, region: try entry.region("region"), publicKeys: keys, approval: approval))
+            try entry.rejectUnknownKeys()
+        }
+        try section.rejectUnknownKeys()
+        return .init(upstream: upstream)
     }
 
     private func node(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Node {

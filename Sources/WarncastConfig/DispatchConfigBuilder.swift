@@ -36,7 +36,8 @@ struct DispatchConfigBuilder {
         for name in channelSection.keys {
             channels[name] = try channel(name, try channelSection.section(name), gateways: Set(gateways.keys))
         }
-        let routing = try self.routing(try section.section("routing"), channels: Set(channels.keys))
+        var routing = try self.routing(try section.section("routing"), channels: Set(channels.keys))
+        routing.covering = Set(channels.values.filter { $0.adapter == "cascade" }.map(\.name))
         let keyFile = resolvePath(try section.string("signing_key_file"), against: base)
         let tls = try self.tls(try section.optionalSection("tls"))
         try section.rejectUnknownKeys()

@@ -14,6 +14,46 @@ public struct WarncastConfiguration: Sendable {
     public var approval: Approval
     public var dispatch: Dispatch
     public var logLevel: String
+    /// Upper-tier nodes this node takes warnings from.
+    public var cascade: Cascade = Cascade()
+
+    /// The province / city / county chain: which upper-tier nodes may hand warnings down to
+    /// this one, known by their public keys.
+    public struct Cascade: Sendable {
+        public var upstream: [Upstream] = []
+
+        public init(upstream: [Upstream] = []) {
+            self.upstream = upstream
+        }
+    }
+
+    public struct Upstream: Sendable, Equatable {
+        public enum Approval: String, Sendable {
+            /// Approved up there: released here at once.
+            case preApproved = "pre-approved"
+            /// This node's approval rules apply (they can match `kinds: [upstream]`).
+            case local
+        }
+
+        /// The upper node's `node.name`.
+        public var name: String
+        /// Its region: warnings it hands down must lie within it.
+        public var region: RegionCode
+        /// Its Ed25519 public keys (base64 of the raw 32 bytes), as its
+        /// `/.well-known/warncast-keys` lists them.
+        public var publicKeys: [String]
+        public var approval: Approval
+
+        /// The department its warnings are filed under here.
+        public var departmentID: String { "upstream-\(name)" }
+
+        public init(name: String, region: RegionCode, publicKeys: [String], approval: Approval) {
+            self.name = name
+            self.region = region
+            self.publicKeys = publicKeys
+            self.approval = approval
+        }
+    }
 
     /// The HTTP listener.
     public struct Server: Sendable {

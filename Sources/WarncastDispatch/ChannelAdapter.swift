@@ -166,9 +166,10 @@ public enum AdapterCatalogue {
             return LoudspeakerAdapter()
         case "kannel": return try KannelAdapter(context)
         case "email": return try EmailAdapter(context)
+        case "cascade": return try CascadeAdapter(context)
         default: return nil
         }
     }
 
-    public static let names = ["email", "kannel", "loudspeaker"]
+    public static let names = ["cascade", "email", "kannel", "loudspeaker"]
 }

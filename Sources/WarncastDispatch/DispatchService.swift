@@ -419,10 +419,13 @@ actor MessageCache {
 public final class CallbackSettings: Sendable {
     private let address: Mutex<String>
     public let tokens: CallbackToken
+    /// This node's `node.name`, for the cascade path.
+    public let node: String
 
-    public init(base: String, tokens: CallbackToken) {
+    public init(base: String, tokens: CallbackToken, node: String = "") {
         address = Mutex(base)
         self.tokens = tokens
+        self.node = node
     }
 
     public var base: String {

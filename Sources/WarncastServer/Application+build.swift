@@ -22,13 +22,16 @@ public struct ApplicationParts: Sendable {
     public var publishedKeys: [SigningKeyring.PublishedKey]
     /// Checks the tokens of gateways' delivery reports; without it every report is refused.
     public var callbackTokens: CallbackToken?
+    /// Asks lower-tier nodes for their reports; without it reports are this node's alone.
+    public var downstream: DownstreamReports?
 
     public init(
         configuration: WarncastConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
         releaseSubscribers: [any ReleaseSubscriber]? = nil, publishedKeys: [SigningKeyring.PublishedKey] = [],
-        callbackTokens: CallbackToken? = nil
+        callbackTokens: CallbackToken? = nil, downstream: DownstreamReports? = nil
     ) {
+        self.downstream = downstream
         self.publishedKeys = publishedKeys
         self.callbackTokens = callbackTokens
         self.configuration = configuration
@@ -48,16 +51,23 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     HealthController(store: parts.store, metrics: parts.metrics).register(on: root)
     KeysController(keys: parts.publishedKeys).register(on: root)
     PublicController(store: parts.store, nodeName: parts.configuration.node.name, now: parts.now).register(on: root)
+    let reports = WarningReportBuilder(store: parts.store, node: parts.configuration.node.name, downstream: parts.downstream)
     let deliveries = DeliveryController(
-        store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), now: parts.now)
+        store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), reports: reports, now: parts.now)
     deliveries.registerReceipts(on: root)
     ReceiptController(store: parts.store, tokens: parts.callbackTokens, now: parts.now).register(on: root)
-
-    let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store))
     let releases = ReleaseAnnouncer(subscribers: parts.releaseSubscribers)
     let intake = WarningIntake(
         store: parts.store, catalogue: parts.configuration.events, rules: parts.configuration.approval.rules,
         releases: releases, metrics: parts.metrics, now: parts.now)
+    CascadeController(
+        store: parts.store, intake: intake,
+        verifier: UpstreamVerifier(upstream: parts.configuration.cascade.upstream, ownKeyIDs: Set(parts.publishedKeys.map(\.id))),
+        node: parts.configuration.node.name, catalogue: parts.configuration.events, reports: reports,
+        maxBodyBytes: parts.configuration.server.maxBodyBytes, now: parts.now
+    ).register(on: root)
+
+    let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store))
     let v1 = RouteRegistrar(methods: api, prefix: "/v1", table: routes)
     WarningController(store: parts.store, intake: intake, maxBodyBytes: parts.configuration.server.maxBodyBytes)
         .register(on: v1)

@@ -25,8 +25,17 @@ public struct WarningIntake: Sendable {
         self.now = now
     }
 
+    /// How a warning from an upper-tier node came: the nodes it passed, and whether it
+    /// arrives approved.
+    public struct HandedDown: Sendable {
+        public var path: [String]
+        public var preApproved: Bool
+    }
+
     /// Accepts `body` from `principal`, or throws the `IntakeError` that refused it.
-    public func submit(_ body: Data, contentType: String, principal: Principal, logger: Logger) async throws -> Acceptance {
+    public func submit(
+        _ body: Data, contentType: String, principal: Principal, logger: Logger, handedDown: HandedDown? = nil
+    ) async throws -> Acceptance {
         var identifier: String?
         do {
             // Who may submit is settled before a byte of the body is interpreted.
@@ -36,8 +45,10 @@ public struct WarningIntake: Sendable {
             let format = try CAPFormat(contentType: contentType)
             let alert = try CAPReader.read(body, format: format)
             identifier = alert.identifier
-            let draft = try check.check(alert, raw: body, format: format, principal: principal, now: now())
-            let plan = try await approvalPlan(for: draft, principal: principal)
+            var draft = try check.check(alert, raw: body, format: format, principal: principal, now: now())
+            draft.upstreamPath = handedDown?.path
+            let plan = handedDown?.preApproved == true
+                ? ApprovalPlan.preApproved(by: principal.name) : try await approvalPlan(for: draft, principal: principal)
             let acceptance = try await store.accept(draft, plan: plan, by: principal, at: now())
             if case .created(let warning) = acceptance, warning.status == .released {
                 await releases.announce(warning)

@@ -10,12 +10,16 @@ struct Deliveries {
     /// Plans one delivery per recipient and channel for a released warning, in one statement
     /// (nothing is loaded into memory, however many recipients there are). Returns the count.
     @discardableResult
-    func plan(warningID: String, channels: [String], expiresAt: String?, at date: Date) throws -> Int {
+    func plan(warningID: String, channels: [String], covering: Set<String> = [], expiresAt: String?, at date: Date) throws -> Int {
         guard !channels.isEmpty else { return 0 }
         let now = Timestamp.string(date)
         let marks = channels.map { _ in "?" }.joined(separator: ", ")
+        let coveringList = channels.filter(covering.contains)
+        let coveringMarks = coveringList.isEmpty ? "NULL" : coveringList.map { _ in "?" }.joined(separator: ", ")
         var arguments: StatementArguments = [warningID, warningID, now, expiresAt, now]
         _ = arguments.append(contentsOf: StatementArguments(channels))
+        _ = arguments.append(contentsOf: [warningID])
+        _ = arguments.append(contentsOf: StatementArguments(coveringList))
         _ = arguments.append(contentsOf: [warningID])
         try db.execute(
             sql: """
@@ -24,7 +28,13 @@ struct Deliveries {
                 SELECT ?, r.id, r.channel, ? || '/' || r.id, r.address, 'queued', 0, ?, ?, ?
                 FROM recipient r
                 WHERE r.active = 1 AND r.channel IN (\(marks))
-                  AND EXISTS (SELECT 1 FROM warningArea a WHERE a.warningID = ? AND r.region LIKE a.prefix || '%')
+                  AND (EXISTS (SELECT 1 FROM warningArea a WHERE a.warningID = ? AND r.region LIKE a.prefix || '%')
+                    -- A covering recipient also gets a warning for an area inside its own.
+                    OR (r.channel IN (\(coveringMarks)) AND EXISTS (
+                      SELECT 1 FROM warningArea a WHERE a.warningID = ? AND a.code LIKE
+                        (CASE WHEN length(r.region) = 6 AND substr(r.region, 3) = '0000' THEN substr(r.region, 1, 2)
+                              WHEN length(r.region) = 6 AND substr(r.region, 5) = '00' THEN substr(r.region, 1, 4)
+                              ELSE r.region END) || '%')))
                 """,
             arguments: arguments)
         return db.changesCount

@@ -20,7 +20,7 @@ struct Lifecycle {
         let warning = try record.warning()
         let deliveries = Deliveries(db: db)
         let planned = try deliveries.plan(
-            warningID: id, channels: routing.channels(level: warning.level, event: warning.event),
+            warningID: id, channels: routing.channels(level: warning.level, event: warning.event), covering: routing.covering,
             expiresAt: record.expiresAt, at: date)
         if planned > 0 {
             try AuditLog.append(

@@ -102,7 +102,8 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
         self.plan = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
         deadline = plan.deadline.map(Timestamp.string)
         expiresAt = warning.expires
-        awaiting = true
+        // A plan that asks for nothing (handed down pre-approved) awaits nobody.
+        awaiting = !plan.requirements.isEmpty
         late = false
         escalationCount = 0
         releasedAt = warning.status == .released ? warning.receivedAt : nil

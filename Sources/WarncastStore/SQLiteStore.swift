@@ -259,6 +259,32 @@ public struct SQLiteStore: Store {
         try await writer.write { db in try Deliveries(db: db).expire(at: date) }
     }
 
+    public func deliveryReferences(warningID: String, channels: Set<String>) async throws -> [DeliveryReference] {
+        guard !channels.isEmpty else { return [] }
+        return try await writer.read { db in
+            let marks = channels.map { _ in "?" }.joined(separator: ", ")
+            var arguments: StatementArguments = [warningID]
+            _ = arguments.append(contentsOf: StatementArguments(channels.sorted()))
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, r.id AS recipientID, r.name, r.address,
+                      (SELECT a.reference FROM attempt a WHERE a.deliveryID = d.id AND a.reference IS NOT NULL
+                       ORDER BY a.number DESC LIMIT 1) AS reference
+                    FROM delivery d JOIN recipient r ON r.id = d.recipientID
+                    WHERE d.warningID = ? AND d.state = 'delivered' AND d.channel IN (\(marks))
+                    ORDER BY r.id
+                    """,
+                arguments: arguments
+            ).compactMap { row in
+                guard let reference: String = row["reference"] else { return nil }
+                return DeliveryReference(
+                    deliveryID: row["id"], recipientID: row["recipientID"], recipientName: row["name"], address: row["address"],
+                    reference: reference)
+            }
+        }
+    }
+
     public func report(_ report: DeliveryReport) async throws -> ReportResult {
         try await writer.write { db in try Deliveries(db: db).report(report) }
     }

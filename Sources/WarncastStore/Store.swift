@@ -68,6 +68,9 @@ public protocol Store: Sendable {
     func expireDeliveries(at: Date) async throws -> Int
     /// Marks the delivery with `idempotencyKey` delivered, if `secretHash` is its recipient's.
     func acknowledge(idempotencyKey: String, secretHash: String, at: Date) async throws -> AckResult
+    /// Delivered deliveries of `warningID` on `channels` with the id the receiver gave them
+    /// (for lower-tier nodes: their id of the warning).
+    func deliveryReferences(warningID: String, channels: Set<String>) async throws -> [DeliveryReference]
     /// A gateway's delivery report (SMS DLR, carrier callback), already authenticated.
     func report(_ report: DeliveryReport) async throws -> ReportResult
     func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
@@ -107,6 +110,23 @@ public enum AckResult: Sendable, Equatable {
     case alreadyDelivered
     /// No delivery with that key, or the secret is not its recipient's.
     case forged
+}
+
+/// A delivered delivery and the receiver's id for what it received.
+public struct DeliveryReference: Sendable, Equatable {
+    public var deliveryID: Int64
+    public var recipientID: String
+    public var recipientName: String
+    public var address: String
+    public var reference: String
+
+    public init(deliveryID: Int64, recipientID: String, recipientName: String, address: String, reference: String) {
+        self.deliveryID = deliveryID
+        self.recipientID = recipientID
+        self.recipientName = recipientName
+        self.address = address
+        self.reference = reference
+    }
 }
 
 /// A gateway's word on one delivery.

@@ -14,15 +14,29 @@ struct ReportCommand: AsyncParsableCommand {
     @Flag(help: "Print the API's JSON instead of tables.") var json = false
 
     struct Report: Decodable {
+        var node: String?
         var tiers: [RollupEntry]
         var blindSpots: [DeliveryView]
+        var downstream: [Downstream]?
+    }
+
+    /// A lower-tier node's report, or why it could not be had.
+    struct Downstream: Decodable {
+        var recipient: String
+        var url: String
+        var report: Report?
+        var error: String?
     }
 
     func run() async throws {
         guard Tier(rawValue: depth) != nil else { throw ValidationError("--depth must be a tier, e.g. county") }
         let body = try call(daemon, method: "GET", path: "/v1/warnings/\(id)/report?depth=\(depth)", printing: json)
         if json { return }
-        let report = try JSONDecoder().decode(Report.self, from: body)
+        printReport(try JSONDecoder().decode(Report.self, from: body))
+    }
+
+    /// One node's tables, then each lower-tier node's under its name.
+    private func printReport(_ report: Report) {
         print(["REGION", "TIER", "TARGETED", "DELIVERED", "FAILED", "EXPIRED", "PENDING", "COVERAGE", "P50 s", "P95 s", "MAX s"]
             .joined(separator: "\t"))
         for entry in report.tiers {
@@ -38,6 +52,14 @@ struct ReportCommand: AsyncParsableCommand {
         for spot in report.blindSpots {
             print([spot.recipient, spot.recipientName, spot.region, spot.channel, spot.state.rawValue,
                    "attempts \(spot.attempts)", spot.lastError ?? "-"].joined(separator: "\t"))
+        }
+        for lower in report.downstream ?? [] {
+            print("\n== handed down to \(lower.recipient) (\(lower.url))\(lower.report?.node.map { ", node \($0)" } ?? "")")
+            if let inner = lower.report {
+                printReport(inner)
+            } else {
+                print("its report could not be had: \(lower.error ?? "no answer")")
+            }
         }
     }
 }

@@ -53,7 +53,7 @@ struct WarncastDaemon: AsyncParsableCommand {
         do {
             _ = try DispatchService.adapters(
                 for: configuration.dispatch,
-                callbacks: CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens()),
+                callbacks: CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens(), node: configuration.node.name),
                 signer: try keyring.signer())
         } catch {
             logger.critical("bad channel configuration; refusing to start", metadata: ["error": "\(error)"])
@@ -75,7 +75,7 @@ struct WarncastDaemon: AsyncParsableCommand {
         let dispatcher: DispatchService
         let callbacks: CallbackSettings
         do {
-            callbacks = CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens())
+            callbacks = CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens(), node: configuration.node.name)
             dispatcher = try DispatchService(
                 store: store, dispatch: configuration.dispatch, engine: engine, signer: try keyring.signer(),
                 callbacks: callbacks, logger: logger)
@@ -94,7 +94,9 @@ struct WarncastDaemon: AsyncParsableCommand {
             ApplicationParts(
                 configuration: configuration, store: store, logger: logger,
                 releaseSubscribers: [LogReleaseSubscriber(logger: logger), dispatcher],
-                publishedKeys: try keyring.publishedKeys(), callbackTokens: callbacks.tokens),
+                publishedKeys: try keyring.publishedKeys(), callbackTokens: callbacks.tokens,
+                downstream: configuration.dispatch.routing.covering.isEmpty ? nil : DownstreamReports(
+                    engine: engine, signer: try keyring.signer(), channels: configuration.dispatch.routing.covering)),
             onServerRunning: { channel in
                 callbacks.base = server.callbackBase(boundPort: channel.localAddress?.port)
                 logger.info("listening", metadata: [

@@ -18,10 +18,15 @@ struct APIHarness {
     let clock = TestClock()
     let router: Router<WarncastRequestContext>
 
-    init(maxBodyBytes: Int? = nil, releases: (any ReleaseSubscriber)? = nil) async throws {
+    init(
+        maxBodyBytes: Int? = nil, releases: (any ReleaseSubscriber)? = nil,
+        configure: (inout WarncastConfiguration) -> Void = { _ in }
+    ) async throws {
         var configuration = try TestSupport.exampleConfiguration()
         if let maxBodyBytes { configuration.server.maxBodyBytes = maxBodyBytes }
+        configure(&configuration)
         store = try await TestSupport.loadedStore()
+        try await Bootstrap.saveUpstreamDepartments(configuration, into: store, actor: "test")
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         parts = ApplicationParts(

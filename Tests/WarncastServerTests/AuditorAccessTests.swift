@@ -12,7 +12,10 @@ struct AuditorAccessTests {
         let api = try await APIHarness()
         let auditor = try await api.token(.auditor, region: "430000", name: "审计")
         let issuer = try await api.token(.issuer, department: "csx-weather", name: "发布员")
-        let writes = api.routes.routes.filter { $0.method == "POST" && $0.path != "/v1/receipts/ack" }.map(\.path)
+        // Receipts and hand-downs authenticate otherwise (a recipient's secret, a delivery's
+        // token, an upper node's signature); they are tried below.
+        let otherwise = ["/v1/receipts/ack", "/v1/cascade/warnings"]
+        let writes = api.routes.routes.filter { $0.method == "POST" && !otherwise.contains($0.path) }.map(\.path)
         #expect(writes.count >= 4)
         try await api.test { client in
             let red = try await client.submit("rainstorm-red-csx.xml", token: issuer).decode(Accepted.self)
@@ -24,12 +27,17 @@ struct AuditorAccessTests {
             // The receipt endpoint takes a recipient's secret, which an auditor token is not.
             let ack = try await client.post("/v1/receipts/ack", token: auditor, json: #"{"idempotencyKey":"x"}"#)
             #expect(ack.status == .forbidden)
+            // Nor is it a delivery's report token, nor an upper node's signature.
+            let report = try await client.get("/v1/receipts/sms?d=1&t=\(String(repeating: "ab", count: 32))&type=1", token: auditor)
+            #expect(report.status == .forbidden && report.errorCode == "forged_receipt")
+            let handDown = try await client.post("/v1/cascade/warnings", token: auditor, json: #"{"identifier":"x"}"#)
+            #expect(handDown.status == .unauthorized && handDown.errorCode == "unsigned")
             #expect(try await client.get(red.location, token: auditor).decode(Warning.self).status == .pendingApproval)
 
             let history = String(buffer: try await client.get(red.location + "/history", token: auditor).body)
             #expect(history.contains(#""action":"warning.accepted""#))
-            let report = try await client.get(red.location + "/report?depth=county", token: auditor)
-            #expect(report.status == .ok)
+            let tiers = try await client.get(red.location + "/report?depth=county", token: auditor)
+            #expect(tiers.status == .ok)
             let verify = String(buffer: try await client.get("/v1/audit/verify", token: auditor).body)
             #expect(verify.contains(#""intact":true"#))
             #expect(try await client.get("/v1/audit/verify", token: issuer).status == .forbidden)

@@ -9,6 +9,19 @@ public struct ApprovalPlan: Sendable, Codable, Equatable {
     /// Approval (or review, for immediate release) must be complete by then.
     public var deadline: Date?
 
+    /// A plan that asks for nothing and releases at once: a warning an upper-tier node
+    /// handed down, which this node's configuration takes as approved there.
+    public static func preApproved(by upstream: String) -> ApprovalPlan {
+        ApprovalPlan(rule: "upstream:\(upstream)", requirements: [], release: .immediate, deadline: nil)
+    }
+
+    public init(rule: String, requirements: [ApprovalRequirement], release: ReleaseMode, deadline: Date?) {
+        self.rule = rule
+        self.requirements = requirements
+        self.release = release
+        self.deadline = deadline
+    }
+
     public init(rule: ApprovalRule, submittedAt: Date) {
         self.rule = rule.name
         requirements = rule.requirements

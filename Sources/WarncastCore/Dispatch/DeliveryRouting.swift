@@ -3,10 +3,15 @@ public struct DeliveryRouting: Sendable, Equatable {
     public var byLevel: [Level: [String]]
     /// Per event code, levels whose channel list replaces the general one.
     public var byEvent: [String: [Level: [String]]]
+    /// Channels whose recipients stand for a whole division (lower-tier nodes): they get a
+    /// warning whose area overlaps theirs, e.g. a county node a warning for one of its
+    /// townships, not only one covering the whole county.
+    public var covering: Set<String>
 
-    public init(byLevel: [Level: [String]], byEvent: [String: [Level: [String]]] = [:]) {
+    public init(byLevel: [Level: [String]], byEvent: [String: [Level: [String]]] = [:], covering: Set<String> = []) {
         self.byLevel = byLevel
         self.byEvent = byEvent
+        self.covering = covering
     }
 
     public func channels(level: Level, event: String) -> [String] {

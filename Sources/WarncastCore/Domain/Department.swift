@@ -23,4 +23,15 @@ public struct Department: Sendable, Codable, Equatable {
     public var tier: Tier { region.tier }
 
     public func mayIssue(event code: String) -> Bool { events.contains(code) }
+
+    /// The department an upper-tier node's warnings are filed under (kind `upstream`).
+    public static let upstreamKind = "upstream"
+
+    /// Whether `area` is one this department may warn. An upper-tier node relays warnings
+    /// from further up, so for it an area overlapping its region will do (a provincial
+    /// warning handed down by the city concerns the city too); an issuing department's
+    /// areas must lie within its region.
+    public func mayWarn(_ area: RegionCode) -> Bool {
+        kind == Self.upstreamKind ? area.overlaps(region) : area.isWithin(region)
+    }
 }

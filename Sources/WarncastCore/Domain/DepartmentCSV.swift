@@ -47,6 +47,7 @@ extension Department {
         }
         if name.isEmpty { return "department \(id) has no name" }
         if kind.isEmpty { return "department \(id) has no kind" }
+        if kind == Department.upstreamKind { return "kind '\(kind)' is reserved for upper-tier nodes (cascade.upstream)" }
         if events.isEmpty { return "department \(id) lists no event types" }
         for code in events {
             guard let event = catalogue.event(code: code) else {

@@ -97,7 +97,7 @@ public struct IntakeCheck: Sendable {
         for area in infos.flatMap(\.area) {
             for geocode in area.geocode where Self.geocodeNames.contains(geocode.valueName.lowercased()) {
                 guard let code = RegionCode(geocode.value) else { throw .invalidRegionCode(geocode.value) }
-                guard code.isWithin(department.region) else {
+                guard department.mayWarn(code) else {
                     throw .areaOutsideJurisdiction(
                         area: code.rawValue, department: department.id, region: department.region.rawValue)
                 }

@@ -33,6 +33,8 @@ public struct Warning: Sendable, Codable, Equatable {
     public var alert: CAPAlert
     /// Where it stands in its approval; filled in when the warning is read.
     public var approval: ApprovalState?
+    /// For a warning handed down by upper-tier nodes: their names, the originating node first.
+    public var upstreamPath: [String]?
 
     public init(id: String, status: WarningStatus, draft: WarningDraft, submittedBy: Principal, receivedAt: Date) {
         self.id = id
@@ -58,6 +60,7 @@ public struct Warning: Sendable, Codable, Equatable {
         self.receivedAt = Timestamp.string(receivedAt)
         format = draft.format
         fingerprint = draft.fingerprint
+        upstreamPath = draft.upstreamPath
         alert = draft.alert
     }
 }

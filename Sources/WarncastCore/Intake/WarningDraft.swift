@@ -24,4 +24,6 @@ public struct WarningDraft: Sendable, Equatable {
     public var format: CAPFormat
     /// SHA-256 of the normalised CAP content: equal for the same message sent again, in either format.
     public var fingerprint: String
+    /// For a warning handed down by upper-tier nodes: their names, the originating node first.
+    public var upstreamPath: [String]?
 }

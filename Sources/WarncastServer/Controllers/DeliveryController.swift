@@ -9,6 +9,7 @@ import WarncastStore
 struct DeliveryController {
     let store: any Store
     let channels: Set<String>
+    let reports: WarningReportBuilder
     let now: @Sendable () -> Date
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
@@ -57,16 +58,8 @@ struct DeliveryController {
             deliveries: try await store.deliveries(warningID: id, state: state, limit: limit))
     }
 
-    /// Who was reached, per tier, and who was not.
-    struct Report: ResponseEncodable {
-        var warning: String
-        var depth: Tier
-        var tiers: [RollupEntry]
-        /// Recipients not (yet) delivered, with their last error; at most 1000.
-        var blindSpots: [DeliveryView]
-    }
-
-    @Sendable func report(_ request: Request, context: WarncastRequestContext) async throws -> Report {
+    /// Who was reached, per tier, and who was not; with the lower-tier nodes' reports.
+    @Sendable func report(_ request: Request, context: WarncastRequestContext) async throws -> WarningReport {
         let id = try context.parameters.require("id")
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
         var depth = Tier.village
@@ -76,9 +69,7 @@ struct DeliveryController {
             }
             depth = tier
         }
-        return Report(
-            warning: id, depth: depth, tiers: try await store.rollup(warningID: id, depth: depth),
-            blindSpots: try await store.undelivered(warningID: id, limit: 1000))
+        return try await reports.report(warningID: id, depth: depth)
     }
 
     struct History: ResponseEncodable {

@@ -25,6 +25,20 @@ public enum Bootstrap {
         return keyring
     }
 
+    /// Warnings handed down by an upper-tier node are filed under a department of its own,
+    /// which may relay every event type of the catalogue.
+    public static func saveUpstreamDepartments(_ configuration: WarncastConfiguration, into store: any Store, actor: String) async throws {
+        let upstream = configuration.cascade.upstream.map { node in
+            Department(
+                id: node.departmentID, name: node.name, kind: Department.upstreamKind, region: node.region,
+                events: configuration.events.events.map(\.code))
+        }
+        guard !upstream.isEmpty else { return }
+        try await store.saveDepartments(
+            upstream,
+            audit: AuditEvent(actor: actor, action: "cascade.upstream.loaded", subject: upstream.map(\.id).joined(separator: " ")))
+    }
+
     /// Imports the registries named in the configuration and records the load.
     public static func loadRegistries(
         _ configuration: WarncastConfiguration, into store: any Store, actor: String, logger: Logger
@@ -38,6 +52,7 @@ public enum Bootstrap {
         if let file = configuration.registries.departments {
             departments = try await importer.importDepartments(file: file, catalogue: configuration.events)
         }
+        try await saveUpstreamDepartments(configuration, into: store, actor: actor)
         var recipients = 0
         if let file = configuration.registries.recipients {
             recipients = try await importer.importRecipients(file: file, channels: Set(configuration.dispatch.channels.keys))

@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import WarncastConfig
+import WarncastCore
+import WarncastStore
+
+/// The lower-tier side of the province / city / county chain. An upper node hands a
+/// warning down with `POST /v1/cascade/warnings` and later asks for this node's report
+/// with `GET /v1/cascade/warnings/{id}/report`; both are authenticated by the upper node's
+/// signature (no bearer token), checked against `cascade.upstream`.
+struct CascadeController {
+    let store: any Store
+    let intake: WarningIntake
+    let verifier: UpstreamVerifier
+    let node: String
+    let catalogue: EventCatalogue
+    let reports: WarningReportBuilder
+    let maxBodyBytes: Int
+    let now: @Sendable () -> Date
+
+    func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
+    where Methods.Context == WarncastRequestContext {
+        registrar.on(.post, "/v1/cascade/warnings", use: handDown)
+        registrar.on(.get, "/v1/cascade/warnings/{id}/report", use: report)
+    }
+
+    /// The principal an upstream node's warnings are accepted as: an issuer of its own
+    /// department, over its region, for every event type.
+    func principal(_ upstream: WarncastConfiguration.Upstream) -> Principal {
+        Principal(
+            tokenID: "upstream:\(upstream.name)", name: upstream.name, role: .issuer,
+            department: Department(
+                id: upstream.departmentID, name: upstream.name, kind: Department.upstreamKind, region: upstream.region,
+                events: catalogue.events.map(\.code)),
+            region: upstream.region)
+    }
+
+    @Sendable func handDown(_ request: Request, context: WarncastRequestContext) async throws -> Response {
+        let body = Data(buffer: try await request.body.collect(upTo: maxBodyBytes))
+        let upstream = try await authenticate(request, body: body, idempotencyKey: request.headers[.init("Idempotency-Key")!])
+        let path = (request.headers[.init("Warncast-Path")!] ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        if path.contains(node) {
+            try await store.appendAudit(
+                AuditEvent(actor: "upstream:\(upstream.name)", action: "cascade.loop", subject: node, detail: ["path": path.joined(separator: ",")]),
+                at: now())
+            throw APIError(.conflict, code: "cascade_loop", detail: "this node (\(node)) is already on the warning's path \(path.joined(separator: " → "))")
+        }
+        let acceptance: Acceptance
+        do {
+            acceptance = try await intake.submit(
+                body, contentType: request.headers[.contentType] ?? "", principal: principal(upstream), logger: context.logger,
+                handedDown: .init(path: path.isEmpty ? [upstream.name] : path, preApproved: upstream.approval == .preApproved))
+        } catch let error as IntakeError {
+            throw APIError(error)
+        }
+        let warning = acceptance.warning
+        var duplicate = false
+        if case .duplicate = acceptance { duplicate = true }
+        var response = try context.responseEncoder.encode(
+            WarningController.Accepted(id: warning.id, status: warning.status, location: "/v1/warnings/\(warning.id)", duplicate: duplicate),
+            from: request, context: context)
+        response.status = duplicate ? .ok : .created
+        return response
+    }
+
+    /// This node's report on a warning an upstream node handed down, with its own
+    /// downstream nodes' reports.
+    @Sendable func report(_ request: Request, context: WarncastRequestContext) async throws -> WarningReport {
+        let id = try context.parameters.require("id")
+        let upstream = try await authenticate(request, body: Data(), idempotencyKey: request.headers[.init("Idempotency-Key")!])
+        guard request.headers[.init("Idempotency-Key")!] == "GET \(DownstreamReports.reportPath(id))" else {
+            throw APIError(.unauthorized, code: "bad_signature", detail: "the signature was made for another request")
+        }
+        guard let warning = try await store.warning(id: id), warning.department == upstream.departmentID else {
+            throw APIError.notFound("no warning \(id) from \(upstream.name)")
+        }
+        var depth = Tier.village
+        if let text = request.uri.queryParameters["depth"] {
+            guard let tier = Tier(rawValue: String(text)) else { throw APIError.badQuery("depth must be a tier") }
+            depth = tier
+        }
+        return try await reports.report(warningID: id, depth: depth)
+    }
+
+    private func authenticate(_ request: Request, body: Data, idempotencyKey: String?) async throws -> WarncastConfiguration.Upstream {
+        do {
+            return try verifier.verify(
+                body: body, idempotencyKey: idempotencyKey, timestamp: request.headers[.init("Warncast-Timestamp")!],
+                keyID: request.headers[.init("Warncast-Key-Id")!], signature: request.headers[.init("Warncast-Signature")!], now: now())
+        } catch {
+            let (code, detail): (String, String) = switch error {
+            case .unsigned: ("unsigned", "send Idempotency-Key and the Warncast-Timestamp, -Key-Id and -Signature headers")
+            case .unknownKey(let id): ("unknown_upstream_key", "key \(id) is not one of cascade.upstream's keys")
+            case .badSignature: ("bad_signature", "the signature does not verify")
+            case .stale(let at): ("stale_signature", "timestamp \(at) is more than five minutes from now")
+            case .ownKey: ("cascade_loop", "signed with this node's own key: its own message came back")
+            }
+            try await store.appendAudit(
+                AuditEvent(actor: "anonymous", action: "cascade.refused", subject: request.uri.path, detail: ["reason": code]), at: now())
+            throw APIError(error == .ownKey ? .conflict : .unauthorized, code: code, detail: detail)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import Logging
+import WarncastCore
+import WarncastNet
+import WarncastStore
+
+/// A warning's per-tier report: this node's own roll-up and blind spots, and the reports of
+/// the lower-tier nodes it handed the warning to, each with theirs in turn.
+public struct WarningReport: ResponseEncodable, Decodable, Sendable {
+    public var warning: String
+    public var node: String?
+    public var depth: Tier
+    public var tiers: [RollupEntry]
+    /// Recipients not (yet) delivered, with their last error; at most 1000.
+    public var blindSpots: [DeliveryView]
+    /// Lower-tier nodes' reports, asked for when this one was made.
+    public var downstream: [DownstreamReport]?
+}
+
+/// What one lower-tier node said about the warning, or why it could not be asked.
+public struct DownstreamReport: Codable, Sendable {
+    /// The node's name in the recipients registry, and where it was asked.
+    public var recipient: String
+    public var url: String
+    /// Its id for the warning.
+    public var warning: String
+    public var report: WarningReport?
+    public var error: String?
+}
+
+/// Asks lower-tier nodes for their reports: a signed `GET /v1/cascade/warnings/{id}/report`
+/// through the libcurl engine, which they verify with this node's public key.
+public struct DownstreamReports: Sendable {
+    let engine: CurlEngine
+    let signer: MessageSigner
+    /// The channels whose recipients are lower-tier nodes.
+    let channels: Set<String>
+    let timeoutMilliseconds: Int
+
+    public init(engine: CurlEngine, signer: MessageSigner, channels: Set<String>, timeoutMilliseconds: Int = 5000) {
+        self.engine = engine
+        self.signer = signer
+        self.channels = channels
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    public static func reportPath(_ id: String) -> String { "/v1/cascade/warnings/\(id)/report" }
+
+    func fetch(warningID: String, depth: Tier, store: any Store) async throws -> [DownstreamReport] {
+        let targets = try await store.deliveryReferences(warningID: warningID, channels: channels)
+        return await withTaskGroup(of: DownstreamReport.self) { group in
+            for target in targets {
+                group.addTask { await fetch(target, depth: depth) }
+            }
+            var reports: [DownstreamReport] = []
+            for await report in group { reports.append(report) }
+            return reports.sorted { $0.recipient < $1.recipient }
+        }
+    }
+
+    private func fetch(_ target: DeliveryReference, depth: Tier) async -> DownstreamReport {
+        let base = target.address.hasSuffix("/") ? String(target.address.dropLast()) : target.address
+        let path = Self.reportPath(target.reference)
+        var answer = DownstreamReport(recipient: target.recipientName, url: base, warning: target.reference)
+        do {
+            let headers = try signer.headers(body: Data(), idempotencyKey: "GET \(path)", timestamp: Timestamp.string(Date()))
+            let result = try await engine.perform(HTTPRequestSpec(
+                method: "GET", url: base + path + "?depth=\(depth.rawValue)", headers: headers,
+                connectTimeoutMilliseconds: min(3000, timeoutMilliseconds), totalTimeoutMilliseconds: timeoutMilliseconds))
+            guard result.status == 200 else {
+                answer.error = "HTTP \(result.status): \(String(decoding: result.body.prefix(200), as: UTF8.self))"
+                return answer
+            }
+            answer.report = try JSONDecoder().decode(WarningReport.self, from: result.body)
+        } catch {
+            answer.error = "\(error)"
+        }
+        return answer
+    }
+}
+
+extension DownstreamReport {
+    init(recipient: String, url: String, warning: String) {
+        self.init(recipient: recipient, url: url, warning: warning, report: nil, error: nil)
+    }
+}
+
+/// Builds a warning's report, with its downstream nodes' when there are any.
+struct WarningReportBuilder: Sendable {
+    let store: any Store
+    let node: String
+    let downstream: DownstreamReports?
+
+    func report(warningID id: String, depth: Tier) async throws -> WarningReport {
+        let lower = try await downstream?.fetch(warningID: id, depth: depth, store: store)
+        return WarningReport(
+            warning: id, node: node, depth: depth, tiers: try await store.rollup(warningID: id, depth: depth),
+            blindSpots: try await store.undelivered(warningID: id, limit: 1000), downstream: lower?.isEmpty == false ? lower : nil)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import WarncastConfig
+import WarncastCore
+import WarncastDispatch
+import WarncastServer
+import WarncastTestSupport
+
+/// The lower-tier side of the cascade: warnings handed down are taken only with a valid,
+/// fresh signature of a configured upper node, never in a loop, and filed under that node.
+@Suite("Warnings handed down by an upper-tier node")
+struct CascadeControllerTests {
+    let upper = SigningKeyring.generate()
+
+    /// The answer to a hand-down, as the upper node reads it.
+    struct Accepted: Decodable {
+        var id: String
+        var status: String
+        var duplicate: Bool
+    }
+
+    func harness(approval: WarncastConfiguration.Upstream.Approval = .preApproved) async throws -> APIHarness {
+        let key = try upper.signer().publicKey.rawRepresentation.base64EncodedString()
+        return try await APIHarness { configuration in
+            configuration.cascade.upstream = [
+                .init(name: "national-centre", region: RegionCode("430000")!, publicKeys: [key], approval: approval),
+            ]
+        }
+    }
+
+    /// The headers of a signed hand-down, as the cascade adapter sends them.
+    func headers(
+        _ body: Data, signer: MessageSigner, at date: Date, key: String = "k-1", path: String = "national-centre"
+    ) throws -> HTTPFields {
+        var fields: HTTPFields = [.contentType: "application/cap+xml"]
+        fields[HTTPField.Name("Warncast-Path")!] = path
+        for line in try signer.headers(body: body, idempotencyKey: key, timestamp: Timestamp.string(date)) {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            fields[HTTPField.Name(String(parts[0]))!] = parts[1].trimmingCharacters(in: .whitespaces)
+        }
+        return fields
+    }
+
+    @Test("a signed provincial warning is released at once when the upstream is pre-approved, and again is a duplicate")
+    func accepted() async throws {
+        let harness = try await harness()
+        let body = TestSupport.fixture("rainstorm-red-province.xml")
+        let signed = try headers(body, signer: try upper.signer(), at: harness.clock.now())
+        let (first, again) = try await harness.test { client in
+            (try await client.execute(uri: "/v1/cascade/warnings", method: .post, headers: signed, body: ByteBuffer(data: body)),
+             try await client.execute(uri: "/v1/cascade/warnings", method: .post, headers: signed, body: ByteBuffer(data: body)))
+        }
+        #expect(first.status == .created)
+        #expect(again.status == .ok)
+        let accepted = try first.decode(Accepted.self)
+        #expect(accepted.status == "released" && !accepted.duplicate)
+        #expect(try again.decode(Accepted.self).duplicate)
+        let id = accepted.id
+        let stored = try await harness.store.warning(id: id)
+        let warning = try #require(stored)
+        #expect(warning.department == "upstream-national-centre")
+        #expect(warning.upstreamPath == ["national-centre"])
+    }
+
+    @Test("with approval: local, the node's own rules apply")
+    func localApproval() async throws {
+        let harness = try await harness(approval: .local)
+        let body = TestSupport.fixture("rainstorm-red-province.xml")
+        let signed = try headers(body, signer: try upper.signer(), at: harness.clock.now())
+        let answer = try await harness.test { client in
+            try await client.execute(uri: "/v1/cascade/warnings", method: .post, headers: signed, body: ByteBuffer(data: body))
+        }
+        #expect(answer.status == .created)
+        #expect(try answer.decode(Accepted.self).status == "pending_approval")
+    }
+
+    @Test("unsigned, unknown key, altered body, stale timestamp and a loop are each refused with their reason")
+    func refusals() async throws {
+        let harness = try await harness()
+        let body = TestSupport.fixture("rainstorm-red-province.xml")
+        let now = harness.clock.now()
+        let stranger = try SigningKeyring.generate().signer()
+        let cases: [(HTTPFields, Data, HTTPResponse.Status, String)] = [
+            ([.contentType: "application/cap+xml"], body, .unauthorized, "unsigned"),
+            (try headers(body, signer: stranger, at: now), body, .unauthorized, "unknown_upstream_key"),
+            (try headers(body, signer: try upper.signer(), at: now), body + Data(" ".utf8), .unauthorized, "bad_signature"),
+            (try headers(body, signer: try upper.signer(), at: now.addingTimeInterval(-600)), body, .unauthorized, "stale_signature"),
+            (try headers(body, signer: try upper.signer(), at: now, path: "national-centre,hunan-provincial-centre,changsha-city"),
+             body, .conflict, "cascade_loop"),
+        ]
+        for (fields, sent, status, code) in cases {
+            let answer = try await harness.test { client in
+                try await client.execute(uri: "/v1/cascade/warnings", method: .post, headers: fields, body: ByteBuffer(data: sent))
+            }
+            #expect(answer.status == status, "\(code)")
+            #expect(answer.errorCode == code)
+        }
+        let audit = try await harness.store.auditEntries(from: 1, limit: 10_000).map(\.action)
+        #expect(audit.contains("cascade.loop") && audit.contains("cascade.refused"))
+        #expect(try await harness.store.warnings(WarningQuery(visibleTo: RegionCode("430000")!)).isEmpty)
+    }
+
+    @Test("the upper node may read this node's report of a warning it handed down, signed for that very report")
+    func report() async throws {
+        let harness = try await harness()
+        let body = TestSupport.fixture("rainstorm-red-province.xml")
+        let signer = try upper.signer()
+        let now = harness.clock.now()
+        let signed = try headers(body, signer: signer, at: now)
+        let id = try await harness.test { client in
+            try await client.execute(uri: "/v1/cascade/warnings", method: .post, headers: signed, body: ByteBuffer(data: body))
+        }.decode(Accepted.self).id
+        let path = "/v1/cascade/warnings/\(id)/report"
+        let good = try headers(Data(), signer: signer, at: now, key: "GET \(path)")
+        let other = try headers(Data(), signer: signer, at: now, key: "GET /v1/cascade/warnings/another/report")
+        let (ok, replayed) = try await harness.test { client in
+            (try await client.execute(uri: path, method: .get, headers: good),
+             try await client.execute(uri: path, method: .get, headers: other))
+        }
+        #expect(ok.status == .ok)
+        let report = try ok.decode(WarningReport.self)
+        #expect(report.warning == id && report.node == "hunan-provincial-centre")
+        #expect(replayed.status == .unauthorized && replayed.errorCode == "bad_signature")
+    }
+}
