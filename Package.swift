@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "WarncastTestSupport",
             dependencies: [
-                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastDispatch",
+                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastDispatch", "WarncastNet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -167,9 +167,10 @@ public enum AdapterCatalogue {
         case "kannel": return try KannelAdapter(context)
         case "email": return try EmailAdapter(context)
         case "cascade": return try CascadeAdapter(context)
+        case "carrier-sms": return try CarrierSMSAdapter(context)
         default: return nil
         }
     }
 
-    public static let names = ["cascade", "email", "kannel", "loudspeaker"]
+    public static let names = ["carrier-sms", "cascade", "email", "kannel", "loudspeaker"]
 }

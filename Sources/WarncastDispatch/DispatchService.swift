@@ -70,7 +70,10 @@ public final class DispatchService: Service, ReleaseSubscriber {
                 group.addTask { await self.dispatch(runner) }
             }
         }
-        try await flush()
+        // The last results are written even when the service was cancelled rather than shut
+        // down gracefully: GRDB refuses to start work for a cancelled task, so the write runs
+        // in a task of its own, which does not inherit the cancellation.
+        try await Task { try await self.flush() }.value
         engine.shutdown()
         logger.info("dispatcher stopped")
     }

@@ -55,7 +55,10 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let deliveries = DeliveryController(
         store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), reports: reports, now: parts.now)
     deliveries.registerReceipts(on: root)
-    ReceiptController(store: parts.store, tokens: parts.callbackTokens, now: parts.now).register(on: root)
+    let carriers = parts.configuration.dispatch.channels.values.filter { $0.adapter == "carrier-sms" }.reduce(into: [String: CarrierStatus]()) {
+        $0[$1.name] = try? CarrierStatus($1.settings, channel: $1.name)
+    }
+    ReceiptController(store: parts.store, tokens: parts.callbackTokens, carriers: carriers, now: parts.now).register(on: root)
     let releases = ReleaseAnnouncer(subscribers: parts.releaseSubscribers)
     let intake = WarningIntake(
         store: parts.store, catalogue: parts.configuration.events, rules: parts.configuration.approval.rules,

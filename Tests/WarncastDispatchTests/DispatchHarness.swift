@@ -18,10 +18,19 @@ struct DispatchHarness {
         timeoutMilliseconds: 2000, retry: RetryPolicy(maxAttempts: 4, initialDelay: 0.05, maxDelay: 0.2),
         breakerFailures: 100, breakerCooldown: 30)
 
-    init(configure: (inout WarncastConfiguration.Channel) -> Void = { _ in }) async throws {
+    /// More channels beside `loudspeaker` (red warnings go out on them too), and gateways.
+    var extraChannels: [WarncastConfiguration.Channel] = []
+    var gateways: [String: Int] = [:]
+
+    init(
+        extraChannels: [WarncastConfiguration.Channel] = [], gateways: [String: Int] = [:],
+        configure: (inout WarncastConfiguration.Channel) -> Void = { _ in }
+    ) async throws {
         configure(&channel)
+        self.extraChannels = extraChannels
+        self.gateways = gateways
         store = try SQLiteStore.inMemory(routing: DeliveryRouting(byLevel: [
-            .red: ["loudspeaker"], .orange: ["loudspeaker"], .yellow: ["loudspeaker"],
+            .red: ["loudspeaker"] + extraChannels.map(\.name), .orange: ["loudspeaker"], .yellow: ["loudspeaker"],
         ]))
         try await TestSupport.load(store)
         fleet = try await LoudspeakerFleet()
@@ -30,13 +39,13 @@ struct DispatchHarness {
 
     /// Registers `count` loudspeakers in the villages under `township`, named `<township>-<n>`.
     @discardableResult
-    func addSpeakers(_ count: Int, in township: String, secret: String? = nil) async throws -> [String] {
+    func addSpeakers(_ count: Int, in township: String, secret: String? = nil, channel: String = "loudspeaker") async throws -> [String] {
         var rows: [(recipient: Recipient, secretHash: String?)] = []
         for index in 1...count {
             let village = RegionCode("\(township)\(String(format: "%03d", (index - 1) % 10 + 1))")!
-            let name = "\(township)-\(index)"
+            let name = channel == "loudspeaker" ? "\(township)-\(index)" : "\(channel)-\(township)-\(index)"
             rows.append((
-                Recipient(id: "ls-\(name)", channel: "loudspeaker", region: village, name: "大喇叭 \(name)", address: fleet.url(name)),
+                Recipient(id: "ls-\(name)", channel: channel, region: village, name: "大喇叭 \(name)", address: fleet.url(name)),
                 secret.map(AccessToken.hash)))
         }
         try await store.saveRecipients(rows, audit: AuditEvent(actor: "test", action: "recipients.saved", subject: township))
@@ -63,7 +72,10 @@ struct DispatchHarness {
         logger.logLevel = .critical
         return try DispatchService(
             store: store,
-            dispatch: .init(routing: DeliveryRouting(byLevel: [:]), channels: ["loudspeaker": channel], signingKeyFile: "", tls: .init()),
+            dispatch: .init(
+                routing: DeliveryRouting(byLevel: [:]),
+                channels: Dictionary(uniqueKeysWithValues: ([channel] + extraChannels).map { ($0.name, $0) }), signingKeyFile: "",
+                tls: .init(), gateways: gateways),
             engine: CurlEngine(), signer: try keyring.signer(),
             callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()), logger: logger)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WarncastConfig
 import WarncastCore
 import WarncastDispatch
 import WarncastTestSupport
@@ -118,5 +119,27 @@ struct RateLimiterTests {
         let quick = ContinuousClock.now
         for _ in 0..<1000 { await free.acquire() }
         #expect(ContinuousClock.now - quick < .seconds(1))
+    }
+}
+
+@Suite("A gateway shared by channels")
+struct SharedGatewayTests {
+    @Test("two channels through one gateway of 10 messages a second share it: 12 messages take over a second")
+    func sharedRate() async throws {
+        // Each channel alone may send as fast as it likes; only the gateway limits them.
+        let second = WarncastConfiguration.Channel(
+            name: "sms-informants", adapter: "loudspeaker", concurrency: 8, gateway: "kannel")
+        let harness = try await DispatchHarness(extraChannels: [second], gateways: ["kannel": 10]) { channel in
+            channel.gateway = "kannel"
+        }
+        try await harness.addSpeakers(6, in: "430121001")
+        try await harness.addSpeakers(6, in: "430121002", channel: "sms-informants")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(try await harness.summary(warning)[.queued] == 12)
+        let started = Date()
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.delivered] == 12 })
+        // 12 slots 0.1 s apart: the last starts 1.1 s after the first. Lower bound only.
+        #expect(Date().timeIntervalSince(started) >= 1.05)
+        #expect(harness.fleet.uniqueDeliveries == 12)
     }
 }

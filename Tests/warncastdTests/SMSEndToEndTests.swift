@@ -7,7 +7,7 @@ import WarncastTestSupport
 /// townships goes to the duty officers and village information officers there, in Chinese,
 /// split into concatenated parts when long, and the SMSC's delivery reports come back to
 /// warncastd and move each receipt to delivered.
-@Suite("SMS through Kannel", .serialized)
+@Suite("SMS through Kannel and a carrier gateway", .serialized)
 struct SMSEndToEndTests {
     static let instruction = "立即停止集会、停课、停业，转移山洪、地质灾害危险区和低洼易涝地带人员；"
         + "驾驶人员绕开积水路段，切勿涉水通行；居民关好门窗，远离河道、山体和危房，不要在户外逗留。"
@@ -112,5 +112,69 @@ struct SMSEndToEndTests {
         let after = try daemon.api("GET", "/v1/warnings/\(id)/deliveries", token: issuer)
         let summaryAfter = (try JSONSerialization.jsonObject(with: after.body) as? [String: Any])?["summary"] as? [String: Int]
         #expect(summaryAfter?.filter { $0.value > 0 } == ["delivered": 3])
+    }
+
+    @Test("through a carrier's HTTP/JSON gateway described in the config: the body template, headers and status callbacks")
+    func carrierGateway() async throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let gateway = try await CarrierGateway()
+        defer { gateway.stop() }
+        let recipients = directory.appendingPathComponent("recipients.csv")
+        try """
+            id,channel,region,name,address,secret,options
+            pub-1,sms-public,430121001001,订阅用户,13700000001,,
+            pub-9,sms-public,430121002001,订阅用户（停机）,13700000009,,
+
+            """.write(to: recipients, atomically: true, encoding: .utf8)
+        let config = try testConfiguration(in: directory)
+        let channel = """
+                sms-public:
+                  adapter: carrier-sms
+                  settings:
+                    url: \(gateway.url)
+                    body: '{"mobile":"{{to}}","content":"{{text}}","notify":"{{callback}}","outId":"{{key}}"}'
+                    header.X-Api-Key: k-123
+                    message_id: data.msgId
+                    success_path: code
+                    success_value: OK
+                    status_path: status
+                    reason_path: reason
+
+            """
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(recipients.path)")
+            .replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: [loudspeaker, sms-public]")
+            .replacingOccurrences(of: "  channels:\n", with: "  channels:\n" + channel)
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop() }
+
+        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
+        let leader = try Binaries.createToken(
+            ["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"], config: config)
+        let government = try Binaries.createToken(
+            ["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"], config: config)
+        let submitted = try daemon.api(
+            "POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
+        let id = try #require(jsonID(submitted.body))
+        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: leader).status == 200)
+        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: government).status == 200)
+
+        var byRecipient: [String: [String: Any]] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            let answer = try daemon.api("GET", "/v1/warnings/\(id)/deliveries", token: issuer)
+            let list = (try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["deliveries"] as? [[String: Any]] ?? []
+            byRecipient = Dictionary(uniqueKeysWithValues: list.map { ($0["recipient"] as? String ?? "", $0) })
+            if byRecipient.values.allSatisfy({ ["delivered", "failed"].contains($0["state"] as? String) }) && byRecipient.count == 2 { break }
+        }
+        #expect(byRecipient["pub-1"]?["state"] as? String == "delivered", "\(byRecipient)")
+        #expect(byRecipient["pub-9"]?["state"] as? String == "failed")
+        #expect(byRecipient["pub-9"]?["lastError"] as? String == "carrier: UNDELIV MK:0005")
+        let sent = gateway.messages
+        #expect(sent.map(\.mobile).sorted() == ["13700000001", "13700000009"])
+        #expect(sent.allSatisfy { $0.apiKey == "k-123" && $0.content == "【长沙县气象局】长沙县气象局发布暴雨红色预警信号。停止集会、停课、停业；转移危险地带人员。" })
+        #expect(gateway.callbackStatuses == [200, 200])
     }
 }

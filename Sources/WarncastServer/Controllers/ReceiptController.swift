@@ -10,11 +10,28 @@ import WarncastStore
 struct ReceiptController {
     let store: any Store
     let tokens: CallbackToken?
+    /// How each carrier-sms channel's status callbacks read, by channel name.
+    let carriers: [String: CarrierStatus]
     let now: @Sendable () -> Date
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
     where Methods.Context == WarncastRequestContext {
         registrar.on(.get, KannelAdapter.reportPath, use: kannelReport)
+        registrar.on(.post, "/v1/receipts/carrier/{channel}", use: carrierReport)
+    }
+
+    /// A carrier's status callback: `POST …/carrier/{channel}?d=ID&t=TOKEN` with the JSON
+    /// the channel's settings describe.
+    @Sendable func carrierReport(_ request: Request, context: WarncastRequestContext) async throws -> ReportAnswer {
+        let channel = try context.parameters.require("channel")
+        guard let status = carriers[channel] else { throw APIError.notFound("no carrier-sms channel '\(channel)'") }
+        let query = request.uri.queryParameters
+        let id = try await authenticated(query["d"].map(String.init), token: query["t"].map(String.init))
+        let body = Data(buffer: try await request.body.collect(upTo: 64 * 1024))
+        guard let (state, detail) = status.read(body) else {
+            throw APIError(.badRequest, code: "bad_report", detail: "the report has no status where the channel's status_path says")
+        }
+        return try await record(id, state: state ?? .queued, detail: detail, source: "carrier:\(channel)")
     }
 
     struct ReportAnswer: ResponseEncodable {
