@@ -53,7 +53,8 @@ struct ConfigBuilder {
             approval: try ApprovalConfigBuilder(catalogue: events).build(root.section("approval")),
             dispatch: try DispatchConfigBuilder(catalogue: events, base: base).build(root.section("dispatch")),
             logLevel: try logging?.optionalString("level", allowed: Self.logLevels) ?? "info",
-            cascade: try self.cascade(try root.optionalSection("cascade")))
+            cascade: try self.cascade(try root.optionalSection("cascade")),
+            timeliness: try self.timeliness(try root.optionalSection("timeliness")))
         for section in [server, store, node, registries, root] + [logging].compactMap({ $0 }) {
             try section.rejectUnknownKeys()
         }
@@ -96,6 +97,25 @@ struct ConfigBuilder {
         }
         try section.rejectUnknownKeys()
         return .init(upstream: upstream)
+    }
+
+    /// ```yaml
+    /// timeliness:
+    ///   red: { approval_minutes: 10, coverage_percent: 95, coverage_minutes: 5 }
+    /// ```
+    private func timeliness(_ section: ConfigSection?) throws(ConfigError) -> [Level: TimelinessThreshold] {
+        guard let section else { return [:] }
+        var thresholds: [Level: TimelinessThreshold] = [:]
+        for level in Level.allCases where section.has(level.rawValue) {
+            let entry = try section.section(level.rawValue)
+            thresholds[level] = TimelinessThreshold(
+                approval: try entry.optionalInt("approval_minutes", range: 1...10_080).map { TimeInterval($0 * 60) },
+                coveragePercent: try entry.optionalInt("coverage_percent", range: 1...100) ?? 95,
+                coverage: try entry.optionalInt("coverage_minutes", range: 1...10_080).map { TimeInterval($0 * 60) })
+            try entry.rejectUnknownKeys()
+        }
+        try section.rejectUnknownKeys()
+        return thresholds
     }
 
     private func node(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Node {

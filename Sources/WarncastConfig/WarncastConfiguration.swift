@@ -16,6 +16,8 @@ public struct WarncastConfiguration: Sendable {
     public var logLevel: String
     /// Upper-tier nodes this node takes warnings from.
     public var cascade: Cascade = Cascade()
+    /// How fast warnings of each level must be approved and reach their villages.
+    public var timeliness: [Level: TimelinessThreshold] = [:]
 
     /// The province / city / county chain: which upper-tier nodes may hand warnings down to
     /// this one, known by their public keys.

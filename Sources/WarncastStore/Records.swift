@@ -159,6 +159,17 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
             clauses.append("receivedAt >= ?")
             _ = arguments.append(contentsOf: [Timestamp.string(since)])
         }
+        if let until = query.until {
+            clauses.append("receivedAt < ?")
+            _ = arguments.append(contentsOf: [Timestamp.string(until)])
+        }
+        if let department = query.department {
+            clauses.append("departmentID = ?")
+            _ = arguments.append(contentsOf: [department])
+        }
+        if query.lateOnly {
+            clauses.append("late = 1")
+        }
         _ = arguments.append(contentsOf: [query.limit])
         let sql = "SELECT * FROM warning WHERE " + clauses.joined(separator: " AND ")
             + " ORDER BY receivedAt DESC, id LIMIT ?"

@@ -259,6 +259,24 @@ public struct SQLiteStore: Store {
         try await writer.write { db in try Deliveries(db: db).expire(at: date) }
     }
 
+    public func reaches(warningID: String) async throws -> [WarningTimeline.Reach] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.channel, r.region, min(d.deliveredAt) AS first
+                    FROM delivery d JOIN recipient r ON r.id = d.recipientID
+                    WHERE d.warningID = ? AND d.state <> 'superseded'
+                    GROUP BY d.channel, r.region
+                    """,
+                arguments: [warningID]
+            ).map { row in
+                WarningTimeline.Reach(
+                    channel: row["channel"], division: row["region"], firstDelivered: (row["first"] as String?).flatMap(Timestamp.parse))
+            }
+        }
+    }
+
     public func deliveryReferences(warningID: String, channels: Set<String>) async throws -> [DeliveryReference] {
         guard !channels.isEmpty else { return [] }
         return try await writer.read { db in

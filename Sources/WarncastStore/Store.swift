@@ -68,6 +68,9 @@ public protocol Store: Sendable {
     func expireDeliveries(at: Date) async throws -> Int
     /// Marks the delivery with `idempotencyKey` delivered, if `secretHash` is its recipient's.
     func acknowledge(idempotencyKey: String, secretHash: String, at: Date) async throws -> AckResult
+    /// For each channel and division (the recipient's region, usually a village) of the
+    /// warning's deliveries, when the first of them was delivered (nil: none yet).
+    func reaches(warningID: String) async throws -> [WarningTimeline.Reach]
     /// Delivered deliveries of `warningID` on `channels` with the id the receiver gave them
     /// (for lower-tier nodes: their id of the warning).
     func deliveryReferences(warningID: String, channels: Set<String>) async throws -> [DeliveryReference]

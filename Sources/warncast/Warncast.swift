@@ -9,7 +9,8 @@ struct Warncast: AsyncParsableCommand {
         abstract: "Manage a Warncast node: regions, departments, tokens, warnings and the audit log.",
         subcommands: [
             RegionsCommand.self, DepartmentsCommand.self, TokenCommand.self, WarningsCommand.self,
-            ApprovalsCommand.self, RecipientsCommand.self, ReportCommand.self, KeysCommand.self, AuditCommand.self,
+            ApprovalsCommand.self, RecipientsCommand.self, ReportCommand.self, TimelineCommand.self, LateCommand.self,
+            KeysCommand.self, AuditCommand.self,
         ])
 }
 

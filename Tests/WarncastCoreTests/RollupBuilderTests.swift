@@ -1,5 +1,7 @@
 import Testing
+import Foundation
 import WarncastCore
+import WarncastTestSupport
 
 @Suite("Per-tier roll-up of deliveries")
 struct RollupBuilderTests {
@@ -34,5 +36,69 @@ struct RollupBuilderTests {
         for second in 1...100 { builder.add(region: RegionCode("430121")!, state: .delivered, seconds: Double(second)) }
         let county = builder.entries().first { $0.region.rawValue == "430121" }
         #expect(county?.p50Seconds == 50 && county?.p95Seconds == 95 && county?.maxSeconds == 100)
+    }
+}
+
+@Suite("A warning's timeline and timeliness")
+struct TimelineTests {
+    let submitted = Timestamp.parse("2026-07-01T08:00:00Z")!
+
+    func warning(releasedAfter minutes: Double?, status: WarningStatus = .released) throws -> Warning {
+        let principal = Principal(
+            tokenID: "t", name: "n", role: .issuer,
+            department: Department(id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!, events: ["rainstorm"]),
+            region: RegionCode("430121")!)
+        let data = TestSupport.fixture("rainstorm-red-csx.xml")
+        let draft = try IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
+            .check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
+        var warning = Warning(id: "w1", status: status, draft: draft, submittedBy: principal, receivedAt: submitted)
+        let plan = ApprovalPlan(rule: "red", requirements: [], release: .afterApproval, deadline: nil)
+        warning.approval = ApprovalState(
+            plan: plan, approvals: [], awaiting: minutes == nil, late: false, escalations: 0, lastEscalatedAt: nil,
+            releasedAt: minutes.map { Timestamp.string(submitted.addingTimeInterval($0 * 60)) }, decidedAt: nil)
+        return warning
+    }
+
+    /// 20 villages on loudspeakers, reached at 1…20 minutes after 08:12; two SMS villages.
+    func reaches() -> [WarningTimeline.Reach] {
+        let release = submitted.addingTimeInterval(12 * 60)
+        var list = (1...20).map {
+            WarningTimeline.Reach(channel: "loudspeaker", division: "4301210010\(String(format: "%02d", $0))",
+                                  firstDelivered: release.addingTimeInterval(Double($0) * 60))
+        }
+        list.append(.init(channel: "sms", division: "430121001001", firstDelivered: release.addingTimeInterval(30)))
+        list.append(.init(channel: "sms", division: "430121002001", firstDelivered: nil))
+        return list
+    }
+
+    @Test("coverage marks per channel and in total by nearest rank; late approval and coverage are named")
+    func lateSteps() throws {
+        let threshold = TimelinessThreshold(approval: 10 * 60, coveragePercent: 95, coverage: 5 * 60)
+        let timeline = WarningTimeline(
+            warning: try warning(releasedAfter: 12), reaches: reaches(), threshold: threshold, now: submitted.addingTimeInterval(3600))
+        let total = try #require(timeline.coverage.first { $0.channel == nil })
+        // 21 divisions: 20 loudspeaker villages (one also on SMS, reached first by SMS at +30 s) and one SMS-only, unreached.
+        #expect(total.divisions == 21 && total.reached == 20)
+        #expect(total.firstAt == "2026-07-01T08:12:30.000Z")
+        #expect(total.p50At == "2026-07-01T08:23:00.000Z")   // 11th of 21
+        #expect(total.p95At == "2026-07-01T08:32:00.000Z")   // 20th of 21
+        #expect(total.p100At == nil)                          // one village never reached
+        let sms = try #require(timeline.coverage.first { $0.channel == "sms" })
+        #expect(sms.divisions == 2 && sms.reached == 1 && sms.p100At == nil)
+        #expect(timeline.late.map(\.step) == ["approval", "coverage"])
+        #expect(timeline.late[0].tookSeconds == 720)
+        #expect(timeline.late[1].tookSeconds == 1200)
+    }
+
+    @Test("on time, no threshold, and a warning still waiting for approval past its limit")
+    func onTimeAndWaiting() throws {
+        let quick = TimelinessThreshold(approval: 15 * 60, coveragePercent: 50, coverage: 15 * 60)
+        #expect(WarningTimeline(warning: try warning(releasedAfter: 12), reaches: reaches(), threshold: quick, now: submitted).late.isEmpty)
+        #expect(WarningTimeline(warning: try warning(releasedAfter: 12), reaches: reaches(), threshold: nil, now: submitted).late.isEmpty)
+        let waiting = WarningTimeline(
+            warning: try warning(releasedAfter: nil, status: .pendingApproval), reaches: [], threshold: quick,
+            now: submitted.addingTimeInterval(20 * 60))
+        #expect(waiting.late.count == 1 && waiting.late[0].step == "approval" && waiting.late[0].tookSeconds == nil)
+        #expect(waiting.late[0].detail.contains("not released 20.0 min after submission"))
     }
 }

@@ -72,6 +72,12 @@ public struct WarningQuery: Sendable, Equatable {
     public var region: RegionCode?
     /// Received at or after this time.
     public var since: Date?
+    /// Received before this time.
+    public var until: Date?
+    /// Issued by this department.
+    public var department: String?
+    /// Only warnings flagged late (approval or delivery behind its threshold).
+    public var lateOnly: Bool = false
     public var level: Level?
     /// Only warnings still waiting for approvals or a review.
     public var awaitingOnly: Bool

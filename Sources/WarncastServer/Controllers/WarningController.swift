@@ -105,11 +105,20 @@ struct WarningController {
             }
             query.region = region
         }
-        if let text = parameters["since"] {
-            guard let since = Timestamp.parse(String(text)) else {
-                throw APIError.badQuery("since must be a time with an offset, e.g. 2026-07-01T08:00:00+08:00 or 2026-07-01T00:00:00Z")
+        for (name, keyPath) in [("since", \WarningQuery.since), ("until", \WarningQuery.until)] as [(Substring, WritableKeyPath<WarningQuery, Date?>)] {
+            if let text = parameters[name] {
+                guard let time = Timestamp.parse(String(text)) else {
+                    throw APIError.badQuery("\(name) must be a time with an offset, e.g. 2026-07-01T08:00:00+08:00 or 2026-07-01T00:00:00Z")
+                }
+                query[keyPath: keyPath] = time
             }
-            query.since = since
+        }
+        if let text = parameters["department"] {
+            query.department = String(text)
+        }
+        if let text = parameters["late"] {
+            guard text == "true" || text == "false" else { throw APIError.badQuery("late must be true or false") }
+            query.lateOnly = text == "true"
         }
         if let text = parameters["limit"] {
             guard let limit = Int(text), (1...1000).contains(limit) else {

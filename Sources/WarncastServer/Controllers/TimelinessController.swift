@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import WarncastCore
+import WarncastStore
+
+/// A warning's timeline, and the warnings that were late by the configured thresholds.
+struct TimelinessController {
+    let store: any Store
+    let thresholds: [Level: TimelinessThreshold]
+    let now: @Sendable () -> Date
+
+    func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
+    where Methods.Context == WarncastRequestContext {
+        registrar.on(.get, "/warnings/{id}/timeline", use: timeline)
+        registrar.on(.get, "/late", use: late)
+    }
+
+    func timeline(of warning: Warning) async throws -> WarningTimeline {
+        WarningTimeline(
+            warning: warning, reaches: try await store.reaches(warningID: warning.id), threshold: thresholds[warning.level],
+            now: now())
+    }
+
+    @Sendable func timeline(_ request: Request, context: WarncastRequestContext) async throws -> WarningTimeline {
+        let warning = try await store.warning(id: context.parameters.require("id"), visibleTo: context.requireReader())
+        return try await timeline(of: warning)
+    }
+
+    struct LateWarning: Codable {
+        var id: String
+        var identifier: String
+        var level: Level
+        var event: String
+        var headline: String?
+        var department: String
+        var status: WarningStatus
+        var submittedAt: String
+        var releasedAt: String?
+        var late: [LateStep]
+    }
+
+    struct LateList: ResponseEncodable {
+        var since: String
+        var until: String
+        /// Warnings looked at (at most 1000, newest first).
+        var examined: Int
+        var warnings: [LateWarning]
+    }
+
+    /// Warnings submitted in `[since, until)` (default: the last 7 days) with a late step.
+    @Sendable func late(_ request: Request, context: WarncastRequestContext) async throws -> LateList {
+        let principal = try context.requireReader()
+        var query = try WarningController.query(from: request.uri.queryParameters, scope: principal.scope)
+        let until = query.until ?? now()
+        let since = query.since ?? until.addingTimeInterval(-7 * 86_400)
+        query.since = since
+        query.until = until
+        query.limit = 1000
+        let warnings = try await store.warnings(query)
+        var late: [LateWarning] = []
+        for warning in warnings where thresholds[warning.level] != nil && warning.status != .rejected {
+            let steps = try await timeline(of: warning).late
+            guard !steps.isEmpty else { continue }
+            late.append(LateWarning(
+                id: warning.id, identifier: warning.identifier, level: warning.level, event: warning.event,
+                headline: warning.headline, department: warning.department, status: warning.status,
+                submittedAt: warning.receivedAt, releasedAt: warning.approval?.releasedAt, late: steps))
+        }
+        return LateList(since: Timestamp.string(since), until: Timestamp.string(until), examined: warnings.count, warnings: late)
+    }
+}
+
+extension WarningTimeline: ResponseEncodable {}
