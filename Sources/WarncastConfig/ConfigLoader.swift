@@ -46,7 +46,9 @@ struct ConfigBuilder {
         let configuration = WarncastConfiguration(
             file: file,
             server: try self.server(server),
-            store: .init(dataDirectory: resolve(try store.string("data_dir"))),
+            store: .init(
+                dataDirectory: resolve(try store.string("data_dir")),
+                retentionDays: try store.optionalInt("retention_days", range: 0...36_500) ?? 0),
             node: try self.node(node),
             registries: try self.registries(registries),
             events: events,

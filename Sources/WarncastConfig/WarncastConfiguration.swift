@@ -78,6 +78,9 @@ public struct WarncastConfiguration: Sendable {
     /// Where the embedded SQLite store lives.
     public struct Store: Sendable {
         public var dataDirectory: String
+        /// Attempt-by-attempt detail and gateway reports older than this many days are
+        /// deleted; 0 keeps them for ever. Warnings, deliveries and the audit log are kept.
+        public var retentionDays: Int = 0
         public var databasePath: String { dataDirectory + "/warncast.sqlite" }
     }
 

@@ -143,3 +143,66 @@ public enum CurlTransfer {
 private final class ResponseSink {
     var data = Data()
 }
+
+extension CurlTransfer {
+    /// A GET whose body goes straight to `file` as it arrives (a large export never sits in
+    /// memory), calling `progress` with the bytes received so far. Returns the HTTP status;
+    /// for an error status the body is returned instead of written, to be shown.
+    public static func download(
+        _ url: String, headers: [String], to file: FileHandle, progress: @escaping (Int) -> Void
+    ) throws(CurlError) -> (status: Int, error: Data) {
+        guard let handle = curl_easy_init() else { throw CurlError(code: -1, message: "curl_easy_init failed") }
+        defer { curl_easy_cleanup(handle) }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        for header in headers { headerList = curl_slist_append(headerList, header) }
+        defer { curl_slist_free_all(headerList) }
+        let sink = DownloadSink(file: file, handle: handle, progress: progress)
+        let unmanaged = Unmanaged.passRetained(sink)
+        defer { unmanaged.release() }
+        _ = warncast_easy_setopt_string(handle, CURLOPT_URL, url)
+        _ = warncast_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = warncast_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 5000)
+        _ = warncast_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        _ = warncast_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+        _ = warncast_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let sink = Unmanaged<DownloadSink>.fromOpaque(context).takeUnretainedValue()
+            sink.receive(Data(bytes: data, count: size * count))
+            return size * count
+        }
+        let code = curl_easy_perform(handle)
+        guard code == CURLE_OK else {
+            throw CurlError(code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)))
+        }
+        var status = 0
+        _ = warncast_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return (status, sink.errorBody)
+    }
+}
+
+/// Writes a 2xx body to the file as it comes; keeps any other body to report.
+private final class DownloadSink {
+    let file: FileHandle
+    let handle: UnsafeMutableRawPointer
+    let progress: (Int) -> Void
+    var received = 0
+    var errorBody = Data()
+
+    init(file: FileHandle, handle: UnsafeMutableRawPointer, progress: @escaping (Int) -> Void) {
+        self.file = file
+        self.handle = handle
+        self.progress = progress
+    }
+
+    func receive(_ data: Data) {
+        var status = 0
+        _ = warncast_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        guard (200..<300).contains(status) else {
+            errorBody.append(data)
+            return
+        }
+        file.write(data)
+        received += data.count
+        progress(received)
+    }
+}

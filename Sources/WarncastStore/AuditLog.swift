@@ -29,6 +29,14 @@ enum AuditLog {
         ).map(entry(from:))
     }
 
+    /// Entries recorded in `[since, until)` after `sequence`, in order; a page of an export.
+    static func entries(since: String, until: String, after sequence: Int64, limit: Int, in db: Database) throws -> [AuditEntry] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM audit WHERE sequence > ? AND at >= ? AND at < ? ORDER BY sequence LIMIT ?",
+            arguments: [sequence, since, until, limit]
+        ).map(entry(from:))
+    }
+
     static func entries(subject: String, in db: Database) throws -> [AuditEntry] {
         try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE subject = ? ORDER BY sequence", arguments: [subject])
             .map(entry(from:))

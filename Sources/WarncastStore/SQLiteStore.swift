@@ -277,6 +277,58 @@ public struct SQLiteStore: Store {
         }
     }
 
+    /// A delivery row (with `recipientName` and `region` joined) as the API shows it.
+    static func deliveryView(_ row: Row) -> DeliveryView {
+        DeliveryView(
+            id: row["id"], recipient: row["recipientID"], recipientName: row["recipientName"], region: row["region"],
+            channel: row["channel"], state: DeliveryState(rawValue: row["state"]) ?? .queued,
+            attempts: row["attempts"], idempotencyKey: row["idempotencyKey"], queuedAt: row["queuedAt"],
+            sendingAt: row["sendingAt"], acceptedAt: row["acceptedAt"], deliveredAt: row["deliveredAt"],
+            failedAt: row["failedAt"], expiredAt: row["expiredAt"], supersededAt: row["supersededAt"],
+            nextAttemptAt: row["nextAttemptAt"], lastStatus: row["lastStatus"], lastError: row["lastError"])
+    }
+
+    public func exportDeliveries(
+        since: Date, until: Date, within region: RegionCode, after id: Int64, limit: Int
+    ) async throws -> [DeliveryExportRow] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.*, r.name AS recipientName, r.region AS region, w.identifier AS identifier
+                    FROM delivery d JOIN recipient r ON r.id = d.recipientID JOIN warning w ON w.id = d.warningID
+                    WHERE d.id > ? AND d.queuedAt >= ? AND d.queuedAt < ? AND r.region LIKE ?
+                    ORDER BY d.id LIMIT ?
+                    """,
+                arguments: [id, Timestamp.string(since), Timestamp.string(until), String(region.prefix) + "%", limit]
+            ).map { DeliveryExportRow(warning: $0["warningID"], identifier: $0["identifier"], delivery: Self.deliveryView($0)) }
+        }
+    }
+
+    public func prune(before cutoff: Date, actor: String, at date: Date) async throws -> (attempts: Int, receipts: Int) {
+        try await writer.write { db in
+            let limit = Timestamp.string(cutoff)
+            try db.execute(sql: "DELETE FROM attempt WHERE at < ?", arguments: [limit])
+            let attempts = db.changesCount
+            try db.execute(sql: "DELETE FROM receipt WHERE at < ?", arguments: [limit])
+            let receipts = db.changesCount
+            if attempts + receipts > 0 {
+                try AuditLog.append(
+                    AuditEvent(
+                        actor: actor, action: "retention.pruned", subject: "attempts,receipts",
+                        detail: ["before": limit, "attempts": String(attempts), "receipts": String(receipts)]),
+                    at: date, in: db)
+            }
+            return (attempts, receipts)
+        }
+    }
+
+    public func exportAudit(since: Date, until: Date, after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await writer.read { db in
+            try AuditLog.entries(since: Timestamp.string(since), until: Timestamp.string(until), after: sequence, limit: limit, in: db)
+        }
+    }
+
     public func deliveryReferences(warningID: String, channels: Set<String>) async throws -> [DeliveryReference] {
         guard !channels.isEmpty else { return [] }
         return try await writer.read { db in
@@ -353,15 +405,7 @@ public struct SQLiteStore: Store {
             }
             sql += " ORDER BY d.id LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                DeliveryView(
-                    id: row["id"], recipient: row["recipientID"], recipientName: row["recipientName"], region: row["region"],
-                    channel: row["channel"], state: DeliveryState(rawValue: row["state"]) ?? .queued,
-                    attempts: row["attempts"], idempotencyKey: row["idempotencyKey"], queuedAt: row["queuedAt"],
-                    sendingAt: row["sendingAt"], acceptedAt: row["acceptedAt"], deliveredAt: row["deliveredAt"],
-                    failedAt: row["failedAt"], expiredAt: row["expiredAt"], supersededAt: row["supersededAt"],
-                    nextAttemptAt: row["nextAttemptAt"], lastStatus: row["lastStatus"], lastError: row["lastError"])
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.deliveryView)
         }
     }
 

@@ -83,6 +83,16 @@ public protocol Store: Sendable {
     /// Deliveries that did not (or not yet) reach their recipient: the blind spots.
     func undelivered(warningID: String, limit: Int) async throws -> [DeliveryView]
 
+    /// A page of deliveries planned in `[since, until)` to recipients within `region`, after
+    /// delivery `id`, by id.
+    func exportDeliveries(since: Date, until: Date, within region: RegionCode, after id: Int64, limit: Int) async throws -> [DeliveryExportRow]
+    /// A page of audit entries recorded in `[since, until)`, after `sequence`.
+    func exportAudit(since: Date, until: Date, after sequence: Int64, limit: Int) async throws -> [AuditEntry]
+
+    /// Deletes attempts and gateway reports recorded before `cutoff` (retention); returns
+    /// how many of each. Warnings, deliveries and the audit log are never deleted.
+    func prune(before cutoff: Date, actor: String, at: Date) async throws -> (attempts: Int, receipts: Int)
+
     // Audit log
     func appendAudit(_ event: AuditEvent, at: Date) async throws
     func auditEntries(from sequence: Int64, limit: Int) async throws -> [AuditEntry]
@@ -113,6 +123,19 @@ public enum AckResult: Sendable, Equatable {
     case alreadyDelivered
     /// No delivery with that key, or the secret is not its recipient's.
     case forged
+}
+
+/// One delivery in an export, with its warning.
+public struct DeliveryExportRow: Sendable, Codable, Equatable {
+    public var warning: String
+    public var identifier: String
+    public var delivery: DeliveryView
+
+    public init(warning: String, identifier: String, delivery: DeliveryView) {
+        self.warning = warning
+        self.identifier = identifier
+        self.delivery = delivery
+    }
 }
 
 /// A delivered delivery and the receiver's id for what it received.

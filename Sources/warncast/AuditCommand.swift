@@ -1,10 +1,77 @@
 import ArgumentParser
 import Foundation
 import WarncastCore
+import WarncastNet
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "The hash-chained audit log.", subcommands: [Verify.self, List.self])
+        commandName: "audit", abstract: "The hash-chained audit log, and exports for auditors.",
+        subcommands: [Verify.self, List.self, Export.self, VerifyExport.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export the audit log or the deliveries of a time range from warncastd, streamed to a file.")
+
+        @OptionGroup var daemon: DaemonOptions
+        @Option(help: "What to export: audit or deliveries.") var kind = "audit"
+        @Option(help: "From this time, e.g. 2026-07-01T00:00:00+08:00 (default: 30 days before --until).") var since: String?
+        @Option(help: "Until this time (default: now).") var until: String?
+        @Option(help: "csv or json (JSON Lines).") var format = "csv"
+        @Option(name: .shortAndLong, help: "File to write.") var output: String
+
+        func run() async throws {
+            guard ExportKind(rawValue: kind) != nil else { throw ValidationError("--kind must be audit or deliveries") }
+            guard ExportFormat(rawValue: format) != nil else { throw ValidationError("--format must be csv or json") }
+            var query = ["format=\(format)"]
+            if let since { query.append("since=\(FormEscape.escape(since))") }
+            if let until { query.append("until=\(FormEscape.escape(until))") }
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
+            guard let file = FileHandle(forWritingAtPath: output) else { throw CLIError("cannot write \(output)") }
+            defer { try? file.close() }
+            var shown = Date.distantPast
+            let result = try CurlTransfer.download(
+                daemon.url + "/v1/export/\(kind)?" + query.joined(separator: "&"),
+                headers: ["Authorization: Bearer \(try daemon.bearer())"], to: file
+            ) { bytes in
+                // Progress on stderr, at most a few times a second, so the file stays clean.
+                guard Date().timeIntervalSince(shown) > 0.25 else { return }
+                shown = Date()
+                FileHandle.standardError.write(Data("\rexported \(bytes / 1024) KiB".utf8))
+            }
+            guard (200..<300).contains(result.status) else {
+                try? FileManager.default.removeItem(atPath: output)
+                throw CLIError("export refused (HTTP \(result.status)): \(String(decoding: result.error, as: UTF8.self))")
+            }
+            try file.synchronize()
+            let written = try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int ?? 0
+            FileHandle.standardError.write(Data("\rexported \(written / 1024) KiB to \(output)\n".utf8))
+            let check = try ExportVerifier.verify(try Data(contentsOf: URL(fileURLWithPath: output)))
+            print("\(check.rows) \(check.kind.rawValue) row(s) in \(output), last hash \(check.lastHash)")
+        }
+    }
+
+    struct VerifyExport: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-export",
+            abstract: "Check an exported file on its own: each row's hash and each link to the row before.")
+
+        @Argument(help: "An exported CSV or JSON Lines file.") var file: String
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+            do {
+                let result = try ExportVerifier.verify(data)
+                print("\(file): \(result.rows) \(result.kind.rawValue) row(s) intact, last hash \(result.lastHash)")
+                if result.kind == .audit {
+                    print("its first entry follows hash \(result.anchor) of the live log")
+                } else {
+                    print("compare the last hash with the export.deliveries entry of the audit log")
+                }
+            } catch {
+                throw CLIError("\(file): BROKEN at \(error)")
+            }
+        }
+    }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

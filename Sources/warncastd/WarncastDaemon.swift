@@ -110,6 +110,7 @@ struct WarncastDaemon: AsyncParsableCommand {
                 services: [
                     .init(service: app), .init(service: scheduler), .init(service: dispatcher),
                     .init(service: watchdog),
+                    .init(service: RetentionService(store: store, days: configuration.store.retentionDays, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

@@ -185,3 +185,26 @@ struct DeliveryReportStoreTests {
         #expect(views[0].deliveredAt != nil)
     }
 }
+
+@Suite("Retention")
+struct RetentionTests {
+    @Test("attempts and reports older than the retention are deleted and the deletion audited; deliveries stay")
+    func prune() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(3, in: "430121001")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.delivered] == 3 })
+        let id = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first?.id)
+        _ = try await harness.store.report(DeliveryReport(deliveryID: id, state: .delivered, detail: "late ack", source: "test", at: Date()))
+        // Nothing is old enough yet.
+        let none = try await harness.store.prune(before: Date().addingTimeInterval(-86_400), actor: "test", at: Date())
+        #expect(none.attempts == 0 && none.receipts == 0)
+        let pruned = try await harness.store.prune(before: Date().addingTimeInterval(1), actor: "system:retention", at: Date())
+        #expect(pruned.attempts == 3 && pruned.receipts == 1)
+        #expect(try await harness.summary(warning)[.delivered] == 3)
+        let audit = try await harness.store.auditEntries(from: 1, limit: 10_000)
+        #expect(audit.last?.action == "retention.pruned")
+        #expect(audit.last?.detail.contains(#""attempts":"3""#) == true)
+        if case .intact = try await harness.store.verifyAudit() {} else { Issue.record("the audit chain broke") }
+    }
+}

@@ -1,0 +1,259 @@
+import Crypto
+import Foundation
+
+/// Exports for auditors: the audit log or the deliveries of a time range, as CSV or JSON
+/// Lines, written a row at a time. Every row carries a hash chain so that the file can be
+/// checked on its own later: audit rows carry the log's own `previousHash` and `hash`;
+/// delivery rows a chain of the export's own, from 64 zeros, whose last hash the export
+/// also writes to the audit log.
+public enum ExportFormat: String, Sendable, CaseIterable {
+    case csv, json
+
+    public var contentType: String { self == .csv ? "text/csv; charset=utf-8" : "application/x-ndjson" }
+}
+
+public enum ExportKind: String, Sendable {
+    case audit, deliveries
+}
+
+/// The columns of each export, in order; CSV headers and JSON keys alike.
+public enum ExportColumns {
+    public static let audit = ["sequence", "at", "actor", "action", "subject", "detail", "previousHash", "hash"]
+    public static let deliveries = [
+        "warning", "identifier", "id", "recipient", "recipientName", "region", "channel", "state", "attempts",
+        "idempotencyKey", "queuedAt", "sendingAt", "acceptedAt", "deliveredAt", "failedAt", "expiredAt", "supersededAt",
+        "lastStatus", "lastError", "previousHash", "hash",
+    ]
+
+    public static func of(_ kind: ExportKind) -> [String] { kind == .audit ? audit : deliveries }
+}
+
+/// Turns rows into lines of the chosen format, chaining delivery rows as it goes.
+public struct ExportEncoder: Sendable {
+    public let kind: ExportKind
+    public let format: ExportFormat
+    /// The hash of the last delivery row written (64 zeros before the first).
+    public private(set) var lastHash = AuditEntry.genesisHash
+    public private(set) var rows = 0
+
+    public init(kind: ExportKind, format: ExportFormat) {
+        self.kind = kind
+        self.format = format
+    }
+
+    /// The CSV header line, or nothing for JSON Lines.
+    public var header: String { format == .csv ? ExportColumns.of(kind).map(CSV.field).joined(separator: ",") + "\r\n" : "" }
+
+    public mutating func line(_ entry: AuditEntry) -> String {
+        rows += 1
+        lastHash = entry.hash
+        return line([
+            String(entry.sequence), entry.at, entry.actor, entry.action, entry.subject, entry.detail, entry.previousHash, entry.hash,
+        ], numeric: [0])
+    }
+
+    public mutating func line(_ row: DeliveryExportFields) -> String {
+        var values = row.values
+        let previous = lastHash
+        let hash = Self.chainHash(previous: previous, values: values)
+        values += [previous, hash]
+        lastHash = hash
+        rows += 1
+        return line(values.map { $0 ?? "" }, numeric: [2, 8, 17], nulls: Set(values.indices.filter { values[$0] == nil }))
+    }
+
+    private func line(_ values: [String], numeric: Set<Int>, nulls: Set<Int> = []) -> String {
+        switch format {
+        case .csv:
+            return values.map(CSV.field).joined(separator: ",") + "\r\n"
+        case .json:
+            let members = zip(ExportColumns.of(kind), values).enumerated().map { index, pair in
+                let value = nulls.contains(index) ? "null" : numeric.contains(index) ? pair.1 : Self.quote(pair.1)
+                return "\(Self.quote(pair.0)):\(value)"
+            }
+            return "{" + members.joined(separator: ",") + "}\n"
+        }
+    }
+
+    /// The hash of a delivery row: the previous row's hash and every field, each
+    /// length-prefixed (a missing or empty value as `-1:`), under SHA-256.
+    public static func chainHash(previous: String, values: [String?]) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data("\(previous.utf8.count):\(previous)".utf8))
+        for value in values {
+            if let value {
+                hasher.update(data: Data("\(value.utf8.count):".utf8))
+                hasher.update(data: Data(value.utf8))
+            } else {
+                hasher.update(data: Data("-1:".utf8))
+            }
+        }
+        return hasher.finalize().hexString
+    }
+
+    static func quote(_ text: String) -> String {
+        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A delivery's exported fields, in `ExportColumns.deliveries` order (without the hashes).
+public struct DeliveryExportFields: Sendable {
+    public var values: [String?]
+
+    public init(warning: String, identifier: String, delivery d: DeliveryView) {
+        values = [
+            warning, identifier, String(d.id), d.recipient, d.recipientName, d.region, d.channel, d.state.rawValue,
+            String(d.attempts), d.idempotencyKey, d.queuedAt, d.sendingAt, d.acceptedAt, d.deliveredAt, d.failedAt,
+            d.expiredAt, d.supersededAt, d.lastStatus.map(String.init), d.lastError,
+        ].map { $0?.isEmpty == true ? nil : $0 }
+    }
+}
+
+/// Checks an exported file on its own: every row's hash, and every link to the row before.
+public enum ExportVerifier {
+    public struct Result: Sendable, Equatable {
+        public var kind: ExportKind
+        public var rows: Int
+        /// For an audit export: the `previousHash` of its first entry, which ties it to the
+        /// entry before it in the live log.
+        public var anchor: String
+        public var lastHash: String
+    }
+
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public var row: Int
+        public var reason: String
+        public var description: String { "row \(row): \(reason)" }
+
+        public init(row: Int, reason: String) {
+            self.row = row
+            self.reason = reason
+        }
+    }
+
+    public static func verify(_ data: Data) throws(Failure) -> Result {
+        let text = String(decoding: data, as: UTF8.self)
+        let records: [[String: String?]]
+        let kind: ExportKind
+        if text.hasPrefix("{") {
+            records = try jsonLines(text)
+            kind = records.first?["action"] != nil ? .audit : .deliveries
+        } else {
+            let rows = CSV.parse(text)
+            guard let header = rows.first else { throw Failure(row: 0, reason: "empty file") }
+            if header == ExportColumns.audit {
+                kind = .audit
+            } else if header == ExportColumns.deliveries {
+                kind = .deliveries
+            } else {
+                throw Failure(row: 1, reason: "the header is neither an audit nor a deliveries export")
+            }
+            records = rows.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0.map { Optional($0) })) }
+        }
+        return kind == .audit ? try verifyAudit(records) : try verifyDeliveries(records)
+    }
+
+    private static func value(_ record: [String: String?], _ key: String) -> String? { record[key] ?? nil }
+
+    private static func verifyAudit(_ records: [[String: String?]]) throws(Failure) -> Result {
+        var previous: String?
+        var anchor = AuditEntry.genesisHash
+        for (index, record) in records.enumerated() {
+            let fields = ExportColumns.audit.map { value(record, $0) ?? "" }
+            guard let sequence = Int64(fields[0]) else { throw Failure(row: index + 1, reason: "sequence is not a number") }
+            let entry = AuditEntry(
+                sequence: sequence, at: fields[1], actor: fields[2], action: fields[3], subject: fields[4], detail: fields[5],
+                previousHash: fields[6])
+            if index == 0 { anchor = fields[6] }
+            if let previous, fields[6] != previous {
+                throw Failure(row: index + 1, reason: "entry \(sequence) does not follow the entry before it")
+            }
+            guard entry.hash == fields[7] else { throw Failure(row: index + 1, reason: "entry \(sequence) does not match its hash") }
+            previous = fields[7]
+        }
+        return Result(kind: .audit, rows: records.count, anchor: anchor, lastHash: previous ?? anchor)
+    }
+
+    private static func verifyDeliveries(_ records: [[String: String?]]) throws(Failure) -> Result {
+        var previous = AuditEntry.genesisHash
+        let columns = ExportColumns.deliveries.dropLast(2)
+        for (index, record) in records.enumerated() {
+            // CSV cannot tell an empty text from a missing one; the export writes missing
+            // values as empty cells, so an empty cell is read back as missing.
+            let values = columns.map { key -> String? in
+                let text = value(record, key)
+                return text?.isEmpty == true ? nil : text
+            }
+            guard value(record, "previousHash") == previous else {
+                throw Failure(row: index + 1, reason: "does not follow the row before it")
+            }
+            let hash = ExportEncoder.chainHash(previous: previous, values: values)
+            guard hash == value(record, "hash") else { throw Failure(row: index + 1, reason: "does not match its hash") }
+            previous = hash
+        }
+        return Result(kind: .deliveries, rows: records.count, anchor: AuditEntry.genesisHash, lastHash: previous)
+    }
+
+    private static func jsonLines(_ text: String) throws(Failure) -> [[String: String?]] {
+        var records: [[String: String?]] = []
+        for (index, line) in text.split(separator: "\n").enumerated() where !line.isEmpty {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw Failure(row: index + 1, reason: "not a JSON object")
+            }
+            records.append(object.mapValues { value -> String? in
+                switch value {
+                case let text as String: text
+                case let number as NSNumber: number.stringValue
+                default: nil
+                }
+            })
+        }
+        return records
+    }
+}
+
+/// RFC 4180 CSV: fields quoted when they hold a comma, quote or line break.
+public enum CSV {
+    public static func field(_ value: String) -> String {
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    public static func parse(_ text: String) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var quoted = false
+        var characters = text.makeIterator()
+        var pending: Character?
+        while let character = pending ?? characters.next() {
+            pending = nil
+            if quoted {
+                if character == "\"" {
+                    if let next = characters.next() {
+                        if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(character)
+                }
+                continue
+            }
+            switch character {
+            case "\"": quoted = true
+            case ",": row.append(field); field = ""
+            case "\r\n", "\n", "\r":
+                row.append(field); field = ""
+                rows.append(row); row = []
+            default: field.append(character)
+            }
+        }
+        if !field.isEmpty || !row.isEmpty {
+            row.append(field)
+            rows.append(row)
+        }
+        return rows
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import WarncastNet
+import WarncastTestSupport
+
+/// The auditor's exports as an operator runs them: `warncast audit export` streams a file
+/// from warncastd, `warncast audit verify-export` checks it on its own, and finds a change.
+@Suite("Auditor exports with the CLI", .serialized)
+struct ExportEndToEndTests {
+    @Test("deliveries and audit log exported, verified, tampered with, and the tampering found")
+    func exportAndVerify() async throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let fleet = try await LoudspeakerFleet()
+        let recipients = directory.appendingPathComponent("recipients.csv")
+        var csv = "id,channel,region,name,address,secret,options\n"
+        for index in 1...30 {
+            csv += "ls-\(index),loudspeaker,430121001\(String(format: "%03d", index % 10 + 1)),大喇叭 \(index),\(fleet.url("s\(index)")),,\n"
+        }
+        try csv.write(to: recipients, atomically: true, encoding: .utf8)
+        let config = try testConfiguration(in: directory)
+        try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(recipients.path)")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop() }
+        let keys = try CurlTransfer.perform(HTTPRequestSpec(url: daemon.url + "/.well-known/warncast-keys"))
+        let published = try #require((try JSONSerialization.jsonObject(with: keys.body) as? [String: [[String: Any]]])?["keys"])
+        fleet.trust(publicKey: try #require(Data(base64Encoded: published[0]["publicKey"] as? String ?? "")))
+        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
+        let leader = try Binaries.createToken(
+            ["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"], config: config)
+        let government = try Binaries.createToken(
+            ["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"], config: config)
+        let auditor = try Binaries.createToken(["--role", "auditor", "--region", "430000", "--name", "审计员"], config: config)
+        let submitted = try daemon.api(
+            "POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
+        let id = try #require(jsonID(submitted.body))
+        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: leader).status == 200)
+        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: government).status == 200)
+        let deadline = Date().addingTimeInterval(30)
+        while fleet.uniqueDeliveries < 30 && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+
+        let file = directory.appendingPathComponent("deliveries.csv").path
+        let exported = try Binaries.warncast(
+            ["audit", "export", "--kind", "deliveries", "--format", "csv", "-o", file, "--url", daemon.url, "--token", auditor],
+            config: config)
+        #expect(exported.status == 0, "\(exported.err)")
+        #expect(exported.out.contains("30 deliveries row(s)"))
+        #expect(exported.err.contains("exported"))
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.hasPrefix("warning,identifier,id,recipient,"))
+        #expect(text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 31)
+
+        let verified = try Binaries.warncast(["audit", "verify-export", file], config: config)
+        #expect(verified.status == 0 && verified.out.contains("30 deliveries row(s) intact"), "\(verified.err)")
+        // The export is on record with the same last hash.
+        let firstLine = try #require(verified.out.split(separator: "\n").first)
+        let lastHash = try #require(firstLine.split(separator: " ").last.map(String.init))
+        #expect(lastHash.count == 64)
+        let listed = try Binaries.warncast(["audit", "list", "--limit", "1000"], config: config)
+        #expect(listed.out.contains("export.deliveries") && listed.out.contains(lastHash), "\(lastHash)")
+
+        // One receipt changed in the file: verify names the row.
+        var lines = text.components(separatedBy: "\r\n")
+        #expect(lines[7].contains(",delivered,"))
+        lines[7] = lines[7].replacingOccurrences(of: ",delivered,", with: ",failed,")
+        try lines.joined(separator: "\r\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let tampered = try Binaries.warncast(["audit", "verify-export", file], config: config)
+        #expect(tampered.status != 0)
+        #expect(tampered.err.contains("BROKEN at row 7"), "\(tampered.err)")
+
+        // The audit log as JSON Lines, verified the same way; an issuer may not export.
+        let auditFile = directory.appendingPathComponent("audit.jsonl").path
+        let auditExport = try Binaries.warncast(
+            ["audit", "export", "--kind", "audit", "--format", "json", "-o", auditFile, "--url", daemon.url, "--token", auditor],
+            config: config)
+        #expect(auditExport.status == 0, "\(auditExport.err)")
+        #expect(try Binaries.warncast(["audit", "verify-export", auditFile], config: config).status == 0)
+        let refused = try Binaries.warncast(
+            ["audit", "export", "--kind", "audit", "-o", directory.appendingPathComponent("no.csv").path, "--url", daemon.url,
+             "--token", issuer], config: config)
+        #expect(refused.status != 0 && refused.err.contains("HTTP 403"))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("no.csv").path))
+    }
+}
