@@ -414,17 +414,36 @@ public struct SQLiteStore: Store {
             let released = try String.fetchOne(db, sql: "SELECT releasedAt FROM warning WHERE id = ?", arguments: [warningID])
                 .flatMap(Timestamp.parse)
             var builder = RollupBuilder(depth: depth)
-            let rows = try Row.fetchCursor(
+            // Counts per recipient region and state, grouped by SQLite.
+            for row in try Row.fetchAll(
                 db,
-                sql: "SELECT r.region, d.state, d.deliveredAt FROM delivery d JOIN recipient r ON r.id = d.recipientID WHERE d.warningID = ?",
+                sql: """
+                    SELECT r.region, d.state, count(*) FROM delivery d JOIN recipient r ON r.id = d.recipientID
+                    WHERE d.warningID = ? GROUP BY r.region, d.state
+                    """,
                 arguments: [warningID])
-            while let row = try rows.next() {
+            {
                 guard let region = RegionCode(row[0]), let state = DeliveryState(rawValue: row[1]) else { continue }
-                var seconds: Double?
-                if let delivered = (row[2] as String?).flatMap(Timestamp.parse), let released {
-                    seconds = max(0, delivered.timeIntervalSince(released))
+                builder.add(region: region, state: state, count: row[2])
+            }
+            // Seconds to deliver, computed and sorted by SQLite; each division keeps only
+            // the values at its percentile ranks as they stream past.
+            if let released {
+                let times = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT r.region, max(0, (julianday(d.deliveredAt) - julianday(?)) * 86400.0) AS seconds
+                        FROM delivery d JOIN recipient r ON r.id = d.recipientID
+                        WHERE d.warningID = ? AND d.state = 'delivered' ORDER BY seconds
+                        """,
+                    arguments: [Timestamp.string(released), warningID])
+                var regions: [String: RegionCode] = [:]
+                while let row = try times.next() {
+                    let text: String = row[0]
+                    guard let region = regions[text] ?? RegionCode(text) else { continue }
+                    regions[text] = region
+                    builder.addAscending(region: region, seconds: row[1])
                 }
-                builder.add(region: region, state: state, seconds: seconds)
             }
             var names: [RegionCode: String] = [:]
             let name = try db.cachedStatement(sql: "SELECT name FROM region WHERE code = ?")

@@ -39,6 +39,45 @@ struct RollupBuilderTests {
     }
 }
 
+@Suite("Roll-up from grouped counts and sorted times")
+struct StreamedRollupTests {
+    @Test("counts and ascending times give the same entries as one delivery at a time", arguments: [1, 7, 1000])
+    func sameAsOneByOne(seed: Int) {
+        var generator = SeededGenerator(seed: UInt64(seed))
+        var deliveries: [(RegionCode, DeliveryState, Double?)] = []
+        for _ in 0..<(seed * 3 + 20) {
+            let village = RegionCode("43012100\(Int.random(in: 1...2, using: &generator))00\(Int.random(in: 1...9, using: &generator))")!
+            let state: DeliveryState = [.delivered, .delivered, .failed, .queued, .expired].randomElement(using: &generator)!
+            deliveries.append((village, state, state == .delivered ? Double(Int.random(in: 0...5000, using: &generator)) / 10 : nil))
+        }
+        var one = RollupBuilder(depth: .village)
+        for (region, state, seconds) in deliveries { one.add(region: region, state: state, seconds: seconds) }
+        var grouped = RollupBuilder(depth: .village)
+        var counts: [String: Int] = [:]
+        for (region, state, _) in deliveries { counts["\(region.rawValue)|\(state.rawValue)", default: 0] += 1 }
+        for (key, count) in counts {
+            let parts = key.split(separator: "|")
+            grouped.add(region: RegionCode(String(parts[0]))!, state: DeliveryState(rawValue: String(parts[1]))!, count: count)
+        }
+        for (region, _, seconds) in deliveries.filter({ $0.2 != nil }).sorted(by: { $0.2! < $1.2! }) {
+            grouped.addAscending(region: region, seconds: seconds!)
+        }
+        #expect(grouped.entries() == one.entries())
+    }
+}
+
+/// A small deterministic generator, so each case is the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+}
+
 @Suite("A warning's timeline and timeliness")
 struct TimelineTests {
     let submitted = Timestamp.parse("2026-07-01T08:00:00Z")!

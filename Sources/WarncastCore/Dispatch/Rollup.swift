@@ -31,7 +31,16 @@ public struct RollupBuilder: Sendable {
     private struct Counts {
         var states: [DeliveryState: Int] = [:]
         var seconds: [Double] = []
+        /// For times fed in ascending order: how many seen, and the values at the ranks.
+        var seen = 0
+        var p50: Double?
+        var p95: Double?
+        var max: Double?
     }
+
+    /// Each region's chain of divisions, computed once per region.
+    private var chains: [RegionCode: [RegionCode]] = [:]
+    private var streamed = false
 
     public init(depth: Tier) {
         self.depth = depth
@@ -43,6 +52,41 @@ public struct RollupBuilder: Sendable {
             counts[code, default: Counts()].states[state, default: 0] += 1
             if let seconds, state == .delivered { counts[code, default: Counts()].seconds.append(seconds) }
         }
+    }
+
+    /// Adds `count` deliveries of recipients in `region` in `state` (from a grouped query).
+    public mutating func add(region: RegionCode, state: DeliveryState, count: Int) {
+        for code in chain(region) {
+            counts[code, default: Counts()].states[state, default: 0] += count
+        }
+    }
+
+    /// Adds one delivered time. Times must come in ascending order, after every count: each
+    /// division then only counts how many it has seen and keeps the values at its p50, p95
+    /// and last rank, so 100,000 deliveries need no arrays and no sorting here.
+    public mutating func addAscending(region: RegionCode, seconds: Double) {
+        streamed = true
+        for code in chain(region) {
+            guard var count = counts[code] else { continue }
+            count.seen += 1
+            let delivered = count.states[.delivered] ?? 0
+            if count.seen == Self.rank(0.5, of: delivered) { count.p50 = seconds }
+            if count.seen == Self.rank(0.95, of: delivered) { count.p95 = seconds }
+            if count.seen == delivered { count.max = seconds }
+            counts[code] = count
+        }
+    }
+
+    private mutating func chain(_ region: RegionCode) -> [RegionCode] {
+        if let known = chains[region] { return known }
+        let codes = Self.chain(of: region).filter { $0.tier <= depth }
+        chains[region] = codes
+        return codes
+    }
+
+    /// Nearest rank: the smallest rank with at least q of the values at or below it.
+    static func rank(_ q: Double, of count: Int) -> Int {
+        max(1, Int((q * Double(count)).rounded(.up)))
     }
 
     /// The division itself and every division above it, by the code's structure.
@@ -63,11 +107,10 @@ public struct RollupBuilder: Sendable {
         counts.keys.sorted().map { code in
             let count = counts[code]!
             let seconds = count.seconds.sorted()
-            // Nearest-rank percentile: the smallest value with at least q of the values at or below it.
             func percentile(_ q: Double) -> Double? {
+                if streamed { return q == 0.5 ? count.p50 : q == 0.95 ? count.p95 : count.max }
                 guard !seconds.isEmpty else { return nil }
-                let rank = max(1, Int((q * Double(seconds.count)).rounded(.up)))
-                return seconds[min(seconds.count, rank) - 1]
+                return seconds[min(seconds.count, Self.rank(q, of: seconds.count)) - 1]
             }
             let states = count.states
             return RollupEntry(
@@ -75,7 +118,7 @@ public struct RollupBuilder: Sendable {
                 pending: (states[.queued] ?? 0) + (states[.sending] ?? 0), accepted: states[.accepted] ?? 0,
                 delivered: states[.delivered] ?? 0, failed: states[.failed] ?? 0, expired: states[.expired] ?? 0,
                 superseded: states[.superseded] ?? 0, p50Seconds: percentile(0.5), p95Seconds: percentile(0.95),
-                maxSeconds: seconds.last)
+                maxSeconds: percentile(1))
         }
     }
 }
