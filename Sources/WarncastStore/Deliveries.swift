@@ -43,10 +43,11 @@ struct Deliveries {
     /// Queued deliveries of `warningID` that have not gone out are superseded by a newer message.
     @discardableResult
     func supersede(warningID: String, at date: Date) throws -> Int {
-        try db.execute(
-            sql: "UPDATE delivery SET state = 'superseded', supersededAt = ? WHERE warningID = ? AND state = 'queued'",
+        let ids = try Int64.fetchAll(
+            db, sql: "UPDATE delivery SET state = 'superseded', supersededAt = ? WHERE warningID = ? AND state = 'queued' RETURNING id",
             arguments: [Timestamp.string(date), warningID])
-        return db.changesCount
+        try Seals.seal(ids, in: db)
+        return ids.count
     }
 
     /// Leases up to `limit` due deliveries of `channel`: first those whose lease ran out (a
@@ -111,6 +112,7 @@ struct Deliveries {
             INSERT OR REPLACE INTO attempt (deliveryID, number, at, httpStatus, error, outcome, milliseconds, reference)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        var finished: [Int64] = []
         for result in results {
             let at = Timestamp.string(result.at)
             switch result.outcome {
@@ -122,18 +124,21 @@ struct Deliveries {
                 continue
             case .delivered:
                 try update(result, "state = 'delivered', deliveredAt = ?, acceptedAt = coalesce(acceptedAt, ?)", [at, at])
+                if db.changesCount > 0 { finished.append(result.deliveryID) }
             case .accepted:
                 try update(result, "state = 'accepted', acceptedAt = ?", [at])
             case .retry where result.nextAttemptAt != nil:
                 try update(result, "state = 'queued', nextAttemptAt = ?", [Timestamp.string(result.nextAttemptAt!)])
             case .retry, .failed:
                 try update(result, "state = 'failed', failedAt = ?", [at])
+                if db.changesCount > 0 { finished.append(result.deliveryID) }
             }
             try insert.execute(arguments: [
                 result.deliveryID, result.attempt, at, result.httpStatus, result.error, Self.outcomeName(result.outcome),
                 result.milliseconds, result.reference,
             ])
         }
+        try Seals.seal(finished, in: db)
     }
 
     private func update(_ result: AttemptResult, _ assignments: String, _ values: [String]) throws {
@@ -189,6 +194,7 @@ struct Deliveries {
         try db.execute(
             sql: "UPDATE delivery SET \(assignments), leaseUntil = NULL WHERE id = ?",
             arguments: StatementArguments(values))
+        try Seals.seal([report.deliveryID], in: db)
         return .applied(report.state)
     }
 
@@ -196,12 +202,15 @@ struct Deliveries {
     /// warning's). One in flight is left to its attempt, and expires if that fails.
     func expire(at date: Date) throws -> Int {
         let now = Timestamp.string(date)
-        try db.execute(
+        let ids = try Int64.fetchAll(
+            db,
             sql: """
                 UPDATE delivery SET state = 'expired', expiredAt = ?, leaseUntil = NULL
                 WHERE state IN ('queued', 'sending') AND expiresAt <= ? AND (state = 'queued' OR leaseUntil <= ?)
+                RETURNING id
                 """,
             arguments: [now, now, now])
-        return db.changesCount
+        try Seals.seal(ids, in: db)
+        return ids.count
     }
 }

@@ -378,6 +378,7 @@ public struct SQLiteStore: Store {
                     WHERE id = ?
                     """,
                 arguments: [now, now, row["id"] as Int64])
+            try Seals.seal([row["id"] as Int64], in: db)
             return .delivered
         }
     }
@@ -478,6 +479,10 @@ public struct SQLiteStore: Store {
 
     public func auditEntries(from sequence: Int64, limit: Int) async throws -> [AuditEntry] {
         try await writer.read { db in try AuditLog.entries(from: sequence, limit: limit, in: db) }
+    }
+
+    public func verifyReceipts() async throws -> SealVerification {
+        try await writer.read { db in try Seals.verify(in: db) }
     }
 
     public func verifyAudit() async throws -> AuditVerification {

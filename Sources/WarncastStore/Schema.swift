@@ -19,7 +19,32 @@ enum Schema {
         migrator.registerMigration("v4") { db in
             try addReceipts(db)
         }
+        migrator.registerMigration("v5") { db in
+            try addSeals(db)
+        }
         return migrator
+    }
+
+    /// The receipts' hash chain (issue: roll-ups and the auditor's view).
+    private static func addSeals(_ db: Database) throws {
+        try db.create(table: "delivery_seal") { t in
+            t.primaryKey("sequence", .integer)
+            t.column("deliveryID", .integer).notNull()
+            t.column("state", .text).notNull()
+            t.column("at", .text).notNull()
+            t.column("attempts", .integer).notNull()
+            t.column("lastStatus", .integer)
+            t.column("lastError", .text)
+            t.column("previousHash", .text).notNull()
+            t.column("hash", .text).notNull()
+        }
+        try db.execute(sql: """
+            CREATE TRIGGER delivery_seal_no_update BEFORE UPDATE ON delivery_seal
+            BEGIN SELECT RAISE(ABORT, 'receipt seals are append-only'); END;
+            CREATE TRIGGER delivery_seal_no_delete BEFORE DELETE ON delivery_seal
+            BEGIN SELECT RAISE(ABORT, 'receipt seals are append-only'); END;
+            """)
+        try Seals.sealExisting(in: db)
     }
 
     /// Delivery reports from gateways (SMS DLRs, carrier callbacks, acknowledgements), and

@@ -97,6 +97,8 @@ public protocol Store: Sendable {
     func appendAudit(_ event: AuditEvent, at: Date) async throws
     func auditEntries(from sequence: Int64, limit: Int) async throws -> [AuditEntry]
     func verifyAudit() async throws -> AuditVerification
+    /// Walks the receipts' seal chain and checks every finished delivery against it.
+    func verifyReceipts() async throws -> SealVerification
 
     /// Whether the store answers; for `/healthz`.
     func ping() async throws

@@ -87,6 +87,12 @@ struct AuditCommand: AsyncParsableCommand {
             case .broken(let sequence, let reason):
                 throw CLIError("audit log BROKEN at entry \(sequence): \(reason)")
             }
+            switch try await context.store.verifyReceipts() {
+            case .intact(let seals, let deliveries, let lastHash):
+                print("receipts intact: \(deliveries) finished deliveries match \(seals) seals, last hash \(lastHash)")
+            case .broken(let delivery, let reason):
+                throw CLIError("receipts BROKEN at delivery \(delivery): \(reason)")
+            }
         }
     }
 

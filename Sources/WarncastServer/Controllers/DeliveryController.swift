@@ -85,11 +85,24 @@ struct DeliveryController {
         return History(warning: id, entries: try await store.auditEntries(subject: id))
     }
 
+    /// Both chains: the audit log, and the receipts' seals.
     struct Verification: ResponseEncodable {
+        /// True when both are intact.
         var intact: Bool
         var entries: Int64?
         var lastHash: String?
         var brokenAt: Int64?
+        var reason: String?
+        var receipts: Receipts
+    }
+
+    struct Receipts: Codable {
+        var intact: Bool
+        var seals: Int64?
+        /// Finished deliveries checked against their seals.
+        var deliveries: Int64?
+        var lastHash: String?
+        var brokenDelivery: Int64?
         var reason: String?
     }
 
@@ -98,11 +111,17 @@ struct DeliveryController {
         guard [.auditor, .operator].contains(principal.role) else {
             throw APIError.forbidden("only auditor and operator tokens may verify the audit log")
         }
+        let receipts: Receipts = switch try await store.verifyReceipts() {
+        case .intact(let seals, let deliveries, let lastHash):
+            Receipts(intact: true, seals: seals, deliveries: deliveries, lastHash: lastHash)
+        case .broken(let delivery, let reason):
+            Receipts(intact: false, brokenDelivery: delivery, reason: reason)
+        }
         switch try await store.verifyAudit() {
         case .intact(let entries, let lastHash):
-            return Verification(intact: true, entries: entries, lastHash: lastHash)
+            return Verification(intact: receipts.intact, entries: entries, lastHash: lastHash, receipts: receipts)
         case .broken(let sequence, let reason):
-            return Verification(intact: false, brokenAt: sequence, reason: reason)
+            return Verification(intact: false, brokenAt: sequence, reason: reason, receipts: receipts)
         }
     }
 

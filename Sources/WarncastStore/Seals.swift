@@ -1,0 +1,144 @@
+import Crypto
+import Foundation
+import GRDB
+import WarncastCore
+
+/// The receipts' own hash chain. Whenever a delivery reaches a final state (delivered,
+/// failed, expired, superseded) its receipt — state, the time of that state, attempts, last
+/// status and error — is appended to `delivery_seal`, chained like the audit log and just
+/// as append-only. `verify` walks the chain and checks that every finished delivery still
+/// reads as its last seal says: a receipt changed in the database file is found.
+enum Seals {
+    /// The fields of a receipt that are sealed, read from `delivery`.
+    static let receiptSQL = """
+        SELECT id, state, attempts, lastStatus, lastError,
+          coalesce(CASE state WHEN 'delivered' THEN deliveredAt WHEN 'failed' THEN failedAt
+                              WHEN 'expired' THEN expiredAt WHEN 'superseded' THEN supersededAt END, '') AS finalAt
+        FROM delivery
+        """
+
+    struct Receipt: Equatable {
+        var deliveryID: Int64
+        var state: String
+        var at: String
+        var attempts: Int
+        var lastStatus: Int?
+        var lastError: String?
+
+        init(row: Row) {
+            deliveryID = row["id"]
+            state = row["state"]
+            at = row["finalAt"]
+            attempts = row["attempts"]
+            lastStatus = row["lastStatus"]
+            lastError = row["lastError"]
+        }
+
+        init(sealRow row: Row) {
+            deliveryID = row["deliveryID"]
+            state = row["state"]
+            at = row["at"]
+            attempts = row["attempts"]
+            lastStatus = row["lastStatus"]
+            lastError = row["lastError"]
+        }
+
+        var isFinal: Bool { DeliveryState(rawValue: state)?.isFinal == true }
+
+        func hash(sequence: Int64, previous: String) -> String {
+            var hasher = SHA256()
+            let fields: [String?] = [previous, String(sequence), String(deliveryID), state, at, String(attempts), lastStatus.map(String.init), lastError]
+            for field in fields {
+                let text = field ?? ""
+                // Length-prefixed, a missing value told apart from an empty one.
+                hasher.update(data: Data((field == nil ? "-1:" : "\(text.utf8.count):").utf8))
+                hasher.update(data: Data(text.utf8))
+            }
+            return hasher.finalize().hexString
+        }
+    }
+
+    /// Seals the current receipts of those of `ids` that are final, in one go.
+    static func seal(_ ids: [Int64], in db: Database) throws {
+        guard !ids.isEmpty else { return }
+        let read = try db.cachedStatement(sql: receiptSQL + " WHERE id = ?")
+        var receipts: [Receipt] = []
+        for id in ids {
+            if let row = try Row.fetchOne(read, arguments: [id]) {
+                let receipt = Receipt(row: row)
+                if receipt.isFinal { receipts.append(receipt) }
+            }
+        }
+        try append(receipts, in: db)
+    }
+
+    static func append(_ receipts: [Receipt], in db: Database) throws {
+        guard !receipts.isEmpty else { return }
+        let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM delivery_seal ORDER BY sequence DESC LIMIT 1")
+        var sequence: Int64 = last?["sequence"] ?? 0
+        var previous: String = last?["hash"] ?? AuditEntry.genesisHash
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO delivery_seal (sequence, deliveryID, state, at, attempts, lastStatus, lastError, previousHash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for receipt in receipts {
+            sequence += 1
+            let hash = receipt.hash(sequence: sequence, previous: previous)
+            try insert.execute(arguments: [
+                sequence, receipt.deliveryID, receipt.state, receipt.at, receipt.attempts, receipt.lastStatus, receipt.lastError,
+                previous, hash,
+            ])
+            previous = hash
+        }
+    }
+
+    /// Walks the seal chain, then checks each finished delivery against its last seal.
+    static func verify(in db: Database) throws -> SealVerification {
+        var previous = AuditEntry.genesisHash
+        var count: Int64 = 0
+        var latest: [Int64: Receipt] = [:]
+        let seals = try Row.fetchCursor(db, sql: "SELECT * FROM delivery_seal ORDER BY sequence")
+        while let row = try seals.next() {
+            count += 1
+            let sequence: Int64 = row["sequence"]
+            let receipt = Receipt(sealRow: row)
+            guard sequence == count else { return .broken(delivery: receipt.deliveryID, reason: "seal \(count) is missing") }
+            guard row["previousHash"] == previous else {
+                return .broken(delivery: receipt.deliveryID, reason: "seal \(sequence) does not follow the seal before it")
+            }
+            let hash: String = row["hash"]
+            guard receipt.hash(sequence: sequence, previous: previous) == hash else {
+                return .broken(delivery: receipt.deliveryID, reason: "seal \(sequence) does not match its hash: it was edited")
+            }
+            latest[receipt.deliveryID] = receipt
+            previous = hash
+        }
+        let current = try Row.fetchCursor(db, sql: receiptSQL + " WHERE state IN ('delivered', 'failed', 'expired', 'superseded') ORDER BY id")
+        var finished: Int64 = 0
+        while let row = try current.next() {
+            finished += 1
+            let receipt = Receipt(row: row)
+            guard let sealed = latest[receipt.deliveryID] else {
+                return .broken(delivery: receipt.deliveryID, reason: "it reads \(receipt.state) but was never sealed so")
+            }
+            guard sealed == receipt else {
+                return .broken(
+                    delivery: receipt.deliveryID,
+                    reason: "it reads \(receipt.state) at \(receipt.at) but was sealed \(sealed.state) at \(sealed.at)")
+            }
+        }
+        return .intact(seals: count, deliveries: finished, lastHash: previous)
+    }
+
+    /// Seals every delivery already final when the seals were introduced (migration v5).
+    static func sealExisting(in db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: receiptSQL + " WHERE state IN ('delivered', 'failed', 'expired', 'superseded') ORDER BY id")
+        try append(rows.map(Receipt.init(row:)), in: db)
+    }
+}
+
+/// What `verify` found in the receipts' chain.
+public enum SealVerification: Sendable, Equatable {
+    case intact(seals: Int64, deliveries: Int64, lastHash: String)
+    case broken(delivery: Int64, reason: String)
+}
