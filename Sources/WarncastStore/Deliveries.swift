@@ -24,8 +24,8 @@ struct Deliveries {
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO delivery
-                  (warningID, recipientID, channel, idempotencyKey, endpoint, state, attempts, nextAttemptAt, expiresAt, queuedAt)
-                SELECT ?, r.id, r.channel, ? || '/' || r.id, r.address, 'queued', 0, ?, ?, ?
+                  (warningID, recipientID, channel, idempotencyKey, endpoint, state, attempts, nextAttemptAt, expiresAt, queuedAt, region)
+                SELECT ?, r.id, r.channel, ? || '/' || r.id, r.address, 'queued', 0, ?, ?, ?, r.region
                 FROM recipient r
                 WHERE r.active = 1 AND r.channel IN (\(marks))
                   AND (EXISTS (SELECT 1 FROM warningArea a WHERE a.warningID = ? AND r.region LIKE a.prefix || '%')
@@ -112,7 +112,8 @@ struct Deliveries {
             INSERT OR REPLACE INTO attempt (deliveryID, number, at, httpStatus, error, outcome, milliseconds, reference)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        var finished: [Int64] = []
+        // Receipts finished by this batch, sealed from the values just written.
+        var finished: [Seals.Receipt] = []
         for result in results {
             let at = Timestamp.string(result.at)
             switch result.outcome {
@@ -124,21 +125,21 @@ struct Deliveries {
                 continue
             case .delivered:
                 try update(result, "state = 'delivered', deliveredAt = ?, acceptedAt = coalesce(acceptedAt, ?)", [at, at])
-                if db.changesCount > 0 { finished.append(result.deliveryID) }
+                if db.changesCount > 0 { finished.append(Seals.Receipt(result, state: .delivered, at: at)) }
             case .accepted:
                 try update(result, "state = 'accepted', acceptedAt = ?", [at])
             case .retry where result.nextAttemptAt != nil:
                 try update(result, "state = 'queued', nextAttemptAt = ?", [Timestamp.string(result.nextAttemptAt!)])
             case .retry, .failed:
                 try update(result, "state = 'failed', failedAt = ?", [at])
-                if db.changesCount > 0 { finished.append(result.deliveryID) }
+                if db.changesCount > 0 { finished.append(Seals.Receipt(result, state: .failed, at: at)) }
             }
             try insert.execute(arguments: [
                 result.deliveryID, result.attempt, at, result.httpStatus, result.error, Self.outcomeName(result.outcome),
                 result.milliseconds, result.reference,
             ])
         }
-        try Seals.seal(finished, in: db)
+        try Seals.append(finished, in: db)
     }
 
     private func update(_ result: AttemptResult, _ assignments: String, _ values: [String]) throws {

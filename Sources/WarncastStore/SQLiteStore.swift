@@ -264,10 +264,9 @@ public struct SQLiteStore: Store {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT d.channel, r.region, min(d.deliveredAt) AS first
-                    FROM delivery d JOIN recipient r ON r.id = d.recipientID
-                    WHERE d.warningID = ? AND d.state <> 'superseded'
-                    GROUP BY d.channel, r.region
+                    SELECT channel, region, min(deliveredAt) AS first FROM delivery
+                    WHERE warningID = ? AND state IN ('queued', 'sending', 'accepted', 'delivered', 'failed', 'expired')
+                    GROUP BY channel, region
                     """,
                 arguments: [warningID]
             ).map { row in
@@ -401,8 +400,10 @@ public struct SQLiteStore: Store {
                 _ = arguments.append(contentsOf: [state.rawValue])
             }
             if let excluding {
-                sql += " AND d.state <> ?"
-                _ = arguments.append(contentsOf: [excluding.rawValue])
+                // Spelled as the states wanted, so the (warningID, state …) index narrows it.
+                let wanted = DeliveryState.allCases.filter { $0 != excluding }
+                sql += " AND d.state IN (\(wanted.map { _ in "?" }.joined(separator: ", ")))"
+                _ = arguments.append(contentsOf: StatementArguments(wanted.map(\.rawValue)))
             }
             sql += " ORDER BY d.id LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
@@ -418,10 +419,7 @@ public struct SQLiteStore: Store {
             // Counts per recipient region and state, grouped by SQLite.
             for row in try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT r.region, d.state, count(*) FROM delivery d JOIN recipient r ON r.id = d.recipientID
-                    WHERE d.warningID = ? GROUP BY r.region, d.state
-                    """,
+                sql: "SELECT region, state, count(*) FROM delivery WHERE warningID = ? GROUP BY region, state",
                 arguments: [warningID])
             {
                 guard let region = RegionCode(row[0]), let state = DeliveryState(rawValue: row[1]) else { continue }
@@ -432,18 +430,14 @@ public struct SQLiteStore: Store {
             if let released {
                 let times = try Row.fetchCursor(
                     db,
+                    // In index order: deliveredAt ascending is seconds ascending, with no sort.
                     sql: """
-                        SELECT r.region, max(0, (julianday(d.deliveredAt) - julianday(?)) * 86400.0) AS seconds
-                        FROM delivery d JOIN recipient r ON r.id = d.recipientID
-                        WHERE d.warningID = ? AND d.state = 'delivered' ORDER BY seconds
+                        SELECT region, max(0, (julianday(deliveredAt) - julianday(?)) * 86400.0)
+                        FROM delivery WHERE warningID = ? AND state = 'delivered' ORDER BY deliveredAt
                         """,
                     arguments: [Timestamp.string(released), warningID])
-                var regions: [String: RegionCode] = [:]
                 while let row = try times.next() {
-                    let text: String = row[0]
-                    guard let region = regions[text] ?? RegionCode(text) else { continue }
-                    regions[text] = region
-                    builder.addAscending(region: region, seconds: row[1])
+                    builder.addAscending(region: row[0] as String, seconds: row[1])
                 }
             }
             var names: [RegionCode: String] = [:]

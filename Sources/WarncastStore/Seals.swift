@@ -34,6 +34,17 @@ enum Seals {
             lastError = row["lastError"]
         }
 
+        /// The receipt `record` has just written for an attempt: the update sets the state,
+        /// its time, and the attempt's status and error; `attempts` is the attempt's number.
+        init(_ result: AttemptResult, state: DeliveryState, at: String) {
+            deliveryID = result.deliveryID
+            self.state = state.rawValue
+            self.at = at
+            attempts = result.attempt
+            lastStatus = result.httpStatus
+            lastError = result.error
+        }
+
         init(sealRow row: Row) {
             deliveryID = row["deliveryID"]
             state = row["state"]

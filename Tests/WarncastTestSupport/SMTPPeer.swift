@@ -14,12 +14,16 @@ public final class SMTPPeer: @unchecked Sendable {
 
     public var url: String { "smtp://127.0.0.1:\(port)" }
 
-    public init(directory: URL) throws {
+    /// With `tls` (a PEM certificate and key) the server requires STARTTLS; with `login`
+    /// (`user:password`) it requires that login, over TLS.
+    public init(directory: URL, tls: (certificate: String, key: String)? = nil, login: String? = nil) throws {
         port = PeerProcess.freePort()
         maildir = directory.appendingPathComponent("maildir")
         let script = TestSupport.root.appendingPathComponent("Tests/Peers/smtp_sink.py").path
-        process = try PeerProcess(
-            "aiosmtpd", executable: Self.python, arguments: [script, String(port), maildir.path], directory: directory, port: port)
+        var arguments = [script, String(port), maildir.path]
+        if let tls { arguments += ["--tls", tls.certificate, tls.key] }
+        if let login { arguments += ["--auth", login] }
+        process = try PeerProcess("aiosmtpd", executable: Self.python, arguments: arguments, directory: directory, port: port)
     }
 
     public func stop() { process.stop() }

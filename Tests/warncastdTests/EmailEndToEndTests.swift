@@ -102,4 +102,88 @@ struct EmailEndToEndTests {
             #expect(mail.signatureVerifies(publicKey: publicKey))
         }
     }
+
+    /// The example configuration with one `email` channel of these settings, red to it, and
+    /// these recipients.
+    static func configuration(in directory: URL, settings: String, recipients: String, extra: String = "") throws -> String {
+        let file = directory.appendingPathComponent("recipients.csv")
+        try ("id,channel,region,name,address,secret,options\n" + recipients).write(to: file, atomically: true, encoding: .utf8)
+        let config = try testConfiguration(in: directory)
+        let channel = "    email:\n      adapter: email\n      max_attempts: 2\n      backoff_initial_ms: 100\n      settings:\n" + settings
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(file.path)")
+            .replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: [loudspeaker, email]")
+            .replacingOccurrences(of: "  channels:\n", with: "  channels:\n" + channel)
+            .replacingOccurrences(of: "  tls:\n    verify: true\n", with: "  tls:\n    verify: true\n" + extra)
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    /// Submits the county's red warning and has it approved; returns its id.
+    static func releaseRed(_ daemon: DaemonProcess, config: String) throws -> String {
+        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
+        let leader = try Binaries.createToken(
+            ["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"], config: config)
+        let government = try Binaries.createToken(
+            ["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"], config: config)
+        let submitted = try daemon.api(
+            "POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
+        guard let id = jsonID(submitted.body) else { throw CLIFailure(output: String(decoding: submitted.body, as: UTF8.self)) }
+        _ = try daemon.api("POST", "/v1/warnings/\(id)/approve", token: leader)
+        _ = try daemon.api("POST", "/v1/warnings/\(id)/approve", token: government)
+        return id
+    }
+
+    @Test("STARTTLS with the server's CA from dispatch.tls, and SMTP AUTH; a wrong password fails with the server's 535")
+    func startTLSWithLogin() async throws {
+        let directory = try TestSupport.temporaryDirectory()
+        try PeerProcess.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "mx-key.pem",
+            "-out", "mx.pem", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ], in: directory)
+        let certificate = directory.appendingPathComponent("mx.pem").path
+        let smtp = try SMTPPeer(
+            directory: directory, tls: (certificate, directory.appendingPathComponent("mx-key.pem").path), login: "warncast:s3cret")
+        defer { smtp.stop() }
+        func settings(password: String) -> String {
+            "        url: \(smtp.url)\n        from: alerts@hunan.example.cn\n        security: starttls\n"
+                + "        username: warncast\n        password: \(password)\n"
+        }
+        let good = try Self.configuration(
+            in: directory, settings: settings(password: "s3cret"),
+            recipients: "mail-1,email,430121001,第1乡镇 应急办,duty1@csx.example.cn,,\n", extra: "    ca_bundle: \(certificate)\n")
+        var daemon = try DaemonProcess(config: good, directory: directory)
+        var id = try Self.releaseRed(daemon, config: good)
+        let admin = try Binaries.createToken(["--role", "auditor", "--region", "430000", "--name", "审计"], config: good)
+        func state() throws -> [String: Any]? {
+            let answer = try daemon.api("GET", "/v1/warnings/\(id)/deliveries", token: admin)
+            return ((try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["deliveries"] as? [[String: Any]])?.first
+        }
+        var deadline = Date().addingTimeInterval(30)
+        while (try state())?["state"] as? String != "delivered" && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect((try state())?["state"] as? String == "delivered", "\(daemon.log)")
+        let mail = try #require(smtp.messages.first)
+        #expect(mail.header("X-Sink-TLS") == "yes" && mail.header("X-Sink-User") == "warncast")
+        daemon.stop()
+
+        // The same with a wrong password: refused for good with the server's own words.
+        let otherDirectory = try TestSupport.temporaryDirectory()
+        let bad = try Self.configuration(
+            in: otherDirectory, settings: settings(password: "wrong"),
+            recipients: "mail-1,email,430121001,第1乡镇 应急办,duty1@csx.example.cn,,\n", extra: "    ca_bundle: \(certificate)\n")
+        daemon = try DaemonProcess(config: bad, directory: otherDirectory)
+        defer { daemon.stop() }
+        id = try Self.releaseRed(daemon, config: bad)
+        let auditor = try Binaries.createToken(["--role", "auditor", "--region", "430000", "--name", "审计"], config: bad)
+        func badState() throws -> [String: Any]? {
+            let answer = try daemon.api("GET", "/v1/warnings/\(id)/deliveries", token: auditor)
+            return ((try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["deliveries"] as? [[String: Any]])?.first
+        }
+        deadline = Date().addingTimeInterval(30)
+        while (try badState())?["state"] as? String != "failed" && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let failed = try badState()
+        #expect(failed?["state"] as? String == "failed")
+        #expect(failed?["lastStatus"] as? Int == 535, "\(String(describing: failed))")
+        #expect(smtp.messages.count == 1)
+    }
 }

@@ -31,16 +31,15 @@ public struct RollupBuilder: Sendable {
     private struct Counts {
         var states: [DeliveryState: Int] = [:]
         var seconds: [Double] = []
-        /// For times fed in ascending order: how many seen, and the values at the ranks.
-        var seen = 0
-        var p50: Double?
-        var p95: Double?
-        var max: Double?
     }
 
     /// Each region's chain of divisions, computed once per region.
     private var chains: [RegionCode: [RegionCode]] = [:]
+    /// For times fed in ascending order.
     private var streamed = false
+    private var trackers: [Tracker] = []
+    private var trackerOf: [RegionCode: Int] = [:]
+    private var paths: [String: [Int]] = [:]
 
     public init(depth: Tier) {
         self.depth = depth
@@ -65,16 +64,50 @@ public struct RollupBuilder: Sendable {
     /// division then only counts how many it has seen and keeps the values at its p50, p95
     /// and last rank, so 100,000 deliveries need no arrays and no sorting here.
     public mutating func addAscending(region: RegionCode, seconds: Double) {
+        addAscending(region: region.rawValue, seconds: seconds)
+    }
+
+    /// As `addAscending(region:seconds:)`, for a region code as text straight from the
+    /// store: each distinct region is resolved once into the trackers of its divisions.
+    public mutating func addAscending(region text: String, seconds: Double) {
         streamed = true
-        for code in chain(region) {
-            guard var count = counts[code] else { continue }
-            count.seen += 1
-            let delivered = count.states[.delivered] ?? 0
-            if count.seen == Self.rank(0.5, of: delivered) { count.p50 = seconds }
-            if count.seen == Self.rank(0.95, of: delivered) { count.p95 = seconds }
-            if count.seen == delivered { count.max = seconds }
-            counts[code] = count
+        let path: [Int]
+        if let known = paths[text] {
+            path = known
+        } else {
+            guard let region = RegionCode(text) else { return }
+            var indices: [Int] = []
+            for code in chain(region) { indices.append(tracker(for: code)) }
+            path = indices
+            paths[text] = path
         }
+        for index in path {
+            trackers[index].seen += 1
+            let tracker = trackers[index]
+            if tracker.seen == tracker.rank50 { trackers[index].p50 = seconds }
+            if tracker.seen == tracker.rank95 { trackers[index].p95 = seconds }
+            if tracker.seen == tracker.delivered { trackers[index].max = seconds }
+        }
+    }
+
+    /// A division's place in `trackers`, made on first use from its delivered count.
+    private mutating func tracker(for code: RegionCode) -> Int {
+        if let index = trackerOf[code] { return index }
+        let delivered = counts[code]?.states[.delivered] ?? 0
+        trackers.append(Tracker(delivered: delivered, rank50: Self.rank(0.5, of: delivered), rank95: Self.rank(0.95, of: delivered)))
+        trackerOf[code] = trackers.count - 1
+        return trackers.count - 1
+    }
+
+    /// Times seen so far in one division, and the values at its percentile ranks.
+    private struct Tracker {
+        var delivered: Int
+        var rank50: Int
+        var rank95: Int
+        var seen = 0
+        var p50: Double?
+        var p95: Double?
+        var max: Double?
     }
 
     private mutating func chain(_ region: RegionCode) -> [RegionCode] {
@@ -108,7 +141,11 @@ public struct RollupBuilder: Sendable {
             let count = counts[code]!
             let seconds = count.seconds.sorted()
             func percentile(_ q: Double) -> Double? {
-                if streamed { return q == 0.5 ? count.p50 : q == 0.95 ? count.p95 : count.max }
+                if streamed {
+                    guard let index = trackerOf[code] else { return nil }
+                    let tracker = trackers[index]
+                    return q == 0.5 ? tracker.p50 : q == 0.95 ? tracker.p95 : tracker.max
+                }
                 guard !seconds.isEmpty else { return nil }
                 return seconds[min(seconds.count, Self.rank(q, of: seconds.count)) - 1]
             }
