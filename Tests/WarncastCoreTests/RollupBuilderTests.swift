@@ -83,14 +83,7 @@ struct TimelineTests {
     let submitted = Timestamp.parse("2026-07-01T08:00:00Z")!
 
     func warning(releasedAfter minutes: Double?, status: WarningStatus = .released) throws -> Warning {
-        let principal = Principal(
-            tokenID: "t", name: "n", role: .issuer,
-            department: Department(id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!, events: ["rainstorm"]),
-            region: RegionCode("430121")!)
-        let data = TestSupport.fixture("rainstorm-red-csx.xml")
-        let draft = try IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
-            .check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
-        var warning = Warning(id: "w1", status: status, draft: draft, submittedBy: principal, receivedAt: submitted)
+        var warning = try TestSupport.countyWarning(status: status, receivedAt: submitted)
         let plan = ApprovalPlan(rule: "red", requirements: [], release: .afterApproval, deadline: nil)
         warning.approval = ApprovalState(
             plan: plan, approvals: [], awaiting: minutes == nil, late: false, escalations: 0, lastEscalatedAt: nil,

@@ -7,14 +7,7 @@ import WarncastTestSupport
 
 /// The county weather bureau's red rainstorm warning as adapters receive it.
 func sampleMessage() throws -> OutgoingMessage {
-    let principal = Principal(
-        tokenID: "t", name: "n", role: .issuer,
-        department: Department(id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!, events: ["rainstorm"]),
-        region: RegionCode("430121")!)
-    let data = TestSupport.fixture("rainstorm-red-csx.xml")
-    let draft = try IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
-        .check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
-    return OutgoingMessage(warning: Warning(id: "w1", status: .released, draft: draft, submittedBy: principal, receivedAt: TestSupport.now))
+    OutgoingMessage(warning: try TestSupport.countyWarning())
 }
 
 let callbacks = CallbackSettings(base: "http://10.0.0.5:8080", tokens: CallbackToken(secret: Data(repeating: 7, count: 32)))

@@ -79,17 +79,9 @@ struct PolicyTests {
 struct LoudspeakerAdapterTests {
     @Test("the body is the documented JSON, with the CAP inside, repeats by level unless the recipient says")
     func body() throws {
-        let principal = Principal(
-            tokenID: "t", name: "n", role: .issuer,
-            department: Department(id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!, events: ["rainstorm"]),
-            region: RegionCode("430121")!)
-        let data = TestSupport.fixture("rainstorm-red-csx.xml")
-        let draft = try IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
-            .check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
+        let warning = try TestSupport.countyWarning()
         let adapter = LoudspeakerAdapter()
-        let message = OutgoingMessage(
-            warning: Warning(id: "w1", status: .released, draft: draft, submittedBy: principal, receivedAt: TestSupport.now),
-            preparedBy: adapter)
+        let message = OutgoingMessage(warning: warning, preparedBy: adapter)
         let recipient = Recipient(
             id: "ls-1", channel: "loudspeaker", region: RegionCode("430121001001")!, name: "大喇叭", address: "http://127.0.0.1:1/x",
             options: ["language": "zh-CN"])
@@ -98,7 +90,7 @@ struct LoudspeakerAdapterTests {
         #expect(payload.repeat == 3)
         #expect(payload.idempotencyKey == "w1/ls-1")
         #expect(payload.text == "长沙县气象局发布暴雨红色预警信号。停止集会、停课、停业；转移危险地带人员。")
-        #expect(try CAPReader.readXML(Data(payload.cap.utf8)) == draft.alert)
+        #expect(try CAPReader.readXML(Data(payload.cap.utf8)) == warning.alert)
         var quiet = recipient
         quiet.options["repeat"] = "1"
         let second = try adapter.request(for: DeliveryJob(id: 2, warningID: "w1", recipient: quiet, idempotencyKey: "w1/ls-2", attempt: 1), message: message)

@@ -34,7 +34,6 @@ public final class CarrierGateway: Sendable {
     }
 
     public init() async throws {
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
         let router = Router()
         let box = Mutex<CarrierGateway?>(nil)
         router.post("/sms/send") { request, _ -> Response in
@@ -58,14 +57,8 @@ public final class CarrierGateway: Sendable {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: #"{"code":"OK","data":{"msgId":"m-\#(number)"}}"#)))
         }
-        var logger = Logger(label: "carrier")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let running = Task { try await app.run() }
-        var iterator = stream.makeAsyncIterator()
-        port = await iterator.next() ?? 0
+        let (boundPort, running) = await LoopbackServer.start(router, label: "carrier")
+        port = boundPort
         task.withLock { $0 = running }
         box.withLock { $0 = self }
     }

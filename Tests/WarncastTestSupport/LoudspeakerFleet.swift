@@ -38,20 +38,13 @@ public final class LoudspeakerFleet: Sendable {
 
     /// Starts the fleet on a free loopback port.
     public init() async throws {
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
         let router = Router()
         let fleet = FleetBox()
         router.post("/speaker/{name}") { request, context -> Response in
             try await fleet.handle(request, context: context)
         }
-        var logger = Logger(label: "fleet")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let running = Task { try await app.run() }
-        var iterator = stream.makeAsyncIterator()
-        port = await iterator.next() ?? 0
+        let (boundPort, running) = await LoopbackServer.start(router, label: "fleet")
+        port = boundPort
         task.withLock { $0 = running }
         fleet.fleet.withLock { $0 = self }
     }

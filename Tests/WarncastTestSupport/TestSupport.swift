@@ -91,6 +91,25 @@ public enum TestSupport {
     }
 
     /// The principal a token's secret stands for.
+    /// The county weather bureau's issuer, without a store.
+    public static let countyWeather = Principal(
+        tokenID: "tok_test", name: "值班员", role: .issuer,
+        department: Department(
+            id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!,
+            events: ["rainstorm", "gale", "heat", "thunderstorm"]),
+        region: RegionCode("430121")!)
+
+    /// `fixture` (by default the county's red rainstorm warning) checked as the county weather
+    /// bureau's and made a warning with `id`, without a store.
+    public static func countyWarning(
+        id: String = "w1", fixture: String = "rainstorm-red-csx.xml", status: WarningStatus = .released, receivedAt: Date = now
+    ) throws -> Warning {
+        let data = Self.fixture(fixture)
+        let draft = try IntakeCheck(catalogue: try exampleConfiguration().events)
+            .check(try CAPReader.readXML(data), raw: data, format: .xml, principal: countyWeather, now: now)
+        return Warning(id: id, status: status, draft: draft, submittedBy: countyWeather, receivedAt: receivedAt)
+    }
+
     public static func principal(_ store: any Store, _ secret: String) async throws -> Principal {
         try await store.principal(secretHash: AccessToken.hash(secret))!
     }

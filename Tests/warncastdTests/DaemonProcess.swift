@@ -127,3 +127,49 @@ func testConfiguration(in directory: URL) throws -> String {
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path
 }
+
+extension DaemonProcess {
+    /// Submits the county weather bureau's red warning (`body`, by default the fixture as it
+    /// is) and has its duty leader and the county government approve it, which releases it.
+    /// Returns its id and the issuer's token.
+    func releaseCountyRed(config: String, body: Data = TestSupport.fixture("rainstorm-red-csx.xml")) throws -> (id: String, issuer: String) {
+        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
+        let leader = try Binaries.createToken(
+            ["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"], config: config)
+        let government = try Binaries.createToken(
+            ["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"], config: config)
+        let submitted = try api("POST", "/v1/warnings", token: issuer, body: body, type: "application/cap+xml")
+        guard let id = jsonID(submitted.body) else { throw CLIFailure(output: String(decoding: submitted.body, as: UTF8.self)) }
+        for token in [leader, government] {
+            let answer = try api("POST", "/v1/warnings/\(id)/approve", token: token)
+            guard answer.status == 200 else { throw CLIFailure(output: String(decoding: answer.body, as: UTF8.self)) }
+        }
+        return (id, issuer)
+    }
+
+    /// A warning's deliveries by recipient id, and the non-zero counts per state.
+    func deliveries(of id: String, token: String) throws -> (byRecipient: [String: [String: Any]], summary: [String: Int]) {
+        let answer = try api("GET", "/v1/warnings/\(id)/deliveries", token: token)
+        let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
+        let list = object?["deliveries"] as? [[String: Any]] ?? []
+        return (
+            Dictionary(uniqueKeysWithValues: list.map { ($0["recipient"] as? String ?? "", $0) }),
+            (object?["summary"] as? [String: Int] ?? [:]).filter { $0.value > 0 })
+    }
+}
+
+/// A configuration like `testConfiguration`, with `recipients` (rows after the header)
+/// loaded at start, `channels` (YAML under `dispatch.channels`, indented four spaces) added
+/// and red warnings routed to `red` as well as loudspeakers.
+func testConfiguration(in directory: URL, recipients: String, channels: String, red: [String], replacing more: [String: String] = [:]) throws -> String {
+    let file = directory.appendingPathComponent("recipients.csv")
+    try ("id,channel,region,name,address,secret,options\n" + recipients).write(to: file, atomically: true, encoding: .utf8)
+    let config = try testConfiguration(in: directory)
+    var text = try String(contentsOfFile: config, encoding: .utf8)
+        .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(file.path)")
+        .replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: \(["loudspeaker"] + red)".replacingOccurrences(of: "\"", with: ""))
+        .replacingOccurrences(of: "  channels:\n", with: "  channels:\n" + channels)
+    for (old, new) in more { text = text.replacingOccurrences(of: old, with: new) }
+    try text.write(toFile: config, atomically: true, encoding: .utf8)
+    return config
+}

@@ -13,17 +13,6 @@ struct EmailEndToEndTests {
         let directory = try TestSupport.temporaryDirectory()
         let smtp = try SMTPPeer(directory: directory)
         defer { smtp.stop() }
-        let recipients = directory.appendingPathComponent("recipients.csv")
-        try """
-            id,channel,region,name,address,secret,options
-            mail-1,email,430121001,第1乡镇 应急办,duty1@csx.example.cn,,
-            mail-2,email,430121002003,第2乡镇第3村 村委会,village23@csx.example.cn,,
-            mail-busy,email,430121002,第2乡镇 应急办,busy@csx.example.cn,,
-            mail-gone,email,430121001,第1乡镇 旧邮箱,nobody@csx.example.cn,,
-            mail-out,email,430102001,芙蓉区 应急办,duty@frq.example.cn,,
-
-            """.write(to: recipients, atomically: true, encoding: .utf8)
-        let config = try testConfiguration(in: directory)
         let channel = """
                 email:
                   adapter: email
@@ -39,35 +28,30 @@ struct EmailEndToEndTests {
                     batch: 10
 
             """
-        let text = try String(contentsOfFile: config, encoding: .utf8)
-            .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(recipients.path)")
-            .replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: [loudspeaker, email]")
-            .replacingOccurrences(of: "  channels:\n", with: "  channels:\n" + channel)
-        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try testConfiguration(
+            in: directory,
+            recipients: """
+                mail-1,email,430121001,第1乡镇 应急办,duty1@csx.example.cn,,
+                mail-2,email,430121002003,第2乡镇第3村 村委会,village23@csx.example.cn,,
+                mail-busy,email,430121002,第2乡镇 应急办,busy@csx.example.cn,,
+                mail-gone,email,430121001,第1乡镇 旧邮箱,nobody@csx.example.cn,,
+                mail-out,email,430102001,芙蓉区 应急办,duty@frq.example.cn,,
+
+                """,
+            channels: channel, red: ["email"])
         let daemon = try DaemonProcess(config: config, directory: directory)
         defer { daemon.stop() }
         let keys = try CurlTransfer.perform(HTTPRequestSpec(url: daemon.url + "/.well-known/warncast-keys"))
         let published = try #require((try JSONSerialization.jsonObject(with: keys.body) as? [String: [[String: Any]]])?["keys"])
         let publicKey = try #require(Data(base64Encoded: published[0]["publicKey"] as? String ?? ""))
 
-        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
-        let leader = try Binaries.createToken(
-            ["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"], config: config)
-        let government = try Binaries.createToken(
-            ["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"], config: config)
-        let submitted = try daemon.api(
-            "POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
-        let id = try #require(jsonID(submitted.body))
-        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: leader).status == 200)
-        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: government).status == 200)
+        let (id, issuer) = try daemon.releaseCountyRed(config: config)
 
         var byRecipient: [String: [String: Any]] = [:]
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             try await Task.sleep(for: .milliseconds(200))
-            let answer = try daemon.api("GET", "/v1/warnings/\(id)/deliveries", token: issuer)
-            let list = (try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["deliveries"] as? [[String: Any]] ?? []
-            byRecipient = Dictionary(uniqueKeysWithValues: list.map { ($0["recipient"] as? String ?? "", $0) })
+            byRecipient = try daemon.deliveries(of: id, token: issuer).byRecipient
             let states = byRecipient.values.compactMap { $0["state"] as? String }
             if states.count == 4 && states.allSatisfy({ ["delivered", "failed"].contains($0) }) { break }
         }
@@ -103,35 +87,9 @@ struct EmailEndToEndTests {
         }
     }
 
-    /// The example configuration with one `email` channel of these settings, red to it, and
-    /// these recipients.
-    static func configuration(in directory: URL, settings: String, recipients: String, extra: String = "") throws -> String {
-        let file = directory.appendingPathComponent("recipients.csv")
-        try ("id,channel,region,name,address,secret,options\n" + recipients).write(to: file, atomically: true, encoding: .utf8)
-        let config = try testConfiguration(in: directory)
-        let channel = "    email:\n      adapter: email\n      max_attempts: 2\n      backoff_initial_ms: 100\n      settings:\n" + settings
-        let text = try String(contentsOfFile: config, encoding: .utf8)
-            .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(file.path)")
-            .replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: [loudspeaker, email]")
-            .replacingOccurrences(of: "  channels:\n", with: "  channels:\n" + channel)
-            .replacingOccurrences(of: "  tls:\n    verify: true\n", with: "  tls:\n    verify: true\n" + extra)
-        try text.write(toFile: config, atomically: true, encoding: .utf8)
-        return config
-    }
-
-    /// Submits the county's red warning and has it approved; returns its id.
-    static func releaseRed(_ daemon: DaemonProcess, config: String) throws -> String {
-        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
-        let leader = try Binaries.createToken(
-            ["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"], config: config)
-        let government = try Binaries.createToken(
-            ["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"], config: config)
-        let submitted = try daemon.api(
-            "POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
-        guard let id = jsonID(submitted.body) else { throw CLIFailure(output: String(decoding: submitted.body, as: UTF8.self)) }
-        _ = try daemon.api("POST", "/v1/warnings/\(id)/approve", token: leader)
-        _ = try daemon.api("POST", "/v1/warnings/\(id)/approve", token: government)
-        return id
+    /// One `email` channel of these settings (two attempts, 100 ms apart).
+    static func channel(_ settings: String) -> String {
+        "    email:\n      adapter: email\n      max_attempts: 2\n      backoff_initial_ms: 100\n      settings:\n" + settings
     }
 
     @Test("STARTTLS with the server's CA from dispatch.tls, and SMTP AUTH; a wrong password fails with the server's 535")
@@ -149,39 +107,35 @@ struct EmailEndToEndTests {
             "        url: \(smtp.url)\n        from: alerts@hunan.example.cn\n        security: starttls\n"
                 + "        username: warncast\n        password: \(password)\n"
         }
-        let good = try Self.configuration(
-            in: directory, settings: settings(password: "s3cret"),
-            recipients: "mail-1,email,430121001,第1乡镇 应急办,duty1@csx.example.cn,,\n", extra: "    ca_bundle: \(certificate)\n")
-        var daemon = try DaemonProcess(config: good, directory: directory)
-        var id = try Self.releaseRed(daemon, config: good)
-        let admin = try Binaries.createToken(["--role", "auditor", "--region", "430000", "--name", "审计"], config: good)
-        func state() throws -> [String: Any]? {
-            let answer = try daemon.api("GET", "/v1/warnings/\(id)/deliveries", token: admin)
-            return ((try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["deliveries"] as? [[String: Any]])?.first
+        let mailbox = "mail-1,email,430121001,第1乡镇 应急办,duty1@csx.example.cn,,\n"
+        let trustServer = ["  tls:\n    verify: true\n": "  tls:\n    verify: true\n    ca_bundle: \(certificate)\n"]
+        let good = try testConfiguration(
+            in: directory, recipients: mailbox, channels: Self.channel(settings(password: "s3cret")), red: ["email"], replacing: trustServer)
+        /// Runs a daemon on `config`, releases the red warning, and waits (30 s at most) for its
+        /// one delivery to reach `state`; returns the delivery as the API lists it.
+        func deliver(config: String, in directory: URL, until state: String) async throws -> [String: Any]? {
+            let daemon = try DaemonProcess(config: config, directory: directory)
+            defer { daemon.stop() }
+            let (id, issuer) = try daemon.releaseCountyRed(config: config)
+            let deadline = Date().addingTimeInterval(30)
+            var delivery = try daemon.deliveries(of: id, token: issuer).byRecipient["mail-1"]
+            while delivery?["state"] as? String != state && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                delivery = try daemon.deliveries(of: id, token: issuer).byRecipient["mail-1"]
+            }
+            return delivery
         }
-        var deadline = Date().addingTimeInterval(30)
-        while (try state())?["state"] as? String != "delivered" && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        #expect((try state())?["state"] as? String == "delivered", "\(daemon.log)")
+        let delivered = try await deliver(config: good, in: directory, until: "delivered")
+        #expect(delivered?["state"] as? String == "delivered", "\(String(describing: delivered))")
         let mail = try #require(smtp.messages.first)
         #expect(mail.header("X-Sink-TLS") == "yes" && mail.header("X-Sink-User") == "warncast")
-        daemon.stop()
 
         // The same with a wrong password: refused for good with the server's own words.
         let otherDirectory = try TestSupport.temporaryDirectory()
-        let bad = try Self.configuration(
-            in: otherDirectory, settings: settings(password: "wrong"),
-            recipients: "mail-1,email,430121001,第1乡镇 应急办,duty1@csx.example.cn,,\n", extra: "    ca_bundle: \(certificate)\n")
-        daemon = try DaemonProcess(config: bad, directory: otherDirectory)
-        defer { daemon.stop() }
-        id = try Self.releaseRed(daemon, config: bad)
-        let auditor = try Binaries.createToken(["--role", "auditor", "--region", "430000", "--name", "审计"], config: bad)
-        func badState() throws -> [String: Any]? {
-            let answer = try daemon.api("GET", "/v1/warnings/\(id)/deliveries", token: auditor)
-            return ((try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["deliveries"] as? [[String: Any]])?.first
-        }
-        deadline = Date().addingTimeInterval(30)
-        while (try badState())?["state"] as? String != "failed" && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        let failed = try badState()
+        let bad = try testConfiguration(
+            in: otherDirectory, recipients: mailbox, channels: Self.channel(settings(password: "wrong")), red: ["email"],
+            replacing: trustServer)
+        let failed = try await deliver(config: bad, in: otherDirectory, until: "failed")
         #expect(failed?["state"] as? String == "failed")
         #expect(failed?["lastStatus"] as? Int == 535, "\(String(describing: failed))")
         #expect(smtp.messages.count == 1)

@@ -13,10 +13,9 @@ struct SMSEndToEndTests {
         + "驾驶人员绕开积水路段，切勿涉水通行；居民关好门窗，远离河道、山体和危房，不要在户外逗留。"
         + "如遇险情请立即拨打110或119求助，并听从村（社区）干部和应急管理部门的统一指挥。"
 
-    /// The example configuration with two SMS groups through one Kannel, red going to both.
-    static func configuration(in directory: URL, kannel: KannelPeer, recipients: URL) throws -> String {
-        let config = try testConfiguration(in: directory)
-        func smsChannel(_ name: String) -> String {
+    /// Two SMS groups through one Kannel, sharing its rate limit.
+    static func channels(_ kannel: KannelPeer) -> String {
+        ["sms-duty", "sms-informants"].map { name in
             """
                 \(name):
                   adapter: kannel
@@ -31,15 +30,7 @@ struct SMSEndToEndTests {
                     smsc: fake
 
             """
-        }
-        let text = try String(contentsOfFile: config, encoding: .utf8)
-            .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(recipients.path)")
-            .replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: [loudspeaker, sms-duty, sms-informants]")
-            .replacingOccurrences(
-                of: "  channels:\n",
-                with: "  gateways:\n    kannel: { rate_per_second: 20 }\n  channels:\n" + smsChannel("sms-duty") + smsChannel("sms-informants"))
-        try text.write(toFile: config, atomically: true, encoding: .utf8)
-        return config
+        }.joined()
     }
 
     @Test("a long Chinese red warning reaches the SMS groups in its area intact, and DLRs mark each delivered")
@@ -47,32 +38,25 @@ struct SMSEndToEndTests {
         let directory = try TestSupport.temporaryDirectory()
         let kannel = try KannelPeer(directory: directory)
         defer { kannel.stop() }
-        let recipients = directory.appendingPathComponent("recipients.csv")
-        try """
-            id,channel,region,name,address,secret,options
-            duty-1,sms-duty,430121001,第1乡镇 应急责任人,13800000001,,
-            duty-out,sms-duty,430102001,芙蓉区 应急责任人,13800000009,,
-            info-1,sms-informants,430121001002,第1乡镇第2村 信息员,13900000001,,
-            info-2,sms-informants,430121002005,第2乡镇第5村 信息员,13900000002,,
-            info-out,sms-informants,430102001001,芙蓉区第1村 信息员,13900000009,,
+        let config = try testConfiguration(
+            in: directory,
+            recipients: """
+                duty-1,sms-duty,430121001,第1乡镇 应急责任人,13800000001,,
+                duty-out,sms-duty,430102001,芙蓉区 应急责任人,13800000009,,
+                info-1,sms-informants,430121001002,第1乡镇第2村 信息员,13900000001,,
+                info-2,sms-informants,430121002005,第2乡镇第5村 信息员,13900000002,,
+                info-out,sms-informants,430102001001,芙蓉区第1村 信息员,13900000009,,
 
-            """.write(to: recipients, atomically: true, encoding: .utf8)
-        let config = try Self.configuration(in: directory, kannel: kannel, recipients: recipients)
+                """,
+            channels: Self.channels(kannel), red: ["sms-duty", "sms-informants"],
+            replacing: ["  channels:\n": "  gateways:\n    kannel: { rate_per_second: 20 }\n  channels:\n"])
         let daemon = try DaemonProcess(config: config, directory: directory)
         defer { daemon.stop() }
 
-        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
-        let leader = try Binaries.createToken(
-            ["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"], config: config)
-        let government = try Binaries.createToken(
-            ["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"], config: config)
         let xml = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self).replacingOccurrences(
             of: "<instruction>停止集会、停课、停业；转移危险地带人员。</instruction>", with: "<instruction>\(Self.instruction)</instruction>")
         #expect(xml.contains(Self.instruction))
-        let submitted = try daemon.api("POST", "/v1/warnings", token: issuer, body: Data(xml.utf8), type: "application/cap+xml")
-        let id = try #require(jsonID(submitted.body), "\(String(decoding: submitted.body, as: UTF8.self))")
-        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: leader).status == 200)
-        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: government).status == 200)
+        let (id, issuer) = try daemon.releaseCountyRed(config: config, body: Data(xml.utf8))
 
         var deliveries: [[String: Any]] = []
         var summary: [String: Int] = [:]
@@ -119,14 +103,6 @@ struct SMSEndToEndTests {
         let directory = try TestSupport.temporaryDirectory()
         let gateway = try await CarrierGateway()
         defer { gateway.stop() }
-        let recipients = directory.appendingPathComponent("recipients.csv")
-        try """
-            id,channel,region,name,address,secret,options
-            pub-1,sms-public,430121001001,订阅用户,13700000001,,
-            pub-9,sms-public,430121002001,订阅用户（停机）,13700000009,,
-
-            """.write(to: recipients, atomically: true, encoding: .utf8)
-        let config = try testConfiguration(in: directory)
         let channel = """
                 sms-public:
                   adapter: carrier-sms
@@ -141,33 +117,20 @@ struct SMSEndToEndTests {
                     reason_path: reason
 
             """
-        let text = try String(contentsOfFile: config, encoding: .utf8)
-            .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(recipients.path)")
-            .replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: [loudspeaker, sms-public]")
-            .replacingOccurrences(of: "  channels:\n", with: "  channels:\n" + channel)
-        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try testConfiguration(
+            in: directory,
+            recipients: "pub-1,sms-public,430121001001,订阅用户,13700000001,,\npub-9,sms-public,430121002001,订阅用户（停机）,13700000009,,\n",
+            channels: channel, red: ["sms-public"])
         let daemon = try DaemonProcess(config: config, directory: directory)
         defer { daemon.stop() }
-
-        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
-        let leader = try Binaries.createToken(
-            ["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"], config: config)
-        let government = try Binaries.createToken(
-            ["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"], config: config)
-        let submitted = try daemon.api(
-            "POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
-        let id = try #require(jsonID(submitted.body))
-        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: leader).status == 200)
-        #expect(try daemon.api("POST", "/v1/warnings/\(id)/approve", token: government).status == 200)
+        let (id, issuer) = try daemon.releaseCountyRed(config: config)
 
         var byRecipient: [String: [String: Any]] = [:]
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             try await Task.sleep(for: .milliseconds(100))
-            let answer = try daemon.api("GET", "/v1/warnings/\(id)/deliveries", token: issuer)
-            let list = (try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["deliveries"] as? [[String: Any]] ?? []
-            byRecipient = Dictionary(uniqueKeysWithValues: list.map { ($0["recipient"] as? String ?? "", $0) })
-            if byRecipient.values.allSatisfy({ ["delivered", "failed"].contains($0["state"] as? String) }) && byRecipient.count == 2 { break }
+            byRecipient = try daemon.deliveries(of: id, token: issuer).byRecipient
+            if byRecipient.count == 2 && byRecipient.values.allSatisfy({ ["delivered", "failed"].contains($0["state"] as? String) }) { break }
         }
         #expect(byRecipient["pub-1"]?["state"] as? String == "delivered", "\(byRecipient)")
         #expect(byRecipient["pub-9"]?["state"] as? String == "failed")
