@@ -21,13 +21,16 @@ public final class DispatchService: Service, ReleaseSubscriber {
     let messages: MessageCache
     let logger: Logger
     let now: @Sendable () -> Date
+    let counter: (any DeliveryCounter)?
 
     /// A dispatcher for the channels of `dispatch`, or an error naming a channel whose
     /// adapter does not exist.
     public init(
         store: any Store, dispatch: WarncastConfiguration.Dispatch, engine: CurlEngine, signer: MessageSigner,
-        callbacks: CallbackSettings, logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+        callbacks: CallbackSettings, logger: Logger, counter: (any DeliveryCounter)? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
     ) throws {
+        self.counter = counter
         self.store = store
         self.engine = engine
         self.signer = signer
@@ -231,6 +234,7 @@ public final class DispatchService: Service, ReleaseSubscriber {
 
     /// Not attempted: the endpoint's breaker is open. It does not count as an attempt.
     private func holdBack(_ job: DeliveryJob, until: Date, at: Date) {
+        counter?.countAttempt(channel: job.recipient.channel, outcome: "deferred")
         results.append(AttemptResult(
             deliveryID: job.id, attempt: job.attempt, at: at, httpStatus: nil, error: "circuit open",
             outcome: .deferred(until: until), milliseconds: 0))
@@ -240,6 +244,7 @@ public final class DispatchService: Service, ReleaseSubscriber {
     private func record(
         _ job: DeliveryJob, _ result: BatchOutcome, channel: WarncastConfiguration.Channel, started: Date, finished: Date
     ) {
+        counter?.countAttempt(channel: channel.name, outcome: Self.outcomeName(result.outcome))
         var errorText = result.detail
         var nextAttemptAt: Date?
         switch result.outcome {
@@ -257,6 +262,16 @@ public final class DispatchService: Service, ReleaseSubscriber {
             deliveryID: job.id, attempt: job.attempt, at: finished, httpStatus: result.status, error: errorText,
             outcome: result.outcome, milliseconds: Int(finished.timeIntervalSince(started) * 1000), nextAttemptAt: nextAttemptAt,
             reference: result.reference))
+    }
+
+    static func outcomeName(_ outcome: DeliveryOutcome) -> String {
+        switch outcome {
+        case .delivered: "delivered"
+        case .accepted: "accepted"
+        case .retry: "retry"
+        case .failed: "failed"
+        case .deferred: "deferred"
+        }
     }
 
     // MARK: Writing results
@@ -415,6 +430,12 @@ actor MessageCache {
         messages[key] = message
         return message
     }
+}
+
+/// Where the dispatcher counts attempts for monitoring (the daemon's Prometheus registry).
+public protocol DeliveryCounter: Sendable {
+    /// One attempt on `channel` came to `outcome`: delivered, accepted, retry, failed or deferred.
+    func countAttempt(channel: String, outcome: String)
 }
 
 /// How gateways report back: this node's base URL and the tokens that authenticate reports.

@@ -32,6 +32,15 @@ struct ReportCommand: AsyncParsableCommand {
         guard Tier(rawValue: depth) != nil else { throw ValidationError("--depth must be a tier, e.g. county") }
         let body = try call(daemon, method: "GET", path: "/v1/warnings/\(id)/report?depth=\(depth)", printing: json)
         if json { return }
+        // Whether it was on time comes first: a duty officer reads the top line.
+        let timeline = try JSONDecoder().decode(
+            WarningTimeline.self, from: try call(daemon, method: "GET", path: "/v1/warnings/\(id)/timeline", printing: false))
+        if timeline.late.isEmpty {
+            print(timeline.threshold == nil ? "timeliness: no threshold for \(timeline.level.rawValue)\n" : "timeliness: on time\n")
+        } else {
+            for step in timeline.late { print("LATE \(step.step): \(step.detail)") }
+            print("")
+        }
         printReport(try JSONDecoder().decode(Report.self, from: body))
     }
 

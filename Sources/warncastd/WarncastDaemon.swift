@@ -72,13 +72,14 @@ struct WarncastDaemon: AsyncParsableCommand {
         let tls = configuration.dispatch.tls
         let engine = CurlEngine(options: .init(
             verifyTLS: tls.verify, caBundle: tls.caBundle, clientCertificate: tls.clientCertificate, clientKey: tls.clientKey))
+        let metrics = ServerMetrics()
         let dispatcher: DispatchService
         let callbacks: CallbackSettings
         do {
             callbacks = CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens(), node: configuration.node.name)
             dispatcher = try DispatchService(
                 store: store, dispatch: configuration.dispatch, engine: engine, signer: try keyring.signer(),
-                callbacks: callbacks, logger: logger)
+                callbacks: callbacks, logger: logger, counter: metrics)
         } catch {
             logger.critical("cannot start the dispatcher", metadata: ["error": "\(error)"])
             throw ExitCode(78)
@@ -92,7 +93,7 @@ struct WarncastDaemon: AsyncParsableCommand {
         let server = configuration.server
         let app = buildApplication(
             ApplicationParts(
-                configuration: configuration, store: store, logger: logger,
+                configuration: configuration, store: store, metrics: metrics, logger: logger,
                 releaseSubscribers: [LogReleaseSubscriber(logger: logger), dispatcher],
                 publishedKeys: try keyring.publishedKeys(), callbackTokens: callbacks.tokens,
                 downstream: configuration.dispatch.routing.covering.isEmpty ? nil : DownstreamReports(

@@ -132,6 +132,7 @@ struct CascadeEndToEndTests {
         let printed = try Binaries.warncast(
             ["report", id, "--depth", "village", "--url", provinceDaemon.url, "--token", issuer], config: province.config)
         #expect(printed.status == 0, "\(printed.err)")
+        #expect(printed.out.hasPrefix("timeliness: on time"))
         #expect(printed.out.contains("== handed down to 长沙市预警信息发布中心"))
         #expect(printed.out.contains("node changsha-county"))
         #expect(printed.out.contains("430121001001"))

@@ -30,6 +30,14 @@ struct ExportEndToEndTests {
         let issuer = try daemon.releaseCountyRed(config: config).issuer
         let deadline = Date().addingTimeInterval(30)
         while fleet.uniqueDeliveries < 30 && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        // Every attempt is counted for monitoring.
+        let counted = #"warncast_delivery_attempts_total{channel="loudspeaker",outcome="delivered"} 30"#
+        var metrics = ""
+        while !metrics.contains(counted) && Date() < deadline.addingTimeInterval(5) {
+            metrics = String(decoding: try CurlTransfer.perform(HTTPRequestSpec(url: daemon.url + "/metrics")).body, as: UTF8.self)
+            if !metrics.contains(counted) { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(metrics.contains(counted), "\(metrics)")
 
         let file = directory.appendingPathComponent("deliveries.csv").path
         let exported = try Binaries.warncast(

@@ -1,9 +1,10 @@
 import Hummingbird
 import Prometheus
 import WarncastCore
+import WarncastDispatch
 
 /// The daemon's Prometheus metrics, in a registry owned by the application (no global state).
-public struct ServerMetrics: Sendable {
+public struct ServerMetrics: Sendable, DeliveryCounter {
     public let registry: PrometheusCollectorRegistry
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -16,6 +17,16 @@ public struct ServerMetrics: Sendable {
                 namespace: "warncast", metricName: "http_requests", unitName: "total",
                 helpText: "HTTP requests served, by method, route and status."),
             labels: [("method", method), ("route", route), ("status", String(status))]
+        ).increment()
+    }
+
+    /// Counts one delivery attempt by channel and outcome (the dispatcher calls this).
+    public func countAttempt(channel: String, outcome: String) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "warncast", metricName: "delivery_attempts", unitName: "total",
+                helpText: "Delivery attempts, by channel and outcome (delivered, accepted, retry, failed, deferred)."),
+            labels: [("channel", channel), ("outcome", outcome)]
         ).increment()
     }
 
