@@ -354,6 +354,20 @@ public struct SQLiteStore: Store {
         }
     }
 
+    public func reports(warningID: String, limit: Int) async throws -> [StoredReport] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.deliveryID, d.recipientID, r.at, r.source, r.state, r.detail
+                    FROM receipt r JOIN delivery d ON d.id = r.deliveryID
+                    WHERE d.warningID = ? ORDER BY r.id LIMIT ?
+                    """,
+                arguments: [warningID, limit]
+            ).map { StoredReport(delivery: $0[0], recipient: $0[1], at: $0[2], source: $0[3], state: $0[4], detail: $0[5]) }
+        }
+    }
+
     public func report(_ report: DeliveryReport) async throws -> ReportResult {
         try await writer.write { db in try Deliveries(db: db).report(report) }
     }

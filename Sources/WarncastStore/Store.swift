@@ -74,6 +74,8 @@ public protocol Store: Sendable {
     /// Delivered deliveries of `warningID` on `channels` with the id the receiver gave them
     /// (for lower-tier nodes: their id of the warning).
     func deliveryReferences(warningID: String, channels: Set<String>) async throws -> [DeliveryReference]
+    /// The gateways' reports on a warning's deliveries, oldest first, at most `limit`.
+    func reports(warningID: String, limit: Int) async throws -> [StoredReport]
     /// A gateway's delivery report (SMS DLR, carrier callback), already authenticated.
     func report(_ report: DeliveryReport) async throws -> ReportResult
     func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
@@ -154,6 +156,25 @@ public struct DeliveryReference: Sendable, Equatable {
         self.recipientName = recipientName
         self.address = address
         self.reference = reference
+    }
+}
+
+/// A gateway's report as kept: which delivery (and recipient), when, from whom, what it said.
+public struct StoredReport: Sendable, Codable, Equatable {
+    public var delivery: Int64
+    public var recipient: String
+    public var at: String
+    public var source: String
+    public var state: String
+    public var detail: String?
+
+    public init(delivery: Int64, recipient: String, at: String, source: String, state: String, detail: String?) {
+        self.delivery = delivery
+        self.recipient = recipient
+        self.at = at
+        self.source = source
+        self.state = state
+        self.detail = detail
     }
 }
 

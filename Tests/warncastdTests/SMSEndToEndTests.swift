@@ -75,6 +75,16 @@ struct SMSEndToEndTests {
             #expect(delivery["deliveredAt"] is String)
         }
 
+        // The warning's history holds the message as received and every DLR that came back.
+        let history = try JSONSerialization.jsonObject(
+            with: try daemon.api("GET", "/v1/warnings/\(id)/history", token: issuer).body) as? [String: Any]
+        #expect((history?["cap"] as? String)?.contains(Self.instruction) == true)
+        #expect(history?["deliveries"] as? [String: Int] == ["delivered": 3])
+        let reports = history?["reports"] as? [[String: Any]] ?? []
+        #expect(Set(reports.filter { $0["state"] as? String == "delivered" }.compactMap { $0["recipient"] as? String })
+            == ["duty-1", "info-1", "info-2"], "\(reports)")
+        #expect(reports.allSatisfy { $0["source"] as? String == "kannel" })
+
         // What the SMSC received: one whole message per number in the area, none outside it.
         let expected = "【长沙县气象局】长沙县气象局发布暴雨红色预警信号。" + Self.instruction
         let received = kannel.received

@@ -72,9 +72,20 @@ struct DeliveryController {
         return try await reports.report(warningID: id, depth: depth)
     }
 
+    /// Everything on record about one warning: the message as received, every audit entry
+    /// (submission, approvals, release, updates and cancellation, escalations, deliveries
+    /// planned, exports), the deliveries' count per state and the gateways' reports. Each
+    /// delivery with its receipt is at `deliveries`, and in bulk in the deliveries export.
     struct History: ResponseEncodable {
         var warning: String
+        /// The submitted message, byte for byte, as text, and its format.
+        var cap: String
+        var format: String
         var entries: [AuditEntry]
+        var deliveries: [String: Int]
+        var deliveriesURL: String
+        /// Gateways' delivery reports (Kannel DLRs, carrier callbacks), the first 1000.
+        var reports: [StoredReport]
     }
 
     /// Every audit entry about the warning: submission, approvals, release, deliveries planned,
@@ -82,7 +93,13 @@ struct DeliveryController {
     @Sendable func history(_ request: Request, context: WarncastRequestContext) async throws -> History {
         let id = try context.parameters.require("id")
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
-        return History(warning: id, entries: try await store.auditEntries(subject: id))
+        let raw = try await store.rawMessage(id: id)
+        let summary = try await store.deliverySummary(warningID: id)
+        return History(
+            warning: id, cap: raw.map { String(decoding: $0.data, as: UTF8.self) } ?? "", format: raw?.format.rawValue ?? "",
+            entries: try await store.auditEntries(subject: id),
+            deliveries: Dictionary(uniqueKeysWithValues: summary.map { ($0.key.rawValue, $0.value) }),
+            deliveriesURL: "/v1/warnings/\(id)/deliveries", reports: try await store.reports(warningID: id, limit: 1000))
     }
 
     /// Both chains: the audit log, and the receipts' seals.
