@@ -27,7 +27,7 @@ struct ExportEndToEndTests {
         let published = try #require((try JSONSerialization.jsonObject(with: keys.body) as? [String: [[String: Any]]])?["keys"])
         fleet.trust(publicKey: try #require(Data(base64Encoded: published[0]["publicKey"] as? String ?? "")))
         let auditor = try Binaries.createToken(["--role", "auditor", "--region", "430000", "--name", "审计员"], config: config)
-        let issuer = try daemon.releaseCountyRed(config: config).issuer
+        let (id, issuer) = try daemon.releaseCountyRed(config: config)
         let deadline = Date().addingTimeInterval(30)
         while fleet.uniqueDeliveries < 30 && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         // Every attempt is counted for monitoring.
@@ -38,6 +38,14 @@ struct ExportEndToEndTests {
             if !metrics.contains(counted) { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(metrics.contains(counted), "\(metrics)")
+
+        // The timeline and the late list from the CLI: released at once, every village reached.
+        let timeline = try Binaries.warncast(["timeline", id, "--url", daemon.url, "--token", auditor], config: config)
+        #expect(timeline.status == 0, "\(timeline.err)")
+        #expect(timeline.out.contains("released\t20") && timeline.out.contains("all\t10\t10\t"), "\(timeline.out)")
+        #expect(timeline.out.contains("on time"))
+        let late = try Binaries.warncast(["late", "--url", daemon.url, "--token", auditor], config: config)
+        #expect(late.status == 0 && late.out.hasPrefix("0 late warning(s) of 1 submitted"), "\(late.out)\(late.err)")
 
         let file = directory.appendingPathComponent("deliveries.csv").path
         let exported = try Binaries.warncast(
