@@ -425,41 +425,46 @@ public struct SQLiteStore: Store {
         }
     }
 
-    public func rollup(warningID: String, depth: Tier) async throws -> [RollupEntry] {
+    public func rollup(warningID: String, depth: Tier) async throws -> WarningRollup {
         try await writer.read { db in
             let released = try String.fetchOne(db, sql: "SELECT releasedAt FROM warning WHERE id = ?", arguments: [warningID])
                 .flatMap(Timestamp.parse)
-            var builder = RollupBuilder(depth: depth)
-            // Counts per recipient region and state, grouped by SQLite.
+            // One builder over all channels and one per channel, fed in the same pass.
+            var total = RollupBuilder(depth: depth)
+            var byChannel: [String: RollupBuilder] = [:]
+            // Counts per recipient region, state and channel, grouped by SQLite from the index.
             for row in try Row.fetchAll(
                 db,
-                sql: "SELECT region, state, count(*) FROM delivery WHERE warningID = ? GROUP BY region, state",
+                sql: "SELECT region, state, channel, count(*) FROM delivery WHERE warningID = ? GROUP BY region, state, channel",
                 arguments: [warningID])
             {
                 guard let region = RegionCode(row[0]), let state = DeliveryState(rawValue: row[1]) else { continue }
-                builder.add(region: region, state: state, count: row[2])
+                total.add(region: region, state: state, count: row[3])
+                byChannel[row[2], default: RollupBuilder(depth: depth)].add(region: region, state: state, count: row[3])
             }
-            // Seconds to deliver, computed and sorted by SQLite; each division keeps only
-            // the values at its percentile ranks as they stream past.
+            // Seconds to deliver, computed by SQLite; each division keeps only the values at
+            // its percentile ranks as they stream past.
             if let released {
                 let times = try Row.fetchCursor(
                     db,
                     // In index order: deliveredAt ascending is seconds ascending, with no sort.
                     sql: """
-                        SELECT region, max(0, (julianday(deliveredAt) - julianday(?)) * 86400.0)
+                        SELECT region, channel, max(0, (julianday(deliveredAt) - julianday(?)) * 86400.0)
                         FROM delivery WHERE warningID = ? AND state = 'delivered' ORDER BY deliveredAt
                         """,
                     arguments: [Timestamp.string(released), warningID])
                 while let row = try times.next() {
-                    builder.addAscending(region: row[0] as String, seconds: row[1])
+                    let region: String = row[0], seconds: Double = row[2]
+                    total.addAscending(region: region, seconds: seconds)
+                    byChannel[row[1] as String]?.addAscending(region: region, seconds: seconds)
                 }
             }
             var names: [RegionCode: String] = [:]
             let name = try db.cachedStatement(sql: "SELECT name FROM region WHERE code = ?")
-            for code in builder.regions {
+            for code in total.regions {
                 names[code] = try String.fetchOne(name, arguments: [code.rawValue])
             }
-            return builder.entries(names: names)
+            return WarningRollup(total: total.entries(names: names), byChannel: byChannel.mapValues { $0.entries(names: names) })
         }
     }
 

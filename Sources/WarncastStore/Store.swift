@@ -81,7 +81,7 @@ public protocol Store: Sendable {
     func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
     func deliverySummary(warningID: String) async throws -> [DeliveryState: Int]
     /// Deliveries counted per division at every tier down to `depth`, with times to deliver.
-    func rollup(warningID: String, depth: Tier) async throws -> [RollupEntry]
+    func rollup(warningID: String, depth: Tier) async throws -> WarningRollup
     /// Deliveries that did not (or not yet) reach their recipient: the blind spots.
     func undelivered(warningID: String, limit: Int) async throws -> [DeliveryView]
 

@@ -16,6 +16,7 @@ struct ReportCommand: AsyncParsableCommand {
     struct Report: Decodable {
         var node: String?
         var tiers: [RollupEntry]
+        var byChannel: [String: [RollupEntry]]?
         var blindSpots: [DeliveryView]
         var downstream: [Downstream]?
     }
@@ -56,6 +57,15 @@ struct ReportCommand: AsyncParsableCommand {
                 String(entry.delivered), String(entry.failed), String(entry.expired), String(entry.pending + entry.accepted),
                 String(format: "%.1f%%", entry.coverage * 100),
             ] + seconds).joined(separator: "\t"))
+        }
+        if let channels = report.byChannel, channels.count > 1 {
+            print("\nPER CHANNEL\tTARGETED\tDELIVERED\tFAILED\tCOVERAGE\tP95 s")
+            for (channel, entries) in channels.sorted(by: { $0.key < $1.key }) {
+                guard let top = entries.first else { continue }
+                print([channel, String(top.targeted), String(top.delivered), String(top.failed),
+                       String(format: "%.1f%%", top.coverage * 100), top.p95Seconds.map { String(format: "%.2f", $0) } ?? "-"]
+                    .joined(separator: "\t"))
+            }
         }
         print("\n\(report.blindSpots.count) recipient(s) not reached\(report.blindSpots.count == 1000 ? " (first 1000)" : ""):")
         for spot in report.blindSpots {

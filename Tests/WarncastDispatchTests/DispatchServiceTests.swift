@@ -147,7 +147,7 @@ struct DispatchReportTests {
         for index in [3, 7] { harness.fleet.set(.fail(status: 404, times: 100), for: "430121002-\(index)") }
         let warning = try await harness.release("rainstorm-red-csx.xml")
         #expect(try await harness.dispatch { try await harness.summary(warning)[.queued, default: 0] + harness.summary(warning)[.sending, default: 0] == 0 })
-        let entries = Dictionary(uniqueKeysWithValues: try await harness.store.rollup(warningID: warning, depth: .village).map { ($0.region.rawValue, $0) })
+        let entries = Dictionary(uniqueKeysWithValues: try await harness.store.rollup(warningID: warning, depth: .village).total.map { ($0.region.rawValue, $0) })
         #expect(entries["430121"]?.targeted == 30 && entries["430121"]?.delivered == 28 && entries["430121"]?.failed == 2)
         #expect(entries["430121"]?.name == "长沙县")
         #expect(entries["430121001"]?.delivered == 20 && entries["430121001"]?.failed == 0)

@@ -133,5 +133,12 @@ struct SharedGatewayTests {
         // 12 slots 0.1 s apart: the last starts 1.1 s after the first. Lower bound only.
         #expect(Date().timeIntervalSince(started) >= 1.05)
         #expect(harness.fleet.uniqueDeliveries == 12)
+        // The report counts each channel on its own as well as together.
+        let rollup = try await harness.store.rollup(warningID: warning, depth: .township)
+        #expect(rollup.total.first?.delivered == 12)
+        #expect(rollup.byChannel["loudspeaker"]?.first?.delivered == 6)
+        #expect(rollup.byChannel["sms-informants"]?.first?.delivered == 6)
+        #expect(rollup.byChannel["sms-informants"]?.map(\.region.rawValue) == ["430000", "430100", "430121", "430121002"])
+        #expect(rollup.byChannel["sms-informants"]?.last?.p50Seconds != nil)
     }
 }

@@ -22,6 +22,17 @@ public struct RollupEntry: Sendable, Codable, Equatable {
     public var coverage: Double { targeted == 0 ? 0 : Double(delivered) / Double(targeted) }
 }
 
+/// A warning's roll-up over all its channels, and for each channel on its own.
+public struct WarningRollup: Sendable, Codable, Equatable {
+    public var total: [RollupEntry]
+    public var byChannel: [String: [RollupEntry]]
+
+    public init(total: [RollupEntry], byChannel: [String: [RollupEntry]]) {
+        self.total = total
+        self.byChannel = byChannel
+    }
+}
+
 /// Counts deliveries per division at every tier down to `depth`: the province, its cities,
 /// their counties, and so on, each recipient counted in every division that contains it.
 public struct RollupBuilder: Sendable {

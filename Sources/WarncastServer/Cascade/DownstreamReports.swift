@@ -12,6 +12,8 @@ public struct WarningReport: ResponseEncodable, Decodable, Sendable {
     public var node: String?
     public var depth: Tier
     public var tiers: [RollupEntry]
+    /// The same per channel: loudspeaker, each SMS group, email, lower-tier nodes …
+    public var byChannel: [String: [RollupEntry]]?
     /// Recipients not (yet) delivered, with their last error; at most 1000.
     public var blindSpots: [DeliveryView]
     /// Lower-tier nodes' reports, asked for when this one was made.
@@ -94,8 +96,9 @@ struct WarningReportBuilder: Sendable {
 
     func report(warningID id: String, depth: Tier) async throws -> WarningReport {
         let lower = try await downstream?.fetch(warningID: id, depth: depth, store: store)
+        let rollup = try await store.rollup(warningID: id, depth: depth)
         return WarningReport(
-            warning: id, node: node, depth: depth, tiers: try await store.rollup(warningID: id, depth: depth),
+            warning: id, node: node, depth: depth, tiers: rollup.total, byChannel: rollup.byChannel,
             blindSpots: try await store.undelivered(warningID: id, limit: 1000), downstream: lower?.isEmpty == false ? lower : nil)
     }
 }
