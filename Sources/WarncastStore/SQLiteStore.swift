@@ -429,18 +429,22 @@ public struct SQLiteStore: Store {
         try await writer.read { db in
             let released = try String.fetchOne(db, sql: "SELECT releasedAt FROM warning WHERE id = ?", arguments: [warningID])
                 .flatMap(Timestamp.parse)
-            // One builder over all channels and one per channel, fed in the same pass.
+            // One builder over all channels and, when there are several, one per channel, fed
+            // in the same pass.
             var total = RollupBuilder(depth: depth)
             var byChannel: [String: RollupBuilder] = [:]
             // Counts per recipient region, state and channel, grouped by SQLite from the index.
-            for row in try Row.fetchAll(
+            let groups = try Row.fetchAll(
                 db,
                 sql: "SELECT region, state, channel, count(*) FROM delivery WHERE warningID = ? GROUP BY region, state, channel",
                 arguments: [warningID])
-            {
+            let channels = Set(groups.map { $0[2] as String })
+            for row in groups {
                 guard let region = RegionCode(row[0]), let state = DeliveryState(rawValue: row[1]) else { continue }
                 total.add(region: region, state: state, count: row[3])
-                byChannel[row[2], default: RollupBuilder(depth: depth)].add(region: region, state: state, count: row[3])
+                if channels.count > 1 {
+                    byChannel[row[2], default: RollupBuilder(depth: depth)].add(region: region, state: state, count: row[3])
+                }
             }
             // Seconds to deliver, computed by SQLite; each division keeps only the values at
             // its percentile ranks as they stream past.
@@ -449,14 +453,16 @@ public struct SQLiteStore: Store {
                     db,
                     // In index order: deliveredAt ascending is seconds ascending, with no sort.
                     sql: """
-                        SELECT region, channel, max(0, (julianday(deliveredAt) - julianday(?)) * 86400.0)
+                        SELECT region, \(channels.count > 1 ? "channel" : "NULL"), max(0, (julianday(deliveredAt) - julianday(?)) * 86400.0)
                         FROM delivery WHERE warningID = ? AND state = 'delivered' ORDER BY deliveredAt
                         """,
                     arguments: [Timestamp.string(released), warningID])
                 while let row = try times.next() {
                     let region: String = row[0], seconds: Double = row[2]
                     total.addAscending(region: region, seconds: seconds)
-                    byChannel[row[1] as String]?.addAscending(region: region, seconds: seconds)
+                    if channels.count > 1, let channel = row[1] as String? {
+                        byChannel[channel]?.addAscending(region: region, seconds: seconds)
+                    }
                 }
             }
             var names: [RegionCode: String] = [:]
@@ -464,7 +470,10 @@ public struct SQLiteStore: Store {
             for code in total.regions {
                 names[code] = try String.fetchOne(name, arguments: [code.rawValue])
             }
-            return WarningRollup(total: total.entries(names: names), byChannel: byChannel.mapValues { $0.entries(names: names) })
+            let entries = total.entries(names: names)
+            // With one channel, its roll-up is the total.
+            let perChannel = channels.count == 1 ? [channels.first!: entries] : byChannel.mapValues { $0.entries(names: names) }
+            return WarningRollup(total: entries, byChannel: perChannel)
         }
     }
 
