@@ -244,7 +244,7 @@ public final class DispatchService: Service, ReleaseSubscriber {
     private func record(
         _ job: DeliveryJob, _ result: BatchOutcome, channel: WarncastConfiguration.Channel, started: Date, finished: Date
     ) {
-        counter?.countAttempt(channel: channel.name, outcome: Self.outcomeName(result.outcome))
+        counter?.countAttempt(channel: channel.name, outcome: result.outcome.name)
         var errorText = result.detail
         var nextAttemptAt: Date?
         switch result.outcome {
@@ -262,16 +262,6 @@ public final class DispatchService: Service, ReleaseSubscriber {
             deliveryID: job.id, attempt: job.attempt, at: finished, httpStatus: result.status, error: errorText,
             outcome: result.outcome, milliseconds: Int(finished.timeIntervalSince(started) * 1000), nextAttemptAt: nextAttemptAt,
             reference: result.reference))
-    }
-
-    static func outcomeName(_ outcome: DeliveryOutcome) -> String {
-        switch outcome {
-        case .delivered: "delivered"
-        case .accepted: "accepted"
-        case .retry: "retry"
-        case .failed: "failed"
-        case .deferred: "deferred"
-        }
     }
 
     // MARK: Writing results

@@ -135,7 +135,7 @@ struct Deliveries {
                 if db.changesCount > 0 { finished.append(Seals.Receipt(result, state: .failed, at: at)) }
             }
             try insert.execute(arguments: [
-                result.deliveryID, result.attempt, at, result.httpStatus, result.error, Self.outcomeName(result.outcome),
+                result.deliveryID, result.attempt, at, result.httpStatus, result.error, result.outcome.name,
                 result.milliseconds, result.reference,
             ])
         }
@@ -148,16 +148,6 @@ struct Deliveries {
         try db.cachedStatement(
             sql: "UPDATE delivery SET \(assignments), leaseUntil = NULL, lastStatus = ?, lastError = ? WHERE id = ? AND state = 'sending'"
         ).execute(arguments: arguments)
-    }
-
-    static func outcomeName(_ outcome: DeliveryOutcome) -> String {
-        switch outcome {
-        case .delivered: "delivered"
-        case .accepted: "accepted"
-        case .retry: "retry"
-        case .failed: "failed"
-        case .deferred: "deferred"
-        }
     }
 
     /// A gateway's report on a delivery. Delivered wins over everything but a delivery that

@@ -30,6 +30,18 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case failed(String)
     /// Not attempted: the endpoint's circuit breaker is open. Does not count as an attempt.
     case deferred(until: Date)
+
+    /// The outcome's name, as attempts are stored and counted: delivered, accepted, retry,
+    /// failed or deferred.
+    public var name: String {
+        switch self {
+        case .delivered: "delivered"
+        case .accepted: "accepted"
+        case .retry: "retry"
+        case .failed: "failed"
+        case .deferred: "deferred"
+        }
+    }
 }
 
 /// One attempt's record, batched by the dispatcher and written to the store.
