@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 import WarncastCore
@@ -57,15 +56,9 @@ enum Seals {
         var isFinal: Bool { DeliveryState(rawValue: state)?.isFinal == true }
 
         func hash(sequence: Int64, previous: String) -> String {
-            var hasher = SHA256()
-            let fields: [String?] = [previous, String(sequence), String(deliveryID), state, at, String(attempts), lastStatus.map(String.init), lastError]
-            for field in fields {
-                let text = field ?? ""
-                // Length-prefixed, a missing value told apart from an empty one.
-                hasher.update(data: Data((field == nil ? "-1:" : "\(text.utf8.count):").utf8))
-                hasher.update(data: Data(text.utf8))
-            }
-            return hasher.finalize().hexString
+            FieldHash.sha256([
+                previous, String(sequence), String(deliveryID), state, at, String(attempts), lastStatus.map(String.init), lastError,
+            ])
         }
     }
 

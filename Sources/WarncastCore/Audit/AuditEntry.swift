@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// One line of the append-only audit log. Each entry's hash covers the previous entry's
@@ -41,13 +40,7 @@ public struct AuditEntry: Sendable, Codable, Equatable {
 
     /// The hash this entry should carry given its fields.
     public func computedHash() -> String {
-        var hasher = SHA256()
-        for field in [previousHash, String(sequence), at, actor, action, subject, detail] {
-            // Length-prefix each field so that no two different entries hash the same input.
-            hasher.update(data: Data("\(field.utf8.count):".utf8))
-            hasher.update(data: Data(field.utf8))
-        }
-        return hasher.finalize().hexString
+        FieldHash.sha256([previousHash, String(sequence), at, actor, action, subject, detail])
     }
 }
 

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Exports for auditors: the audit log or the deliveries of a time range, as CSV or JSON
@@ -78,17 +77,7 @@ public struct ExportEncoder: Sendable {
     /// The hash of a delivery row: the previous row's hash and every field, each
     /// length-prefixed (a missing or empty value as `-1:`), under SHA-256.
     public static func chainHash(previous: String, values: [String?]) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Data("\(previous.utf8.count):\(previous)".utf8))
-        for value in values {
-            if let value {
-                hasher.update(data: Data("\(value.utf8.count):".utf8))
-                hasher.update(data: Data(value.utf8))
-            } else {
-                hasher.update(data: Data("-1:".utf8))
-            }
-        }
-        return hasher.finalize().hexString
+        FieldHash.sha256([previous] + values)
     }
 
     static func quote(_ text: String) -> String {

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 extension Sequence where Element == UInt8 {
     /// Lower-case hexadecimal, two digits a byte.
@@ -10,5 +11,23 @@ extension Sequence where Element == UInt8 {
             out.append(digits[Int(byte & 0x0f)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// SHA-256 over a list of fields, each written as `<byte count>:<bytes>` and a missing one as
+/// `-1:`, so no two different lists hash the same input. The audit log, the receipts' seals
+/// and exports chain their rows with it.
+public enum FieldHash {
+    public static func sha256(_ fields: [String?]) -> String {
+        var hasher = SHA256()
+        for field in fields {
+            if let field {
+                hasher.update(data: Data("\(field.utf8.count):".utf8))
+                hasher.update(data: Data(field.utf8))
+            } else {
+                hasher.update(data: Data("-1:".utf8))
+            }
+        }
+        return hasher.finalize().hexString
     }
 }
