@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WarncastCore
+import WarncastDispatch
 import WarncastNet
 
 struct AuditCommand: AsyncParsableCommand {
@@ -23,8 +24,8 @@ struct AuditCommand: AsyncParsableCommand {
             guard ExportKind(rawValue: kind) != nil else { throw ValidationError("--kind must be audit or deliveries") }
             guard ExportFormat(rawValue: format) != nil else { throw ValidationError("--format must be csv or json") }
             var query = ["format=\(format)"]
-            if let since { query.append("since=\(FormEscape.escape(since))") }
-            if let until { query.append("until=\(FormEscape.escape(until))") }
+            if let since { query.append("since=\(FormEncoding.escape(since))") }
+            if let until { query.append("until=\(FormEncoding.escape(until))") }
             _ = FileManager.default.createFile(atPath: output, contents: nil)
             guard let file = FileHandle(forWritingAtPath: output) else { throw CLIError("cannot write \(output)") }
             defer { try? file.close() }

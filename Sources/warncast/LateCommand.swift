@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WarncastCore
+import WarncastDispatch
 
 /// `warncast late`: warnings whose approval or coverage took longer than the thresholds.
 struct LateCommand: AsyncParsableCommand {
@@ -33,7 +34,7 @@ struct LateCommand: AsyncParsableCommand {
     func run() async throws {
         var query: [String] = []
         for (name, value) in [("since", since), ("until", until), ("level", level)] {
-            if let value { query.append("\(name)=\(FormEscape.escape(value))") }
+            if let value { query.append("\(name)=\(FormEncoding.escape(value))") }
         }
         let body = try call(daemon, method: "GET", path: "/v1/late" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")), printing: json)
         if json { return }
@@ -71,12 +72,5 @@ struct TimelineCommand: AsyncParsableCommand {
             print(timeline.threshold == nil ? "no timeliness threshold for \(timeline.level.rawValue)" : "on time")
         }
         for step in timeline.late { print("LATE \(step.step): \(step.detail)") }
-    }
-}
-
-/// Query-string escaping for the CLI's own requests.
-enum FormEscape {
-    static func escape(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? value
     }
 }
