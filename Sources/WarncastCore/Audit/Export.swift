@@ -67,8 +67,8 @@ public struct ExportEncoder: Sendable {
             return values.map(CSV.field).joined(separator: ",") + "\r\n"
         case .json:
             let members = zip(ExportColumns.of(kind), values).enumerated().map { index, pair in
-                let value = nulls.contains(index) ? "null" : numeric.contains(index) ? pair.1 : Self.quote(pair.1)
-                return "\(Self.quote(pair.0)):\(value)"
+                let value = nulls.contains(index) ? "null" : numeric.contains(index) ? pair.1 : JSONText.quote(pair.1)
+                return "\(JSONText.quote(pair.0)):\(value)"
             }
             return "{" + members.joined(separator: ",") + "}\n"
         }
@@ -78,11 +78,6 @@ public struct ExportEncoder: Sendable {
     /// length-prefixed (a missing or empty value as `-1:`), under SHA-256.
     public static func chainHash(previous: String, values: [String?]) -> String {
         FieldHash.sha256([previous] + values)
-    }
-
-    static func quote(_ text: String) -> String {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -1,4 +1,4 @@
-/// JSON string literals, for adapters that assemble bodies from prepared pieces.
+/// JSON string literals, for adapters and exports that assemble JSON from pieces.
 public enum JSONText {
     /// `text` as a quoted JSON string, escaping what JSON requires.
     public static func quote(_ text: String) -> String {
