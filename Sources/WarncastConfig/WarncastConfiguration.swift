@@ -49,6 +49,14 @@ public struct WarncastConfiguration: Sendable {
         /// The department its warnings are filed under here.
         public var departmentID: String { "upstream-\(name)" }
 
+        /// That department: of kind `upstream`, over the node's region, for every event type
+        /// of the catalogue (it relays what the nodes above it issued).
+        public func department(catalogue: EventCatalogue) -> Department {
+            Department(
+                id: departmentID, name: name, kind: Department.upstreamKind, region: region,
+                events: catalogue.events.map(\.code))
+        }
+
         public init(name: String, region: RegionCode, publicKeys: [String], approval: Approval) {
             self.name = name
             self.region = region

@@ -29,9 +29,7 @@ struct CascadeController {
     func principal(_ upstream: WarncastConfiguration.Upstream) -> Principal {
         Principal(
             tokenID: "upstream:\(upstream.name)", name: upstream.name, role: .issuer,
-            department: Department(
-                id: upstream.departmentID, name: upstream.name, kind: Department.upstreamKind, region: upstream.region,
-                events: catalogue.events.map(\.code)),
+            department: upstream.department(catalogue: catalogue),
             region: upstream.region)
     }
 
@@ -76,12 +74,7 @@ struct CascadeController {
         guard let warning = try await store.warning(id: id), warning.department == upstream.departmentID else {
             throw APIError.notFound("no warning \(id) from \(upstream.name)")
         }
-        var depth = Tier.village
-        if let text = request.uri.queryParameters["depth"] {
-            guard let tier = Tier(rawValue: String(text)) else { throw APIError.badQuery("depth must be a tier") }
-            depth = tier
-        }
-        return try await reports.report(warningID: id, depth: depth)
+        return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request))
     }
 
     private func authenticate(_ request: Request, body: Data, idempotencyKey: String?) async throws -> WarncastConfiguration.Upstream {

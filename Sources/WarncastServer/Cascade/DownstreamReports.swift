@@ -94,6 +94,15 @@ struct WarningReportBuilder: Sendable {
     let node: String
     let downstream: DownstreamReports?
 
+    /// The report's `?depth=` (default village), or a clear refusal.
+    static func depth(of request: Request) throws -> Tier {
+        guard let text = request.uri.queryParameters["depth"] else { return .village }
+        guard let tier = Tier(rawValue: String(text)) else {
+            throw APIError.badQuery("depth must be one of \(Tier.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return tier
+    }
+
     func report(warningID id: String, depth: Tier) async throws -> WarningReport {
         let lower = try await downstream?.fetch(warningID: id, depth: depth, store: store)
         let rollup = try await store.rollup(warningID: id, depth: depth)

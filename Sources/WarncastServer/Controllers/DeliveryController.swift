@@ -62,14 +62,7 @@ struct DeliveryController {
     @Sendable func report(_ request: Request, context: WarncastRequestContext) async throws -> WarningReport {
         let id = try context.parameters.require("id")
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
-        var depth = Tier.village
-        if let text = request.uri.queryParameters["depth"] {
-            guard let tier = Tier(rawValue: String(text)) else {
-                throw APIError.badQuery("depth must be one of \(Tier.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            depth = tier
-        }
-        return try await reports.report(warningID: id, depth: depth)
+        return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request))
     }
 
     /// Everything on record about one warning: the message as received, every audit entry

@@ -28,11 +28,7 @@ public enum Bootstrap {
     /// Warnings handed down by an upper-tier node are filed under a department of its own,
     /// which may relay every event type of the catalogue.
     public static func saveUpstreamDepartments(_ configuration: WarncastConfiguration, into store: any Store, actor: String) async throws {
-        let upstream = configuration.cascade.upstream.map { node in
-            Department(
-                id: node.departmentID, name: node.name, kind: Department.upstreamKind, region: node.region,
-                events: configuration.events.events.map(\.code))
-        }
+        let upstream = configuration.cascade.upstream.map { $0.department(catalogue: configuration.events) }
         guard !upstream.isEmpty else { return }
         try await store.saveDepartments(
             upstream,
