@@ -62,7 +62,7 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let releases = ReleaseAnnouncer(subscribers: parts.releaseSubscribers)
     let intake = WarningIntake(
         store: parts.store, catalogue: parts.configuration.events, rules: parts.configuration.approval.rules,
-        releases: releases, metrics: parts.metrics, now: parts.now)
+        releases: releases, metrics: parts.metrics, now: parts.now, routing: parts.configuration.dispatch.routing)
     CascadeController(
         store: parts.store, intake: intake,
         verifier: UpstreamVerifier(upstream: parts.configuration.cascade.upstream, ownKeyIDs: Set(parts.publishedKeys.map(\.id))),
@@ -74,7 +74,7 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let v1 = RouteRegistrar(methods: api, prefix: "/v1", table: routes)
     WarningController(store: parts.store, intake: intake, maxBodyBytes: parts.configuration.server.maxBodyBytes)
         .register(on: v1)
-    ApprovalController(store: parts.store, releases: releases, now: parts.now).register(on: v1)
+    ApprovalController(store: parts.store, releases: releases, now: parts.now, routing: parts.configuration.dispatch.routing).register(on: v1)
     deliveries.register(on: v1)
     TimelinessController(store: parts.store, thresholds: parts.configuration.timeliness, now: parts.now).register(on: v1)
     ExportController(store: parts.store, now: parts.now).register(on: v1)

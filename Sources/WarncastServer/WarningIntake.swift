@@ -12,11 +12,14 @@ public struct WarningIntake: Sendable {
     let releases: ReleaseAnnouncer
     let metrics: ServerMetrics
     let now: @Sendable () -> Date
+    /// Which channels a warning released at intake is planned on.
+    let routing: DeliveryRouting
 
     init(
         store: any Store, catalogue: EventCatalogue, rules: ApprovalRuleSet, releases: ReleaseAnnouncer,
-        metrics: ServerMetrics, now: @escaping @Sendable () -> Date
+        metrics: ServerMetrics, now: @escaping @Sendable () -> Date, routing: DeliveryRouting
     ) {
+        self.routing = routing
         self.store = store
         self.check = IntakeCheck(catalogue: catalogue)
         self.rules = rules
@@ -49,7 +52,7 @@ public struct WarningIntake: Sendable {
             draft.upstreamPath = handedDown?.path
             let plan = handedDown?.preApproved == true
                 ? ApprovalPlan.preApproved(by: principal.name) : try await approvalPlan(for: draft, principal: principal)
-            let acceptance = try await store.accept(draft, plan: plan, by: principal, at: now())
+            let acceptance = try await store.accept(draft, plan: plan, by: principal, at: now(), routing: routing)
             if case .created(let warning) = acceptance, warning.status == .released {
                 await releases.announce(warning)
             }

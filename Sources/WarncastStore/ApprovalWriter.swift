@@ -38,7 +38,7 @@ struct ApprovalWriter {
     }
 
     private func apply(_ outcome: ApprovalLedger.Outcome, to id: String, actor: String, rule: String, at date: Date) throws -> [String] {
-        let lifecycle = Lifecycle(db: db, routing: routing)
+        let lifecycle = Lifecycle(db: db)
         switch outcome {
         case .recorded:
             return []
@@ -46,7 +46,7 @@ struct ApprovalWriter {
             try db.execute(
                 sql: "UPDATE warning SET awaiting = 0, decidedAt = ? WHERE id = ?",
                 arguments: [Timestamp.string(date), id])
-            return try lifecycle.release(id, actor: actor, reason: "every approval of rule '\(rule)' given", at: date)
+            return try lifecycle.release(id, actor: actor, reason: "every approval of rule '\(rule)' given", at: date, routing: routing)
         case .reviewed:
             try db.execute(
                 sql: "UPDATE warning SET awaiting = 0, decidedAt = ? WHERE id = ?",

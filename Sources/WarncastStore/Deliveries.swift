@@ -2,8 +2,9 @@ import Foundation
 import GRDB
 import WarncastCore
 
-/// The durable outbox: planning deliveries on release, leasing them to dispatchers,
-/// recording attempts, expiring and superseding. All inside the caller's transaction.
+/// The durable outbox: planning deliveries on release, then reading the deliveries an event
+/// may concern, asking `DeliveryLifecycle` what it changes, and writing that back (with the
+/// receipt's seal when it is final). All inside the caller's transaction.
 struct Deliveries {
     let db: Database
 
@@ -43,165 +44,147 @@ struct Deliveries {
     /// Queued deliveries of `warningID` that have not gone out are superseded by a newer message.
     @discardableResult
     func supersede(warningID: String, at date: Date) throws -> Int {
-        let ids = try Int64.fetchAll(
-            db, sql: "UPDATE delivery SET state = 'superseded', supersededAt = ? WHERE warningID = ? AND state = 'queued' RETURNING id",
-            arguments: [Timestamp.string(date), warningID])
-        try Seals.seal(ids, in: db)
-        return ids.count
+        try apply(
+            .superseded(at: Timestamp(date)),
+            toRecordsWhere: "warningID = ? AND state = 'queued'", [warningID])
+    }
+
+    /// Deliveries whose warning expired before they went out (a delivery's `expiresAt` is its
+    /// warning's). One in flight is left to its attempt until its lease runs out.
+    func expire(at date: Date) throws -> Int {
+        let now = Timestamp(date)
+        return try apply(
+            .expiryChecked(at: now),
+            toRecordsWhere: "state IN ('queued', 'sending') AND expiresAt <= ?", [now])
     }
 
     /// Leases up to `limit` due deliveries of `channel`: first those whose lease ran out (a
     /// dispatcher died holding them), then queued ones whose time has come. Each half walks
     /// its own index; neither sorts or scans the whole outbox.
     func lease(channel: String, limit: Int, at date: Date, leaseFor: TimeInterval) throws -> [DeliveryJob] {
-        let now = Timestamp.string(date)
-        let until = Timestamp.string(date.addingTimeInterval(leaseFor))
-        var rows = try lease(
-            channel: channel, limit: limit, now: now, until: until,
-            due: "state = 'sending' AND leaseUntil <= ?", order: "leaseUntil")
-        if rows.count < limit {
-            rows += try lease(
-                channel: channel, limit: limit - rows.count, now: now, until: until,
-                due: "state = 'queued' AND nextAttemptAt <= ?", order: "nextAttemptAt")
+        let now = Timestamp(date)
+        let event = DeliveryEvent.leased(at: now, until: Timestamp(date.addingTimeInterval(leaseFor)))
+        var leased = try candidates(
+            "channel = ? AND state = 'sending' AND leaseUntil <= ? ORDER BY leaseUntil LIMIT ?", [channel, now, limit]
+        ).compactMap { try self.persist(event, $0) }
+        if leased.count < limit {
+            leased += try candidates(
+                "channel = ? AND state = 'queued' AND nextAttemptAt <= ? ORDER BY nextAttemptAt LIMIT ?",
+                [channel, now, limit - leased.count]
+            ).compactMap { try self.persist(event, $0) }
         }
-        guard !rows.isEmpty else { return [] }
-        let byID = try recipients(Set(rows.map { $0["recipientID"] as String }))
-        return rows.compactMap { row in
-            guard let recipient = byID[row["recipientID"]] else { return nil }
-            return DeliveryJob(
-                id: row["id"], warningID: row["warningID"], recipient: recipient,
-                idempotencyKey: row["idempotencyKey"], attempt: row["attempts"])
+        guard !leased.isEmpty else { return [] }
+        let details = try jobDetails(leased.map(\.id))
+        return leased.compactMap { record in
+            guard let (warningID, key, recipient) = details[record.id] else { return nil }
+            return DeliveryJob(id: record.id, warningID: warningID, recipient: recipient, idempotencyKey: key, attempt: record.attempts)
         }
     }
 
-    /// Recipients by id, read column by column: this runs for every leased batch.
-    private func recipients(_ ids: Set<String>) throws -> [String: Recipient] {
+    /// The warning, idempotency key and recipient of each leased delivery, read column by
+    /// column: this runs for every leased batch.
+    private func jobDetails(_ ids: [Int64]) throws -> [Int64: (String, String, Recipient)] {
         let marks = ids.map { _ in "?" }.joined(separator: ",")
-        var result: [String: Recipient] = [:]
+        var result: [Int64: (String, String, Recipient)] = [:]
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT id, channel, region, name, address, options FROM recipient WHERE id IN (\(marks))",
-            arguments: StatementArguments(Array(ids)))
+            db,
+            sql: """
+                SELECT d.id, d.warningID, d.idempotencyKey, r.id, r.channel, r.region, r.name, r.address, r.options
+                FROM delivery d JOIN recipient r ON r.id = d.recipientID WHERE d.id IN (\(marks))
+                """,
+            arguments: StatementArguments(ids))
         while let row = try rows.next() {
-            guard let region = RegionCode(row[2]) else { continue }
-            let id: String = row[0]
-            result[id] = Recipient(
-                id: id, channel: row[1], region: region, name: row[3], address: row[4],
-                options: RecipientRecord.parseOptions(row[5]))
+            guard let region = RegionCode(row[5]) else { continue }
+            let recipient = Recipient(
+                id: row[3], channel: row[4], region: region, name: row[6], address: row[7],
+                options: RecipientRecord.parseOptions(row[8]))
+            result[row[0]] = (row[1], row[2], recipient)
         }
         return result
     }
 
-    private func lease(channel: String, limit: Int, now: String, until: String, due: String, order: String) throws -> [Row] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                UPDATE delivery SET state = 'sending', leaseUntil = ?, attempts = attempts + 1,
-                  sendingAt = coalesce(sendingAt, ?)
-                WHERE id IN (
-                  SELECT id FROM delivery WHERE channel = ? AND \(due) AND (expiresAt IS NULL OR expiresAt > ?)
-                  ORDER BY \(order) LIMIT ?)
-                RETURNING id, warningID, recipientID, idempotencyKey, attempts
-                """,
-            arguments: [until, now, channel, now, now, limit])
-    }
-
-    /// Writes a batch of attempt results. A delivery that was superseded or expired while the
-    /// attempt was in flight keeps that state. A retry without a next time is a failure.
+    /// Writes a batch of attempt results. Each applies only to the attempt its delivery is
+    /// on; every request is kept in `attempt` whether it changed the delivery or not.
     func record(_ results: [AttemptResult]) throws {
         let insert = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO attempt (deliveryID, number, at, httpStatus, error, outcome, milliseconds, reference)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        // Receipts finished by this batch, sealed from the values just written.
-        var finished: [Seals.Receipt] = []
+        var seals: [Seals.Receipt] = []
         for result in results {
-            let at = Timestamp.string(result.at)
-            switch result.outcome {
-            case .deferred(let until):
-                try db.cachedStatement(sql: """
-                    UPDATE delivery SET state = 'queued', attempts = attempts - 1, nextAttemptAt = ?, leaseUntil = NULL
-                    WHERE id = ? AND state = 'sending'
-                    """).execute(arguments: [Timestamp.string(until), result.deliveryID])
-                continue
-            case .delivered:
-                try update(result, "state = 'delivered', deliveredAt = ?, acceptedAt = coalesce(acceptedAt, ?)", [at, at])
-                if db.changesCount > 0 { finished.append(Seals.Receipt(result, state: .delivered, at: at)) }
-            case .accepted:
-                try update(result, "state = 'accepted', acceptedAt = ?", [at])
-            case .retry where result.nextAttemptAt != nil:
-                try update(result, "state = 'queued', nextAttemptAt = ?", [Timestamp.string(result.nextAttemptAt!)])
-            case .retry, .failed:
-                try update(result, "state = 'failed', failedAt = ?", [at])
-                if db.changesCount > 0 { finished.append(Seals.Receipt(result, state: .failed, at: at)) }
+            if let record = try record(id: result.deliveryID),
+               let transition = DeliveryLifecycle.apply(.attempted(result), to: record) {
+                try transition.record.write(in: db)
+                if transition.seal { seals.append(Seals.Receipt(transition.record)) }
             }
+            if case .deferred = result.outcome { continue }
             try insert.execute(arguments: [
-                result.deliveryID, result.attempt, at, result.httpStatus, result.error, result.outcome.name,
+                result.deliveryID, result.attempt, Timestamp(result.at), result.httpStatus, result.error, result.outcome.name,
                 result.milliseconds, result.reference,
             ])
         }
-        try Seals.append(finished, in: db)
+        try Seals.append(seals, in: db)
     }
 
-    private func update(_ result: AttemptResult, _ assignments: String, _ values: [String]) throws {
-        var arguments = StatementArguments(values)
-        _ = arguments.append(contentsOf: [result.httpStatus, result.error, result.deliveryID])
-        try db.cachedStatement(
-            sql: "UPDATE delivery SET \(assignments), leaseUntil = NULL, lastStatus = ?, lastError = ? WHERE id = ? AND state = 'sending'"
-        ).execute(arguments: arguments)
-    }
-
-    /// A gateway's report on a delivery. Delivered wins over everything but a delivery that
-    /// was already delivered; failed and accepted change only a delivery still on its way
-    /// (a report can overtake the attempt's own result, which then leaves it as it is).
-    /// Every report about a known delivery is kept in `receipt`, applied or not.
+    /// A gateway's report on a delivery, kept in `receipt` whether it changes the delivery or not.
     func report(_ report: DeliveryReport) throws -> ReportResult {
-        guard let state = try String.fetchOne(db, sql: "SELECT state FROM delivery WHERE id = ?", arguments: [report.deliveryID])
-        else { return .unknownDelivery }
-        let at = Timestamp.string(report.at)
+        guard let record = try record(id: report.deliveryID) else { return .unknownDelivery }
+        let at = Timestamp(report.at)
         try db.execute(
             sql: "INSERT INTO receipt (deliveryID, at, source, state, detail) VALUES (?, ?, ?, ?, ?)",
             arguments: [report.deliveryID, at, report.source, report.state.rawValue, report.detail])
-        let from: [String]
-        let assignments: String
-        var values: [(any DatabaseValueConvertible)?]
-        switch report.state {
-        case .delivered:
-            from = ["queued", "sending", "accepted", "failed", "expired"]
-            assignments = "state = 'delivered', deliveredAt = ?, acceptedAt = coalesce(acceptedAt, ?), failedAt = NULL, expiredAt = NULL"
-            values = [at, at]
-        case .failed:
-            from = ["queued", "sending", "accepted"]
-            assignments = "state = 'failed', failedAt = ?, lastError = ?"
-            values = [at, report.detail]
-        case .accepted:
-            from = ["queued", "sending"]
-            assignments = "state = 'accepted', acceptedAt = coalesce(acceptedAt, ?)"
-            values = [at]
-        default:
-            return .unchanged(DeliveryState(rawValue: state) ?? .queued)
+        guard let after = try persist(.reported(report.state, detail: report.detail, at: at), record) else {
+            return .unchanged(record.state)
         }
-        guard from.contains(state) else { return .unchanged(DeliveryState(rawValue: state) ?? .queued) }
-        values.append(report.deliveryID)
-        try db.execute(
-            sql: "UPDATE delivery SET \(assignments), leaseUntil = NULL WHERE id = ?",
-            arguments: StatementArguments(values))
-        try Seals.seal([report.deliveryID], in: db)
-        return .applied(report.state)
+        return .applied(after.state)
     }
 
-    /// Deliveries whose warning expired before they went out (a delivery's `expiresAt` is its
-    /// warning's). One in flight is left to its attempt, and expires if that fails.
-    func expire(at date: Date) throws -> Int {
-        let now = Timestamp.string(date)
-        let ids = try Int64.fetchAll(
+    /// The recipient's acknowledgement of the delivery with `idempotencyKey`, if
+    /// `secretHash` is its recipient's.
+    func acknowledge(idempotencyKey: String, secretHash: String, at date: Date) throws -> AckResult {
+        guard let row = try Row.fetchOne(
             db,
             sql: """
-                UPDATE delivery SET state = 'expired', expiredAt = ?, leaseUntil = NULL
-                WHERE state IN ('queued', 'sending') AND expiresAt <= ? AND (state = 'queued' OR leaseUntil <= ?)
-                RETURNING id
+                SELECT d.*, r.secretHash FROM delivery d JOIN recipient r ON r.id = d.recipientID
+                WHERE d.idempotencyKey = ?
                 """,
-            arguments: [now, now, now])
-        try Seals.seal(ids, in: db)
-        return ids.count
+            arguments: [idempotencyKey]),
+            let expected: String = row["secretHash"], expected == secretHash
+        else { return .forged }
+        let record = DeliveryRecord(row: row)
+        return try persist(.acknowledged(at: Timestamp(date)), record) == nil ? .alreadyDelivered : .delivered
+    }
+
+    // MARK: Reading and writing records
+
+    private func record(id: Int64) throws -> DeliveryRecord? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(DeliveryRecord.columns) FROM delivery WHERE id = ?"), arguments: [id]
+        ).map(DeliveryRecord.init(row:))
+    }
+
+    private func candidates(_ condition: String, _ arguments: StatementArguments) throws -> [DeliveryRecord] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT \(DeliveryRecord.columns) FROM delivery WHERE \(condition)"), arguments: arguments
+        ).map(DeliveryRecord.init(row:))
+    }
+
+    /// Applies `event` to each matching delivery; returns how many changed.
+    private func apply(_ event: DeliveryEvent, toRecordsWhere condition: String, _ arguments: StatementArguments) throws -> Int {
+        var changed = 0
+        for record in try candidates(condition, arguments) where try persist(event, record) != nil {
+            changed += 1
+        }
+        return changed
+    }
+
+    /// Asks the lifecycle what `event` does to `record` and writes it, sealing a final
+    /// receipt; nil when the event changes nothing.
+    @discardableResult
+    private func persist(_ event: DeliveryEvent, _ record: DeliveryRecord) throws -> DeliveryRecord? {
+        guard let transition = DeliveryLifecycle.apply(event, to: record) else { return nil }
+        try transition.record.write(in: db)
+        if transition.seal { try Seals.append([Seals.Receipt(transition.record)], in: db) }
+        return transition.record
     }
 }

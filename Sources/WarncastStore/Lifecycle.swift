@@ -5,12 +5,11 @@ import WarncastCore
 /// Status changes of warnings, each with its audit entry, inside the caller's transaction.
 struct Lifecycle {
     let db: Database
-    let routing: DeliveryRouting
 
     /// Releases a warning. An Update supersedes the messages it references; a Cancel (解除)
     /// ends them. Returns the ids of the earlier warnings it replaced.
     @discardableResult
-    func release(_ id: String, actor: String, reason: String, at date: Date) throws -> [String] {
+    func release(_ id: String, actor: String, reason: String, at date: Date, routing: DeliveryRouting) throws -> [String] {
         try db.execute(
             sql: "UPDATE warning SET status = ?, releasedAt = ? WHERE id = ?",
             arguments: [WarningStatus.released.rawValue, Timestamp.string(date), id])

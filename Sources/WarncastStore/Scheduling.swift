@@ -6,7 +6,6 @@ import WarncastCore
 /// `warning` table (`deadline`, `lastEscalatedAt`, `expiresAt`), so they survive a restart.
 struct Scheduling {
     let db: Database
-    let routing: DeliveryRouting
 
     func escalateOverdue(at date: Date, repeatEvery: TimeInterval, contacts: [String]) throws -> [Escalation] {
         let now = Timestamp.string(date)
@@ -60,7 +59,7 @@ struct Scheduling {
             sql: "SELECT id FROM warning WHERE status IN (?, ?) AND expiresAt IS NOT NULL AND expiresAt <= ?",
             arguments: [WarningStatus.pendingApproval.rawValue, WarningStatus.released.rawValue, Timestamp.string(date)])
         for id in ids {
-            try Lifecycle(db: db, routing: routing).transition(id, to: .expired, actor: "system:scheduler", detail: [:], at: date)
+            try Lifecycle(db: db).transition(id, to: .expired, actor: "system:scheduler", detail: [:], at: date)
         }
         return ids
     }

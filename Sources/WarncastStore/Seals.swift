@@ -33,15 +33,15 @@ enum Seals {
             lastError = row["lastError"]
         }
 
-        /// The receipt `record` has just written for an attempt: the update sets the state,
-        /// its time, and the attempt's status and error; `attempts` is the attempt's number.
-        init(_ result: AttemptResult, state: DeliveryState, at: String) {
-            deliveryID = result.deliveryID
-            self.state = state.rawValue
-            self.at = at
-            attempts = result.attempt
-            lastStatus = result.httpStatus
-            lastError = result.error
+        /// The receipt of a delivery as the lifecycle has just left it.
+        init(_ record: DeliveryRecord) {
+            let sealed = record.sealedFields
+            deliveryID = record.id
+            state = sealed.state.rawValue
+            at = sealed.at?.text ?? ""
+            attempts = sealed.attempts
+            lastStatus = sealed.lastStatus
+            lastError = sealed.lastError
         }
 
         init(sealRow row: Row) {
@@ -60,20 +60,6 @@ enum Seals {
                 previous, String(sequence), String(deliveryID), state, at, String(attempts), lastStatus.map(String.init), lastError,
             ])
         }
-    }
-
-    /// Seals the current receipts of those of `ids` that are final, in one go.
-    static func seal(_ ids: [Int64], in db: Database) throws {
-        guard !ids.isEmpty else { return }
-        let read = try db.cachedStatement(sql: receiptSQL + " WHERE id = ?")
-        var receipts: [Receipt] = []
-        for id in ids {
-            if let row = try Row.fetchOne(read, arguments: [id]) {
-                let receipt = Receipt(row: row)
-                if receipt.isFinal { receipts.append(receipt) }
-            }
-        }
-        try append(receipts, in: db)
     }
 
     static func append(_ receipts: [Receipt], in db: Database) throws {

@@ -37,7 +37,8 @@ struct WarningWriter {
             AuditEvent(actor: principal.auditName, action: "warning.accepted", subject: warning.id, detail: detail),
             at: date, in: db)
         if immediate {
-            try Lifecycle(db: db, routing: routing).release(warning.id, actor: principal.auditName, reason: "rule '\(plan.rule)' releases at once", at: date)
+            try Lifecycle(db: db).release(
+                warning.id, actor: principal.auditName, reason: "rule '\(plan.rule)' releases at once", at: date, routing: routing)
         }
         let stored = try WarningRecord.fetchOne(db, key: warning.id)!
         return .created(try stored.warning(approvals: []))

@@ -11,6 +11,7 @@ import WarncastTestSupport
 /// loudspeakers trusting this harness's key, and a dispatcher to run against them.
 struct DispatchHarness {
     let store: SQLiteStore
+    let routing: DeliveryRouting
     let fleet: LoudspeakerFleet
     let keyring = SigningKeyring.generate()
     var channel = WarncastConfiguration.Channel(
@@ -29,9 +30,10 @@ struct DispatchHarness {
         configure(&channel)
         self.extraChannels = extraChannels
         self.gateways = gateways
-        store = try SQLiteStore.inMemory(routing: DeliveryRouting(byLevel: [
+        routing = DeliveryRouting(byLevel: [
             .red: ["loudspeaker"] + extraChannels.map(\.name), .orange: ["loudspeaker"], .yellow: ["loudspeaker"],
-        ]))
+        ])
+        store = try SQLiteStore.inMemory()
         try await TestSupport.load(store)
         fleet = try await LoudspeakerFleet()
         fleet.trust(publicKey: try keyring.signer().publicKey.rawRepresentation)
@@ -56,13 +58,13 @@ struct DispatchHarness {
     func release(_ fixture: String, adjust: (inout WarningDraft) -> Void = { _ in }) async throws -> String {
         let issuer = try await TestSupport.principal(
             store, try await TestSupport.token(store, role: .issuer, department: "csx-weather", name: "值班员"))
-        let accepted = try await TestSupport.accept(fixture, into: store, as: issuer, at: Date(), adjust: adjust).warning
+        let accepted = try await TestSupport.accept(fixture, into: store, as: issuer, at: Date(), routing: routing, adjust: adjust).warning
         var approvers: [(String, String?, String?)] = [("duty-leader", "csx-weather", nil)]
         if accepted.level >= .orange { approvers.append(("government-leader", nil, "430121")) }
         for (role, department, region) in approvers where try await store.warning(id: accepted.id)?.status == .pendingApproval {
             let approver = try await TestSupport.principal(
                 store, try await TestSupport.token(store, role: .approver, department: department, region: region, approvalRole: role))
-            _ = try await store.decide(warningID: accepted.id, .approve, by: approver, reason: nil, at: Date())
+            _ = try await store.decide(warningID: accepted.id, .approve, by: approver, reason: nil, at: Date(), routing: routing)
         }
         return accepted.id
     }

@@ -13,7 +13,7 @@ struct SealTests {
     /// failed, one still queued.
     func released() async throws -> (SQLiteStore, String, [Int64]) {
         let path = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
-        let store = try SQLiteStore(path: path, routing: try TestSupport.exampleConfiguration().dispatch.routing)
+        let store = try SQLiteStore(path: path)
         try await TestSupport.load(store)
         let speakers = (1...4).map { index in
             (recipient: Recipient(
@@ -26,7 +26,7 @@ struct SealTests {
         for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")] as [(String, String?, String?)] {
             let approver = try await TestSupport.principal(
                 store, try await TestSupport.token(store, role: .approver, department: department, region: region, approvalRole: role))
-            _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: Date())
+            _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: Date(), routing: try TestSupport.routing)
         }
         let jobs = try await store.leaseDeliveries(channel: "loudspeaker", limit: 3, at: Date(), leaseFor: 30)
         #expect(jobs.count == 3)

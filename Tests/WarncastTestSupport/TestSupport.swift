@@ -36,9 +36,14 @@ public enum TestSupport {
         return url
     }
 
-    /// An in-memory store loaded with the example registries, routing as the example does.
+    /// The example configuration's routing of warnings to channels.
+    public static var routing: DeliveryRouting {
+        get throws { try exampleConfiguration().dispatch.routing }
+    }
+
+    /// An in-memory store loaded with the example registries.
     public static func loadedStore() async throws -> SQLiteStore {
-        let store = try SQLiteStore.inMemory(routing: try exampleConfiguration().dispatch.routing)
+        let store = try SQLiteStore.inMemory()
         try await load(store)
         return store
     }
@@ -71,10 +76,11 @@ public enum TestSupport {
     }
 
     /// Checks `fixture` (CAP XML) as submitted by `principal` and stores it under the example
-    /// configuration's approval rules, as the intake does.
+    /// configuration's approval rules, as the intake does, planning deliveries by `routing`
+    /// (by default the example configuration's).
     public static func accept(
         _ fixture: String, into store: any Store, as principal: Principal, at date: Date = now,
-        adjust: (inout WarningDraft) -> Void = { _ in }
+        routing: DeliveryRouting? = nil, adjust: (inout WarningDraft) -> Void = { _ in }
     ) async throws -> Acceptance {
         let configuration = try exampleConfiguration()
         let data = self.fixture(fixture)
@@ -87,7 +93,7 @@ public enum TestSupport {
         }
         let subject = ApprovalSubject(draft: draft, department: principal.department!, replaced: replaced)
         let plan = ApprovalPlan(rule: configuration.approval.rules.rule(for: subject)!, submittedAt: date)
-        return try await store.accept(draft, plan: plan, by: principal, at: date)
+        return try await store.accept(draft, plan: plan, by: principal, at: date, routing: routing ?? configuration.dispatch.routing)
     }
 
     /// The principal a token's secret stands for.

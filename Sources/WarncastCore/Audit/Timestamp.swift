@@ -1,8 +1,45 @@
 import Foundation
 
-/// RFC 3339 timestamps in UTC with milliseconds (`2026-07-01T00:00:00.000Z`), as the store
-/// and the audit log write them. Sorting the strings sorts the times.
-public enum Timestamp {
+/// A moment as the store and the audit log write it: RFC 3339 in UTC with milliseconds
+/// (`2026-07-01T00:00:00.000Z`). The text is kept exactly as written, so a value read back
+/// and written again is byte for byte the same (seals and hashes depend on it). Every
+/// timestamp Warncast writes has this fixed-width form, so ordering the texts orders the times.
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// The canonical text.
+    public let text: String
+
+    public init(_ date: Date) {
+        text = Self.string(date)
+    }
+
+    /// A timestamp read back as it was written; nil when `text` is not a time at all.
+    public init?(text: String) {
+        guard Self.parse(text) != nil else { return nil }
+        self.text = text
+    }
+
+    public var date: Date { Self.parse(text) ?? Date(timeIntervalSince1970: 0) }
+
+    public var description: String { text }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.text < rhs.text }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard Self.parse(text) != nil else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a timestamp: \(text)"))
+        }
+        self.text = text
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+
+    /// `seconds` later, in the same form.
+    public func adding(_ seconds: TimeInterval) -> Timestamp { Timestamp(date.addingTimeInterval(seconds)) }
+
     public static func string(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var seconds = time_t(millis / 1000)

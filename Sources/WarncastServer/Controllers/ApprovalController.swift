@@ -9,6 +9,8 @@ struct ApprovalController {
     let store: any Store
     let releases: ReleaseAnnouncer
     let now: @Sendable () -> Date
+    /// Which channels a warning released by a decision is planned on.
+    let routing: DeliveryRouting
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
     where Methods.Context == WarncastRequestContext {
@@ -54,7 +56,7 @@ struct ApprovalController {
         _ = try await store.warning(id: id, visibleTo: principal)
         let decided: Decided
         do {
-            decided = try await store.decide(warningID: id, decision, by: principal, reason: reason, at: now())
+            decided = try await store.decide(warningID: id, decision, by: principal, reason: reason, at: now(), routing: routing)
         } catch let error as ApprovalError {
             throw APIError(error)
         }

@@ -9,9 +9,9 @@ import WarncastStore
 /// The start-up steps shared by the daemon and the CLI: open the store, load the registries
 /// named in the configuration, and write the configuration load to the audit log.
 public enum Bootstrap {
-    /// Opens the store of `configuration`, planning deliveries by its routing.
-    public static func openStore(_ configuration: WarncastConfiguration) throws -> SQLiteStore {
-        try SQLiteStore(path: configuration.store.databasePath, routing: configuration.dispatch.routing)
+    /// Opens the store of `configuration`.
+    public static func openStore(_ configuration: WarncastConfiguration, now: @escaping @Sendable () -> Date = Date.init) throws -> SQLiteStore {
+        try SQLiteStore(path: configuration.store.databasePath, now: now)
     }
 
     /// The signing keyring, created with a new key (and an audit entry) on first start.

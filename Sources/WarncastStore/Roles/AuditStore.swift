@@ -1,0 +1,19 @@
+import Foundation
+import WarncastCore
+
+/// The append-only records: the audit log's hash chain, the receipts' seals, and retention
+/// of the attempt detail around them.
+public protocol AuditStore: Sendable {
+    func appendAudit(_ event: AuditEvent, at: Date) async throws
+    /// The audit entries about one subject (a warning's history), oldest first.
+    func auditEntries(subject: String) async throws -> [AuditEntry]
+    func auditEntries(from sequence: Int64, limit: Int) async throws -> [AuditEntry]
+    /// A page of audit entries recorded in `[since, until)`, after `sequence`.
+    func exportAudit(since: Date, until: Date, after sequence: Int64, limit: Int) async throws -> [AuditEntry]
+    func verifyAudit() async throws -> AuditVerification
+    /// Walks the receipts' seal chain and checks every finished delivery against it.
+    func verifyReceipts() async throws -> SealVerification
+    /// Deletes attempts and gateway reports recorded before `cutoff` (retention); returns
+    /// how many of each. Warnings, deliveries and the audit log are never deleted.
+    func prune(before cutoff: Date, actor: String, at: Date) async throws -> (attempts: Int, receipts: Int)
+}

@@ -1,0 +1,57 @@
+import Foundation
+import WarncastCore
+
+/// The durable outbox as a dispatcher and the receipt routes use it: lease due deliveries,
+/// record what each request came to, expire what its warning outlived, apply gateways'
+/// reports and recipients' acknowledgements. Every change is decided by `DeliveryLifecycle`.
+public protocol Outbox: Sendable {
+    /// Leases due deliveries of a channel to a dispatcher until `leaseFor` from now.
+    func leaseDeliveries(channel: String, limit: Int, at: Date, leaseFor: TimeInterval) async throws -> [DeliveryJob]
+    /// Records a batch of attempts in one transaction.
+    func recordAttempts(_ results: [AttemptResult]) async throws
+    /// Expires deliveries of expired warnings; returns how many.
+    func expireDeliveries(at: Date) async throws -> Int
+    /// A gateway's delivery report (SMS DLR, carrier callback), already authenticated.
+    func report(_ report: DeliveryReport) async throws -> ReportResult
+    /// Marks the delivery with `idempotencyKey` delivered, if `secretHash` is its recipient's.
+    func acknowledge(idempotencyKey: String, secretHash: String, at: Date) async throws -> AckResult
+    /// The warning a leased delivery carries.
+    func warning(id: String) async throws -> Warning?
+}
+
+/// What an acknowledgement came to.
+public enum AckResult: Sendable, Equatable {
+    case delivered
+    /// It was acknowledged before; nothing changed.
+    case alreadyDelivered
+    /// No delivery with that key, or the secret is not its recipient's.
+    case forged
+}
+
+/// A gateway's word on one delivery.
+public struct DeliveryReport: Sendable, Equatable {
+    public var deliveryID: Int64
+    /// `accepted`, `delivered` or `failed`; anything else is recorded but changes nothing.
+    public var state: DeliveryState
+    /// The gateway's reason or status text.
+    public var detail: String?
+    /// Who reported: `kannel`, `carrier` …
+    public var source: String
+    public var at: Date
+
+    public init(deliveryID: Int64, state: DeliveryState, detail: String?, source: String, at: Date) {
+        self.deliveryID = deliveryID
+        self.state = state
+        self.detail = detail
+        self.source = source
+        self.at = at
+    }
+}
+
+public enum ReportResult: Sendable, Equatable {
+    /// The delivery moved to this state.
+    case applied(DeliveryState)
+    /// Recorded; the delivery stays as it was (e.g. already delivered).
+    case unchanged(DeliveryState)
+    case unknownDelivery
+}

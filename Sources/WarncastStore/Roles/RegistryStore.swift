@@ -1,0 +1,53 @@
+import Foundation
+import WarncastCore
+
+/// The registries: regions, departments, access tokens and recipients.
+public protocol RegistryStore: Sendable {
+    func importRegions(_ regions: [Region], audit: AuditEvent) async throws -> Int
+    func region(_ code: RegionCode) async throws -> Region?
+    func regionCount() async throws -> Int
+
+    func saveDepartments(_ departments: [Department], audit: AuditEvent) async throws
+    func department(id: String) async throws -> Department?
+    func departments() async throws -> [Department]
+
+    func createToken(_ grant: TokenGrant, secretHash: String, audit: AuditEvent) async throws
+    func revokeToken(id: String, audit: AuditEvent) async throws -> Bool
+    func tokens() async throws -> [TokenGrant]
+    /// The principal whose live token hashes to `secretHash`.
+    func principal(secretHash: String) async throws -> Principal?
+
+    /// Adds or replaces recipients; `secretHash` is the SHA-256 of the secret a recipient
+    /// acknowledges with, if any.
+    func saveRecipients(_ recipients: [(recipient: Recipient, secretHash: String?)], audit: AuditEvent) async throws
+    func recipients(channel: String?, within region: RegionCode?, limit: Int) async throws -> [Recipient]
+    func recipientCount() async throws -> Int
+}
+
+/// A token as the store lists it: everything except the secret.
+public struct TokenGrant: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    public var role: Role
+    public var departmentID: String?
+    public var region: RegionCode
+    public var createdAt: String
+    public var revokedAt: String?
+    /// For approvers: the approval role, e.g. `duty-leader`.
+    public var approvalRole: String?
+
+    public init(
+        id: String, name: String, role: Role, departmentID: String?, region: RegionCode,
+        createdAt: String, revokedAt: String? = nil, approvalRole: String? = nil
+    ) {
+        self.approvalRole = approvalRole
+        self.id = id
+        self.name = name
+        self.role = role
+        self.departmentID = departmentID
+        self.region = region
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+

@@ -1,0 +1,73 @@
+import Foundation
+import WarncastCore
+
+/// What became of a warning's deliveries: lists, roll-ups per tier, timelines, exports.
+public protocol ReportStore: Sendable {
+    /// For each channel and division (the recipient's region, usually a village) of the
+    /// warning's deliveries, when the first of them was delivered (nil: none yet).
+    func reaches(warningID: String) async throws -> [WarningTimeline.Reach]
+    /// Delivered deliveries of `warningID` on `channels` with the id the receiver gave them
+    /// (for lower-tier nodes: their id of the warning).
+    func deliveryReferences(warningID: String, channels: Set<String>) async throws -> [DeliveryReference]
+    /// The gateways' reports on a warning's deliveries, oldest first, at most `limit`.
+    func reports(warningID: String, limit: Int) async throws -> [StoredReport]
+    func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
+    func deliverySummary(warningID: String) async throws -> [DeliveryState: Int]
+    /// Deliveries counted per division at every tier down to `depth`, with times to deliver.
+    func rollup(warningID: String, depth: Tier) async throws -> WarningRollup
+    /// Deliveries that did not (or not yet) reach their recipient: the blind spots.
+    func undelivered(warningID: String, limit: Int) async throws -> [DeliveryView]
+    /// A page of deliveries planned in `[since, until)` to recipients within `region`, after
+    /// delivery `id`, by id.
+    func exportDeliveries(since: Date, until: Date, within region: RegionCode, after id: Int64, limit: Int) async throws -> [DeliveryExportRow]
+}
+
+/// One delivery in an export, with its warning.
+public struct DeliveryExportRow: Sendable, Codable, Equatable {
+    public var warning: String
+    public var identifier: String
+    public var delivery: DeliveryView
+
+    public init(warning: String, identifier: String, delivery: DeliveryView) {
+        self.warning = warning
+        self.identifier = identifier
+        self.delivery = delivery
+    }
+}
+
+/// A delivered delivery and the receiver's id for what it received.
+public struct DeliveryReference: Sendable, Equatable {
+    public var deliveryID: Int64
+    public var recipientID: String
+    public var recipientName: String
+    public var address: String
+    public var reference: String
+
+    public init(deliveryID: Int64, recipientID: String, recipientName: String, address: String, reference: String) {
+        self.deliveryID = deliveryID
+        self.recipientID = recipientID
+        self.recipientName = recipientName
+        self.address = address
+        self.reference = reference
+    }
+}
+
+/// A gateway's report as kept: which delivery (and recipient), when, from whom, what it said.
+public struct StoredReport: Sendable, Codable, Equatable {
+    public var delivery: Int64
+    public var recipient: String
+    public var at: String
+    public var source: String
+    public var state: String
+    public var detail: String?
+
+    public init(delivery: Int64, recipient: String, at: String, source: String, state: String, detail: String?) {
+        self.delivery = delivery
+        self.recipient = recipient
+        self.at = at
+        self.source = source
+        self.state = state
+        self.detail = detail
+    }
+}
+

@@ -1,0 +1,56 @@
+import Foundation
+import WarncastCore
+
+/// Warnings from intake to release: accepting, approving, the approval timers, expiry.
+public protocol WarningStore: Sendable {
+    /// Stores an accepted warning under its approval plan (released at once if the plan says
+    /// so, its deliveries planned by `routing`), or finds the identical one accepted before.
+    /// Throws `IntakeError` for unknown regions or references and identifier conflicts.
+    func accept(
+        _ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at: Date, routing: DeliveryRouting
+    ) async throws -> Acceptance
+    /// A warning with its approval state.
+    func warning(id: String) async throws -> Warning?
+    /// The warning with this CAP sender and identifier.
+    func warning(sender: String, identifier: String) async throws -> Warning?
+    /// The message exactly as it was received, with its format.
+    func rawMessage(id: String) async throws -> (data: Data, format: CAPFormat)?
+    func warnings(_ query: WarningQuery) async throws -> [Warning]
+    /// Released warnings not yet expired, cancelled or superseded, newest first: the public view.
+    func activeWarnings(at: Date) async throws -> [Warning]
+    /// Records an approval or rejection, decided by `ApprovalLedger` inside one transaction
+    /// with its effects (release with deliveries planned by `routing`, supersession,
+    /// cancellation) and audit entries. Throws `ApprovalError`, or `StoreError.unknownWarning`.
+    func decide(
+        warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at: Date,
+        routing: DeliveryRouting
+    ) async throws -> Decided
+    /// Marks overdue undecided warnings late and escalates each one again every `repeatEvery`
+    /// seconds; returns the escalations made now.
+    func escalateOverdue(at: Date, repeatEvery: TimeInterval, contacts: [String]) async throws -> [Escalation]
+    /// Marks warnings past their `expires` as expired; returns their ids.
+    func expireWarnings(at: Date) async throws -> [String]
+}
+
+/// What happened to a submission.
+public enum Acceptance: Sendable {
+    /// Stored now.
+    case created(Warning)
+    /// The identical message was accepted before; nothing new was stored.
+    case duplicate(Warning)
+
+    public var warning: Warning {
+        switch self {
+        case .created(let warning), .duplicate(let warning): warning
+        }
+    }
+}
+
+/// The result of a recorded decision.
+public struct Decided: Sendable {
+    public var warning: Warning
+    public var outcome: ApprovalLedger.Outcome
+    /// Earlier warnings this one superseded or cancelled on release.
+    public var replaced: [String]
+}
+

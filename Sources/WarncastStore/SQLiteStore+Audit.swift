@@ -1,0 +1,48 @@
+import Foundation
+import GRDB
+import WarncastCore
+
+/// The audit log, the receipts' seals, retention.
+extension SQLiteStore {
+    public func prune(before cutoff: Date, actor: String, at date: Date) async throws -> (attempts: Int, receipts: Int) {
+        try await writer.write { db in
+            let limit = Timestamp.string(cutoff)
+            try db.execute(sql: "DELETE FROM attempt WHERE at < ?", arguments: [limit])
+            let attempts = db.changesCount
+            try db.execute(sql: "DELETE FROM receipt WHERE at < ?", arguments: [limit])
+            let receipts = db.changesCount
+            if attempts + receipts > 0 {
+                try AuditLog.append(
+                    AuditEvent(
+                        actor: actor, action: "retention.pruned", subject: "attempts,receipts",
+                        detail: ["before": limit, "attempts": String(attempts), "receipts": String(receipts)]),
+                    at: date, in: db)
+            }
+            return (attempts, receipts)
+        }
+    }
+
+    public func exportAudit(since: Date, until: Date, after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await writer.read { db in
+            try AuditLog.entries(since: Timestamp.string(since), until: Timestamp.string(until), after: sequence, limit: limit, in: db)
+        }
+    }
+
+    // MARK: Audit
+
+    public func appendAudit(_ event: AuditEvent, at date: Date) async throws {
+        try await writer.write { db in try AuditLog.append(event, at: date, in: db) }
+    }
+
+    public func auditEntries(from sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await writer.read { db in try AuditLog.entries(from: sequence, limit: limit, in: db) }
+    }
+
+    public func verifyReceipts() async throws -> SealVerification {
+        try await writer.read { db in try Seals.verify(in: db) }
+    }
+
+    public func verifyAudit() async throws -> AuditVerification {
+        try await writer.read { db in try AuditLog.verify(in: db) }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+import WarncastCore
+
+/// Regions, departments, tokens and recipients.
+extension SQLiteStore {
+    // MARK: Regions
+
+    public func importRegions(_ regions: [Region], audit: AuditEvent) async throws -> Int {
+        try await writer.write { db in
+            let statement = try db.makeStatement(sql: """
+                INSERT INTO region (code, name, parent, tier) VALUES (?, ?, ?, ?)
+                ON CONFLICT(code) DO UPDATE SET name = excluded.name, parent = excluded.parent
+                """)
+            for region in regions {
+                try statement.execute(arguments: [
+                    region.code.rawValue, region.name, region.parent?.rawValue, region.tier.rawValue,
+                ])
+            }
+            try AuditLog.append(audit, at: now(), in: db)
+            return regions.count
+        }
+    }
+
+    public func region(_ code: RegionCode) async throws -> Region? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT code, name, parent FROM region WHERE code = ?", arguments: [code.rawValue])
+                .flatMap(Self.region(from:))
+        }
+    }
+
+    public func regionCount() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM region") ?? 0 }
+    }
+
+    private static func region(from row: Row) -> Region? {
+        guard let code = RegionCode(row["code"]) else { return nil }
+        let parent: String? = row["parent"]
+        return Region(code: code, name: row["name"], parent: parent.flatMap(RegionCode.init))
+    }
+
+    // MARK: Departments
+
+    public func saveDepartments(_ departments: [Department], audit: AuditEvent) async throws {
+        try await writer.write { db in
+            for department in departments {
+                guard try Self.regionExists(department.region, db) else {
+                    throw StoreError.unknownRegion(department.region.rawValue)
+                }
+                try DepartmentRecord(department).save(db)
+            }
+            try AuditLog.append(audit, at: now(), in: db)
+        }
+    }
+
+    public func department(id: String) async throws -> Department? {
+        try await writer.read { db in try DepartmentRecord.fetchOne(db, key: id)?.department }
+    }
+
+    public func departments() async throws -> [Department] {
+        try await writer.read { db in
+            try DepartmentRecord.order(Column("id")).fetchAll(db).compactMap(\.department)
+        }
+    }
+
+    static func regionExists(_ code: RegionCode, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM region WHERE code = ?)", arguments: [code.rawValue]) ?? false
+    }
+
+    // MARK: Tokens
+
+    public func createToken(_ grant: TokenGrant, secretHash: String, audit: AuditEvent) async throws {
+        try await writer.write { db in
+            if let id = grant.departmentID, try DepartmentRecord.fetchOne(db, key: id) == nil {
+                throw StoreError.unknownDepartment(id)
+            }
+            guard try Self.regionExists(grant.region, db) else {
+                throw StoreError.unknownRegion(grant.region.rawValue)
+            }
+            try TokenRecord(grant, secretHash: secretHash).insert(db)
+            try AuditLog.append(audit, at: now(), in: db)
+        }
+    }
+
+    public func revokeToken(id: String, audit: AuditEvent) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE token SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL",
+                arguments: [Timestamp.string(now()), id])
+            guard db.changesCount > 0 else { return false }
+            try AuditLog.append(audit, at: now(), in: db)
+            return true
+        }
+    }
+
+    public func tokens() async throws -> [TokenGrant] {
+        try await writer.read { db in
+            try TokenRecord.order(Column("createdAt")).fetchAll(db).compactMap(\.grant)
+        }
+    }
+
+    public func principal(secretHash: String) async throws -> Principal? {
+        try await writer.read { db in
+            guard let record = try TokenRecord.filter(Column("secretHash") == secretHash)
+                .filter(Column("revokedAt") == nil).fetchOne(db),
+                let grant = record.grant
+            else { return nil }
+            let department = try grant.departmentID.flatMap { try DepartmentRecord.fetchOne(db, key: $0)?.department }
+            return Principal(
+                tokenID: grant.id, name: grant.name, role: grant.role, department: department, region: grant.region,
+                approvalRole: grant.approvalRole)
+        }
+    }
+
+    // MARK: Recipients
+
+    public func saveRecipients(_ recipients: [(recipient: Recipient, secretHash: String?)], audit: AuditEvent) async throws {
+        try await writer.write { db in
+            for (recipient, secretHash) in recipients {
+                try RecipientRecord(recipient, secretHash: secretHash).save(db)
+            }
+            try AuditLog.append(audit, at: now(), in: db)
+        }
+    }
+
+    public func recipients(channel: String?, within region: RegionCode?, limit: Int) async throws -> [Recipient] {
+        try await writer.read { db in
+            var request = RecipientRecord.all().order(Column("id")).limit(limit)
+            if let channel { request = request.filter(Column("channel") == channel) }
+            if let region { request = request.filter(Column("region").like(String(region.prefix) + "%")) }
+            return try request.fetchAll(db).compactMap(\.recipient)
+        }
+    }
+
+    public func recipientCount() async throws -> Int {
+        try await writer.read { db in try RecipientRecord.fetchCount(db) }
+    }
+}

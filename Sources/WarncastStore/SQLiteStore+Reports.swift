@@ -1,0 +1,188 @@
+import Foundation
+import GRDB
+import WarncastCore
+
+/// What happened to a warning's deliveries: lists, roll-ups, timelines, exports.
+extension SQLiteStore {
+    public func reaches(warningID: String) async throws -> [WarningTimeline.Reach] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT channel, region, min(deliveredAt) AS first FROM delivery
+                    WHERE warningID = ? AND state IN ('queued', 'sending', 'accepted', 'delivered', 'failed', 'expired')
+                    GROUP BY channel, region
+                    """,
+                arguments: [warningID]
+            ).map { row in
+                WarningTimeline.Reach(
+                    channel: row["channel"], division: row["region"], firstDelivered: (row["first"] as String?).flatMap(Timestamp.parse))
+            }
+        }
+    }
+
+    /// A delivery row (with `recipientName` and `region` joined) as the API shows it.
+    static func deliveryView(_ row: Row) -> DeliveryView {
+        DeliveryView(
+            id: row["id"], recipient: row["recipientID"], recipientName: row["recipientName"], region: row["region"],
+            channel: row["channel"], state: DeliveryState(rawValue: row["state"]) ?? .queued,
+            attempts: row["attempts"], idempotencyKey: row["idempotencyKey"], queuedAt: row["queuedAt"],
+            sendingAt: row["sendingAt"], acceptedAt: row["acceptedAt"], deliveredAt: row["deliveredAt"],
+            failedAt: row["failedAt"], expiredAt: row["expiredAt"], supersededAt: row["supersededAt"],
+            nextAttemptAt: row["nextAttemptAt"], lastStatus: row["lastStatus"], lastError: row["lastError"])
+    }
+
+    public func exportDeliveries(
+        since: Date, until: Date, within region: RegionCode, after id: Int64, limit: Int
+    ) async throws -> [DeliveryExportRow] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.*, r.name AS recipientName, r.region AS region, w.identifier AS identifier
+                    FROM delivery d JOIN recipient r ON r.id = d.recipientID JOIN warning w ON w.id = d.warningID
+                    WHERE d.id > ? AND d.queuedAt >= ? AND d.queuedAt < ? AND r.region LIKE ?
+                    ORDER BY d.id LIMIT ?
+                    """,
+                arguments: [id, Timestamp.string(since), Timestamp.string(until), String(region.prefix) + "%", limit]
+            ).map { DeliveryExportRow(warning: $0["warningID"], identifier: $0["identifier"], delivery: Self.deliveryView($0)) }
+        }
+    }
+
+    public func deliveryReferences(warningID: String, channels: Set<String>) async throws -> [DeliveryReference] {
+        guard !channels.isEmpty else { return [] }
+        return try await writer.read { db in
+            let marks = channels.map { _ in "?" }.joined(separator: ", ")
+            var arguments: StatementArguments = [warningID]
+            _ = arguments.append(contentsOf: StatementArguments(channels.sorted()))
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, r.id AS recipientID, r.name, r.address,
+                      (SELECT a.reference FROM attempt a WHERE a.deliveryID = d.id AND a.reference IS NOT NULL
+                       ORDER BY a.number DESC LIMIT 1) AS reference
+                    FROM delivery d JOIN recipient r ON r.id = d.recipientID
+                    WHERE d.warningID = ? AND d.state = 'delivered' AND d.channel IN (\(marks))
+                    ORDER BY r.id
+                    """,
+                arguments: arguments
+            ).compactMap { row in
+                guard let reference: String = row["reference"] else { return nil }
+                return DeliveryReference(
+                    deliveryID: row["id"], recipientID: row["recipientID"], recipientName: row["name"], address: row["address"],
+                    reference: reference)
+            }
+        }
+    }
+
+    public func reports(warningID: String, limit: Int) async throws -> [StoredReport] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.deliveryID, d.recipientID, r.at, r.source, r.state, r.detail
+                    FROM receipt r JOIN delivery d ON d.id = r.deliveryID
+                    WHERE d.warningID = ? ORDER BY r.id LIMIT ?
+                    """,
+                arguments: [warningID, limit]
+            ).map { StoredReport(delivery: $0[0], recipient: $0[1], at: $0[2], source: $0[3], state: $0[4], detail: $0[5]) }
+        }
+    }
+
+    public func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView] {
+        try await deliveries(warningID: warningID, state: state, limit: limit, excluding: nil)
+    }
+
+    private func deliveries(
+        warningID: String, state: DeliveryState?, limit: Int, excluding: DeliveryState?
+    ) async throws -> [DeliveryView] {
+        try await writer.read { db in
+            var sql = """
+                SELECT d.*, r.name AS recipientName, r.region AS region FROM delivery d
+                JOIN recipient r ON r.id = d.recipientID WHERE d.warningID = ?
+                """
+            var arguments: StatementArguments = [warningID]
+            if let state {
+                sql += " AND d.state = ?"
+                _ = arguments.append(contentsOf: [state.rawValue])
+            }
+            if let excluding {
+                // Spelled as the states wanted, so the (warningID, state …) index narrows it.
+                let wanted = DeliveryState.allCases.filter { $0 != excluding }
+                sql += " AND d.state IN (\(wanted.map { _ in "?" }.joined(separator: ", ")))"
+                _ = arguments.append(contentsOf: StatementArguments(wanted.map(\.rawValue)))
+            }
+            sql += " ORDER BY d.id LIMIT ?"
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.deliveryView)
+        }
+    }
+
+    public func rollup(warningID: String, depth: Tier) async throws -> WarningRollup {
+        try await writer.read { db in
+            let released = try String.fetchOne(db, sql: "SELECT releasedAt FROM warning WHERE id = ?", arguments: [warningID])
+                .flatMap(Timestamp.parse)
+            // One builder over all channels and, when there are several, one per channel, fed
+            // in the same pass.
+            var total = RollupBuilder(depth: depth)
+            var byChannel: [String: RollupBuilder] = [:]
+            // Counts per recipient region, state and channel, grouped by SQLite from the index.
+            let groups = try Row.fetchAll(
+                db,
+                sql: "SELECT region, state, channel, count(*) FROM delivery WHERE warningID = ? GROUP BY region, state, channel",
+                arguments: [warningID])
+            let channels = Set(groups.map { $0[2] as String })
+            for row in groups {
+                guard let region = RegionCode(row[0]), let state = DeliveryState(rawValue: row[1]) else { continue }
+                total.add(region: region, state: state, count: row[3])
+                if channels.count > 1 {
+                    byChannel[row[2], default: RollupBuilder(depth: depth)].add(region: region, state: state, count: row[3])
+                }
+            }
+            // Seconds to deliver, computed by SQLite; each division keeps only the values at
+            // its percentile ranks as they stream past.
+            if let released {
+                let times = try Row.fetchCursor(
+                    db,
+                    // In index order: deliveredAt ascending is seconds ascending, with no sort.
+                    sql: """
+                        SELECT region, \(channels.count > 1 ? "channel" : "NULL"), max(0, (julianday(deliveredAt) - julianday(?)) * 86400.0)
+                        FROM delivery WHERE warningID = ? AND state = 'delivered' ORDER BY deliveredAt
+                        """,
+                    arguments: [Timestamp.string(released), warningID])
+                while let row = try times.next() {
+                    let region: String = row[0], seconds: Double = row[2]
+                    total.addAscending(region: region, seconds: seconds)
+                    if channels.count > 1, let channel = row[1] as String? {
+                        byChannel[channel]?.addAscending(region: region, seconds: seconds)
+                    }
+                }
+            }
+            var names: [RegionCode: String] = [:]
+            let name = try db.cachedStatement(sql: "SELECT name FROM region WHERE code = ?")
+            for code in total.regions {
+                names[code] = try String.fetchOne(name, arguments: [code.rawValue])
+            }
+            let entries = total.entries(names: names)
+            // With one channel, its roll-up is the total.
+            let perChannel = channels.count == 1 ? [channels.first!: entries] : byChannel.mapValues { $0.entries(names: names) }
+            return WarningRollup(total: entries, byChannel: perChannel)
+        }
+    }
+
+    public func undelivered(warningID: String, limit: Int) async throws -> [DeliveryView] {
+        try await deliveries(warningID: warningID, state: nil, limit: limit, excluding: .delivered)
+    }
+
+    public func deliverySummary(warningID: String) async throws -> [DeliveryState: Int] {
+        try await writer.read { db in
+            var summary: [DeliveryState: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT state, count(*) AS n FROM delivery WHERE warningID = ? GROUP BY state", arguments: [warningID])
+            {
+                if let state = DeliveryState(rawValue: row["state"]) { summary[state] = row["n"] }
+            }
+            return summary
+        }
+    }
+}

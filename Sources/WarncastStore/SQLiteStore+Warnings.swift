@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import WarncastCore
+
+/// Warnings, their approvals and their timers.
+extension SQLiteStore {
+    // MARK: Warnings
+
+    public func accept(
+        _ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at date: Date, routing: DeliveryRouting
+    ) async throws -> Acceptance {
+        try await writer.write { db in
+            try WarningWriter(db: db, routing: routing).accept(draft, plan: plan, by: principal, at: date)
+        }
+    }
+
+    public func warning(id: String) async throws -> Warning? {
+        try await writer.read { db in
+            try WarningRecord.fetchOne(db, key: id)?.warning(approvals: ApprovalRecord.all(for: id, db))
+        }
+    }
+
+    public func warning(sender: String, identifier: String) async throws -> Warning? {
+        try await writer.read { db in
+            guard let record = try WarningRecord.find(sender: sender, identifier: identifier, db) else { return nil }
+            return try record.warning(approvals: ApprovalRecord.all(for: record.id, db))
+        }
+    }
+
+    public func rawMessage(id: String) async throws -> (data: Data, format: CAPFormat)? {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT raw, format FROM warning WHERE id = ?", arguments: [id]),
+                  let format = CAPFormat(rawValue: row["format"])
+            else { return nil }
+            return (row["raw"], format)
+        }
+    }
+
+    public func warnings(_ query: WarningQuery) async throws -> [Warning] {
+        try await writer.read { db in
+            try WarningRecord.fetchAll(db, WarningRecord.request(for: query)).map {
+                try $0.warning(approvals: ApprovalRecord.all(for: $0.id, db))
+            }
+        }
+    }
+
+    public func activeWarnings(at date: Date) async throws -> [Warning] {
+        try await writer.read { db in
+            try WarningRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM warning WHERE status = 'released' AND (expiresAt IS NULL OR expiresAt > ?)
+                    ORDER BY releasedAt DESC, id LIMIT 1000
+                    """,
+                arguments: [Timestamp.string(date)]
+            ).map { try $0.warning(approvals: []) }
+        }
+    }
+
+    // MARK: Approval
+
+    public func decide(
+        warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at date: Date,
+        routing: DeliveryRouting
+    ) async throws -> Decided {
+        try await writer.write { db in
+            try ApprovalWriter(db: db, routing: routing).decide(warningID: warningID, decision, by: principal, reason: reason, at: date)
+        }
+    }
+
+    public func escalateOverdue(at date: Date, repeatEvery: TimeInterval, contacts: [String]) async throws -> [Escalation] {
+        try await writer.write { db in
+            try Scheduling(db: db).escalateOverdue(at: date, repeatEvery: repeatEvery, contacts: contacts)
+        }
+    }
+
+    public func expireWarnings(at date: Date) async throws -> [String] {
+        try await writer.write { db in try Scheduling(db: db).expireWarnings(at: date) }
+    }
+
+    public func auditEntries(subject: String) async throws -> [AuditEntry] {
+        try await writer.read { db in try AuditLog.entries(subject: subject, in: db) }
+    }
+}
