@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "WarncastDispatch",
             dependencies: [
-                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastNet",
+                "WarncastCore", "WarncastStore", "WarncastNet",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "WarncastServerTests",
             dependencies: [
-                "WarncastServer", "WarncastTestSupport", "Yams",
+                "WarncastServer", "WarncastDispatch", "WarncastStore", "WarncastNet", "WarncastTestSupport", "Yams",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

@@ -36,8 +36,9 @@ struct DispatchConfigBuilder {
         for name in channelSection.keys {
             channels[name] = try channel(name, try channelSection.section(name), gateways: Set(gateways.keys))
         }
-        var routing = try self.routing(try section.section("routing"), channels: Set(channels.keys))
-        routing.covering = Set(channels.values.filter { $0.adapter == "cascade" }.map(\.name))
+        // Which channels cover the divisions inside their recipients' own (lower-tier nodes)
+        // is the adapters' to say; the dispatcher's registry fills `routing.covering` in.
+        let routing = try self.routing(try section.section("routing"), channels: Set(channels.keys))
         let keyFile = resolvePath(try section.string("signing_key_file"), against: base)
         let tls = try self.tls(try section.optionalSection("tls"))
         try section.rejectUnknownKeys()
@@ -58,7 +59,7 @@ struct DispatchConfigBuilder {
             }
         }
         // Whether an adapter of this name exists is checked when the dispatcher is built.
-        let adapter = try section.string("adapter")
+        let adapter = AdapterKind(rawValue: try section.string("adapter"))
         let channel = WarncastConfiguration.Channel(
             name: name, adapter: adapter,
             concurrency: try section.optionalInt("concurrency", range: 1...10_000) ?? 256,

@@ -30,6 +30,12 @@ public struct CarrierSMSAdapter: ChannelAdapter {
 
     public static func reportPath(channel: String) -> String { "/v1/receipts/carrier/\(channel)" }
 
+    public static let registration = AdapterRegistration(
+        kind: .carrierSMS, make: { try CarrierSMSAdapter($0) },
+        receipts: ReceiptRegistration(route: ReceiptRoute(method: "POST", path: "/v1/receipts/carrier/{channel}")) { channel, settings in
+            try CarrierStatus(settings, channel: channel)
+        })
+
     public init(_ context: AdapterContext) throws(AdapterSettingError) {
         let known: Set<String> = [
             "url", "body", "message_id", "success_path", "success_value", "max_characters",
@@ -75,14 +81,14 @@ public struct CarrierSMSAdapter: ChannelAdapter {
     }
 
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {
-        switch result.status {
-        case 200..<300:
+        switch HTTPStatusClass(result.status) {
+        case .taken:
             if let success, Self.value(at: success.path, in: result.body) != success.value {
                 return .failed("carrier refused: \(String(decoding: result.body.prefix(200), as: UTF8.self))")
             }
             return .accepted
-        case 408, 429, 500...599: return .retry("HTTP \(result.status)")
-        default: return .failed("HTTP \(result.status): \(String(decoding: result.body.prefix(200), as: UTF8.self))")
+        case .retryable: return .retry("HTTP \(result.status)")
+        case .refused: return .failed("HTTP \(result.status): \(String(decoding: result.body.prefix(200), as: UTF8.self))")
         }
     }
 
@@ -112,15 +118,22 @@ public struct CarrierSMSAdapter: ChannelAdapter {
     }
 }
 
+extension AdapterKind {
+    public static let carrierSMS: AdapterKind = "carrier-sms"
+}
+
 /// How a carrier's status callback reads: which field holds the status, which values mean
-/// delivered or failed, and where the reason is.
-public struct CarrierStatus: Sendable {
+/// delivered or failed, and where the reason is. Callbacks arrive as
+/// `POST /v1/receipts/carrier/{channel}?d=ID&t=TOKEN` with the carrier's JSON.
+public struct CarrierStatus: ReceiptReader {
+    let channel: String
     let statusPath: [String]
     let delivered: Set<String>
     let failed: Set<String>
     let reasonPath: [String]
 
     public init(_ settings: [String: String], channel: String) throws(AdapterSettingError) {
+        self.channel = channel
         func list(_ key: String, _ fallback: String) -> Set<String> {
             Set((settings[key] ?? fallback).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() })
         }
@@ -131,6 +144,13 @@ public struct CarrierStatus: Sendable {
         guard delivered.isDisjoint(with: failed) else {
             throw AdapterSettingError(channel: channel, key: "failed_values", reason: "shares values with delivered_values")
         }
+    }
+
+    public func read(_ callback: ReceiptCallback) throws(ReceiptReadError) -> GatewayReport {
+        guard let (state, detail) = read(callback.body) else {
+            throw ReceiptReadError("the report has no status where the channel's status_path says")
+        }
+        return GatewayReport(state: state, detail: detail, source: "carrier:\(channel)")
     }
 
     /// What a callback body means: the state (nil when the status is neither, e.g. an

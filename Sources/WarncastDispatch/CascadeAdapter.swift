@@ -17,6 +17,10 @@ public struct CascadeAdapter: ChannelAdapter {
 
     public static let intakePath = "/v1/cascade/warnings"
 
+    /// A lower node serves its whole division, so it also gets warnings for areas inside it.
+    public static let registration = AdapterRegistration(
+        kind: .cascade, capabilities: .coversDivisions, make: { try CascadeAdapter($0) })
+
     public init(_ context: AdapterContext) throws(AdapterSettingError) {
         try context.rejectUnknown(except: [])
         node = context.callbacks.node
@@ -31,10 +35,10 @@ public struct CascadeAdapter: ChannelAdapter {
     }
 
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {
-        switch result.status {
-        case 200..<300: .delivered
-        case 408, 429, 500...599: .retry("HTTP \(result.status)")
-        default: .failed("HTTP \(result.status): \(Self.reason(result))")
+        switch HTTPStatusClass(result.status) {
+        case .taken: .delivered
+        case .retryable: .retry("HTTP \(result.status)")
+        case .refused: .failed("HTTP \(result.status): \(Self.reason(result))")
         }
     }
 
@@ -56,4 +60,8 @@ public struct CascadeAdapter: ChannelAdapter {
         }
         return [answer.error, answer.detail].compactMap { $0 }.joined(separator: ": ")
     }
+}
+
+extension AdapterKind {
+    public static let cascade: AdapterKind = "cascade"
 }

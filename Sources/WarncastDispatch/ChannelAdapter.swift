@@ -46,6 +46,10 @@ public protocol ChannelAdapter: Sendable {
     /// What a delivery's circuit breaker is keyed by: the endpoint it is sent to (by
     /// default the recipient's address; for a gateway, the gateway).
     func endpoint(for job: DeliveryJob) -> String
+
+    /// Whether the adapter signs inside the message itself (email); otherwise the
+    /// dispatcher adds the signature headers to each request. Default: false.
+    var signsItself: Bool { get }
 }
 
 /// An adapter that can send one request for several deliveries of the same warning (an
@@ -83,13 +87,36 @@ extension ChannelAdapter {
 
     public func endpoint(for job: DeliveryJob) -> String { job.recipient.address }
 
+    public var signsItself: Bool { false }
+
     /// The usual reading of HTTP statuses: 2xx taken, 408 / 429 / 5xx worth retrying, any
     /// other status a refusal.
     public func standardOutcome(of result: HTTPResult, acknowledged: Bool) -> DeliveryOutcome {
-        switch result.status {
-        case 200..<300: acknowledged ? .delivered : .accepted
-        case 408, 429, 500...599: .retry("HTTP \(result.status)")
-        default: .failed("HTTP \(result.status)")
+        HTTPStatusClass(result.status).outcome(taken: acknowledged ? .delivered : .accepted, reason: "HTTP \(result.status)")
+    }
+}
+
+/// The one reading of an HTTP status every adapter shares: 2xx taken, 408 (timeout), 429
+/// (too many requests) and 5xx worth retrying, anything else a refusal.
+public enum HTTPStatusClass: Sendable, Equatable {
+    case taken
+    case retryable
+    case refused
+
+    public init(_ status: Int) {
+        switch status {
+        case 200..<300: self = .taken
+        case 408, 429, 500...599: self = .retryable
+        default: self = .refused
+        }
+    }
+
+    /// The outcome: `taken` for a 2xx, otherwise a retry or a refusal giving `reason`.
+    public func outcome(taken: DeliveryOutcome, reason: @autoclosure () -> String) -> DeliveryOutcome {
+        switch self {
+        case .taken: taken
+        case .retryable: .retry(reason())
+        case .refused: .failed(reason())
         }
     }
 }
@@ -104,8 +131,14 @@ public struct AdapterContext: Sendable {
     public var callbacks: CallbackSettings
     /// For adapters that sign inside the message (email); others are signed by the dispatcher.
     public var signer: MessageSigner?
+    /// The daemon's clock, for adapters that stamp times into messages.
+    public var now: @Sendable () -> Date
 
-    public init(channel: String, settings: [String: String] = [:], callbacks: CallbackSettings, signer: MessageSigner? = nil) {
+    public init(
+        channel: String, settings: [String: String] = [:], callbacks: CallbackSettings, signer: MessageSigner? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.now = now
         self.channel = channel
         self.settings = settings
         self.callbacks = callbacks
@@ -154,23 +187,4 @@ public struct AdapterSettingError: Error, CustomStringConvertible {
     }
 
     public var description: String { "dispatch.channels.\(channel).settings.\(key): \(reason)" }
-}
-
-/// The adapters this build knows, by the name the configuration uses.
-public enum AdapterCatalogue {
-    /// The adapter called `name`, built for one channel; nil when there is no such adapter.
-    public static func make(_ name: String, context: AdapterContext) throws -> (any ChannelAdapter)? {
-        switch name {
-        case "loudspeaker":
-            try context.rejectUnknown(except: [])
-            return LoudspeakerAdapter()
-        case "kannel": return try KannelAdapter(context)
-        case "email": return try EmailAdapter(context)
-        case "cascade": return try CascadeAdapter(context)
-        case "carrier-sms": return try CarrierSMSAdapter(context)
-        default: return nil
-        }
-    }
-
-    public static let names = ["carrier-sms", "cascade", "email", "kannel", "loudspeaker"]
 }

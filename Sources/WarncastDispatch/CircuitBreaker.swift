@@ -69,16 +69,18 @@ public final class CircuitBreakers: Sendable {
 public final class RateLimiter: Sendable {
     private let interval: TimeInterval
     private let next = Mutex<Date>(.distantPast)
+    private let now: @Sendable () -> Date
 
-    public init(perSecond: Int) {
+    public init(perSecond: Int, now: @escaping @Sendable () -> Date = Date.init) {
         interval = perSecond > 0 ? 1 / Double(perSecond) : 0
+        self.now = now
     }
 
     /// Waits for this caller's slot.
     public func acquire() async {
         guard interval > 0 else { return }
         let wait = next.withLock { next -> TimeInterval in
-            let now = Date()
+            let now = self.now()
             let slot = max(now, next)
             next = slot.addingTimeInterval(interval)
             return slot.timeIntervalSince(now)

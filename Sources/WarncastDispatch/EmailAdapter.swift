@@ -22,7 +22,9 @@ public struct EmailAdapter: BatchChannelAdapter {
     let signer: MessageSigner?
     let now: @Sendable () -> Date
 
-    public init(_ context: AdapterContext, now: @escaping @Sendable () -> Date = Date.init) throws(AdapterSettingError) {
+    public static let registration = AdapterRegistration(kind: .email, capabilities: .batches) { try EmailAdapter($0) }
+
+    public init(_ context: AdapterContext) throws(AdapterSettingError) {
         try context.rejectUnknown(except: ["url", "from", "from_name", "security", "username", "password", "batch"])
         url = try context.required("url")
         guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
@@ -41,8 +43,11 @@ public struct EmailAdapter: BatchChannelAdapter {
         password = context.settings["password"]
         batchLimit = try context.integer("batch", 1...1000, default: 50)
         signer = context.signer
-        self.now = now
+        now = context.now
     }
+
+    /// The signature travels inside the message, over its CAP attachment.
+    public var signsItself: Bool { true }
 
     public func endpoint(for job: DeliveryJob) -> String { url }
 
@@ -237,4 +242,8 @@ enum MailMessage {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
         return formatter.string(from: date)
     }
+}
+
+extension AdapterKind {
+    public static let email: AdapterKind = "email"
 }

@@ -26,6 +26,10 @@ public struct KannelAdapter: ChannelAdapter {
     /// Where Kannel sends its delivery reports on this node.
     public static let reportPath = "/v1/receipts/sms"
 
+    public static let registration = AdapterRegistration(
+        kind: .kannel, make: { try KannelAdapter($0) },
+        receipts: ReceiptRegistration(route: ReceiptRoute(method: "GET", path: reportPath)) { _, _ in KannelReports() })
+
     public init(_ context: AdapterContext) throws(AdapterSettingError) {
         try context.rejectUnknown(except: ["url", "username", "password", "from", "smsc", "dlr_mask", "max_characters"])
         url = try context.required("url")
@@ -61,11 +65,7 @@ public struct KannelAdapter: ChannelAdapter {
     /// 202 (accepted, or queued for later delivery while the SMSC is away) is taken; 4xx
     /// (bad credentials, a refused number) a refusal; 5xx worth retrying.
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {
-        switch result.status {
-        case 200..<300: .accepted
-        case 408, 429, 500...599: .retry("Kannel HTTP \(result.status): \(Self.answer(result))")
-        default: .failed("Kannel HTTP \(result.status): \(Self.answer(result))")
-        }
+        HTTPStatusClass(result.status).outcome(taken: .accepted, reason: "Kannel HTTP \(result.status): \(Self.answer(result))")
     }
 
     private static func answer(_ result: HTTPResult) -> String {
@@ -106,5 +106,24 @@ public enum FormEncoding {
 
     public static func encode(_ pairs: [(String, String)]) -> String {
         pairs.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
+    }
+}
+
+extension AdapterKind {
+    public static let kannel: AdapterKind = "kannel"
+}
+
+/// Kannel's delivery reports: `GET /v1/receipts/sms?d=ID&t=TOKEN&type=%d&reason=%A`.
+struct KannelReports: ReceiptReader {
+    func read(_ callback: ReceiptCallback) throws(ReceiptReadError) -> GatewayReport {
+        guard let typeText = callback.query["type"], let type = Int(typeText) else {
+            throw ReceiptReadError("type must be Kannel's report type (%d)")
+        }
+        let reason = callback.query["reason"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let state = KannelAdapter.state(forReportType: type) else {
+            // Buffered (4) and the like: on record, no change of state.
+            return GatewayReport(state: nil, detail: "Kannel report type \(type)" + (reason.map { ": \($0)" } ?? ""), source: "kannel")
+        }
+        return GatewayReport(state: state, detail: reason.map { "SMSC: \($0)" } ?? "Kannel report type \(type)", source: "kannel")
     }
 }

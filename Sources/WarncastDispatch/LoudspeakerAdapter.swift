@@ -8,6 +8,11 @@ import WarncastNet
 public struct LoudspeakerAdapter: ChannelAdapter {
     public init() {}
 
+    public static let registration = AdapterRegistration(kind: .loudspeaker) { context in
+        try context.rejectUnknown(except: [])
+        return LoudspeakerAdapter()
+    }
+
     /// The JSON a terminal receives.
     public struct Payload: Codable, Sendable {
         public var warning: String
@@ -76,4 +81,8 @@ public struct LoudspeakerAdapter: ChannelAdapter {
     }
 
     private static let plainAck = Data(#"{"ack":true}"#.utf8)
+}
+
+extension AdapterKind {
+    public static let loudspeaker: AdapterKind = "loudspeaker"
 }

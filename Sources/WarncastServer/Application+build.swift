@@ -24,13 +24,21 @@ public struct ApplicationParts: Sendable {
     public var callbackTokens: CallbackToken?
     /// Asks lower-tier nodes for their reports; without it reports are this node's alone.
     public var downstream: DownstreamReports?
+    /// The channel adapters this node can use; their receipt readers get routes here.
+    public var adapters: AdapterRegistry
+
+    /// The configuration's routing, with the channels whose adapters cover divisions marked.
+    public var routing: DeliveryRouting {
+        adapters.routing(configuration.dispatch.routing, channels: Array(configuration.dispatch.channels.values))
+    }
 
     public init(
         configuration: WarncastConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
         releaseSubscribers: [any ReleaseSubscriber]? = nil, publishedKeys: [SigningKeyring.PublishedKey] = [],
-        callbackTokens: CallbackToken? = nil, downstream: DownstreamReports? = nil
+        callbackTokens: CallbackToken? = nil, downstream: DownstreamReports? = nil, adapters: AdapterRegistry = .standard
     ) {
+        self.adapters = adapters
         self.downstream = downstream
         self.publishedKeys = publishedKeys
         self.callbackTokens = callbackTokens
@@ -55,14 +63,16 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let deliveries = DeliveryController(
         store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), reports: reports, now: parts.now)
     deliveries.registerReceipts(on: root)
-    let carriers = parts.configuration.dispatch.channels.values.filter { $0.adapter == "carrier-sms" }.reduce(into: [String: CarrierStatus]()) {
-        $0[$1.name] = try? CarrierStatus($1.settings, channel: $1.name)
-    }
-    ReceiptController(store: parts.store, tokens: parts.callbackTokens, carriers: carriers, now: parts.now).register(on: root)
+    // The channels' settings were checked when the daemon started (as --check-config does).
+    let readers = (try? parts.adapters.receiptReaders(for: Array(parts.configuration.dispatch.channels.values))) ?? [:]
+    ReceiptController(
+        outbox: parts.store, audit: parts.store, tokens: parts.callbackTokens, routes: parts.adapters.receiptRoutes, readers: readers,
+        now: parts.now)
+        .register(on: root)
     let releases = ReleaseAnnouncer(subscribers: parts.releaseSubscribers)
     let intake = WarningIntake(
         store: parts.store, catalogue: parts.configuration.events, rules: parts.configuration.approval.rules,
-        releases: releases, metrics: parts.metrics, now: parts.now, routing: parts.configuration.dispatch.routing)
+        releases: releases, metrics: parts.metrics, now: parts.now, routing: parts.routing)
     CascadeController(
         store: parts.store, intake: intake,
         verifier: UpstreamVerifier(upstream: parts.configuration.cascade.upstream, ownKeyIDs: Set(parts.publishedKeys.map(\.id))),
@@ -74,7 +84,7 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let v1 = RouteRegistrar(methods: api, prefix: "/v1", table: routes)
     WarningController(store: parts.store, intake: intake, maxBodyBytes: parts.configuration.server.maxBodyBytes)
         .register(on: v1)
-    ApprovalController(store: parts.store, releases: releases, now: parts.now, routing: parts.configuration.dispatch.routing).register(on: v1)
+    ApprovalController(store: parts.store, releases: releases, now: parts.now, routing: parts.routing).register(on: v1)
     deliveries.register(on: v1)
     TimelinessController(store: parts.store, thresholds: parts.configuration.timeliness, now: parts.now).register(on: v1)
     ExportController(store: parts.store, now: parts.now).register(on: v1)

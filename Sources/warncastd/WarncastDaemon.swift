@@ -51,8 +51,8 @@ struct WarncastDaemon: AsyncParsableCommand {
             throw ExitCode(78)
         }
         do {
-            _ = try DispatchService.adapters(
-                for: configuration.dispatch,
+            _ = try AdapterRegistry.standard.adapters(
+                for: Array(configuration.dispatch.channels.values),
                 callbacks: CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens(), node: configuration.node.name),
                 signer: try keyring.signer())
         } catch {
@@ -78,7 +78,7 @@ struct WarncastDaemon: AsyncParsableCommand {
         do {
             callbacks = CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens(), node: configuration.node.name)
             dispatcher = try DispatchService(
-                store: store, dispatch: configuration.dispatch, engine: engine, signer: try keyring.signer(),
+                outbox: store, configuration: Bootstrap.dispatch(configuration), transport: engine, signer: try keyring.signer(),
                 callbacks: callbacks, logger: logger, counter: metrics)
         } catch {
             logger.critical("cannot start the dispatcher", metadata: ["error": "\(error)"])
@@ -91,13 +91,15 @@ struct WarncastDaemon: AsyncParsableCommand {
             store: store, approval: configuration.approval, notifier: LogEscalationNotifier(logger: logger),
             logger: logger)
         let server = configuration.server
+        let covering = AdapterRegistry.standard.routing(
+            configuration.dispatch.routing, channels: Array(configuration.dispatch.channels.values)).covering
         let app = buildApplication(
             ApplicationParts(
                 configuration: configuration, store: store, metrics: metrics, logger: logger,
                 releaseSubscribers: [LogReleaseSubscriber(logger: logger), dispatcher],
                 publishedKeys: try keyring.publishedKeys(), callbackTokens: callbacks.tokens,
-                downstream: configuration.dispatch.routing.covering.isEmpty ? nil : DownstreamReports(
-                    engine: engine, signer: try keyring.signer(), channels: configuration.dispatch.routing.covering)),
+                downstream: covering.isEmpty ? nil : DownstreamReports(
+                    engine: engine, signer: try keyring.signer(), channels: covering)),
             onServerRunning: { channel in
                 callbacks.base = server.callbackBase(boundPort: channel.localAddress?.port)
                 logger.info("listening", metadata: [
@@ -115,6 +117,9 @@ struct WarncastDaemon: AsyncParsableCommand {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
+        // The engine is shared by the dispatcher and the downstream reports: it stops only
+        // once every service has.
+        defer { engine.shutdown() }
         try await group.run()
         logger.info("stopped")
     }

@@ -66,7 +66,9 @@ struct KannelAdapterTests {
         var bad = settings
         bad["dlr_mask"] = "64"
         #expect(throws: AdapterSettingError.self) { _ = try KannelAdapter(AdapterContext(channel: "sms", settings: bad, callbacks: callbacks)) }
-        #expect(try AdapterCatalogue.make("fax", context: AdapterContext(channel: "x", callbacks: callbacks)) == nil)
+        #expect(throws: DispatchError.self) {
+            _ = try AdapterRegistry.standard.adapters(for: [ChannelSettings(name: "x", adapter: "fax")], callbacks: callbacks, signer: nil)
+        }
     }
 }
 

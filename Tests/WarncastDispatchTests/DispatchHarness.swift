@@ -69,25 +69,25 @@ struct DispatchHarness {
         return accepted.id
     }
 
-    func dispatcher() throws -> DispatchService {
+    func dispatcher(transport: any Transport) throws -> DispatchService {
         var logger = Logger(label: "dispatch-test")
         logger.logLevel = .critical
         return try DispatchService(
-            store: store,
-            dispatch: .init(
-                routing: DeliveryRouting(byLevel: [:]),
-                channels: Dictionary(uniqueKeysWithValues: ([channel] + extraChannels).map { ($0.name, $0) }), signingKeyFile: "",
-                tls: .init(), gateways: gateways),
-            engine: CurlEngine(), signer: try keyring.signer(),
+            outbox: store, configuration: .init(channels: [channel] + extraChannels, gateways: gateways), transport: transport,
+            signer: try keyring.signer(),
             callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()), logger: logger)
     }
 
     /// Runs a dispatcher until `done` holds (checked every 50 ms, for `seconds` at most).
     @discardableResult
     func dispatch(for seconds: Double = 20, until done: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
-        let service = try dispatcher()
+        let engine = CurlEngine()
+        let service = try dispatcher(transport: engine)
         let running = Task { try await service.run() }
-        defer { running.cancel() }
+        defer {
+            running.cancel()
+            engine.shutdown()
+        }
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try await done() {

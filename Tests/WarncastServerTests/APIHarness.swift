@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import WarncastConfig
 import WarncastCore
+import WarncastDispatch
 import WarncastServer
 import WarncastStore
 import WarncastTestSupport
@@ -19,8 +20,8 @@ struct APIHarness {
     let router: Router<WarncastRequestContext>
 
     init(
-        maxBodyBytes: Int? = nil, releases: (any ReleaseSubscriber)? = nil,
-        configure: (inout WarncastConfiguration) -> Void = { _ in }
+        maxBodyBytes: Int? = nil, releases: (any ReleaseSubscriber)? = nil, adapters: AdapterRegistry = .standard,
+        callbackTokens: CallbackToken? = nil, configure: (inout WarncastConfiguration) -> Void = { _ in }
     ) async throws {
         var configuration = try TestSupport.exampleConfiguration()
         if let maxBodyBytes { configuration.server.maxBodyBytes = maxBodyBytes }
@@ -31,7 +32,7 @@ struct APIHarness {
         logger.logLevel = .warning
         parts = ApplicationParts(
             configuration: configuration, store: store, logger: logger, now: clock.now,
-            releaseSubscribers: releases.map { [$0] })
+            releaseSubscribers: releases.map { [$0] }, callbackTokens: callbackTokens, adapters: adapters)
         router = buildRouter(parts, routes: routes)
     }
 

@@ -4,34 +4,38 @@ import WarncastCore
 import WarncastDispatch
 import WarncastStore
 
-/// Delivery reports from gateways. They carry no bearer token (Kannel cannot send one);
-/// each names its delivery (`d`) and proves it with the delivery's token (`t`), which only
-/// the gateway that was handed the callback URL knows.
+/// Delivery reports from gateways, on the routes the channels' receipt readers declare.
+/// They carry no bearer token (Kannel cannot send one); each names its delivery (`d`) and
+/// proves it with the delivery's token (`t`), which only the gateway that was handed the
+/// callback URL knows. What the rest of the call means is the channel's reader's to say:
+/// this controller knows no adapter.
 struct ReceiptController {
-    let store: any Store
+    let outbox: any Outbox
+    let audit: any AuditStore
     let tokens: CallbackToken?
-    /// How each carrier-sms channel's status callbacks read, by channel name.
-    let carriers: [String: CarrierStatus]
+    /// The routes the adapters declare.
+    let routes: Set<ReceiptRoute>
+    /// Each reporting channel's reader with its route, by channel name.
+    let readers: [String: (route: ReceiptRoute, reader: any ReceiptReader)]
     let now: @Sendable () -> Date
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
     where Methods.Context == WarncastRequestContext {
-        registrar.on(.get, KannelAdapter.reportPath, use: kannelReport)
-        registrar.on(.post, "/v1/receipts/carrier/{channel}", use: carrierReport)
+        for route in routes.sorted(by: { $0.path < $1.path }) {
+            registrar.on(HTTPRequest.Method(route.method) ?? .post, route.path, use: { request, context in
+                try await receive(request, route: route, channel: route.isPerChannel ? try context.parameters.require("channel") : nil)
+            })
+        }
     }
 
-    /// A carrier's status callback: `POST …/carrier/{channel}?d=ID&t=TOKEN` with the JSON
-    /// the channel's settings describe.
-    @Sendable func carrierReport(_ request: Request, context: WarncastRequestContext) async throws -> ReportAnswer {
-        let channel = try context.parameters.require("channel")
-        guard let status = carriers[channel] else { throw APIError.notFound("no carrier-sms channel '\(channel)'") }
-        let query = request.uri.queryParameters
-        let id = try await authenticated(query["d"].map(String.init), token: query["t"].map(String.init))
-        let body = Data(buffer: try await request.body.collect(upTo: 64 * 1024))
-        guard let (state, detail) = status.read(body) else {
-            throw APIError(.badRequest, code: "bad_report", detail: "the report has no status where the channel's status_path says")
+    /// The reader for a report on `route`: the named channel's, or for a route that names no
+    /// channel, that of the (first) channel reporting there, since they read alike.
+    private func reader(on route: ReceiptRoute, channel: String?) throws -> any ReceiptReader {
+        let match = channel.flatMap { readers[$0] } ?? readers.sorted { $0.key < $1.key }.first { $0.value.route == route }?.value
+        guard let match, match.route == route else {
+            throw APIError.notFound("no channel '\(channel ?? route.path)' takes reports on this route")
         }
-        return try await record(id, state: state ?? .queued, detail: detail, source: "carrier:\(channel)")
+        return match.reader
     }
 
     struct ReportAnswer: ResponseEncodable {
@@ -40,19 +44,28 @@ struct ReceiptController {
         var applied: Bool
     }
 
-    /// Kannel's DLR: `?d=ID&t=TOKEN&type=%d&reason=%A`.
-    @Sendable func kannelReport(_ request: Request, context: WarncastRequestContext) async throws -> ReportAnswer {
-        let query = request.uri.queryParameters
-        let id = try await authenticated(query["d"].map(String.init), token: query["t"].map(String.init))
-        guard let typeText = query["type"], let type = Int(String(typeText)) else {
-            throw APIError(.badRequest, code: "bad_report", detail: "type must be Kannel's report type (%d)")
+    private func receive(_ request: Request, route: ReceiptRoute, channel: String?) async throws -> ReportAnswer {
+        // A channel named in the path must exist before anything else is looked at.
+        if channel != nil { _ = try reader(on: route, channel: channel) }
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        let id = try await authenticated(query["d"], token: query["t"])
+        let reader = try reader(on: route, channel: channel)
+        let body = request.method == .get ? Data() : Data(buffer: try await request.body.collect(upTo: 64 * 1024))
+        let report: GatewayReport
+        do {
+            report = try reader.read(ReceiptCallback(query: query, body: body))
+        } catch {
+            throw APIError(.badRequest, code: "bad_report", detail: error.detail)
         }
-        let reason = query["reason"].map { String($0) }.flatMap { $0.isEmpty ? nil : $0 }
-        guard let state = KannelAdapter.state(forReportType: type) else {
-            // Buffered (4) and the like: on record as a receipt, no change of state.
-            return try await record(id, state: .queued, detail: "Kannel report type \(type)" + (reason.map { ": \($0)" } ?? ""), source: "kannel")
+        // A report that says nothing final is kept as a record (state queued) and changes nothing.
+        let delivery = DeliveryReport(
+            deliveryID: id, state: report.state ?? .queued, detail: report.detail, source: report.source, at: now())
+        switch try await outbox.report(delivery) {
+        case .applied(let state): return ReportAnswer(delivery: id, state: state.rawValue, applied: true)
+        case .unchanged(let state): return ReportAnswer(delivery: id, state: state.rawValue, applied: false)
+        case .unknownDelivery: throw APIError.notFound("no delivery \(id)")
         }
-        return try await record(id, state: state, detail: reason.map { "SMSC: \($0)" } ?? "Kannel report type \(type)", source: "kannel")
     }
 
     /// The delivery id of a report whose token matches it; a forged report is refused and audited.
@@ -61,17 +74,9 @@ struct ReceiptController {
             throw APIError(.badRequest, code: "bad_report", detail: "a report needs the delivery (d) and its token (t)")
         }
         guard let tokens, tokens.verify(token, forDelivery: id) else {
-            try await store.appendAudit(AuditEvent(actor: "anonymous", action: "receipt.forged", subject: "delivery:\(id)"), at: now())
+            try await audit.appendAudit(AuditEvent(actor: "anonymous", action: "receipt.forged", subject: "delivery:\(id)"), at: now())
             throw APIError(.forbidden, code: "forged_receipt", detail: "the token does not belong to this delivery")
         }
         return id
-    }
-
-    private func record(_ id: Int64, state: DeliveryState, detail: String?, source: String) async throws -> ReportAnswer {
-        switch try await store.report(DeliveryReport(deliveryID: id, state: state, detail: detail, source: source, at: now())) {
-        case .applied(let state): return ReportAnswer(delivery: id, state: state.rawValue, applied: true)
-        case .unchanged(let state): return ReportAnswer(delivery: id, state: state.rawValue, applied: false)
-        case .unknownDelivery: throw APIError.notFound("no delivery \(id)")
-        }
     }
 }

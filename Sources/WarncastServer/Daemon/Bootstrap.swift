@@ -14,6 +14,13 @@ public enum Bootstrap {
         try SQLiteStore(path: configuration.store.databasePath, now: now)
     }
 
+    /// What the dispatcher needs of the configuration: its channels and shared gateways,
+    /// with the adapters of `registry`.
+    public static func dispatch(_ configuration: WarncastConfiguration, adapters registry: AdapterRegistry = .standard) -> DispatchService.Configuration {
+        DispatchService.Configuration(
+            channels: Array(configuration.dispatch.channels.values), gateways: configuration.dispatch.gateways, adapters: registry)
+    }
+
     /// The signing keyring, created with a new key (and an audit entry) on first start.
     public static func loadKeyring(_ configuration: WarncastConfiguration, store: any Store, actor: String) async throws -> SigningKeyring {
         let path = configuration.dispatch.signingKeyFile

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import WarncastCore
+import WarncastStore
+
+/// Turns what each request came to into attempt results and writes them to the outbox in
+/// batches, so 100,000 receipts are a few hundred transactions. A batch that cannot be
+/// written is kept and tried again; nothing is dropped.
+final class AttemptRecorder: Service {
+    private let outbox: any Outbox
+    private let buffer = Mutex<[AttemptResult]>([])
+    private let counter: (any DeliveryCounter)?
+    private let logger: Logger
+    private let stopping: @Sendable () -> Bool
+
+    init(outbox: any Outbox, counter: (any DeliveryCounter)?, logger: Logger, stopping: @escaping @Sendable () -> Bool) {
+        self.outbox = outbox
+        self.counter = counter
+        self.logger = logger
+        self.stopping = stopping
+    }
+
+    /// An answered (or failed) request for `job`, with the time of its next try for a retry.
+    func record(_ job: DeliveryJob, _ result: BatchOutcome, channel: ChannelSettings, started: Date, finished: Date) {
+        counter?.countAttempt(channel: channel.name, outcome: result.outcome.name)
+        var errorText = result.detail
+        switch result.outcome {
+        case .retry(let reason), .failed(let reason): errorText = errorText ?? reason
+        case .delivered, .accepted, .deferred: break
+        }
+        append(AttemptResult(
+            deliveryID: job.id, attempt: job.attempt, at: finished, httpStatus: result.status, error: errorText,
+            outcome: result.outcome, milliseconds: Int(finished.timeIntervalSince(started) * 1000),
+            nextAttemptAt: RetryDecision.nextAttempt(after: result.outcome, attempt: job.attempt, policy: channel.retry, finishedAt: finished),
+            reference: result.reference))
+    }
+
+    /// Not sent, and not counted as an attempt: the endpoint's breaker is open until
+    /// `until`, or (`reason` nil) the dispatcher is stopping and hands the lease back.
+    func handBack(_ job: DeliveryJob, dueAt until: Date, at: Date, reason: String?) {
+        if reason != nil { counter?.countAttempt(channel: job.recipient.channel, outcome: "deferred") }
+        append(AttemptResult(
+            deliveryID: job.id, attempt: job.attempt, at: at, httpStatus: nil, error: reason, outcome: .deferred(until: until),
+            milliseconds: 0))
+    }
+
+    func run() async throws {
+        while !stopping() {
+            do {
+                try await flush()
+            } catch {
+                logger.error("cannot record attempts; keeping them to retry", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Writes what is waiting now; on failure puts it back and throws.
+    func flush() async throws {
+        let batch = buffer.withLock { results in
+            defer { results.removeAll(keepingCapacity: true) }
+            return results
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try await outbox.recordAttempts(batch)
+        } catch {
+            buffer.withLock { $0.insert(contentsOf: batch, at: 0) }
+            throw error
+        }
+    }
+
+    private func append(_ result: AttemptResult) {
+        buffer.withLock { $0.append(result) }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Synchronization
+import WarncastCore
+
+/// A channel's settings with its adapter, rate limiter, breakers, and the deliveries it
+/// holds: leased and waiting for a slot, or in flight.
+final class ChannelRunner: Sendable {
+    let channel: ChannelSettings
+    /// The channel's adapter; one that sends a delivery per request is seen in batches of one.
+    let adapter: any BatchChannelAdapter
+    let limiter: RateLimiter
+    /// The limiter of the gateway this channel shares with others, if any.
+    let gatewayLimiter: RateLimiter?
+    let breakers: CircuitBreakers
+    /// Rung on every release: new deliveries may be due.
+    let doorbell = Doorbell()
+    /// Rung when leased deliveries arrive or a slot frees.
+    let sendable = Doorbell()
+    /// Rung when a delivery finishes, leaving room to lease more.
+    let leasable = Doorbell()
+    private let queue = Mutex(JobQueue())
+
+    private struct JobQueue: ~Copyable {
+        var waiting: [DeliveryJob] = []
+        var next = 0
+        var inFlight = 0
+    }
+
+    /// Deliveries leased and not finished.
+    var held: Int { queue.withLock { $0.waiting.count - $0.next + $0.inFlight } }
+
+    func add(_ jobs: [DeliveryJob]) {
+        queue.withLock { queue in
+            if queue.next > 1024 {
+                queue.waiting.removeFirst(queue.next)
+                queue.next = 0
+            }
+            queue.waiting += jobs
+        }
+        sendable.ring()
+    }
+
+    /// The next leased delivery, with up to `limit - 1` more of the same warning right
+    /// behind it, if a slot is free; together they take one slot from now.
+    func nextJobs(limit: Int) -> [DeliveryJob]? {
+        queue.withLock { queue in
+            guard queue.inFlight < channel.concurrency, queue.next < queue.waiting.count else { return nil }
+            queue.inFlight += 1
+            let first = queue.waiting[queue.next]
+            var end = queue.next + 1
+            while end < queue.waiting.count, end - queue.next < limit, queue.waiting[end].warningID == first.warningID {
+                end += 1
+            }
+            defer { queue.next = end }
+            return Array(queue.waiting[queue.next..<end])
+        }
+    }
+
+    /// Takes the leased deliveries not yet started.
+    func drainWaiting() -> [DeliveryJob] {
+        queue.withLock { queue in
+            defer {
+                queue.waiting.removeAll()
+                queue.next = 0
+            }
+            return Array(queue.waiting[queue.next...])
+        }
+    }
+
+    func finished() {
+        queue.withLock { $0.inFlight -= 1 }
+        sendable.ring()
+        leasable.ring()
+    }
+
+    init(channel: ChannelSettings, adapter: any ChannelAdapter, sharedLimiter: RateLimiter?, now: @escaping @Sendable () -> Date) {
+        self.channel = channel
+        self.adapter = adapter.batching
+        gatewayLimiter = sharedLimiter
+        limiter = RateLimiter(perSecond: channel.ratePerSecond, now: now)
+        breakers = CircuitBreakers(threshold: channel.breakerFailures, cooldown: channel.breakerCooldown)
+    }
+}

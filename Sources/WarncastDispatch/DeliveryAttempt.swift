@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import WarncastCore
+import WarncastNet
+
+/// One request for one or more leased deliveries of a channel, the only way anything is
+/// sent: the endpoint's breaker, the channel's and the gateway's rate limits, the
+/// timeouts, the signature, the request itself, and every delivery's share of the answer
+/// handed to the recorder.
+struct DeliveryAttempt: Sendable {
+    let transport: any Transport
+    let signer: MessageSigner
+    let messages: MessageCache
+    let recorder: AttemptRecorder
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    /// Sends `jobs` (all of one warning, at most the adapter's batch) as one request.
+    func send(_ jobs: [DeliveryJob], with runner: ChannelRunner) async {
+        let channel = runner.channel
+        let adapter = runner.adapter
+        let endpoint = adapter.endpoint(for: jobs[0])
+        let started = now()
+        if let until = runner.breakers.blockedUntil(endpoint, now: started) {
+            for job in jobs { recorder.handBack(job, dueAt: until, at: started, reason: "circuit open") }
+            return
+        }
+        await runner.limiter.acquire()
+        await runner.gatewayLimiter?.acquire()
+        let outcomes = await answer(jobs, channel: channel, adapter: adapter)
+        let finished = now()
+        if runner.breakers.record(Self.overall(outcomes), for: endpoint, now: finished) {
+            logger.warning("circuit breaker opened", metadata: ["endpoint": .string(endpoint)])
+        }
+        for (job, outcome) in zip(jobs, outcomes) {
+            recorder.record(job, outcome, channel: channel, started: started, finished: finished)
+        }
+    }
+
+    /// Each delivery's share of the answer; a request that cannot be built is a refusal.
+    private func answer(_ jobs: [DeliveryJob], channel: ChannelSettings, adapter: any BatchChannelAdapter) async -> [BatchOutcome] {
+        do {
+            let message = try await messages.message(for: jobs[0].warningID, adapter: channel.adapter, using: adapter)
+            var request = try adapter.request(for: jobs, message: message)
+            request.connectTimeoutMilliseconds = channel.connectTimeoutMilliseconds
+            request.totalTimeoutMilliseconds = channel.timeoutMilliseconds
+            if !adapter.signsItself, jobs.count == 1 {
+                request.headers += try signer.headers(
+                    body: request.body ?? Data(), idempotencyKey: jobs[0].idempotencyKey, timestamp: Timestamp.string(now()))
+            }
+            do {
+                return adapter.outcomes(of: .success(try await transport.perform(request)), for: jobs)
+            } catch let error as CurlError {
+                return adapter.outcomes(of: .failure(error), for: jobs)
+            }
+        } catch {
+            return jobs.map { _ in BatchOutcome(.failed("\(error)"), status: nil, detail: "\(error)") }
+        }
+    }
+
+    /// What the answer says of the endpoint: healthy if it took anyone, else failing the
+    /// way the first retryable delivery failed, or refusing.
+    static func overall(_ outcomes: [BatchOutcome]) -> DeliveryOutcome {
+        if outcomes.contains(where: { [.delivered, .accepted].contains($0.outcome) }) { return .delivered }
+        return outcomes.first(where: { if case .retry = $0.outcome { true } else { false } })?.outcome ?? .failed("refused")
+    }
+}

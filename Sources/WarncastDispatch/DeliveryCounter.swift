@@ -1,0 +1,5 @@
+/// Where the dispatcher counts attempts for monitoring (the daemon's Prometheus registry).
+public protocol DeliveryCounter: Sendable {
+    /// One attempt on `channel` came to `outcome`: delivered, accepted, retry, failed or deferred.
+    func countAttempt(channel: String, outcome: String)
+}

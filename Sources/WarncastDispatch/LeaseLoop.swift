@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import WarncastCore
+import WarncastStore
+
+/// One channel's two loops: one keeps a buffer of leased deliveries topped up (leasing is a
+/// write transaction, so it must not sit between a freed slot and the next request), the
+/// other starts a request whenever one of the channel's slots is free.
+struct LeaseLoop: Service {
+    let runner: ChannelRunner
+    let outbox: any Outbox
+    let attempt: DeliveryAttempt
+    let recorder: AttemptRecorder
+    let logger: Logger
+    let now: @Sendable () -> Date
+    let stopping: @Sendable () -> Bool
+
+    /// A lease outlasts the longest attempt plus its wait in the buffer; once it runs out
+    /// (the holder died) the delivery is due again.
+    var leaseFor: TimeInterval {
+        TimeInterval(runner.channel.timeoutMilliseconds + runner.channel.connectTimeoutMilliseconds) / 1000 + 5
+    }
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await keepLeased() }
+            while !stopping() {
+                guard let jobs = runner.nextJobs(limit: runner.adapter.batchLimit) else {
+                    await runner.sendable.wait(timeout: .milliseconds(50))
+                    continue
+                }
+                group.addTask {
+                    await attempt.send(jobs, with: runner)
+                    runner.finished()
+                }
+            }
+        }
+        // Only now has the leasing loop stopped too: nothing more can be leased behind this.
+        handBackUnsent()
+    }
+
+    /// On shutdown, leased deliveries that never went out are handed back as due now, so a
+    /// restart sends them at once instead of after their lease.
+    private func handBackUnsent() {
+        let at = now()
+        for job in runner.drainWaiting() {
+            recorder.handBack(job, dueAt: at, at: at, reason: nil)
+        }
+    }
+
+    private func keepLeased() async {
+        let target = runner.channel.concurrency * 2
+        let batch = max(1, runner.channel.concurrency / 4)
+        while !stopping() {
+            let room = target - runner.held
+            guard room >= batch else {
+                await runner.leasable.wait(timeout: .milliseconds(50))
+                continue
+            }
+            do {
+                let jobs = try await outbox.leaseDeliveries(
+                    channel: runner.channel.name, limit: min(room, 1000), at: now(), leaseFor: leaseFor)
+                if jobs.isEmpty {
+                    // Wait for a release or the poll interval, whichever comes first.
+                    await runner.doorbell.wait(timeout: .milliseconds(200))
+                } else {
+                    runner.add(jobs)
+                }
+            } catch {
+                logger.error("cannot lease deliveries", metadata: ["channel": .string(runner.channel.name), "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+import WarncastCore
+import WarncastStore
+
+/// Released warnings as adapters need them, built once per warning.
+actor MessageCache {
+    let outbox: any Outbox
+    private var messages: [String: OutgoingMessage] = [:]
+
+    init(outbox: any Outbox) {
+        self.outbox = outbox
+    }
+
+    func message(for warningID: String, adapter name: AdapterKind, using adapter: any ChannelAdapter) async throws -> OutgoingMessage {
+        let key = warningID + "|" + name.rawValue
+        if let message = messages[key] { return message }
+        guard let warning = try await outbox.warning(id: warningID) else { throw DispatchError.unknownWarning(warningID) }
+        let message = OutgoingMessage(warning: warning, preparedBy: adapter)
+        if messages.count > 256 { messages.removeAll() }
+        messages[key] = message
+        return message
+    }
+}
