@@ -14,7 +14,7 @@ SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PREFIX       ?= /usr/local
 ETC          ?= /etc/warncast
 
-.PHONY: deps deps-test apt build run test bench release install clean
+.PHONY: deps deps-test apt build run lint test bench release install clean
 
 ## deps: install the missing Debian packages (needs root or sudo)
 deps:
@@ -43,11 +43,16 @@ build: deps
 run: build
 	.build/debug/warncastd --config $(CONFIG)
 
+## lint: the house style (.swift-format) holds in every Swift file; `swift format -i -r
+## Sources Tests Package.swift` fixes what it reports about layout
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
+
 ## test: the whole suite; the end-to-end tests run the warncastd and warncast binaries,
 ## which `swift test` does not link, so they are built first. They run after the rest:
 ## their helpers wait for processes on the test threads, which would starve the timing of
 ## the in-process tests if both ran at once on two cores.
-test: deps-test
+test: deps-test lint
 	$(SWIFT) build
 	$(SWIFT) test --skip warncastdTests
 	$(SWIFT) test --filter warncastdTests

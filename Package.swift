@@ -3,6 +3,8 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    // A file sees only the members of modules it imports itself.
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -22,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -62,10 +65,12 @@ let package = Package(
         .target(
             name: "WarncastServer",
             dependencies: [
-                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastDispatch",
+                "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastDispatch", "WarncastNet",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -74,8 +79,12 @@ let package = Package(
         .executableTarget(
             name: "warncastd",
             dependencies: [
-                "WarncastServer", "WarncastStore", "WarncastConfig", "WarncastDispatch", "WarncastNet",
+                "WarncastServer", "WarncastStore", "WarncastConfig", "WarncastDispatch", "WarncastNet", "WarncastCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -93,34 +102,50 @@ let package = Package(
                 "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastDispatch", "WarncastNet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
             ],
             path: "Tests/WarncastTestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "WarncastCoreTests", dependencies: ["WarncastCore", "WarncastTestSupport"], swiftSettings: strict),
-        .testTarget(name: "WarncastConfigTests", dependencies: ["WarncastConfig", "WarncastTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "WarncastCoreTests", dependencies: ["WarncastCore", "WarncastConfig", "WarncastTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "WarncastConfigTests", dependencies: ["WarncastConfig", "WarncastCore", "WarncastTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "WarncastStoreTests",
-            dependencies: ["WarncastStore", "WarncastTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "WarncastStore", "WarncastCore", "WarncastConfig", "WarncastTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "WarncastNetTests", dependencies: ["WarncastNet", "WarncastTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "WarncastDispatchTests",
-            dependencies: ["WarncastDispatch", "WarncastTestSupport"],
+            dependencies: [
+                "WarncastDispatch", "WarncastCore", "WarncastConfig", "WarncastNet", "WarncastStore", "WarncastTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "WarncastServerTests",
             dependencies: [
-                "WarncastServer", "WarncastDispatch", "WarncastStore", "WarncastNet", "WarncastTestSupport", "Yams",
+                "WarncastServer", "WarncastDispatch", "WarncastStore", "WarncastNet", "WarncastCore", "WarncastConfig",
+                "WarncastTestSupport", "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "warncastdTests",
-            dependencies: ["WarncastTestSupport", "WarncastNet", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["WarncastTestSupport", "WarncastNet", "WarncastCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ],

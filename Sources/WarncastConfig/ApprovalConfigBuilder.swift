@@ -46,7 +46,8 @@ struct ApprovalConfigBuilder {
 
     private func rule(_ entry: ConfigSection, roles: [String]) throws(ConfigError) -> ApprovalRule {
         let name = try entry.string("name")
-        let release = try entry.optionalString("release", allowed: ["after-approval", "immediate"])
+        let release =
+            try entry.optionalString("release", allowed: ["after-approval", "immediate"])
             .flatMap(ReleaseMode.init(rawValue:)) ?? .afterApproval
         let deadline = try entry.optionalInt("deadline_minutes", range: 1...10_080).map { TimeInterval($0 * 60) }
         if release == .immediate && deadline == nil {
@@ -57,9 +58,10 @@ struct ApprovalConfigBuilder {
             requirements.append(try requirement(item, rule: name, roles: roles))
         }
         guard !requirements.isEmpty else { throw entry.error("require", "rule '\(name)' requires no approval") }
-        let match = try entry.optionalSection("match").map { (section) throws(ConfigError) in
-            try self.match(section, rule: name)
-        } ?? ApprovalMatch()
+        let match =
+            try entry.optionalSection("match").map { (section) throws(ConfigError) in
+                try self.match(section, rule: name)
+            } ?? ApprovalMatch()
         try entry.rejectUnknownKeys()
         return ApprovalRule(name: name, match: match, requirements: requirements, release: release, deadline: deadline)
     }

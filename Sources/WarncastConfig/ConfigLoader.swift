@@ -87,12 +87,15 @@ struct ConfigBuilder {
         var upstream: [WarncastConfiguration.Upstream] = []
         for entry in try section.list("upstream") {
             let name = try entry.string("name")
-            guard !upstream.contains(where: { $0.name == name }) else { throw entry.error("name", "upstream node '\(name)' is listed twice") }
+            guard !upstream.contains(where: { $0.name == name }) else {
+                throw entry.error("name", "upstream node '\(name)' is listed twice")
+            }
             let keys = try entry.strings("public_keys")
             for key in keys where Data(base64Encoded: key)?.count != 32 {
                 throw entry.error("public_keys", "'\(key)' is not a base64 Ed25519 public key (32 bytes)")
             }
-            let approval = try entry.optionalString("approval", allowed: ["pre-approved", "local"])
+            let approval =
+                try entry.optionalString("approval", allowed: ["pre-approved", "local"])
                 .flatMap(WarncastConfiguration.Upstream.Approval.init(rawValue:)) ?? .local
             upstream.append(.init(name: name, region: try entry.region("region"), publicKeys: keys, approval: approval))
             try entry.rejectUnknownKeys()
@@ -123,7 +126,8 @@ struct ConfigBuilder {
     private func node(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Node {
         let region = try section.region("region")
         if let tier = try section.optionalString("tier", allowed: Tier.allCases.map(\.rawValue)),
-           tier != region.tier.rawValue {
+            tier != region.tier.rawValue
+        {
             throw section.error("tier", "is '\(tier)' but region \(region) is a \(region.tier.rawValue)")
         }
         return .init(name: try section.string("name"), region: region)

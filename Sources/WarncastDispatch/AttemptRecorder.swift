@@ -30,20 +30,23 @@ final class AttemptRecorder: Service {
         case .retry(let reason), .failed(let reason): errorText = errorText ?? reason
         case .delivered, .accepted, .deferred: break
         }
-        append(AttemptResult(
-            deliveryID: job.id, attempt: job.attempt, at: finished, httpStatus: result.status, error: errorText,
-            outcome: result.outcome, milliseconds: Int(finished.timeIntervalSince(started) * 1000),
-            nextAttemptAt: RetryDecision.nextAttempt(after: result.outcome, attempt: job.attempt, policy: channel.retry, finishedAt: finished),
-            reference: result.reference))
+        append(
+            AttemptResult(
+                deliveryID: job.id, attempt: job.attempt, at: finished, httpStatus: result.status, error: errorText,
+                outcome: result.outcome, milliseconds: Int(finished.timeIntervalSince(started) * 1000),
+                nextAttemptAt: RetryDecision.nextAttempt(
+                    after: result.outcome, attempt: job.attempt, policy: channel.retry, finishedAt: finished),
+                reference: result.reference))
     }
 
     /// Not sent, and not counted as an attempt: the endpoint's breaker is open until
     /// `until`, or (`reason` nil) the dispatcher is stopping and hands the lease back.
     func handBack(_ job: DeliveryJob, dueAt until: Date, at: Date, reason: String?) {
         if reason != nil { counter?.countAttempt(channel: job.recipient.channel, outcome: "deferred") }
-        append(AttemptResult(
-            deliveryID: job.id, attempt: job.attempt, at: at, httpStatus: nil, error: reason, outcome: .deferred(until: until),
-            milliseconds: 0))
+        append(
+            AttemptResult(
+                deliveryID: job.id, attempt: job.attempt, at: at, httpStatus: nil, error: reason, outcome: .deferred(until: until),
+                milliseconds: 0))
     }
 
     func run() async throws {

@@ -72,11 +72,13 @@ public struct CarrierSMSAdapter: ChannelAdapter {
     public func endpoint(for job: DeliveryJob) -> String { url }
 
     public func request(for job: DeliveryJob, message: OutgoingMessage) throws -> HTTPRequestSpec {
-        let body = Self.fill(template, [
-            "to": job.recipient.address, "text": SMSText.compose(message, limit: maxCharacters),
-            "callback": context.callbackURL(Self.reportPath(channel: context.channel), deliveryID: job.id),
-            "key": job.idempotencyKey, "warning": message.warning.id,
-        ])
+        let body = Self.fill(
+            template,
+            [
+                "to": job.recipient.address, "text": SMSText.compose(message, limit: maxCharacters),
+                "callback": context.callbackURL(Self.reportPath(channel: context.channel), deliveryID: job.id),
+                "key": job.idempotencyKey, "warning": message.warning.id,
+            ])
         return HTTPRequestSpec(method: "POST", url: url, headers: ["Content-Type: application/json"] + headers, body: Data(body.utf8))
     }
 

@@ -147,7 +147,9 @@ public struct AdapterContext: Sendable {
 
     /// A setting the adapter cannot work without.
     public func required(_ key: String) throws(AdapterSettingError) -> String {
-        guard let value = settings[key], !value.isEmpty else { throw AdapterSettingError(channel: channel, key: key, reason: "is required") }
+        guard let value = settings[key], !value.isEmpty else {
+            throw AdapterSettingError(channel: channel, key: key, reason: "is required")
+        }
         return value
     }
 
@@ -155,7 +157,8 @@ public struct AdapterContext: Sendable {
     public func integer(_ key: String, _ range: ClosedRange<Int>, default fallback: Int) throws(AdapterSettingError) -> Int {
         guard let text = settings[key] else { return fallback }
         guard let value = Int(text), range.contains(value) else {
-            throw AdapterSettingError(channel: channel, key: key, reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+            throw AdapterSettingError(
+                channel: channel, key: key, reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }
@@ -163,7 +166,8 @@ public struct AdapterContext: Sendable {
     /// Settings the adapter does not know are refused, so a misspelt one is not silently ignored.
     public func rejectUnknown(except known: Set<String>, prefixes: [String] = []) throws(AdapterSettingError) {
         for key in settings.keys.sorted() where !known.contains(key) && !prefixes.contains(where: key.hasPrefix) {
-            throw AdapterSettingError(channel: channel, key: key, reason: "unknown setting (known: \(known.sorted().joined(separator: ", ")))")
+            throw AdapterSettingError(
+                channel: channel, key: key, reason: "unknown setting (known: \(known.sorted().joined(separator: ", ")))")
         }
     }
 

@@ -1,6 +1,6 @@
-import WarncastCore
 import Foundation
 import Synchronization
+import WarncastCore
 
 /// One breaker per endpoint: after `threshold` failures in a row the endpoint is left alone
 /// for `cooldown`, then tried again; a success closes it.

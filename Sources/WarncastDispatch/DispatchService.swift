@@ -51,7 +51,8 @@ public final class DispatchService: Service, ReleaseSubscriber {
             transport: transport, signer: signer, messages: MessageCache(outbox: outbox), recorder: recorder, logger: logger, now: now)
         // Channels sending through one gateway share its limiter.
         let gatewayLimiters = configuration.gateways.mapValues { RateLimiter(perSecond: $0, now: now) }
-        runners = try configuration.adapters.adapters(for: configuration.channels, callbacks: callbacks, signer: signer).map { channel, adapter in
+        runners = try configuration.adapters.adapters(for: configuration.channels, callbacks: callbacks, signer: signer).map {
+            channel, adapter in
             ChannelRunner(channel: channel, adapter: adapter, sharedLimiter: channel.gateway.flatMap { gatewayLimiters[$0] }, now: now)
         }
         loops = runners.map { [recorder] runner in

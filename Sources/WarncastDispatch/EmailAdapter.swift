@@ -90,7 +90,8 @@ public struct EmailAdapter: BatchChannelAdapter {
             switch reply.code {
             case 200..<300:
                 guard let data = conversation.dataReply else {
-                    return BatchOutcome(.retry("message not confirmed after RCPT \(rcpt)"), status: reply.code, detail: failure?.description)
+                    return BatchOutcome(
+                        .retry("message not confirmed after RCPT \(rcpt)"), status: reply.code, detail: failure?.description)
                 }
                 let text = "\(data.code) \(data.text)"
                 switch data.code {
@@ -141,7 +142,12 @@ struct SMTPConversation {
                 pendingRecipient = nil
             } else if dataStage == 1 {
                 // 354 asks for the message; anything else refuses DATA itself.
-                if code == 354 { dataStage = 2 } else { dataReply = reply; dataStage = 0 }
+                if code == 354 {
+                    dataStage = 2
+                } else {
+                    dataReply = reply
+                    dataStage = 0
+                }
             } else if dataStage == 2 {
                 dataReply = reply
                 dataStage = 0
@@ -164,14 +170,15 @@ enum MailMessage {
         if let headline = info?.headline { body.append(headline) }
         if let description = info?.description { body.append(description) }
         if let instruction = info?.instruction { body.append("防御指南：" + instruction) }
-        body.append([
-            "发布单位：\(info?.senderName ?? warning.sender)",
-            "预警级别：\(levelName)（\(warning.level.rawValue)）",
-            "影响区域：\(info?.area.map(\.areaDesc).joined(separator: "、") ?? warning.areas.map(\.description).joined(separator: ", "))",
-            "发布时间：\(warning.sent)",
-            warning.expires.map { "有效期至：\($0)" },
-            "消息类型：\(warning.msgType.rawValue)，编号 \(warning.identifier)",
-        ].compactMap { $0 }.joined(separator: "\r\n"))
+        body.append(
+            [
+                "发布单位：\(info?.senderName ?? warning.sender)",
+                "预警级别：\(levelName)（\(warning.level.rawValue)）",
+                "影响区域：\(info?.area.map(\.areaDesc).joined(separator: "、") ?? warning.areas.map(\.description).joined(separator: ", "))",
+                "发布时间：\(warning.sent)",
+                warning.expires.map { "有效期至：\($0)" },
+                "消息类型：\(warning.msgType.rawValue)，编号 \(warning.identifier)",
+            ].compactMap { $0 }.joined(separator: "\r\n"))
         body.append("本邮件附有 CAP 1.2 格式的预警原文（\(warning.identifier).xml），由 Warncast 签名，公钥见发布节点的 /.well-known/warncast-keys。")
         let sender = fromName.map { "\(encodedWord($0)) <\(from)>" } ?? from
         var lines = [

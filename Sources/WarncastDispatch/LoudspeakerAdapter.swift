@@ -58,10 +58,12 @@ public struct LoudspeakerAdapter: ChannelAdapter {
     public func request(for job: DeliveryJob, message: OutgoingMessage) throws -> HTTPRequestSpec {
         let options = job.recipient.options
         let repeats = options["repeat"].flatMap(Int.init) ?? Self.repeats(for: message.warning.level)
-        let prepared = message.prepared.isEmpty
+        let prepared =
+            message.prepared.isEmpty
             ? prepare(warning: message.warning, cap: message.cap, text: message.text) : message.prepared
         // Members in sorted key order, as `Payload` documents them.
-        let body = "{\(prepared["head"]!),\"idempotencyKey\":\(JSONText.quote(job.idempotencyKey)),"
+        let body =
+            "{\(prepared["head"]!),\"idempotencyKey\":\(JSONText.quote(job.idempotencyKey)),"
             + "\"language\":\(JSONText.quote(options["language"] ?? "zh-CN")),\(prepared["middle"]!),"
             + "\"repeat\":\(repeats),\(prepared["end"]!)}"
         return HTTPRequestSpec(
@@ -75,7 +77,8 @@ public struct LoudspeakerAdapter: ChannelAdapter {
 
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {
         // Most terminals answer exactly {"ack":true}; anything else is decoded properly.
-        let acknowledged = result.body == Self.plainAck
+        let acknowledged =
+            result.body == Self.plainAck
             || (try? JSONDecoder().decode(Ack.self, from: result.body))?.ack == true
         return standardOutcome(of: result, acknowledged: acknowledged)
     }

@@ -116,7 +116,7 @@ public final class CurlEngine: @unchecked Sendable {
         var left: Int32 = 0
         while let message = curl_multi_info_read(multi, &left) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                  let transfer = active.removeValue(forKey: easy)
+                let transfer = active.removeValue(forKey: easy)
             else { continue }
             let code = warncast_message_result(message)
             curl_multi_remove_handle(multi, easy)
@@ -196,7 +196,8 @@ private final class ActiveTransfer {
         _ = warncast_easy_setopt_slist(easy, CURLOPT_MAIL_RCPT, mailRecipients)
         // Go on to DATA with the recipients that were accepted.
         _ = warncast_easy_setopt_long(easy, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1)
-        _ = warncast_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(mail.security == .starttls ? CURLUSESSL_ALL.rawValue : CURLUSESSL_NONE.rawValue))
+        _ = warncast_easy_setopt_long(
+            easy, CURLOPT_USE_SSL, Int(mail.security == .starttls ? CURLUSESSL_ALL.rawValue : CURLUSESSL_NONE.rawValue))
         if let username = mail.username { _ = warncast_easy_setopt_string(easy, CURLOPT_USERNAME, username) }
         if let password = mail.password { _ = warncast_easy_setopt_string(easy, CURLOPT_PASSWORD, password) }
         _ = warncast_easy_setopt_long(easy, CURLOPT_UPLOAD, 1)
@@ -229,8 +230,9 @@ private final class ActiveTransfer {
 
     func finish(easy: UnsafeMutableRawPointer, code: CURLcode) {
         guard code == CURLE_OK else {
-            continuation.resume(throwing: CurlError(
-                code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)), transcript: transcript))
+            continuation.resume(
+                throwing: CurlError(
+                    code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)), transcript: transcript))
             return
         }
         var status = 0

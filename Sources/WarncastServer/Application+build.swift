@@ -67,8 +67,9 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let readers = (try? parts.adapters.receiptReaders(for: Array(parts.configuration.dispatch.channels.values))) ?? [:]
     ReceiptController(
         outbox: parts.store, audit: parts.store, tokens: parts.callbackTokens, routes: parts.adapters.receiptRoutes, readers: readers,
-        now: parts.now)
-        .register(on: root)
+        now: parts.now
+    )
+    .register(on: root)
     let releases = ReleaseAnnouncer(subscribers: parts.releaseSubscribers)
     let intake = WarningIntake(
         store: parts.store, catalogue: parts.configuration.events, rules: parts.configuration.approval.rules,

@@ -50,17 +50,20 @@ public struct WarningIntake: Sendable {
             identifier = alert.identifier
             var draft = try check.check(alert, raw: body, format: format, principal: principal, now: now())
             draft.upstreamPath = handedDown?.path
-            let plan = handedDown?.preApproved == true
+            let plan =
+                handedDown?.preApproved == true
                 ? ApprovalPlan.preApproved(by: principal.name) : try await approvalPlan(for: draft, principal: principal)
             let acceptance = try await store.accept(draft, plan: plan, by: principal, at: now(), routing: routing)
             if case .created(let warning) = acceptance, warning.status == .released {
                 await releases.announce(warning)
             }
             metrics.countSubmission(result: isDuplicate(acceptance) ? "duplicate" : "accepted")
-            logger.info("warning accepted", metadata: [
-                "warning": .string(acceptance.warning.id), "identifier": .string(draft.identifier),
-                "duplicate": .stringConvertible(isDuplicate(acceptance)),
-            ])
+            logger.info(
+                "warning accepted",
+                metadata: [
+                    "warning": .string(acceptance.warning.id), "identifier": .string(draft.identifier),
+                    "duplicate": .stringConvertible(isDuplicate(acceptance)),
+                ])
             return acceptance
         } catch let error as IntakeError {
             try await refuse(error, identifier: identifier, principal: principal, logger: logger)
@@ -71,9 +74,11 @@ public struct WarningIntake: Sendable {
     /// Records a submission refused before or during intake, e.g. for its size.
     public func refuse(_ error: IntakeError, identifier: String?, principal: Principal?, logger: Logger) async throws {
         metrics.countSubmission(result: "refused", reason: error.code)
-        logger.notice("warning refused", metadata: [
-            "reason": .string(error.code), "identifier": .string(identifier ?? "-"),
-        ])
+        logger.notice(
+            "warning refused",
+            metadata: [
+                "reason": .string(error.code), "identifier": .string(identifier ?? "-"),
+            ])
         var detail = ["reason": error.code, "detail": error.detail]
         detail["identifier"] = identifier
         try await store.appendAudit(

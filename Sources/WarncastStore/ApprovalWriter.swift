@@ -12,8 +12,8 @@ struct ApprovalWriter {
         warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at date: Date
     ) throws -> Decided {
         guard let record = try WarningRecord.fetchOne(db, key: warningID),
-              let plan = record.approvalPlan,
-              let status = WarningStatus(rawValue: record.status)
+            let plan = record.approvalPlan,
+            let status = WarningStatus(rawValue: record.status)
         else { throw StoreError.unknownWarning(warningID) }
         guard let issuer = try DepartmentRecord.fetchOne(db, key: record.departmentID)?.department else {
             throw StoreError.unknownDepartment(record.departmentID)

@@ -106,14 +106,16 @@ struct Deliveries {
     /// Writes a batch of attempt results. Each applies only to the attempt its delivery is
     /// on; every request is kept in `attempt` whether it changed the delivery or not.
     func record(_ results: [AttemptResult]) throws {
-        let insert = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO attempt (deliveryID, number, at, httpStatus, error, outcome, milliseconds, reference)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO attempt (deliveryID, number, at, httpStatus, error, outcome, milliseconds, reference)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         var seals: [Seals.Receipt] = []
         for result in results {
             if let record = try record(id: result.deliveryID),
-               let transition = DeliveryLifecycle.apply(.attempted(result), to: record) {
+                let transition = DeliveryLifecycle.apply(.attempted(result), to: record)
+            {
                 try transition.record.write(in: db)
                 if transition.seal { seals.append(Seals.Receipt(transition.record)) }
             }
@@ -142,13 +144,14 @@ struct Deliveries {
     /// The recipient's acknowledgement of the delivery with `idempotencyKey`, if
     /// `secretHash` is its recipient's.
     func acknowledge(idempotencyKey: String, secretHash: String, at date: Date) throws -> AckResult {
-        guard let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT d.*, r.secretHash FROM delivery d JOIN recipient r ON r.id = d.recipientID
-                WHERE d.idempotencyKey = ?
-                """,
-            arguments: [idempotencyKey]),
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT d.*, r.secretHash FROM delivery d JOIN recipient r ON r.id = d.recipientID
+                    WHERE d.idempotencyKey = ?
+                    """,
+                arguments: [idempotencyKey]),
             let expected: String = row["secretHash"], expected == secretHash
         else { return .forged }
         let record = DeliveryRecord(row: row)

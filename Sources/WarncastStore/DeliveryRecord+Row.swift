@@ -19,11 +19,12 @@ extension DeliveryRecord {
 
     /// Persists the record as the lifecycle left it; the store decides nothing here.
     func write(in db: Database) throws {
-        try db.cachedStatement(sql: """
-            UPDATE delivery SET state = ?, attempts = ?, leaseUntil = ?, nextAttemptAt = ?, sendingAt = ?, acceptedAt = ?,
-              deliveredAt = ?, failedAt = ?, expiredAt = ?, supersededAt = ?, lastStatus = ?, lastError = ?
-            WHERE id = ?
-            """
+        try db.cachedStatement(
+            sql: """
+                UPDATE delivery SET state = ?, attempts = ?, leaseUntil = ?, nextAttemptAt = ?, sendingAt = ?, acceptedAt = ?,
+                  deliveredAt = ?, failedAt = ?, expiredAt = ?, supersededAt = ?, lastStatus = ?, lastError = ?
+                WHERE id = ?
+                """
         ).execute(arguments: [
             state.rawValue, attempts, leaseUntil, nextAttemptAt, sendingAt, acceptedAt, deliveredAt, failedAt, expiredAt,
             supersededAt, lastStatus, lastError, id,

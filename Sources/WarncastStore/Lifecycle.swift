@@ -41,8 +41,9 @@ struct Lifecycle {
             let superseded = try deliveries.supersede(warningID: earlier.id, at: date)
             if superseded > 0 {
                 try AuditLog.append(
-                    AuditEvent(actor: "system:planner", action: "deliveries.superseded", subject: earlier.id,
-                               detail: ["count": String(superseded), "by": id]),
+                    AuditEvent(
+                        actor: "system:planner", action: "deliveries.superseded", subject: earlier.id,
+                        detail: ["count": String(superseded), "by": id]),
                     at: date, in: db)
             }
             replaced.append(earlier.id)

@@ -21,7 +21,7 @@ struct DepartmentRecord: Codable, FetchableRecord, PersistableRecord {
 
     var department: Department? {
         guard let code = RegionCode(region),
-              let list = try? JSONDecoder().decode([String].self, from: Data(events.utf8))
+            let list = try? JSONDecoder().decode([String].self, from: Data(events.utf8))
         else { return nil }
         return Department(id: id, name: name, kind: kind, region: code, events: list)
     }
@@ -139,7 +139,8 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
             clauses.append("awaiting = 1")
         }
         func overlapping(_ code: RegionCode) {
-            clauses.append("""
+            clauses.append(
+                """
                 EXISTS (SELECT 1 FROM warningArea a WHERE a.warningID = warning.id
                   AND (a.code LIKE ? OR ? LIKE a.prefix || '%'))
                 """)
@@ -171,7 +172,8 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
             clauses.append("late = 1")
         }
         _ = arguments.append(contentsOf: [query.limit])
-        let sql = "SELECT * FROM warning WHERE " + clauses.joined(separator: " AND ")
+        let sql =
+            "SELECT * FROM warning WHERE " + clauses.joined(separator: " AND ")
             + " ORDER BY receivedAt DESC, id LIMIT ?"
         return SQLRequest(sql: sql, arguments: arguments)
     }

@@ -57,8 +57,9 @@ public struct RegistryImporter: Sendable {
         guard parsed.errors.isEmpty else { throw FileError(file: file, rows: parsed.errors) }
         try await store.saveRecipients(
             parsed.rows.map { ($0.recipient, $0.secret.map(AccessToken.hash)) },
-            audit: AuditEvent(actor: actor, action: "recipients.imported", subject: file,
-                              detail: ["file": file, "count": String(parsed.rows.count)]))
+            audit: AuditEvent(
+                actor: actor, action: "recipients.imported", subject: file,
+                detail: ["file": file, "count": String(parsed.rows.count)]))
         return parsed.rows.count
     }
 }

@@ -8,10 +8,11 @@ extension SQLiteStore {
 
     public func importRegions(_ regions: [Region], audit: AuditEvent) async throws -> Int {
         try await writer.write { db in
-            let statement = try db.makeStatement(sql: """
-                INSERT INTO region (code, name, parent, tier) VALUES (?, ?, ?, ?)
-                ON CONFLICT(code) DO UPDATE SET name = excluded.name, parent = excluded.parent
-                """)
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO region (code, name, parent, tier) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(code) DO UPDATE SET name = excluded.name, parent = excluded.parent
+                    """)
             for region in regions {
                 try statement.execute(arguments: [
                     region.code.rawValue, region.name, region.parent?.rawValue, region.tier.rawValue,
@@ -101,8 +102,9 @@ extension SQLiteStore {
 
     public func principal(secretHash: String) async throws -> Principal? {
         try await writer.read { db in
-            guard let record = try TokenRecord.filter(Column("secretHash") == secretHash)
-                .filter(Column("revokedAt") == nil).fetchOne(db),
+            guard
+                let record = try TokenRecord.filter(Column("secretHash") == secretHash)
+                    .filter(Column("revokedAt") == nil).fetchOne(db),
                 let grant = record.grant
             else { return nil }
             let department = try grant.departmentID.flatMap { try DepartmentRecord.fetchOne(db, key: $0)?.department }

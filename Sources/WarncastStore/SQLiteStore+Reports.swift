@@ -151,7 +151,8 @@ extension SQLiteStore {
                         """,
                     arguments: [Timestamp.string(released), warningID])
                 while let row = try times.next() {
-                    let region: String = row[0], seconds: Double = row[2]
+                    let region: String = row[0]
+                    let seconds: Double = row[2]
                     total.addAscending(region: region, seconds: seconds)
                     if channels.count > 1, let channel = row[1] as String? {
                         byChannel[channel]?.addAscending(region: region, seconds: seconds)

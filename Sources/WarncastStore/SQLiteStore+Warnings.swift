@@ -30,7 +30,7 @@ extension SQLiteStore {
     public func rawMessage(id: String) async throws -> (data: Data, format: CAPFormat)? {
         try await writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT raw, format FROM warning WHERE id = ?", arguments: [id]),
-                  let format = CAPFormat(rawValue: row["format"])
+                let format = CAPFormat(rawValue: row["format"])
             else { return nil }
             return (row["raw"], format)
         }

@@ -42,4 +42,3 @@ public struct SQLiteStore: Store {
         _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 }
-

@@ -36,17 +36,19 @@ struct Scheduling {
                 arguments: [record.id, number, now, contacts.joined(separator: "; ")])
             if number == 1 {
                 try AuditLog.append(
-                    AuditEvent(actor: "system:scheduler", action: "warning.late", subject: record.id,
-                               detail: ["deadline": deadline, "rule": plan.rule, "release": plan.release.rawValue]),
+                    AuditEvent(
+                        actor: "system:scheduler", action: "warning.late", subject: record.id,
+                        detail: ["deadline": deadline, "rule": plan.rule, "release": plan.release.rawValue]),
                     at: date, in: db)
             }
             try AuditLog.append(
-                AuditEvent(actor: "system:scheduler", action: "warning.escalated", subject: record.id,
-                           detail: [
-                               "number": String(number), "contacts": contacts.joined(separator: "; "),
-                               "missing": escalation.missing.map { "\($0.role)@\($0.scope.rawValue)×\($0.remaining)" }
-                                   .joined(separator: " "),
-                           ]),
+                AuditEvent(
+                    actor: "system:scheduler", action: "warning.escalated", subject: record.id,
+                    detail: [
+                        "number": String(number), "contacts": contacts.joined(separator: "; "),
+                        "missing": escalation.missing.map { "\($0.role)@\($0.scope.rawValue)×\($0.remaining)" }
+                            .joined(separator: " "),
+                    ]),
                 at: date, in: db)
             escalations.append(escalation)
         }

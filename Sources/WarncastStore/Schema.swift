@@ -54,12 +54,13 @@ enum Schema {
             t.column("previousHash", .text).notNull()
             t.column("hash", .text).notNull()
         }
-        try db.execute(sql: """
-            CREATE TRIGGER delivery_seal_no_update BEFORE UPDATE ON delivery_seal
-            BEGIN SELECT RAISE(ABORT, 'receipt seals are append-only'); END;
-            CREATE TRIGGER delivery_seal_no_delete BEFORE DELETE ON delivery_seal
-            BEGIN SELECT RAISE(ABORT, 'receipt seals are append-only'); END;
-            """)
+        try db.execute(
+            sql: """
+                CREATE TRIGGER delivery_seal_no_update BEFORE UPDATE ON delivery_seal
+                BEGIN SELECT RAISE(ABORT, 'receipt seals are append-only'); END;
+                CREATE TRIGGER delivery_seal_no_delete BEFORE DELETE ON delivery_seal
+                BEGIN SELECT RAISE(ABORT, 'receipt seals are append-only'); END;
+                """)
         try Seals.sealExisting(in: db)
     }
 
@@ -118,11 +119,12 @@ enum Schema {
         }
         // Partial indexes: a delivered delivery leaves them, so they stay as small as the
         // work still to do and cost nothing to keep up for finished rows.
-        try db.execute(sql: """
-            CREATE INDEX delivery_due ON delivery (channel, nextAttemptAt) WHERE state = 'queued';
-            CREATE INDEX delivery_leased ON delivery (channel, leaseUntil) WHERE state = 'sending';
-            CREATE INDEX delivery_open_expiry ON delivery (expiresAt) WHERE state IN ('queued', 'sending');
-            """)
+        try db.execute(
+            sql: """
+                CREATE INDEX delivery_due ON delivery (channel, nextAttemptAt) WHERE state = 'queued';
+                CREATE INDEX delivery_leased ON delivery (channel, leaseUntil) WHERE state = 'sending';
+                CREATE INDEX delivery_open_expiry ON delivery (expiresAt) WHERE state IN ('queued', 'sending');
+                """)
         try db.create(index: "delivery_warning_state", on: "delivery", columns: ["warningID", "state"])
         try db.create(table: "attempt") { t in
             t.column("deliveryID", .integer).notNull().references("delivery", onDelete: .cascade)
@@ -242,11 +244,12 @@ enum Schema {
         }
         // Append-only: the store itself can never rewrite history. Someone with the file can
         // still drop these triggers, which is what the hash chain is there to reveal.
-        try db.execute(sql: """
-            CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-            CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-            """)
+        try db.execute(
+            sql: """
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
     }
 }

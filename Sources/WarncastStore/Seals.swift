@@ -67,10 +67,11 @@ enum Seals {
         let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM delivery_seal ORDER BY sequence DESC LIMIT 1")
         var sequence: Int64 = last?["sequence"] ?? 0
         var previous: String = last?["hash"] ?? AuditEntry.genesisHash
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO delivery_seal (sequence, deliveryID, state, at, attempts, lastStatus, lastError, previousHash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO delivery_seal (sequence, deliveryID, state, at, attempts, lastStatus, lastError, previousHash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for receipt in receipts {
             sequence += 1
             let hash = receipt.hash(sequence: sequence, previous: previous)
@@ -103,7 +104,8 @@ enum Seals {
             latest[receipt.deliveryID] = receipt
             previous = hash
         }
-        let current = try Row.fetchCursor(db, sql: receiptSQL + " WHERE state IN ('delivered', 'failed', 'expired', 'superseded') ORDER BY id")
+        let current = try Row.fetchCursor(
+            db, sql: receiptSQL + " WHERE state IN ('delivered', 'failed', 'expired', 'superseded') ORDER BY id")
         var finished: Int64 = 0
         while let row = try current.next() {
             finished += 1

@@ -3,6 +3,7 @@ import Foundation
 import WarncastCore
 import WarncastDispatch
 import WarncastNet
+import WarncastStore
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

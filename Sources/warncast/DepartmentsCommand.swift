@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import WarncastConfig
 import WarncastCore
 import WarncastStore
 
@@ -44,8 +46,11 @@ struct DepartmentsCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try CLIContext(options)
             for department in try await context.store.departments() {
-                print([department.id, department.name, department.kind, department.region.rawValue,
-                       department.events.joined(separator: "|")].joined(separator: "\t"))
+                print(
+                    [
+                        department.id, department.name, department.kind, department.region.rawValue,
+                        department.events.joined(separator: "|"),
+                    ].joined(separator: "\t"))
             }
         }
     }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import WarncastConfig
 import WarncastCore
 import WarncastDispatch
+import WarncastStore
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,8 +44,9 @@ struct KeysCommand: AsyncParsableCommand {
             try keyring.rotate()
             try keyring.save(path: path)
             try await context.store.appendAudit(
-                AuditEvent(actor: context.actor, action: "keys.rotated", subject: keyring.active.id,
-                           detail: ["file": path, "retired": old]),
+                AuditEvent(
+                    actor: context.actor, action: "keys.rotated", subject: keyring.active.id,
+                    detail: ["file": path, "retired": old]),
                 at: Date())
             print("retired \(old); new active key \(keyring.active.id)")
         }

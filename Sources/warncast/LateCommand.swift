@@ -36,7 +36,8 @@ struct LateCommand: AsyncParsableCommand {
         for (name, value) in [("since", since), ("until", until), ("level", level)] {
             if let value { query.append("\(name)=\(FormEncoding.escape(value))") }
         }
-        let body = try call(daemon, method: "GET", path: "/v1/late" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")), printing: json)
+        let body = try call(
+            daemon, method: "GET", path: "/v1/late" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")), printing: json)
         if json { return }
         let list = try JSONDecoder().decode(LateList.self, from: body)
         print("\(list.warnings.count) late warning(s) of \(list.examined) submitted from \(list.since) until \(list.until)")
@@ -65,8 +66,11 @@ struct TimelineCommand: AsyncParsableCommand {
         print("released\t\(timeline.releasedAt ?? "-")")
         print(["CHANNEL", "DIVISIONS", "REACHED", "FIRST", "50%", "95%", "100%"].joined(separator: "\t"))
         for marks in timeline.coverage {
-            print([marks.channel ?? "all", String(marks.divisions), String(marks.reached), marks.firstAt ?? "-", marks.p50At ?? "-",
-                   marks.p95At ?? "-", marks.p100At ?? "-"].joined(separator: "\t"))
+            print(
+                [
+                    marks.channel ?? "all", String(marks.divisions), String(marks.reached), marks.firstAt ?? "-", marks.p50At ?? "-",
+                    marks.p95At ?? "-", marks.p100At ?? "-",
+                ].joined(separator: "\t"))
         }
         if timeline.late.isEmpty {
             print(timeline.threshold == nil ? "no timeliness threshold for \(timeline.level.rawValue)" : "on time")

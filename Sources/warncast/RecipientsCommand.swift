@@ -1,4 +1,5 @@
 import ArgumentParser
+import WarncastConfig
 import WarncastCore
 import WarncastStore
 
@@ -42,8 +43,9 @@ struct RecipientsCommand: AsyncParsableCommand {
             }
             let list = try await context.store.recipients(channel: channel, within: scope, limit: limit)
             for recipient in list {
-                print([recipient.id, recipient.channel, recipient.region.rawValue, recipient.name, recipient.address]
-                    .joined(separator: "\t"))
+                print(
+                    [recipient.id, recipient.channel, recipient.region.rawValue, recipient.name, recipient.address]
+                        .joined(separator: "\t"))
             }
             print("\(list.count) recipient(s); \(try await context.store.recipientCount()) in all")
         }

@@ -47,30 +47,38 @@ struct ReportCommand: AsyncParsableCommand {
 
     /// One node's tables, then each lower-tier node's under its name.
     private func printReport(_ report: Report) {
-        print(["REGION", "TIER", "TARGETED", "DELIVERED", "FAILED", "EXPIRED", "PENDING", "COVERAGE", "P50 s", "P95 s", "MAX s"]
-            .joined(separator: "\t"))
+        print(
+            ["REGION", "TIER", "TARGETED", "DELIVERED", "FAILED", "EXPIRED", "PENDING", "COVERAGE", "P50 s", "P95 s", "MAX s"]
+                .joined(separator: "\t"))
         for entry in report.tiers {
             let indent = String(repeating: "  ", count: Tier.allCases.firstIndex(of: entry.tier) ?? 0)
             let seconds = [entry.p50Seconds, entry.p95Seconds, entry.maxSeconds].map { $0.map { String(format: "%.2f", $0) } ?? "-" }
-            print(([
-                "\(indent)\(entry.region) \(entry.name ?? "")", entry.tier.rawValue, String(entry.targeted),
-                String(entry.delivered), String(entry.failed), String(entry.expired), String(entry.pending + entry.accepted),
-                String(format: "%.1f%%", entry.coverage * 100),
-            ] + seconds).joined(separator: "\t"))
+            print(
+                ([
+                    "\(indent)\(entry.region) \(entry.name ?? "")", entry.tier.rawValue, String(entry.targeted),
+                    String(entry.delivered), String(entry.failed), String(entry.expired), String(entry.pending + entry.accepted),
+                    String(format: "%.1f%%", entry.coverage * 100),
+                ] + seconds).joined(separator: "\t"))
         }
         if let channels = report.byChannel, channels.count > 1 {
             print("\nPER CHANNEL\tTARGETED\tDELIVERED\tFAILED\tCOVERAGE\tP95 s")
             for (channel, entries) in channels.sorted(by: { $0.key < $1.key }) {
                 guard let top = entries.first else { continue }
-                print([channel, String(top.targeted), String(top.delivered), String(top.failed),
-                       String(format: "%.1f%%", top.coverage * 100), top.p95Seconds.map { String(format: "%.2f", $0) } ?? "-"]
+                print(
+                    [
+                        channel, String(top.targeted), String(top.delivered), String(top.failed),
+                        String(format: "%.1f%%", top.coverage * 100), top.p95Seconds.map { String(format: "%.2f", $0) } ?? "-",
+                    ]
                     .joined(separator: "\t"))
             }
         }
         print("\n\(report.blindSpots.count) recipient(s) not reached\(report.blindSpots.count == 1000 ? " (first 1000)" : ""):")
         for spot in report.blindSpots {
-            print([spot.recipient, spot.recipientName, spot.region, spot.channel, spot.state.rawValue,
-                   "attempts \(spot.attempts)", spot.lastError ?? "-"].joined(separator: "\t"))
+            print(
+                [
+                    spot.recipient, spot.recipientName, spot.region, spot.channel, spot.state.rawValue,
+                    "attempts \(spot.attempts)", spot.lastError ?? "-",
+                ].joined(separator: "\t"))
         }
         for lower in report.downstream ?? [] {
             print("\n== handed down to \(lower.recipient) (\(lower.url))\(lower.report?.node.map { ", node \($0)" } ?? "")")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WarncastConfig
 import WarncastCore
 import WarncastStore
 
@@ -93,8 +94,12 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try CLIContext(options)
             for grant in try await context.store.tokens() {
-                print([grant.id, grant.role.rawValue, grant.approvalRole ?? "-", grant.departmentID ?? "-", grant.region.rawValue, grant.name,
-                       grant.revokedAt.map { "revoked \($0)" } ?? "live"].joined(separator: "\t"))
+                print(
+                    [
+                        grant.id, grant.role.rawValue, grant.approvalRole ?? "-", grant.departmentID ?? "-", grant.region.rawValue,
+                        grant.name,
+                        grant.revokedAt.map { "revoked \($0)" } ?? "live",
+                    ].joined(separator: "\t"))
             }
         }
     }

@@ -43,7 +43,9 @@ struct WarningsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let pairs = [("status", status), ("region", region), ("level", level), ("since", since)]
-                .compactMap { name, value in value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } }
+                .compactMap { name, value in
+                    value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" }
+                }
             try call(daemon, method: "GET", path: "/v1/warnings" + (pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")))
         }
     }

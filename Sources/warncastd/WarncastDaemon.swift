@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
+import UnixSignals
 import WarncastConfig
+import WarncastCore
 import WarncastDispatch
 import WarncastNet
 import WarncastServer
@@ -53,7 +56,8 @@ struct WarncastDaemon: AsyncParsableCommand {
         do {
             _ = try AdapterRegistry.standard.adapters(
                 for: Array(configuration.dispatch.channels.values),
-                callbacks: CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens(), node: configuration.node.name),
+                callbacks: CallbackSettings(
+                    base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens(), node: configuration.node.name),
                 signer: try keyring.signer())
         } catch {
             logger.critical("bad channel configuration; refusing to start", metadata: ["error": "\(error)"])
@@ -70,13 +74,15 @@ struct WarncastDaemon: AsyncParsableCommand {
         _ configuration: WarncastConfiguration, store: SQLiteStore, keyring: SigningKeyring, logger: Logger
     ) async throws {
         let tls = configuration.dispatch.tls
-        let engine = CurlEngine(options: .init(
-            verifyTLS: tls.verify, caBundle: tls.caBundle, clientCertificate: tls.clientCertificate, clientKey: tls.clientKey))
+        let engine = CurlEngine(
+            options: .init(
+                verifyTLS: tls.verify, caBundle: tls.caBundle, clientCertificate: tls.clientCertificate, clientKey: tls.clientKey))
         let metrics = ServerMetrics()
         let dispatcher: DispatchService
         let callbacks: CallbackSettings
         do {
-            callbacks = CallbackSettings(base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens(), node: configuration.node.name)
+            callbacks = CallbackSettings(
+                base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens(), node: configuration.node.name)
             dispatcher = try DispatchService(
                 outbox: store, configuration: Bootstrap.dispatch(configuration), transport: engine, signer: try keyring.signer(),
                 callbacks: callbacks, logger: logger, counter: metrics)
@@ -92,20 +98,25 @@ struct WarncastDaemon: AsyncParsableCommand {
             logger: logger)
         let server = configuration.server
         let covering = AdapterRegistry.standard.routing(
-            configuration.dispatch.routing, channels: Array(configuration.dispatch.channels.values)).covering
+            configuration.dispatch.routing, channels: Array(configuration.dispatch.channels.values)
+        ).covering
         let app = buildApplication(
             ApplicationParts(
                 configuration: configuration, store: store, metrics: metrics, logger: logger,
                 releaseSubscribers: [LogReleaseSubscriber(logger: logger), dispatcher],
                 publishedKeys: try keyring.publishedKeys(), callbackTokens: callbacks.tokens,
-                downstream: covering.isEmpty ? nil : DownstreamReports(
-                    engine: engine, signer: try keyring.signer(), channels: covering)),
+                downstream: covering.isEmpty
+                    ? nil
+                    : DownstreamReports(
+                        engine: engine, signer: try keyring.signer(), channels: covering)),
             onServerRunning: { channel in
                 callbacks.base = server.callbackBase(boundPort: channel.localAddress?.port)
-                logger.info("listening", metadata: [
-                    "address": "\(server.host):\(channel.localAddress?.port ?? server.port)",
-                    "node": "\(configuration.node.name)",
-                ])
+                logger.info(
+                    "listening",
+                    metadata: [
+                        "address": "\(server.host):\(channel.localAddress?.port ?? server.port)",
+                        "node": "\(configuration.node.name)",
+                    ])
                 notifier.notify("READY=1")
             })
         let group = ServiceGroup(

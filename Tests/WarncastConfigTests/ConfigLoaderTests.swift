@@ -35,16 +35,18 @@ struct ConfigLoaderTests {
         }
     }
 
-    @Test("errors name the file, the key and what is wrong", arguments: [
-        ("port: 8080", "port: 99999", "server.port", "expected a whole number"),
-        ("port: 8080", "prot: 8080", "server.prot", "unknown key"),
-        ("tier: province", "tier: county", "node.tier", "is 'county' but region 430000 is a province"),
-        ("region: \"430000\"", "region: \"4300\"", "node.region", "not a division code"),
-        ("departments: departments.example.csv", "departments: nowhere.csv", "registries.departments", "no such file"),
-        ("  level: info", "  level: chatty", "logging.level", "not one of"),
-        ("    kinds: [forestry]", "    kinds: []", "events[9].kinds", "non-empty list"),
-        ("  - code: typhoon", "  - code: rainstorm", "events[1].code", "defined twice"),
-    ])
+    @Test(
+        "errors name the file, the key and what is wrong",
+        arguments: [
+            ("port: 8080", "port: 99999", "server.port", "expected a whole number"),
+            ("port: 8080", "prot: 8080", "server.prot", "unknown key"),
+            ("tier: province", "tier: county", "node.tier", "is 'county' but region 430000 is a province"),
+            ("region: \"430000\"", "region: \"4300\"", "node.region", "not a division code"),
+            ("departments: departments.example.csv", "departments: nowhere.csv", "registries.departments", "no such file"),
+            ("  level: info", "  level: chatty", "logging.level", "not one of"),
+            ("    kinds: [forestry]", "    kinds: []", "events[9].kinds", "non-empty list"),
+            ("  - code: typhoon", "  - code: rainstorm", "events[1].code", "defined twice"),
+        ])
     func namedErrors(old: String, new: String, key: String, reason: String) throws {
         let error = try #require(try self.error(replacing: old, with: new))
         #expect(error.file == file)
@@ -93,37 +95,42 @@ struct DispatchConfigTests {
             _ = try parse { $0.replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: [sms]") }
         }
         #expect(throws: ConfigError.self) {
-            _ = try parse { $0.replacingOccurrences(of: "    blue: []\n", with: "    blue: []\n    events:\n      hail:\n        red: []\n") }
+            _ = try parse {
+                $0.replacingOccurrences(of: "    blue: []\n", with: "    blue: []\n    events:\n      hail:\n        red: []\n")
+            }
         }
     }
 
     static let smsChannel = """
-          sms-duty:
-            adapter: kannel
-            gateway: kannel
-            rate_per_second: 5
-            settings:
-              url: http://127.0.0.1:13013/cgi-bin/sendsms
-              username: warncast
-              password: 12345
-              dlr_mask: 27
+            sms-duty:
+              adapter: kannel
+              gateway: kannel
+              rate_per_second: 5
+              settings:
+                url: http://127.0.0.1:13013/cgi-bin/sendsms
+                username: warncast
+                password: 12345
+                dlr_mask: 27
 
-      """
+        """
 
     @Test("a channel's adapter settings and its shared gateway are read; an unknown gateway is named")
     func gatewaysAndSettings() throws {
         let configuration = try parse {
-            $0.replacingOccurrences(of: "  channels:\n", with: "  gateways:\n    kannel: { rate_per_second: 20 }\n  channels:\n" + Self.smsChannel)
+            $0.replacingOccurrences(
+                of: "  channels:\n", with: "  gateways:\n    kannel: { rate_per_second: 20 }\n  channels:\n" + Self.smsChannel)
         }
         #expect(configuration.dispatch.gateways == ["kannel": 20])
         let sms = try #require(configuration.dispatch.channels["sms-duty"])
         #expect(sms.gateway == "kannel" && sms.ratePerSecond == 5)
         // Numbers in settings are read as the text they are written as.
-        #expect(sms.settings == [
-            "url": "http://127.0.0.1:13013/cgi-bin/sendsms", "username": "warncast", "password": "12345", "dlr_mask": "27",
-        ])
-        #expect(throws: ConfigError(
-            file: file, key: "dispatch.channels.sms-duty.gateway", reason: "unknown gateway 'kannel' (dispatch.gateways: )")
+        #expect(
+            sms.settings == [
+                "url": "http://127.0.0.1:13013/cgi-bin/sendsms", "username": "warncast", "password": "12345", "dlr_mask": "27",
+            ])
+        #expect(
+            throws: ConfigError(
+                file: file, key: "dispatch.channels.sms-duty.gateway", reason: "unknown gateway 'kannel' (dispatch.gateways: )")
         ) {
             _ = try parse { $0.replacingOccurrences(of: "  channels:\n", with: "  channels:\n" + Self.smsChannel) }
         }
@@ -137,7 +144,9 @@ struct DispatchConfigTests {
         let plain = try parse { $0 }
         #expect(plain.server.callbackBase() == "http://127.0.0.1:8080")
         #expect(plain.server.callbackBase(boundPort: 41000) == "http://127.0.0.1:41000")
-        let set = try parse { $0.replacingOccurrences(of: "  port: 8080\n", with: "  port: 8080\n  public_url: https://warn.example.cn/\n") }
+        let set = try parse {
+            $0.replacingOccurrences(of: "  port: 8080\n", with: "  port: 8080\n  public_url: https://warn.example.cn/\n")
+        }
         #expect(set.server.callbackBase(boundPort: 41000) == "https://warn.example.cn")
         #expect(throws: ConfigError.self) {
             _ = try parse { $0.replacingOccurrences(of: "  port: 8080\n", with: "  port: 8080\n  public_url: warn.example.cn\n") }

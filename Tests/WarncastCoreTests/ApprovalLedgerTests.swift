@@ -8,7 +8,9 @@ struct ApprovalLedgerTests {
         id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!, events: ["rainstorm"])
     static let now = Date(timeIntervalSince1970: 1_782_864_000)
 
-    static func approver(_ id: String, role: String = "duty-leader", department: Department? = county, region: String = "430121") -> Principal {
+    static func approver(
+        _ id: String, role: String = "duty-leader", department: Department? = county, region: String = "430121"
+    ) -> Principal {
         Principal(tokenID: id, name: id, role: .approver, department: department, region: RegionCode(region)!, approvalRole: role)
     }
 
@@ -76,20 +78,28 @@ struct ApprovalLedgerTests {
     @Test("a count of two needs two different approvers")
     func countTwo() throws {
         let plan = ApprovalPlan(
-            rule: ApprovalRule(name: "two", match: ApprovalMatch(),
-                               requirements: [ApprovalRequirement(role: "duty-leader", scope: .department, count: 2)]),
+            rule: ApprovalRule(
+                name: "two", match: ApprovalMatch(),
+                requirements: [ApprovalRequirement(role: "duty-leader", scope: .department, count: 2)]),
             submittedAt: Self.now)
         var ledger = ApprovalLedger(plan: plan)
         #expect(try ledger.decide(.approve, by: Self.dutyLeader, reason: nil, facts: facts(), at: Self.now) == .recorded)
         #expect(try ledger.decide(.approve, by: Self.secondDutyLeader, reason: nil, facts: facts(), at: Self.now) == .released)
     }
 
-    @Test("approvers outside the rule's scope are refused with the reason", arguments: [
-        (approver("other-dept", department: Department(id: "cs-weather", name: "长沙市气象局", kind: "weather", region: RegionCode("430100")!, events: [])), "must come from csx-weather"),
-        (neighbourGovernment, "government of 430121"),
-        (cityGovernment, "government of 430121"),
-        (approver("boss", role: "chief"), "needs approval from duty-leader, government-leader, not chief"),
-    ])
+    @Test(
+        "approvers outside the rule's scope are refused with the reason",
+        arguments: [
+            (
+                approver(
+                    "other-dept",
+                    department: Department(id: "cs-weather", name: "长沙市气象局", kind: "weather", region: RegionCode("430100")!, events: [])),
+                "must come from csx-weather"
+            ),
+            (neighbourGovernment, "government of 430121"),
+            (cityGovernment, "government of 430121"),
+            (approver("boss", role: "chief"), "needs approval from duty-leader, government-leader, not chief"),
+        ])
     func outOfScope(principal: Principal, reason: String) {
         var ledger = ApprovalLedger(plan: redPlan)
         do {
@@ -107,8 +117,9 @@ struct ApprovalLedgerTests {
     @Test("the tier above is the government of the containing city")
     func tierAbove() throws {
         let plan = ApprovalPlan(
-            rule: ApprovalRule(name: "above", match: ApprovalMatch(),
-                               requirements: [ApprovalRequirement(role: "government-leader", scope: .above)]),
+            rule: ApprovalRule(
+                name: "above", match: ApprovalMatch(),
+                requirements: [ApprovalRequirement(role: "government-leader", scope: .above)]),
             submittedAt: Self.now)
         var ledger = ApprovalLedger(plan: plan)
         #expect(throws: ApprovalError.self) {
@@ -153,9 +164,10 @@ struct ApprovalLedgerTests {
     @Test("immediate release: the warning is out, the review approval completes it, nothing after")
     func immediateRelease() throws {
         let plan = ApprovalPlan(
-            rule: ApprovalRule(name: "short-fuse", match: ApprovalMatch(events: ["thunderstorm"]),
-                               requirements: [ApprovalRequirement(role: "duty-leader", scope: .department)],
-                               release: .immediate, deadline: 1800),
+            rule: ApprovalRule(
+                name: "short-fuse", match: ApprovalMatch(events: ["thunderstorm"]),
+                requirements: [ApprovalRequirement(role: "duty-leader", scope: .department)],
+                release: .immediate, deadline: 1800),
             submittedAt: Self.now)
         var ledger = ApprovalLedger(plan: plan)
         #expect(throws: ApprovalError.notPending(.released)) {
@@ -167,9 +179,11 @@ struct ApprovalLedgerTests {
         }
     }
 
-    @Test("superseded, cancelled and released warnings take no more decisions", arguments: [
-        WarningStatus.superseded, .cancelled, .released,
-    ])
+    @Test(
+        "superseded, cancelled and released warnings take no more decisions",
+        arguments: [
+            WarningStatus.superseded, .cancelled, .released,
+        ])
     func closed(status: WarningStatus) {
         var ledger = ApprovalLedger(plan: redPlan)
         #expect(throws: ApprovalError.notPending(status)) {

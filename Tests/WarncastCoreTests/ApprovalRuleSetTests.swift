@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WarncastConfig
 import WarncastCore
 import WarncastTestSupport
 
@@ -18,18 +19,20 @@ struct ApprovalRuleSetTests {
         ApprovalSubject(level: level, event: event, tier: tier, kind: kind, messageType: type, escalates: escalates)
     }
 
-    @Test("the example defaults follow provincial practice", arguments: [
-        (Level.blue, "rainstorm", MessageType.alert, false, "blue-yellow"),
-        (.yellow, "rainstorm", .alert, false, "blue-yellow"),
-        (.orange, "rainstorm", .alert, false, "orange"),
-        (.red, "rainstorm", .alert, false, "red"),
-        (.red, "geological-hazard", .alert, false, "red"),
-        (.red, "rainstorm", .cancel, false, "lift"),
-        (.red, "rainstorm", .update, true, "red"),
-        (.orange, "rainstorm", .update, false, "downgrade"),
-        (.yellow, "thunderstorm", .alert, false, "short-fuse"),
-        (.red, "thunderstorm", .alert, false, "short-fuse"),
-    ])
+    @Test(
+        "the example defaults follow provincial practice",
+        arguments: [
+            (Level.blue, "rainstorm", MessageType.alert, false, "blue-yellow"),
+            (.yellow, "rainstorm", .alert, false, "blue-yellow"),
+            (.orange, "rainstorm", .alert, false, "orange"),
+            (.red, "rainstorm", .alert, false, "red"),
+            (.red, "geological-hazard", .alert, false, "red"),
+            (.red, "rainstorm", .cancel, false, "lift"),
+            (.red, "rainstorm", .update, true, "red"),
+            (.orange, "rainstorm", .update, false, "downgrade"),
+            (.yellow, "thunderstorm", .alert, false, "short-fuse"),
+            (.red, "thunderstorm", .alert, false, "short-fuse"),
+        ])
     func defaults(level: Level, event: String, type: MessageType, escalates: Bool, rule: String) {
         #expect(rules.rule(for: subject(level, event, type: type, escalates: escalates))?.name == rule)
     }
@@ -37,10 +40,11 @@ struct ApprovalRuleSetTests {
     @Test("red and orange need the department's duty leader and the government; blue and yellow the department only")
     func requirements() throws {
         let red = try #require(rules.rule(for: subject(.red)))
-        #expect(red.requirements == [
-            ApprovalRequirement(role: "duty-leader", scope: .department),
-            ApprovalRequirement(role: "government-leader", scope: .government),
-        ])
+        #expect(
+            red.requirements == [
+                ApprovalRequirement(role: "duty-leader", scope: .department),
+                ApprovalRequirement(role: "government-leader", scope: .government),
+            ])
         #expect(red.deadline == 600)
         let yellow = try #require(rules.rule(for: subject(.yellow)))
         #expect(yellow.requirements == [ApprovalRequirement(role: "duty-leader", scope: .department)])
@@ -50,12 +54,15 @@ struct ApprovalRuleSetTests {
     @Test("rules are tried in order and the first match wins")
     func ordering() {
         let set = ApprovalRuleSet([
-            ApprovalRule(name: "province-red", match: ApprovalMatch(levels: [.red], tiers: [.province]),
-                         requirements: [ApprovalRequirement(role: "r", scope: .government)]),
-            ApprovalRule(name: "any-red", match: ApprovalMatch(levels: [.red]),
-                         requirements: [ApprovalRequirement(role: "r", scope: .department)]),
-            ApprovalRule(name: "water", match: ApprovalMatch(kinds: ["water"]),
-                         requirements: [ApprovalRequirement(role: "r", scope: .department)]),
+            ApprovalRule(
+                name: "province-red", match: ApprovalMatch(levels: [.red], tiers: [.province]),
+                requirements: [ApprovalRequirement(role: "r", scope: .government)]),
+            ApprovalRule(
+                name: "any-red", match: ApprovalMatch(levels: [.red]),
+                requirements: [ApprovalRequirement(role: "r", scope: .department)]),
+            ApprovalRule(
+                name: "water", match: ApprovalMatch(kinds: ["water"]),
+                requirements: [ApprovalRequirement(role: "r", scope: .department)]),
         ])
         #expect(set.rule(for: subject(.red, tier: .province))?.name == "province-red")
         #expect(set.rule(for: subject(.red, tier: .county))?.name == "any-red")
@@ -73,7 +80,8 @@ struct ApprovalRuleSetTests {
             let data = TestSupport.fixture(fixture)
             return try check.check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
         }
-        let original = Warning(id: "w1", status: .released, draft: try draft("rainstorm-red-csx.xml"), submittedBy: principal, receivedAt: TestSupport.now)
+        let original = Warning(
+            id: "w1", status: .released, draft: try draft("rainstorm-red-csx.xml"), submittedBy: principal, receivedAt: TestSupport.now)
         var update = try draft("update-csx.xml")
         #expect(ApprovalSubject(draft: update, department: issuer, replaced: original).escalates == false)
         update.level = .red

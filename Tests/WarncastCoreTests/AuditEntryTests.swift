@@ -6,10 +6,11 @@ struct AuditEntryTests {
     func chain(_ count: Int) -> [AuditEntry] {
         var entries: [AuditEntry] = []
         for index in 1...count {
-            entries.append(AuditEntry(
-                sequence: Int64(index), at: "2026-07-01T00:00:0\(index).000Z", actor: "tok_a (张三, issuer)",
-                action: "warning.accepted", subject: "w\(index)", detail: #"{"level":"red"}"#,
-                previousHash: entries.last?.hash ?? AuditEntry.genesisHash))
+            entries.append(
+                AuditEntry(
+                    sequence: Int64(index), at: "2026-07-01T00:00:0\(index).000Z", actor: "tok_a (张三, issuer)",
+                    action: "warning.accepted", subject: "w\(index)", detail: #"{"level":"red"}"#,
+                    previousHash: entries.last?.hash ?? AuditEntry.genesisHash))
         }
         return entries
     }
@@ -36,7 +37,8 @@ struct AuditEntryTests {
     func removedOrRehashed() {
         var entries = chain(5)
         entries.remove(at: 1)
-        #expect(AuditVerification.verify(entries) == .broken(sequence: 3, reason: "expected entry 2 here: an entry was removed or inserted"))
+        #expect(
+            AuditVerification.verify(entries) == .broken(sequence: 3, reason: "expected entry 2 here: an entry was removed or inserted"))
 
         var rehashed = chain(5)
         rehashed[1].detail = #"{"level":"blue"}"#

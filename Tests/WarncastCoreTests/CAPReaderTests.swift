@@ -26,13 +26,15 @@ struct CAPReaderTests {
         #expect(IntakeCheck.fingerprint(of: xml) == IntakeCheck.fingerprint(of: json))
     }
 
-    @Test("hostile and broken XML is refused with its own error code", arguments: [
-        ("refuse-xxe.xml", "xml_doctype_forbidden"),
-        ("refuse-billion-laughs.xml", "xml_doctype_forbidden"),
-        ("refuse-malformed.xml", "malformed_xml"),
-        ("refuse-wrong-namespace.xml", "not_cap_1_2"),
-        ("refuse-missing-identifier.xml", "missing_field"),
-    ])
+    @Test(
+        "hostile and broken XML is refused with its own error code",
+        arguments: [
+            ("refuse-xxe.xml", "xml_doctype_forbidden"),
+            ("refuse-billion-laughs.xml", "xml_doctype_forbidden"),
+            ("refuse-malformed.xml", "malformed_xml"),
+            ("refuse-wrong-namespace.xml", "not_cap_1_2"),
+            ("refuse-missing-identifier.xml", "missing_field"),
+        ])
     func refusals(fixture: String, code: String) {
         #expect(throws: IntakeError.self) { try CAPReader.readXML(TestSupport.fixture(fixture)) }
         do {

@@ -13,10 +13,12 @@ struct CAPTimeTests {
         #expect(CAPTime.format(beijing) == "2026-07-01T08:00:00+08:00")
     }
 
-    @Test("times without an explicit numeric offset are refused", arguments: [
-        "2026-07-01T08:00:00", "2026-07-01T08:00:00Z", "2026-07-01 08:00:00+08:00", "2026-02-30T08:00:00+08:00",
-        "2026-07-01T08:00:00+8:00", "yesterday",
-    ])
+    @Test(
+        "times without an explicit numeric offset are refused",
+        arguments: [
+            "2026-07-01T08:00:00", "2026-07-01T08:00:00Z", "2026-07-01 08:00:00+08:00", "2026-02-30T08:00:00+08:00",
+            "2026-07-01T08:00:00+8:00", "yesterday",
+        ])
     func refused(text: String) {
         #expect(CAPTime.parse(text) == nil)
     }

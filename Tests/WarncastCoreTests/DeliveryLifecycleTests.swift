@@ -15,7 +15,9 @@ struct DeliveryLifecycleTests {
         case .queued: record.nextAttemptAt = at(-1)
         case .sending: record.leaseUntil = at(30)
         case .accepted: record.acceptedAt = at(-5)
-        case .delivered: record.deliveredAt = at(-5); record.acceptedAt = at(-5)
+        case .delivered:
+            record.deliveredAt = at(-5)
+            record.acceptedAt = at(-5)
         case .failed: record.failedAt = at(-5)
         case .expired: record.expiredAt = at(-5)
         case .superseded: record.supersededAt = at(-5)
@@ -24,9 +26,10 @@ struct DeliveryLifecycleTests {
     }
 
     static func result(_ outcome: DeliveryOutcome, attempt: Int = 2, next: TimeInterval? = nil) -> DeliveryEvent {
-        .attempted(AttemptResult(
-            deliveryID: 7, attempt: attempt, at: t0, httpStatus: 202, error: nil, outcome: outcome, milliseconds: 12,
-            nextAttemptAt: next.map { t0.addingTimeInterval($0) }))
+        .attempted(
+            AttemptResult(
+                deliveryID: 7, attempt: attempt, at: t0, httpStatus: 202, error: nil, outcome: outcome, milliseconds: 12,
+                nextAttemptAt: next.map { t0.addingTimeInterval($0) }))
     }
 
     /// Every event the lifecycle knows, by a name for the table below.
@@ -52,16 +55,18 @@ struct DeliveryLifecycleTests {
 
     /// The state each event leads to from each state; nil: the event changes nothing.
     /// Accepted, delivered and failed on the current attempt take the answer's status only
-    /// (a report overtook the answer), so their state stays.
+    /// (a report overtook the answer), so their state stays. Aligned by column, so the
+    /// formatter leaves it alone.
+    // swift-format-ignore
     static let expected: [DeliveryState: [DeliveryState?]] = [
-        //           lease     lease-late answer:del answer:acc retry-later retry-none refused handed-back older rep:del rep:fail rep:acc rep:buf ack  not-exp expired superseded
-        .queued:     [.sending, .sending, nil,       nil,       nil,        nil,       nil,    nil,        nil,  .delivered, .failed, .accepted, nil, .delivered, nil, .expired, .superseded],
-        .sending:    [nil,      .sending, .delivered, .accepted, .queued,   .failed,   .failed, .queued,    nil,  .delivered, .failed, .accepted, nil, .delivered, nil, .expired, nil],
-        .accepted:   [nil,      nil,      .accepted, .accepted, .accepted,  .accepted, .accepted, nil,      nil,  .delivered, .failed, nil,       nil, .delivered, nil, nil,      nil],
-        .delivered:  [nil,      nil,      .delivered, .delivered, .delivered, .delivered, .delivered, nil,  nil,  nil,        nil,     nil,       nil, nil,        nil, nil,      nil],
-        .failed:     [nil,      nil,      .failed,   .failed,   .failed,    .failed,   .failed, nil,        nil,  .delivered, nil,     nil,       nil, .delivered, nil, nil,      nil],
-        .expired:    [nil,      nil,      nil,       nil,       nil,        nil,       nil,    nil,        nil,  .delivered, nil,     nil,       nil, .delivered, nil, nil,      nil],
-        .superseded: [nil,      nil,      nil,       nil,       nil,        nil,       nil,    nil,        nil,  nil,        nil,     nil,       nil, .delivered, nil, nil,      nil],
+        //           lease     lease-late answer:del  answer:acc  retry-later retry-none  refused     handed-back older rep:del     rep:fail rep:acc    rep:buf ack         not-exp expired   superseded
+        .queued:     [.sending, .sending, nil,        nil,        nil,        nil,        nil,        nil,        nil,  .delivered, .failed, .accepted, nil,    .delivered, nil,    .expired, .superseded],
+        .sending:    [nil,      .sending, .delivered, .accepted,  .queued,    .failed,    .failed,    .queued,    nil,  .delivered, .failed, .accepted, nil,    .delivered, nil,    .expired, nil],
+        .accepted:   [nil,      nil,      .accepted,  .accepted,  .accepted,  .accepted,  .accepted,  nil,        nil,  .delivered, .failed, nil,       nil,    .delivered, nil,    nil,      nil],
+        .delivered:  [nil,      nil,      .delivered, .delivered, .delivered, .delivered, .delivered, nil,        nil,  nil,        nil,     nil,       nil,    nil,        nil,    nil,      nil],
+        .failed:     [nil,      nil,      .failed,    .failed,    .failed,    .failed,    .failed,    nil,        nil,  .delivered, nil,     nil,       nil,    .delivered, nil,    nil,      nil],
+        .expired:    [nil,      nil,      nil,        nil,        nil,        nil,        nil,        nil,        nil,  .delivered, nil,     nil,       nil,    .delivered, nil,    nil,      nil],
+        .superseded: [nil,      nil,      nil,        nil,        nil,        nil,        nil,        nil,        nil,  nil,        nil,     nil,       nil,    .delivered, nil,    nil,      nil],
     ]
 
     @Test("every state against every event", arguments: DeliveryState.allCases)
@@ -111,7 +116,8 @@ struct DeliveryLifecycleTests {
 
     @Test("handing a lease back does not count as a request")
     func handedBack() throws {
-        let back = try #require(DeliveryLifecycle.apply(Self.result(.deferred(until: Self.t0.addingTimeInterval(10))), to: Self.record(.sending)))
+        let back = try #require(
+            DeliveryLifecycle.apply(Self.result(.deferred(until: Self.t0.addingTimeInterval(10))), to: Self.record(.sending)))
         #expect(back.record.attempts == 1)
         #expect(back.record.nextAttemptAt == Self.at(10))
         #expect(back.record.lastStatus == nil)

@@ -21,13 +21,15 @@ struct ExportTests {
 
     func deliveries() -> [DeliveryExportFields] {
         (1...3).map { index in
-            DeliveryExportFields(warning: "w1", identifier: "csx-1", delivery: DeliveryView(
-                id: Int64(index), recipient: "ls-\(index)", recipientName: "大喇叭, \(index)号", region: "430121001001",
-                channel: "loudspeaker", state: index == 3 ? .failed : .delivered, attempts: index, idempotencyKey: "w1/ls-\(index)",
-                queuedAt: "2026-07-01T00:00:00.000Z", sendingAt: "2026-07-01T00:00:01.000Z", acceptedAt: nil,
-                deliveredAt: index == 3 ? nil : "2026-07-01T00:00:02.000Z", failedAt: index == 3 ? "2026-07-01T00:01:00.000Z" : nil,
-                expiredAt: nil, supersededAt: nil, nextAttemptAt: nil, lastStatus: index == 3 ? 500 : 200,
-                lastError: index == 3 ? "HTTP 500 \"busy\"\nretry" : nil))
+            DeliveryExportFields(
+                warning: "w1", identifier: "csx-1",
+                delivery: DeliveryView(
+                    id: Int64(index), recipient: "ls-\(index)", recipientName: "大喇叭, \(index)号", region: "430121001001",
+                    channel: "loudspeaker", state: index == 3 ? .failed : .delivered, attempts: index, idempotencyKey: "w1/ls-\(index)",
+                    queuedAt: "2026-07-01T00:00:00.000Z", sendingAt: "2026-07-01T00:00:01.000Z", acceptedAt: nil,
+                    deliveredAt: index == 3 ? nil : "2026-07-01T00:00:02.000Z", failedAt: index == 3 ? "2026-07-01T00:01:00.000Z" : nil,
+                    expiredAt: nil, supersededAt: nil, nextAttemptAt: nil, lastStatus: index == 3 ? 500 : 200,
+                    lastError: index == 3 ? "HTTP 500 \"busy\"\nretry" : nil))
         }
     }
 
@@ -42,8 +44,9 @@ struct ExportTests {
         return text
     }
 
-    @Test("CSV and JSON Lines exports of the audit log and of deliveries verify on their own",
-          arguments: [ExportFormat.csv, .json])
+    @Test(
+        "CSV and JSON Lines exports of the audit log and of deliveries verify on their own",
+        arguments: [ExportFormat.csv, .json])
     func roundTrip(format: ExportFormat) throws {
         let audit = try ExportVerifier.verify(Data(export(.audit, format).utf8))
         #expect(audit.kind == .audit && audit.rows == 3)
@@ -55,8 +58,9 @@ struct ExportTests {
         #expect(rows.lastHash == encoder.lastHash)
     }
 
-    @Test("changing one field of one row, or dropping a row, is found and named by its row",
-          arguments: [ExportFormat.csv, .json])
+    @Test(
+        "changing one field of one row, or dropping a row, is found and named by its row",
+        arguments: [ExportFormat.csv, .json])
     func tampering(format: ExportFormat) throws {
         let audit = export(.audit, format).replacingOccurrences(of: "\"w1\"", with: "\"w9\"")
             .replacingOccurrences(of: ",w1,", with: ",w9,")
@@ -71,7 +75,9 @@ struct ExportTests {
         }
         var lines = export(.deliveries, format).components(separatedBy: format == .csv ? "\r\n" : "\n")
         lines.remove(at: format == .csv ? 2 : 1)
-        #expect(throws: ExportVerifier.Failure.self) { try ExportVerifier.verify(Data(lines.joined(separator: format == .csv ? "\r\n" : "\n").utf8)) }
+        #expect(throws: ExportVerifier.Failure.self) {
+            try ExportVerifier.verify(Data(lines.joined(separator: format == .csv ? "\r\n" : "\n").utf8))
+        }
     }
 
     @Test("CSV fields with commas, quotes and line breaks are quoted and read back whole")

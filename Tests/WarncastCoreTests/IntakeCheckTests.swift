@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WarncastConfig
 import WarncastCore
 import WarncastTestSupport
 
@@ -34,16 +35,18 @@ struct IntakeCheckTests {
         #expect(draft.raw == TestSupport.fixture("rainstorm-red-csx.xml"))
     }
 
-    @Test("each bad submission is refused with its own code", arguments: [
-        ("refuse-event-not-allowed.xml", "event_not_allowed"),
-        ("refuse-unknown-event.xml", "unknown_event_type"),
-        ("refuse-area-outside.xml", "area_outside_jurisdiction"),
-        ("refuse-invalid-region-code.xml", "invalid_region_code"),
-        ("refuse-expires-before-effective.xml", "expires_before_effective"),
-        ("refuse-already-expired.xml", "already_expired"),
-        ("refuse-time-without-offset.xml", "invalid_time"),
-        ("refuse-level-mismatch.xml", "level_severity_mismatch"),
-    ])
+    @Test(
+        "each bad submission is refused with its own code",
+        arguments: [
+            ("refuse-event-not-allowed.xml", "event_not_allowed"),
+            ("refuse-unknown-event.xml", "unknown_event_type"),
+            ("refuse-area-outside.xml", "area_outside_jurisdiction"),
+            ("refuse-invalid-region-code.xml", "invalid_region_code"),
+            ("refuse-expires-before-effective.xml", "expires_before_effective"),
+            ("refuse-already-expired.xml", "already_expired"),
+            ("refuse-time-without-offset.xml", "invalid_time"),
+            ("refuse-level-mismatch.xml", "level_severity_mismatch"),
+        ])
     func refused(fixture: String, code: String) {
         #expect(throws: IntakeError.self) { try run(fixture) }
         do {

@@ -3,10 +3,12 @@ import WarncastCore
 
 @Suite("Division codes: tier and containment follow from the digits")
 struct RegionCodeTests {
-    @Test("the tier of a code follows from its structure", arguments: [
-        ("430000", Tier.province), ("430100", .city), ("430102", .county),
-        ("430121001", .township), ("430121001001", .village), ("110101", .county), ("441900", .city),
-    ])
+    @Test(
+        "the tier of a code follows from its structure",
+        arguments: [
+            ("430000", Tier.province), ("430100", .city), ("430102", .county),
+            ("430121001", .township), ("430121001001", .village), ("110101", .county), ("441900", .city),
+        ])
     func tier(code: String, tier: Tier) {
         #expect(RegionCode(code)?.tier == tier)
     }

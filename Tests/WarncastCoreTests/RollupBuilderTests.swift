@@ -1,5 +1,5 @@
-import Testing
 import Foundation
+import Testing
 import WarncastCore
 import WarncastTestSupport
 
@@ -95,8 +95,9 @@ struct TimelineTests {
     func reaches() -> [WarningTimeline.Reach] {
         let release = submitted.addingTimeInterval(12 * 60)
         var list = (1...20).map {
-            WarningTimeline.Reach(channel: "loudspeaker", division: "4301210010\(String(format: "%02d", $0))",
-                                  firstDelivered: release.addingTimeInterval(Double($0) * 60))
+            WarningTimeline.Reach(
+                channel: "loudspeaker", division: "4301210010\(String(format: "%02d", $0))",
+                firstDelivered: release.addingTimeInterval(Double($0) * 60))
         }
         list.append(.init(channel: "sms", division: "430121001001", firstDelivered: release.addingTimeInterval(30)))
         list.append(.init(channel: "sms", division: "430121002001", firstDelivered: nil))
@@ -112,9 +113,9 @@ struct TimelineTests {
         // 21 divisions: 20 loudspeaker villages (one also on SMS, reached first by SMS at +30 s) and one SMS-only, unreached.
         #expect(total.divisions == 21 && total.reached == 20)
         #expect(total.firstAt == "2026-07-01T08:12:30.000Z")
-        #expect(total.p50At == "2026-07-01T08:23:00.000Z")   // 11th of 21
-        #expect(total.p95At == "2026-07-01T08:32:00.000Z")   // 20th of 21
-        #expect(total.p100At == nil)                          // one village never reached
+        #expect(total.p50At == "2026-07-01T08:23:00.000Z")  // 11th of 21
+        #expect(total.p95At == "2026-07-01T08:32:00.000Z")  // 20th of 21
+        #expect(total.p100At == nil)  // one village never reached
         let sms = try #require(timeline.coverage.first { $0.channel == "sms" })
         #expect(sms.divisions == 2 && sms.reached == 1 && sms.p100At == nil)
         #expect(timeline.late.map(\.step) == ["approval", "coverage"])

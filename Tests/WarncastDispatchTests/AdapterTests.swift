@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 import WarncastCore
@@ -14,7 +15,8 @@ let callbacks = CallbackSettings(base: "http://10.0.0.5:8080", tokens: CallbackT
 
 func job(_ id: Int64, _ address: String, channel: String = "sms") -> DeliveryJob {
     DeliveryJob(
-        id: id, warningID: "w1", recipient: Recipient(id: "r\(id)", channel: channel, region: RegionCode("430121001")!, name: "n", address: address),
+        id: id, warningID: "w1",
+        recipient: Recipient(id: "r\(id)", channel: channel, region: RegionCode("430121001")!, name: "n", address: address),
         idempotencyKey: "w1/r\(id)", attempt: 1)
 }
 
@@ -27,7 +29,8 @@ struct KannelAdapterTests {
         let adapter = try KannelAdapter(AdapterContext(channel: "sms", settings: settings, callbacks: callbacks))
         let request = try adapter.request(for: job(42, "13800000001"), message: try sampleMessage())
         #expect(request.method == "GET" && request.body == nil)
-        let query = Dictionary(uniqueKeysWithValues: try #require(URLComponents(string: request.url)?.queryItems).map { ($0.name, $0.value ?? "") })
+        let query = Dictionary(
+            uniqueKeysWithValues: try #require(URLComponents(string: request.url)?.queryItems).map { ($0.name, $0.value ?? "") })
         #expect(query["coding"] == "2" && query["charset"] == "UTF-8" && query["dlr-mask"] == "27")
         #expect(query["password"] == "p&ss word" && query["to"] == "13800000001" && query["from"] == "12379")
         #expect(query["text"] == "【长沙县气象局】长沙县气象局发布暴雨红色预警信号。停止集会、停课、停业；转移危险地带人员。")
@@ -46,8 +49,9 @@ struct KannelAdapterTests {
     func outcomes() throws {
         let adapter = try KannelAdapter(AdapterContext(channel: "sms", settings: settings, callbacks: callbacks))
         #expect(adapter.outcome(of: HTTPResult(status: 202, body: Data("0: Accepted for delivery".utf8))) == .accepted)
-        #expect(adapter.outcome(of: HTTPResult(status: 403, body: Data("Authorization failed for sendsms".utf8)))
-            == .failed("Kannel HTTP 403: Authorization failed for sendsms"))
+        #expect(
+            adapter.outcome(of: HTTPResult(status: 403, body: Data("Authorization failed for sendsms".utf8)))
+                == .failed("Kannel HTTP 403: Authorization failed for sendsms"))
         #expect(adapter.outcome(of: HTTPResult(status: 503, body: Data())) == .retry("Kannel HTTP 503: "))
         #expect(KannelAdapter.state(forReportType: 1) == .delivered)
         #expect(KannelAdapter.state(forReportType: 16) == .failed)
@@ -62,10 +66,14 @@ struct KannelAdapterTests {
         }
         var misspelt = settings
         misspelt["dlr_maks"] = "31"
-        #expect(throws: AdapterSettingError.self) { _ = try KannelAdapter(AdapterContext(channel: "sms", settings: misspelt, callbacks: callbacks)) }
+        #expect(throws: AdapterSettingError.self) {
+            _ = try KannelAdapter(AdapterContext(channel: "sms", settings: misspelt, callbacks: callbacks))
+        }
         var bad = settings
         bad["dlr_mask"] = "64"
-        #expect(throws: AdapterSettingError.self) { _ = try KannelAdapter(AdapterContext(channel: "sms", settings: bad, callbacks: callbacks)) }
+        #expect(throws: AdapterSettingError.self) {
+            _ = try KannelAdapter(AdapterContext(channel: "sms", settings: bad, callbacks: callbacks))
+        }
         #expect(throws: DispatchError.self) {
             _ = try AdapterRegistry.standard.adapters(for: [ChannelSettings(name: "x", adapter: "fax")], callbacks: callbacks, signer: nil)
         }
@@ -99,11 +107,13 @@ struct EmailAdapterTests {
         if case .retry = outcomes[3].outcome {} else { Issue.record("expected a retry, got \(outcomes[3])") }
 
         let refusedData = transcript.dropLast() + ["< 554 5.6.0 message refused"]
-        let refused = adapter.outcomes(of: .failure(CurlError(code: 55, message: "send failed", transcript: Array(refusedData))), for: batch)
+        let refused = adapter.outcomes(
+            of: .failure(CurlError(code: 55, message: "send failed", transcript: Array(refusedData))), for: batch)
         #expect(refused[0].outcome == .failed("554 5.6.0 message refused"))
         let unreachable = adapter.outcomes(of: .failure(CurlError(code: 7, message: "Couldn't connect to server")), for: batch)
         #expect(unreachable.allSatisfy { if case .retry = $0.outcome { true } else { false } })
-        let badSender = adapter.outcomes(of: .failure(CurlError(code: 55, message: "x", transcript: ["> MAIL FROM:<a@b>", "< 553 5.7.1 sender refused"])), for: batch)
+        let badSender = adapter.outcomes(
+            of: .failure(CurlError(code: 55, message: "x", transcript: ["> MAIL FROM:<a@b>", "< 553 5.7.1 sender refused"])), for: batch)
         #expect(badSender.allSatisfy { $0.outcome == .failed("553 5.7.1 sender refused") })
     }
 
@@ -132,11 +142,13 @@ struct EmailAdapterTests {
             _ = try EmailAdapter(AdapterContext(channel: "email", settings: ["url": "http://mx", "from": "a@b"], callbacks: callbacks))
         }
         #expect(throws: AdapterSettingError.self) {
-            _ = try EmailAdapter(AdapterContext(channel: "email", settings: ["url": "smtp://mx", "from": "Alerts <a@b>"], callbacks: callbacks))
+            _ = try EmailAdapter(
+                AdapterContext(channel: "email", settings: ["url": "smtp://mx", "from": "Alerts <a@b>"], callbacks: callbacks))
         }
         #expect(throws: AdapterSettingError.self) {
-            _ = try EmailAdapter(AdapterContext(
-                channel: "email", settings: ["url": "smtp://mx", "from": "a@b", "security": "tls"], callbacks: callbacks))
+            _ = try EmailAdapter(
+                AdapterContext(
+                    channel: "email", settings: ["url": "smtp://mx", "from": "a@b", "security": "tls"], callbacks: callbacks))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import WarncastConfig
@@ -46,9 +47,11 @@ struct DispatchHarness {
         for index in 1...count {
             let village = RegionCode("\(township)\(String(format: "%03d", (index - 1) % 10 + 1))")!
             let name = channel == "loudspeaker" ? "\(township)-\(index)" : "\(channel)-\(township)-\(index)"
-            rows.append((
-                Recipient(id: "ls-\(name)", channel: channel, region: village, name: "大喇叭 \(name)", address: fleet.url(name)),
-                secret.map(AccessToken.hash)))
+            rows.append(
+                (
+                    Recipient(id: "ls-\(name)", channel: channel, region: village, name: "大喇叭 \(name)", address: fleet.url(name)),
+                    secret.map(AccessToken.hash)
+                ))
         }
         try await store.saveRecipients(rows, audit: AuditEvent(actor: "test", action: "recipients.saved", subject: township))
         return rows.map { $0.recipient.id }

@@ -133,7 +133,9 @@ struct DispatchServiceTests {
         #expect(try await harness.dispatch { try await harness.summary(warning)[.accepted] == 1 })
         let key = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first?.idempotencyKey)
         #expect(try await harness.store.acknowledge(idempotencyKey: key, secretHash: AccessToken.hash("guess"), at: Date()) == .forged)
-        #expect(try await harness.store.acknowledge(idempotencyKey: key, secretHash: AccessToken.hash("speaker-secret"), at: Date()) == .delivered)
+        #expect(
+            try await harness.store.acknowledge(idempotencyKey: key, secretHash: AccessToken.hash("speaker-secret"), at: Date())
+                == .delivered)
         #expect(try await harness.summary(warning)[.delivered] == 1)
     }
 }
@@ -147,8 +149,13 @@ struct DispatchReportTests {
         try await harness.addSpeakers(10, in: "430121002")
         for index in [3, 7] { harness.fleet.set(.fail(status: 404, times: 100), for: "430121002-\(index)") }
         let warning = try await harness.release("rainstorm-red-csx.xml")
-        #expect(try await harness.dispatch { try await harness.summary(warning)[.queued, default: 0] + harness.summary(warning)[.sending, default: 0] == 0 })
-        let entries = Dictionary(uniqueKeysWithValues: try await harness.store.rollup(warningID: warning, depth: .village).total.map { ($0.region.rawValue, $0) })
+        #expect(
+            try await harness.dispatch {
+                try await harness.summary(warning)[.queued, default: 0] + harness.summary(warning)[.sending, default: 0] == 0
+            })
+        let entries = Dictionary(
+            uniqueKeysWithValues: try await harness.store.rollup(warningID: warning, depth: .village).total.map { ($0.region.rawValue, $0) }
+        )
         #expect(entries["430121"]?.targeted == 30 && entries["430121"]?.delivered == 28 && entries["430121"]?.failed == 2)
         #expect(entries["430121"]?.name == "长沙县")
         #expect(entries["430121001"]?.delivered == 20 && entries["430121001"]?.failed == 0)
@@ -196,7 +203,8 @@ struct RetentionTests {
         let warning = try await harness.release("rainstorm-red-csx.xml")
         #expect(try await harness.dispatch { try await harness.summary(warning)[.delivered] == 3 })
         let id = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first?.id)
-        _ = try await harness.store.report(DeliveryReport(deliveryID: id, state: .delivered, detail: "late ack", source: "test", at: Date()))
+        _ = try await harness.store.report(
+            DeliveryReport(deliveryID: id, state: .delivered, detail: "late ack", source: "test", at: Date()))
         // Nothing is old enough yet.
         let none = try await harness.store.prune(before: Date().addingTimeInterval(-86_400), actor: "test", at: Date())
         #expect(none.attempts == 0 && none.receipts == 0)

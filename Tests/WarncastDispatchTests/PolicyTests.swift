@@ -3,6 +3,8 @@ import Testing
 import WarncastConfig
 import WarncastCore
 import WarncastDispatch
+import WarncastNet
+import WarncastStore
 import WarncastTestSupport
 
 @Suite("Delivery policy pieces")
@@ -45,10 +47,18 @@ struct PolicyTests {
         let signature = try #require(headers.first { $0.hasPrefix("Warncast-Signature: ") }?.dropFirst(20)).description
         #expect(headers.contains("Warncast-Key-Id: \(keyring.active.id)"))
         let key = signer.publicKey
-        #expect(MessageSigner.verify(body: body, idempotencyKey: "w/1", timestamp: "2026-07-01T00:00:00.000Z", signature: signature, publicKey: key))
-        #expect(!MessageSigner.verify(body: Data("x".utf8), idempotencyKey: "w/1", timestamp: "2026-07-01T00:00:00.000Z", signature: signature, publicKey: key))
-        #expect(!MessageSigner.verify(body: body, idempotencyKey: "w/2", timestamp: "2026-07-01T00:00:00.000Z", signature: signature, publicKey: key))
-        #expect(!MessageSigner.verify(body: body, idempotencyKey: "w/1", timestamp: "2026-07-01T00:00:01.000Z", signature: signature, publicKey: key))
+        #expect(
+            MessageSigner.verify(
+                body: body, idempotencyKey: "w/1", timestamp: "2026-07-01T00:00:00.000Z", signature: signature, publicKey: key))
+        #expect(
+            !MessageSigner.verify(
+                body: Data("x".utf8), idempotencyKey: "w/1", timestamp: "2026-07-01T00:00:00.000Z", signature: signature, publicKey: key))
+        #expect(
+            !MessageSigner.verify(
+                body: body, idempotencyKey: "w/2", timestamp: "2026-07-01T00:00:00.000Z", signature: signature, publicKey: key))
+        #expect(
+            !MessageSigner.verify(
+                body: body, idempotencyKey: "w/1", timestamp: "2026-07-01T00:00:01.000Z", signature: signature, publicKey: key))
     }
 
     @Test("rotation keeps the old public key published as retired")
@@ -85,7 +95,8 @@ struct LoudspeakerAdapterTests {
         let recipient = Recipient(
             id: "ls-1", channel: "loudspeaker", region: RegionCode("430121001001")!, name: "大喇叭", address: "http://127.0.0.1:1/x",
             options: ["language": "zh-CN"])
-        let request = try adapter.request(for: DeliveryJob(id: 1, warningID: "w1", recipient: recipient, idempotencyKey: "w1/ls-1", attempt: 1), message: message)
+        let request = try adapter.request(
+            for: DeliveryJob(id: 1, warningID: "w1", recipient: recipient, idempotencyKey: "w1/ls-1", attempt: 1), message: message)
         let payload = try JSONDecoder().decode(LoudspeakerAdapter.Payload.self, from: try #require(request.body))
         #expect(payload.repeat == 3)
         #expect(payload.idempotencyKey == "w1/ls-1")
@@ -93,7 +104,8 @@ struct LoudspeakerAdapterTests {
         #expect(try CAPReader.readXML(Data(payload.cap.utf8)) == warning.alert)
         var quiet = recipient
         quiet.options["repeat"] = "1"
-        let second = try adapter.request(for: DeliveryJob(id: 2, warningID: "w1", recipient: quiet, idempotencyKey: "w1/ls-2", attempt: 1), message: message)
+        let second = try adapter.request(
+            for: DeliveryJob(id: 2, warningID: "w1", recipient: quiet, idempotencyKey: "w1/ls-2", attempt: 1), message: message)
         #expect(try JSONDecoder().decode(LoudspeakerAdapter.Payload.self, from: try #require(second.body)).repeat == 1)
         #expect(JSONText.quote("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
     }

@@ -10,11 +10,13 @@ import WarncastTestSupport
 struct CurlEngineTLSTests {
     /// A self-signed certificate for 127.0.0.1 (it is its own CA) and its key, in `directory`.
     static func makeCertificate(_ name: String, in directory: URL) throws {
-        try PeerProcess.run("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", "\(name)-key.pem", "-out", "\(name).pem", "-days", "2",
-            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-        ], in: directory)
+        try PeerProcess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "\(name)-key.pem", "-out", "\(name).pem", "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ], in: directory)
     }
 
     /// `openssl s_server -www` answering 200 with a status page on a free port.
@@ -30,8 +32,9 @@ struct CurlEngineTLSTests {
 
     static func get(_ engine: CurlEngine, port: Int) async throws -> HTTPResult {
         defer { engine.shutdown() }
-        return try await engine.perform(HTTPRequestSpec(
-            method: "GET", url: "https://127.0.0.1:\(port)/", connectTimeoutMilliseconds: 3000, totalTimeoutMilliseconds: 5000))
+        return try await engine.perform(
+            HTTPRequestSpec(
+                method: "GET", url: "https://127.0.0.1:\(port)/", connectTimeoutMilliseconds: 3000, totalTimeoutMilliseconds: 5000))
     }
 
     @Test("a receiver whose certificate no trusted CA signed is refused by default (curl error 60)")
@@ -70,9 +73,10 @@ struct CurlEngineTLSTests {
         await #expect(throws: CurlError.self) {
             try await Self.get(CurlEngine(options: .init(caBundle: bundle)), port: port)
         }
-        let withCertificate = CurlEngine(options: .init(
-            caBundle: bundle, clientCertificate: directory.appendingPathComponent("client.pem").path,
-            clientKey: directory.appendingPathComponent("client-key.pem").path))
+        let withCertificate = CurlEngine(
+            options: .init(
+                caBundle: bundle, clientCertificate: directory.appendingPathComponent("client.pem").path,
+                clientKey: directory.appendingPathComponent("client-key.pem").path))
         let result = try await Self.get(withCertificate, port: port)
         #expect(result.status == 200)
     }

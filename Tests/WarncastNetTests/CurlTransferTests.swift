@@ -13,7 +13,8 @@ struct CurlTransferTests {
     func refused() {
         // Port 9 (discard) has no listener on the loopback of a test machine.
         #expect(throws: CurlError.self) {
-            try CurlTransfer.perform(HTTPRequestSpec(url: "http://127.0.0.1:9/", connectTimeoutMilliseconds: 2000, totalTimeoutMilliseconds: 3000))
+            try CurlTransfer.perform(
+                HTTPRequestSpec(url: "http://127.0.0.1:9/", connectTimeoutMilliseconds: 2000, totalTimeoutMilliseconds: 3000))
         }
     }
 }

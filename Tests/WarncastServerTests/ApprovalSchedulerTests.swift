@@ -85,9 +85,11 @@ struct ApprovalSchedulerTests {
         let id = try await submit("rainstorm-red-csx.xml", to: store)
         for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")] {
             let approver = try await TestSupport.principal(
-                store, try await TestSupport.token(
+                store,
+                try await TestSupport.token(
                     store, role: .approver, department: department, region: region, approvalRole: role))
-            _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: t0.addingTimeInterval(60), routing: try TestSupport.routing)
+            _ = try await store.decide(
+                warningID: id, .approve, by: approver, reason: nil, at: t0.addingTimeInterval(60), routing: try TestSupport.routing)
         }
         #expect(try await scheduler(store, at: 11).tick().isEmpty)
         #expect(try await store.warning(id: id)?.approval?.late == false)
@@ -103,7 +105,8 @@ struct ApprovalSchedulerTests {
         let approver = try await TestSupport.principal(
             store, try await TestSupport.token(store, role: .approver, department: "csx-weather", approvalRole: "duty-leader"))
         await #expect(throws: ApprovalError.expired) {
-            _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: t0.addingTimeInterval(3700), routing: try TestSupport.routing)
+            _ = try await store.decide(
+                warningID: id, .approve, by: approver, reason: nil, at: t0.addingTimeInterval(3700), routing: try TestSupport.routing)
         }
         #expect(try await store.auditEntries(subject: id).map(\.action).contains("warning.expired"))
     }

@@ -1,8 +1,11 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import Testing
 import WarncastCore
 import WarncastServer
+import WarncastStore
 import WarncastTestSupport
 
 @Suite("The auditor reads everything and changes nothing")

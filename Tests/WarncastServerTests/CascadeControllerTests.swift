@@ -1,13 +1,16 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOFoundationEssentialsCompat
 import Testing
 import WarncastConfig
 import WarncastCore
 import WarncastDispatch
 import WarncastServer
+import WarncastStore
 import WarncastTestSupport
 
 /// The lower-tier side of the cascade: warnings handed down are taken only with a valid,
@@ -27,7 +30,7 @@ struct CascadeControllerTests {
         let key = try upper.signer().publicKey.rawRepresentation.base64EncodedString()
         return try await APIHarness { configuration in
             configuration.cascade.upstream = [
-                .init(name: "national-centre", region: RegionCode("430000")!, publicKeys: [key], approval: approval),
+                .init(name: "national-centre", region: RegionCode("430000")!, publicKeys: [key], approval: approval)
             ]
         }
     }
@@ -51,8 +54,10 @@ struct CascadeControllerTests {
         let body = TestSupport.fixture("rainstorm-red-province.xml")
         let signed = try headers(body, signer: try upper.signer(), at: harness.clock.now())
         let (first, again) = try await harness.test { client in
-            (try await client.execute(uri: "/v1/cascade/warnings", method: .post, headers: signed, body: ByteBuffer(data: body)),
-             try await client.execute(uri: "/v1/cascade/warnings", method: .post, headers: signed, body: ByteBuffer(data: body)))
+            (
+                try await client.execute(uri: "/v1/cascade/warnings", method: .post, headers: signed, body: ByteBuffer(data: body)),
+                try await client.execute(uri: "/v1/cascade/warnings", method: .post, headers: signed, body: ByteBuffer(data: body))
+            )
         }
         #expect(first.status == .created)
         #expect(again.status == .ok)
@@ -89,8 +94,10 @@ struct CascadeControllerTests {
             (try headers(body, signer: stranger, at: now), body, .unauthorized, "unknown_upstream_key"),
             (try headers(body, signer: try upper.signer(), at: now), body + Data(" ".utf8), .unauthorized, "bad_signature"),
             (try headers(body, signer: try upper.signer(), at: now.addingTimeInterval(-600)), body, .unauthorized, "stale_signature"),
-            (try headers(body, signer: try upper.signer(), at: now, path: "national-centre,hunan-provincial-centre,changsha-city"),
-             body, .conflict, "cascade_loop"),
+            (
+                try headers(body, signer: try upper.signer(), at: now, path: "national-centre,hunan-provincial-centre,changsha-city"),
+                body, .conflict, "cascade_loop"
+            ),
         ]
         for (fields, sent, status, code) in cases {
             let answer = try await harness.test { client in
@@ -118,8 +125,10 @@ struct CascadeControllerTests {
         let good = try headers(Data(), signer: signer, at: now, key: "GET \(path)")
         let other = try headers(Data(), signer: signer, at: now, key: "GET /v1/cascade/warnings/another/report")
         let (ok, replayed) = try await harness.test { client in
-            (try await client.execute(uri: path, method: .get, headers: good),
-             try await client.execute(uri: path, method: .get, headers: other))
+            (
+                try await client.execute(uri: path, method: .get, headers: good),
+                try await client.execute(uri: path, method: .get, headers: other)
+            )
         }
         #expect(ok.status == .ok)
         let report = try ok.decode(WarningReport.self)

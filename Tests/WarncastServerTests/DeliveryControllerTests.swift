@@ -1,5 +1,8 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
+import NIOCore
+import NIOFoundationEssentialsCompat
 import Testing
 import WarncastCore
 import WarncastServer
@@ -16,7 +19,8 @@ struct DeliveryControllerTests {
         let leader = try await api.token(.approver, department: "csx-weather", name: "带班领导", approvalRole: "duty-leader")
         let government = try await api.token(.approver, region: "430121", name: "副县长", approvalRole: "government-leader")
         try await api.test { client in
-            let speakers = #"[{"id":"ls-1","channel":"loudspeaker","region":"430121001001","name":"大喇叭","address":"http://127.0.0.1:1/x","secret":"s3cret"}]"#
+            let speakers =
+                #"[{"id":"ls-1","channel":"loudspeaker","region":"430121001001","name":"大喇叭","address":"http://127.0.0.1:1/x","secret":"s3cret"}]"#
             #expect(try await client.post("/v1/recipients", token: operatorToken, json: speakers).status == .created)
             let outside = #"[{"id":"ls-2","channel":"loudspeaker","region":"430102001001","name":"x","address":"http://x"}]"#
             let refused = try await client.post("/v1/recipients", token: operatorToken, json: outside)
@@ -29,8 +33,12 @@ struct DeliveryControllerTests {
             let red = try await client.submit("rainstorm-red-csx.xml", token: issuer).decode(Accepted.self)
             _ = try await client.post("/v1/warnings/\(red.id)/approve", token: leader)
             _ = try await client.post("/v1/warnings/\(red.id)/approve", token: government)
-            let list = try JSONSerialization.jsonObject(with: Data(buffer: try await client.get(
-                "/v1/warnings/\(red.id)/deliveries", token: auditor).body)) as? [String: Any]
+            let list =
+                try JSONSerialization.jsonObject(
+                    with: Data(
+                        buffer: try await client.get(
+                            "/v1/warnings/\(red.id)/deliveries", token: auditor
+                        ).body)) as? [String: Any]
             #expect((list?["summary"] as? [String: Int])?["queued"] == 1)
             let key = try #require(((list?["deliveries"] as? [[String: Any]])?.first)?["idempotencyKey"] as? String)
 

@@ -1,9 +1,11 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Logging
 import NIOCore
 import Synchronization
 import Testing
+import WarncastConfig
 import WarncastCore
 import WarncastDispatch
 import WarncastNet
@@ -65,7 +67,9 @@ struct NewChannelTests {
         let issuer = try await TestSupport.principal(store, try await api.token(.issuer, department: "csx-weather"))
         let id = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: issuer, at: Date(), routing: api.parts.routing)
             .warning.id
-        for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")] as [(String, String?, String?)] {
+        for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")]
+            as [(String, String?, String?)]
+        {
             let approver = try await TestSupport.principal(
                 store, try await api.token(.approver, department: department, region: region, approvalRole: role))
             _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: Date(), routing: api.parts.routing)

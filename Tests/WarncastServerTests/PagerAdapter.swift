@@ -11,7 +11,8 @@ struct PagerAdapter: ChannelAdapter {
     let context: AdapterContext
 
     static let registration = AdapterRegistration(
-        kind: "pager", make: { context in
+        kind: "pager",
+        make: { context in
             try context.rejectUnknown(except: [])
             return PagerAdapter(context: context)
         },
@@ -42,11 +43,12 @@ struct PagerReports: ReceiptReader {
         guard let report = try? JSONDecoder().decode([String: String].self, from: callback.body), let status = report["status"] else {
             throw ReceiptReadError("a pager report is {\"status\": \"read\" | \"lost\"}")
         }
-        let state: DeliveryState? = switch status {
-        case "read": .delivered
-        case "lost": .failed
-        default: nil
-        }
+        let state: DeliveryState? =
+            switch status {
+            case "read": .delivered
+            case "lost": .failed
+            default: nil
+            }
         return GatewayReport(state: state, detail: "pager: \(status)", source: "pager")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Testing
 import WarncastCore
@@ -60,7 +61,8 @@ struct TimelinessControllerTests {
             #expect(try await client.get("/v1/warnings?department=csx-weather", token: auditor).decode(Listing.self).count == 2)
             #expect(try await client.get("/v1/warnings?department=hn-weather", token: auditor).decode(Listing.self).count == 0)
             #expect(try await client.get("/v1/warnings?until=2026-07-01T00:00:00Z", token: auditor).decode(Listing.self).count == 0)
-            #expect(try await client.get("/v1/warnings?since=2026-07-01T00:00:00Z&level=red", token: auditor).decode(Listing.self).count == 1)
+            #expect(
+                try await client.get("/v1/warnings?since=2026-07-01T00:00:00Z&level=red", token: auditor).decode(Listing.self).count == 1)
             #expect(try await client.get("/v1/late?until=yesterday", token: auditor).status == .badRequest)
         }
     }

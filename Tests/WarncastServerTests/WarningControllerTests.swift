@@ -1,8 +1,11 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
+import NIOFoundationEssentialsCompat
 import Testing
 import WarncastCore
 import WarncastServer
+import WarncastStore
 import WarncastTestSupport
 
 @Suite("POST /v1/warnings and reading warnings back")
@@ -49,23 +52,25 @@ struct WarningControllerTests {
         }
     }
 
-    @Test("every refusal has its own status and error code", arguments: [
-        ("refuse-malformed.xml", 400, "malformed_xml"),
-        ("refuse-xxe.xml", 400, "xml_doctype_forbidden"),
-        ("refuse-billion-laughs.xml", 400, "xml_doctype_forbidden"),
-        ("refuse-wrong-namespace.xml", 422, "not_cap_1_2"),
-        ("refuse-missing-identifier.xml", 422, "missing_field"),
-        ("refuse-unknown-region.xml", 422, "unknown_region"),
-        ("refuse-invalid-region-code.xml", 422, "invalid_region_code"),
-        ("refuse-event-not-allowed.xml", 403, "event_not_allowed"),
-        ("refuse-unknown-event.xml", 422, "unknown_event_type"),
-        ("refuse-area-outside.xml", 403, "area_outside_jurisdiction"),
-        ("refuse-expires-before-effective.xml", 422, "expires_before_effective"),
-        ("refuse-already-expired.xml", 422, "already_expired"),
-        ("refuse-time-without-offset.xml", 422, "invalid_time"),
-        ("refuse-level-mismatch.xml", 422, "level_severity_mismatch"),
-        ("refuse-update-unknown-reference.xml", 422, "unknown_reference"),
-    ])
+    @Test(
+        "every refusal has its own status and error code",
+        arguments: [
+            ("refuse-malformed.xml", 400, "malformed_xml"),
+            ("refuse-xxe.xml", 400, "xml_doctype_forbidden"),
+            ("refuse-billion-laughs.xml", 400, "xml_doctype_forbidden"),
+            ("refuse-wrong-namespace.xml", 422, "not_cap_1_2"),
+            ("refuse-missing-identifier.xml", 422, "missing_field"),
+            ("refuse-unknown-region.xml", 422, "unknown_region"),
+            ("refuse-invalid-region-code.xml", 422, "invalid_region_code"),
+            ("refuse-event-not-allowed.xml", 403, "event_not_allowed"),
+            ("refuse-unknown-event.xml", 422, "unknown_event_type"),
+            ("refuse-area-outside.xml", 403, "area_outside_jurisdiction"),
+            ("refuse-expires-before-effective.xml", 422, "expires_before_effective"),
+            ("refuse-already-expired.xml", 422, "already_expired"),
+            ("refuse-time-without-offset.xml", 422, "invalid_time"),
+            ("refuse-level-mismatch.xml", 422, "level_severity_mismatch"),
+            ("refuse-update-unknown-reference.xml", 422, "unknown_reference"),
+        ])
     func refusals(fixture: String, status: Int, code: String) async throws {
         let api = try await APIHarness()
         let issuer = try await api.token(.issuer, department: "csx-weather")

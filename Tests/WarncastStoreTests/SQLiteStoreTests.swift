@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import WarncastConfig
 import WarncastCore
 import WarncastStore
 import WarncastTestSupport
@@ -62,7 +63,9 @@ struct SQLiteStoreTests {
         let county = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
         let city = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "cs-weather"))
         _ = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: county)
-        await #expect(throws: IntakeError.referenceNotOwned("csx-weather@warncast.example,csx-weather-20260701-0001,2026-07-01T08:00:00+08:00")) {
+        await #expect(
+            throws: IntakeError.referenceNotOwned("csx-weather@warncast.example,csx-weather-20260701-0001,2026-07-01T08:00:00+08:00")
+        ) {
             _ = try await TestSupport.accept("update-csx.xml", into: store, as: city)
         }
     }
@@ -92,9 +95,13 @@ struct SQLiteStoreTests {
         #expect(principal.role == .auditor && principal.scope == RegionCode("430100"))
         let listed = try await store.tokens()
         #expect(!listed.isEmpty)
-        #expect(try await store.revokeToken(id: principal.tokenID, audit: AuditEvent(actor: "t", action: "token.revoked", subject: principal.tokenID)))
+        #expect(
+            try await store.revokeToken(
+                id: principal.tokenID, audit: AuditEvent(actor: "t", action: "token.revoked", subject: principal.tokenID)))
         #expect(try await store.principal(secretHash: AccessToken.hash(secret)) == nil)
-        #expect(try await store.revokeToken(id: principal.tokenID, audit: AuditEvent(actor: "t", action: "token.revoked", subject: principal.tokenID)) == false)
+        #expect(
+            try await store.revokeToken(
+                id: principal.tokenID, audit: AuditEvent(actor: "t", action: "token.revoked", subject: principal.tokenID)) == false)
     }
 
     @Test("a department must sit in a known region; a token needs a known department")

@@ -16,14 +16,18 @@ struct SealTests {
         let store = try SQLiteStore(path: path)
         try await TestSupport.load(store)
         let speakers = (1...4).map { index in
-            (recipient: Recipient(
-                id: "ls-\(index)", channel: "loudspeaker", region: RegionCode("43012100100\(index)")!, name: "大喇叭 \(index)",
-                address: "http://127.0.0.1:9/\(index)"), secretHash: String?.none)
+            (
+                recipient: Recipient(
+                    id: "ls-\(index)", channel: "loudspeaker", region: RegionCode("43012100100\(index)")!, name: "大喇叭 \(index)",
+                    address: "http://127.0.0.1:9/\(index)"), secretHash: String?.none
+            )
         }
         try await store.saveRecipients(speakers, audit: AuditEvent(actor: "test", action: "recipients.saved", subject: "4"))
         let issuer = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
         let id = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: issuer, at: Date()).warning.id
-        for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")] as [(String, String?, String?)] {
+        for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")]
+            as [(String, String?, String?)]
+        {
             let approver = try await TestSupport.principal(
                 store, try await TestSupport.token(store, role: .approver, department: department, region: region, approvalRole: role))
             _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: Date(), routing: try TestSupport.routing)
@@ -31,10 +35,12 @@ struct SealTests {
         let jobs = try await store.leaseDeliveries(channel: "loudspeaker", limit: 3, at: Date(), leaseFor: 30)
         #expect(jobs.count == 3)
         let outcomes: [DeliveryOutcome] = [.delivered, .delivered, .failed("HTTP 404")]
-        try await store.recordAttempts(zip(jobs, outcomes).map { job, outcome in
-            AttemptResult(deliveryID: job.id, attempt: 1, at: Date(), httpStatus: outcome == .delivered ? 200 : 404, error: nil,
-                          outcome: outcome, milliseconds: 5)
-        })
+        try await store.recordAttempts(
+            zip(jobs, outcomes).map { job, outcome in
+                AttemptResult(
+                    deliveryID: job.id, attempt: 1, at: Date(), httpStatus: outcome == .delivered ? 200 : 404, error: nil,
+                    outcome: outcome, milliseconds: 5)
+            })
         return (store, path, jobs.map(\.id))
     }
 

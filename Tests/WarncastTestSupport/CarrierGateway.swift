@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOFoundationEssentialsCompat
 import Synchronization
 import WarncastNet
 
@@ -39,7 +40,8 @@ public final class CarrierGateway: Sendable {
         router.post("/sms/send") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
             guard let gateway = box.withLock({ $0 }),
-                  let parsed = try? JSONDecoder().decode(Request.self, from: Data(buffer: body)) else {
+                let parsed = try? JSONDecoder().decode(Request.self, from: Data(buffer: body))
+            else {
                 return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: #"{"code":"BAD_REQUEST"}"#)))
             }
             let number = gateway.sent.withLock { sent in
@@ -49,8 +51,9 @@ public final class CarrierGateway: Sendable {
             let report = parsed.mobile.hasSuffix("9") ? #"{"status":"UNDELIV","reason":"MK:0005"}"# : #"{"status":"DELIVRD"}"#
             Thread.detachNewThread {
                 Thread.sleep(forTimeInterval: 0.05)
-                let answer = try? CurlTransfer.perform(HTTPRequestSpec(
-                    method: "POST", url: parsed.notify, headers: ["Content-Type: application/json"], body: Data(report.utf8)))
+                let answer = try? CurlTransfer.perform(
+                    HTTPRequestSpec(
+                        method: "POST", url: parsed.notify, headers: ["Content-Type: application/json"], body: Data(report.utf8)))
                 gateway.callbacks.withLock { $0.append(answer?.status ?? 0) }
             }
             return Response(

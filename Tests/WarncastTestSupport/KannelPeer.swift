@@ -22,7 +22,9 @@ public final class KannelPeer: @unchecked Sendable {
         for binary in [Self.bearerbox, Self.smsbox, Self.fakesmsc] where !FileManager.default.isExecutableFile(atPath: binary) {
             throw PeerFailure(name: binary, log: "not installed: run `make deps-test` (Debian packages kannel and kannel-extras)")
         }
-        let admin = PeerProcess.freePort(), box = PeerProcess.freePort(), smscPort = PeerProcess.freePort()
+        let admin = PeerProcess.freePort()
+        let box = PeerProcess.freePort()
+        let smscPort = PeerProcess.freePort()
         sendsmsPort = PeerProcess.freePort()
         let config = """
             group = core
@@ -103,7 +105,8 @@ public final class KannelPeer: @unchecked Sendable {
             }
             let kind = fields[2]
             let payload = Self.percentDecoded(fields[3...].joined(separator: " "))
-            let text = kind == "data"
+            let text =
+                kind == "data"
                 ? String(decoding: Self.utf16BigEndian(payload), as: UTF16.self) : String(decoding: payload, as: UTF8.self)
             // UDH IE 0x00: concatenated SMS, 8-bit reference, total parts, this part's number.
             if let header, header.count >= 6, header[header.startIndex + 1] == 0 {
@@ -136,7 +139,8 @@ public final class KannelPeer: @unchecked Sendable {
         var bytes = Array(text.utf8)[...]
         while let byte = bytes.popFirst() {
             if byte == UInt8(ascii: "%"), bytes.count >= 2,
-               let value = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
+                let value = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16)
+            {
                 out.append(value)
                 bytes = bytes.dropFirst(2)
             } else if byte == UInt8(ascii: "+") {

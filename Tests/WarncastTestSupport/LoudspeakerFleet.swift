@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import Logging
+import NIOFoundationEssentialsCompat
 import Synchronization
 import WarncastCore
 

@@ -1,6 +1,6 @@
 import Foundation
-import WarncastCore
 import Synchronization
+import WarncastCore
 import WarncastNet
 import WarncastStore
 
@@ -27,7 +27,8 @@ public actor MemoryOutbox: Outbox {
             let id = nextID
             nextID += 1
             let record = DeliveryRecord(id: id, nextAttemptAt: Timestamp(date), expiresAt: expires.map(Timestamp.init))
-            let job = DeliveryJob(id: id, warningID: warning.id, recipient: recipient, idempotencyKey: "\(warning.id)/\(recipient.id)", attempt: 0)
+            let job = DeliveryJob(
+                id: id, warningID: warning.id, recipient: recipient, idempotencyKey: "\(warning.id)/\(recipient.id)", attempt: 0)
             deliveries[id] = Planned(record: record, job: job)
         }
     }

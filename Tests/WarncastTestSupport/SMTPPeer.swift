@@ -57,7 +57,8 @@ public struct StoredMail: Sendable {
             let (partHead, partBody) = Self.split(String(chunk.drop { $0 == "\n" }))
             let partHeaders = Self.headers(partHead)
             let encoding = partHeaders.first { $0.name.lowercased() == "content-transfer-encoding" }?.value.lowercased()
-            let content = encoding == "base64"
+            let content =
+                encoding == "base64"
                 ? Data(base64Encoded: partBody.filter { !$0.isWhitespace }) ?? Data() : Data(partBody.utf8)
             parts.append((partHeaders, content))
         }
@@ -73,7 +74,8 @@ public struct StoredMail: Sendable {
             value.split(separator: " ").map { word -> String in
                 let parts = word.split(separator: "?")
                 guard word.hasPrefix("=?"), parts.count == 5, parts[2].uppercased() == "B",
-                      let bytes = Data(base64Encoded: String(parts[3])) else { return String(word) }
+                    let bytes = Data(base64Encoded: String(parts[3]))
+                else { return String(word) }
                 return String(decoding: bytes, as: UTF8.self)
             }.joined()
         }
@@ -90,8 +92,8 @@ public struct StoredMail: Sendable {
     /// from `/.well-known/warncast-keys`); the signed key is the warning id.
     public func signatureVerifies(publicKey: Data) -> Bool {
         guard let cap = part("application/cap+xml"), let warning = header("X-Warncast-Warning"),
-              let timestamp = header("Warncast-Timestamp"), let signature = header("Warncast-Signature").flatMap({ Data(base64Encoded: $0) }),
-              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
+            let timestamp = header("Warncast-Timestamp"), let signature = header("Warncast-Signature").flatMap({ Data(base64Encoded: $0) }),
+            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
         else { return false }
         return key.isValidSignature(signature, for: MessageSigner.signedBytes(body: cap, idempotencyKey: warning, timestamp: timestamp))
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import Logging
+import Synchronization
 import WarncastConfig
 import WarncastCore
 import WarncastStore

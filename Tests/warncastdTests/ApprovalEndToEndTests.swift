@@ -21,9 +21,15 @@ struct ApprovalEndToEndTests {
             try Binaries.warncast(arguments + ["--url", daemon.url, "--token", token], config: config)
         }
         let issuer = try token(["--role", "issuer", "--department", "csx-weather", "--name", "值班员 张三"])
-        let sameHolder = try token(["--role", "approver", "--department", "csx-weather", "--name", "值班员 张三", "--approval-role", "duty-leader"])
-        let dutyLeader = try token(["--role", "approver", "--department", "csx-weather", "--name", "带班领导 李四", "--approval-role", "duty-leader"])
-        let government = try token(["--role", "approver", "--region", "430121", "--name", "分管副县长 王五", "--approval-role", "government-leader"])
+        let sameHolder = try token([
+            "--role", "approver", "--department", "csx-weather", "--name", "值班员 张三", "--approval-role", "duty-leader",
+        ])
+        let dutyLeader = try token([
+            "--role", "approver", "--department", "csx-weather", "--name", "带班领导 李四", "--approval-role", "duty-leader",
+        ])
+        let government = try token([
+            "--role", "approver", "--region", "430121", "--name", "分管副县长 王五", "--approval-role", "government-leader",
+        ])
         let refusedToken = try Binaries.warncast(
             ["token", "create", "--role", "approver", "--department", "csx-weather", "--name", "x"], config: config)
         #expect(refusedToken.status != 0)

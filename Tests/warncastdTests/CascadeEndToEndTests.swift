@@ -30,7 +30,10 @@ struct CascadeEndToEndTests {
         try ("id,channel,region,name,address,secret,options\n" + recipients).write(to: file, atomically: true, encoding: .utf8)
         var text = try String(contentsOfFile: config, encoding: .utf8)
             .replacingOccurrences(of: "port: 0", with: "port: \(port)")
-            .replacingOccurrences(of: "  name: hunan-provincial-centre\n  tier: province\n  region: \"430000\"", with: "  name: \(name)\n  tier: \(tier)\n  region: \"\(region)\"")
+            .replacingOccurrences(
+                of: "  name: hunan-provincial-centre\n  tier: province\n  region: \"430000\"",
+                with: "  name: \(name)\n  tier: \(tier)\n  region: \"\(region)\""
+            )
             .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(file.path)")
             .replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: [loudspeaker, nodes]")
             .replacingOccurrences(of: "  channels:\n", with: "  channels:\n    nodes:\n      adapter: cascade\n      concurrency: 4\n")
@@ -68,7 +71,8 @@ struct CascadeEndToEndTests {
             let village = "430121\(String(format: "%03d", (index - 1) % 2 + 1))\(String(format: "%03d", (index - 1) / 2 % 10 + 1))"
             speakers += "ls-\(index),loudspeaker,\(village),村大喇叭 \(index),\(fleet.url("county-\(index)")),,\n"
         }
-        let countyPort = PeerProcess.freePort(), cityPort = PeerProcess.freePort()
+        let countyPort = PeerProcess.freePort()
+        let cityPort = PeerProcess.freePort()
         // Keys first: each node trusts the key of the node above it.
         let province = try Self.node(
             "hunan-province", region: "430000", tier: "province", port: PeerProcess.freePort(),
@@ -93,7 +97,8 @@ struct CascadeEndToEndTests {
 
         func token(_ node: Node, _ arguments: [String]) throws -> String { try Binaries.createToken(arguments, config: node.config) }
         let issuer = try token(province, ["--role", "issuer", "--department", "hn-weather", "--name", "省气象台值班员"])
-        let leader = try token(province, ["--role", "approver", "--department", "hn-weather", "--name", "带班领导", "--approval-role", "duty-leader"])
+        let leader = try token(
+            province, ["--role", "approver", "--department", "hn-weather", "--name", "带班领导", "--approval-role", "duty-leader"])
         let government = try token(
             province, ["--role", "approver", "--region", "430000", "--name", "副省长", "--approval-role", "government-leader"])
         let submitted = try provinceDaemon.api(

@@ -36,10 +36,12 @@ struct CrashRecoveryTests {
         let issuer = try token(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"])
         let leader = try token(["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"])
         let government = try token(["--role", "approver", "--region", "430121", "--name", "副县长", "--approval-role", "government-leader"])
-        func api(_ method: String, _ path: String, token: String, body: Data? = nil, type: String = "application/json") throws -> HTTPResult {
+        func api(_ method: String, _ path: String, token: String, body: Data? = nil, type: String = "application/json") throws -> HTTPResult
+        {
             try daemon.api(method, path, token: token, body: body, type: type)
         }
-        let submitted = try api("POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
+        let submitted = try api(
+            "POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
         let id = try #require(jsonID(submitted.body))
         #expect(try api("POST", "/v1/warnings/\(id)/approve", token: leader).status == 200)
         #expect(try api("POST", "/v1/warnings/\(id)/approve", token: government).status == 200)

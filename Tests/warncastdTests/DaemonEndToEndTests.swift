@@ -54,7 +54,8 @@ struct DaemonEndToEndTests {
         #expect(verified.status == 0)
         #expect(verified.out.contains("audit log intact"))
         let listed = try Binaries.warncast(["audit", "list"], config: config)
-        for action in ["regions.imported", "departments.imported", "config.loaded", "token.created", "warning.accepted", "warning.refused"] {
+        for action in ["regions.imported", "departments.imported", "config.loaded", "token.created", "warning.accepted", "warning.refused"]
+        {
             #expect(listed.out.contains("\"action\":\"\(action)\""), "no \(action) in the audit log")
         }
     }
@@ -115,7 +116,9 @@ struct DaemonEndToEndTests {
         let config = try testConfiguration(in: directory)
         let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(
             of: "  channels:\n",
-            with: "  channels:\n    sms-duty:\n      adapter: kannel\n      settings: { url: \"http://127.0.0.1:13013/cgi-bin/sendsms\", username: warncast }\n")
+            with:
+                "  channels:\n    sms-duty:\n      adapter: kannel\n      settings: { url: \"http://127.0.0.1:13013/cgi-bin/sendsms\", username: warncast }\n"
+        )
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = Binaries.directory.appendingPathComponent("warncastd")

@@ -14,14 +14,17 @@ enum Binaries {
     }
 
     /// Runs the CLI to completion (at most `timeout` seconds) and returns its exit status and output.
-    static func warncast(_ arguments: [String], config: String, timeout: TimeInterval = 60) throws -> (status: Int32, out: String, err: String) {
+    static func warncast(
+        _ arguments: [String], config: String, timeout: TimeInterval = 60
+    ) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = directory.appendingPathComponent("warncast")
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["WARNCAST_CONFIG"] = config
         process.environment = environment
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -32,7 +35,8 @@ enum Binaries {
         return (
             process.terminationStatus,
             String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+            String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        )
     }
 }
 
@@ -61,8 +65,9 @@ final class DaemonProcess {
 
     /// One request to this daemon's API with a bearer token.
     func api(_ method: String, _ path: String, token: String, body: Data? = nil, type: String = "application/json") throws -> HTTPResult {
-        try CurlTransfer.perform(HTTPRequestSpec(
-            method: method, url: url + path, headers: ["Authorization: Bearer \(token)", "Content-Type: \(type)"], body: body))
+        try CurlTransfer.perform(
+            HTTPRequestSpec(
+                method: method, url: url + path, headers: ["Authorization: Bearer \(token)", "Content-Type: \(type)"], body: body))
     }
 
     /// Polls the log (at most 30 s) for the `listening` line and reads the port from it.
@@ -71,7 +76,8 @@ final class DaemonProcess {
         while Date() < deadline {
             for line in log.split(separator: "\n") where line.contains("msg=listening") {
                 if let field = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
-                   let port = Int(field.split(separator: ":").last ?? "") {
+                    let port = Int(field.split(separator: ":").last ?? "")
+                {
                     return port
                 }
             }
@@ -132,7 +138,8 @@ extension DaemonProcess {
     /// Submits the county weather bureau's red warning (`body`, by default the fixture as it
     /// is) and has its duty leader and the county government approve it, which releases it.
     /// Returns its id and the issuer's token.
-    func releaseCountyRed(config: String, body: Data = TestSupport.fixture("rainstorm-red-csx.xml")) throws -> (id: String, issuer: String) {
+    func releaseCountyRed(config: String, body: Data = TestSupport.fixture("rainstorm-red-csx.xml")) throws -> (id: String, issuer: String)
+    {
         let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
         let leader = try Binaries.createToken(
             ["--role", "approver", "--department", "csx-weather", "--name", "带班领导", "--approval-role", "duty-leader"], config: config)
@@ -154,20 +161,25 @@ extension DaemonProcess {
         let list = object?["deliveries"] as? [[String: Any]] ?? []
         return (
             Dictionary(uniqueKeysWithValues: list.map { ($0["recipient"] as? String ?? "", $0) }),
-            (object?["summary"] as? [String: Int] ?? [:]).filter { $0.value > 0 })
+            (object?["summary"] as? [String: Int] ?? [:]).filter { $0.value > 0 }
+        )
     }
 }
 
 /// A configuration like `testConfiguration`, with `recipients` (rows after the header)
 /// loaded at start, `channels` (YAML under `dispatch.channels`, indented four spaces) added
 /// and red warnings routed to `red` as well as loudspeakers.
-func testConfiguration(in directory: URL, recipients: String, channels: String, red: [String], replacing more: [String: String] = [:]) throws -> String {
+func testConfiguration(
+    in directory: URL, recipients: String, channels: String, red: [String], replacing more: [String: String] = [:]
+) throws -> String {
     let file = directory.appendingPathComponent("recipients.csv")
     try ("id,channel,region,name,address,secret,options\n" + recipients).write(to: file, atomically: true, encoding: .utf8)
     let config = try testConfiguration(in: directory)
     var text = try String(contentsOfFile: config, encoding: .utf8)
         .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(file.path)")
-        .replacingOccurrences(of: "    red: [loudspeaker]", with: "    red: \(["loudspeaker"] + red)".replacingOccurrences(of: "\"", with: ""))
+        .replacingOccurrences(
+            of: "    red: [loudspeaker]", with: "    red: \(["loudspeaker"] + red)".replacingOccurrences(of: "\"", with: "")
+        )
         .replacingOccurrences(of: "  channels:\n", with: "  channels:\n" + channels)
     for (old, new) in more { text = text.replacingOccurrences(of: old, with: new) }
     try text.write(toFile: config, atomically: true, encoding: .utf8)

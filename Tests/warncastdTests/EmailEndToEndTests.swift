@@ -69,8 +69,9 @@ struct EmailEndToEndTests {
         #expect((byRecipient["mail-gone"]?["lastError"] as? String)?.contains("no such mailbox") == true)
 
         let mails = smtp.messages
-        #expect(mails.compactMap { $0.header("X-Envelope-To") }.sorted()
-            == ["busy@csx.example.cn", "duty1@csx.example.cn", "village23@csx.example.cn"])
+        #expect(
+            mails.compactMap { $0.header("X-Envelope-To") }.sorted()
+                == ["busy@csx.example.cn", "duty1@csx.example.cn", "village23@csx.example.cn"])
         // The first attempt went out as one transaction: those mailboxes share one message.
         let firstTry = mails.filter { $0.header("X-Envelope-To") != "busy@csx.example.cn" }.compactMap { $0.header("Message-ID") }
         #expect(firstTry.count == 2 && Set(firstTry).count == 1, "\(firstTry)")
@@ -95,10 +96,12 @@ struct EmailEndToEndTests {
     @Test("STARTTLS with the server's CA from dispatch.tls, and SMTP AUTH; a wrong password fails with the server's 535")
     func startTLSWithLogin() async throws {
         let directory = try TestSupport.temporaryDirectory()
-        try PeerProcess.run("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "mx-key.pem",
-            "-out", "mx.pem", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-        ], in: directory)
+        try PeerProcess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "mx-key.pem",
+                "-out", "mx.pem", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ], in: directory)
         let certificate = directory.appendingPathComponent("mx.pem").path
         let smtp = try SMTPPeer(
             directory: directory, tls: (certificate, directory.appendingPathComponent("mx-key.pem").path), login: "warncast:s3cret")
@@ -110,7 +113,8 @@ struct EmailEndToEndTests {
         let mailbox = "mail-1,email,430121001,第1乡镇 应急办,duty1@csx.example.cn,,\n"
         let trustServer = ["  tls:\n    verify: true\n": "  tls:\n    verify: true\n    ca_bundle: \(certificate)\n"]
         let good = try testConfiguration(
-            in: directory, recipients: mailbox, channels: Self.channel(settings(password: "s3cret")), red: ["email"], replacing: trustServer)
+            in: directory, recipients: mailbox, channels: Self.channel(settings(password: "s3cret")), red: ["email"], replacing: trustServer
+        )
         /// Runs a daemon on `config`, releases the red warning, and waits (30 s at most) for its
         /// one delivery to reach `state`; returns the delivery as the API lists it.
         func deliver(config: String, in directory: URL, until state: String) async throws -> [String: Any]? {

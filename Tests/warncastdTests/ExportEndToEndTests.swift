@@ -84,8 +84,10 @@ struct ExportEndToEndTests {
         #expect(auditExport.status == 0, "\(auditExport.err)")
         #expect(try Binaries.warncast(["audit", "verify-export", auditFile], config: config).status == 0)
         let refused = try Binaries.warncast(
-            ["audit", "export", "--kind", "audit", "-o", directory.appendingPathComponent("no.csv").path, "--url", daemon.url,
-             "--token", issuer], config: config)
+            [
+                "audit", "export", "--kind", "audit", "-o", directory.appendingPathComponent("no.csv").path, "--url", daemon.url,
+                "--token", issuer,
+            ], config: config)
         #expect(refused.status != 0 && refused.err.contains("HTTP 403"))
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("no.csv").path))
     }

@@ -36,7 +36,8 @@ struct PublicPageBrowserTests {
         func post(_ path: String, token: String, body: Data? = nil, type: String = "application/json") throws -> HTTPResult {
             try daemon.api("POST", path, token: token, body: body, type: type)
         }
-        let submitted = try post("/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
+        let submitted = try post(
+            "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
         let id = try #require(jsonID(submitted.body))
         let before = try render(daemon.url + "/public")
         #expect(before.contains("No active warnings"))

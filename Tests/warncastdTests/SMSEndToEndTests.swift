@@ -9,7 +9,8 @@ import WarncastTestSupport
 /// warncastd and move each receipt to delivered.
 @Suite("SMS through Kannel and a carrier gateway", .serialized)
 struct SMSEndToEndTests {
-    static let instruction = "立即停止集会、停课、停业，转移山洪、地质灾害危险区和低洼易涝地带人员；"
+    static let instruction =
+        "立即停止集会、停课、停业，转移山洪、地质灾害危险区和低洼易涝地带人员；"
         + "驾驶人员绕开积水路段，切勿涉水通行；居民关好门窗，远离河道、山体和危房，不要在户外逗留。"
         + "如遇险情请立即拨打110或119求助，并听从村（社区）干部和应急管理部门的统一指挥。"
 
@@ -76,13 +77,15 @@ struct SMSEndToEndTests {
         }
 
         // The warning's history holds the message as received and every DLR that came back.
-        let history = try JSONSerialization.jsonObject(
-            with: try daemon.api("GET", "/v1/warnings/\(id)/history", token: issuer).body) as? [String: Any]
+        let history =
+            try JSONSerialization.jsonObject(
+                with: try daemon.api("GET", "/v1/warnings/\(id)/history", token: issuer).body) as? [String: Any]
         #expect((history?["cap"] as? String)?.contains(Self.instruction) == true)
         #expect(history?["deliveries"] as? [String: Int] == ["delivered": 3])
         let reports = history?["reports"] as? [[String: Any]] ?? []
-        #expect(Set(reports.filter { $0["state"] as? String == "delivered" }.compactMap { $0["recipient"] as? String })
-            == ["duty-1", "info-1", "info-2"], "\(reports)")
+        #expect(
+            Set(reports.filter { $0["state"] as? String == "delivered" }.compactMap { $0["recipient"] as? String })
+                == ["duty-1", "info-1", "info-2"], "\(reports)")
         #expect(reports.allSatisfy { $0["source"] as? String == "kannel" })
 
         // What the SMSC received: one whole message per number in the area, none outside it.
@@ -97,8 +100,9 @@ struct SMSEndToEndTests {
         // A report with a token for another delivery is refused and changes nothing.
         let first = try #require(deliveries.first?["id"] as? Int)
         let other = try #require(deliveries.last?["id"] as? Int)
-        let forged = try CurlTransfer.perform(HTTPRequestSpec(
-            url: daemon.url + "/v1/receipts/sms?d=\(first)&t=\(String(repeating: "0", count: 64))&type=2&reason=forged"))
+        let forged = try CurlTransfer.perform(
+            HTTPRequestSpec(
+                url: daemon.url + "/v1/receipts/sms?d=\(first)&t=\(String(repeating: "0", count: 64))&type=2&reason=forged"))
         #expect(forged.status == 403)
         #expect(String(decoding: forged.body, as: UTF8.self).contains("forged_receipt"))
         let unsigned = try CurlTransfer.perform(HTTPRequestSpec(url: daemon.url + "/v1/receipts/sms?d=\(other)&type=2"))
@@ -140,7 +144,9 @@ struct SMSEndToEndTests {
         while Date() < deadline {
             try await Task.sleep(for: .milliseconds(100))
             byRecipient = try daemon.deliveries(of: id, token: issuer).byRecipient
-            if byRecipient.count == 2 && byRecipient.values.allSatisfy({ ["delivered", "failed"].contains($0["state"] as? String) }) { break }
+            if byRecipient.count == 2 && byRecipient.values.allSatisfy({ ["delivered", "failed"].contains($0["state"] as? String) }) {
+                break
+            }
         }
         #expect(byRecipient["pub-1"]?["state"] as? String == "delivered", "\(byRecipient)")
         #expect(byRecipient["pub-9"]?["state"] as? String == "failed")

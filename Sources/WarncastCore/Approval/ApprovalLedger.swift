@@ -133,9 +133,10 @@ public struct ApprovalLedger: Sendable, Equatable {
             }
         case .above:
             guard principal.department == nil, let above = issuer.tier.above, principal.region.tier == above,
-                  principal.region.contains(issuer.region)
+                principal.region.contains(issuer.region)
             else {
-                return "an approval from the tier above must come from the government of the \(issuer.tier.above?.rawValue ?? "tier") containing \(issuer.region)"
+                return
+                    "an approval from the tier above must come from the government of the \(issuer.tier.above?.rawValue ?? "tier") containing \(issuer.region)"
             }
         }
         return nil

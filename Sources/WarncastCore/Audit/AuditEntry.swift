@@ -82,7 +82,8 @@ public enum AuditVerification: Sendable, Equatable {
         var expectedSequence: Int64 = checked + 1
         for entry in entries {
             if entry.sequence != expectedSequence {
-                return .broken(sequence: entry.sequence, reason: "expected entry \(expectedSequence) here: an entry was removed or inserted")
+                return .broken(
+                    sequence: entry.sequence, reason: "expected entry \(expectedSequence) here: an entry was removed or inserted")
             }
             if entry.previousHash != expectedPrevious {
                 return .broken(sequence: entry.sequence, reason: "previous-hash does not match the entry before it")

@@ -46,9 +46,10 @@ public struct ExportEncoder: Sendable {
     public mutating func line(_ entry: AuditEntry) -> String {
         rows += 1
         lastHash = entry.hash
-        return line([
-            String(entry.sequence), entry.at, entry.actor, entry.action, entry.subject, entry.detail, entry.previousHash, entry.hash,
-        ], numeric: [0])
+        return line(
+            [
+                String(entry.sequence), entry.at, entry.actor, entry.action, entry.subject, entry.detail, entry.previousHash, entry.hash,
+            ], numeric: [0])
     }
 
     public mutating func line(_ row: DeliveryExportFields) -> String {
@@ -185,13 +186,14 @@ public enum ExportVerifier {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 throw Failure(row: index + 1, reason: "not a JSON object")
             }
-            records.append(object.mapValues { value -> String? in
-                switch value {
-                case let text as String: text
-                case let number as NSNumber: number.stringValue
-                default: nil
-                }
-            })
+            records.append(
+                object.mapValues { value -> String? in
+                    switch value {
+                    case let text as String: text
+                    case let number as NSNumber: number.stringValue
+                    default: nil
+                    }
+                })
         }
         return records
     }
@@ -216,7 +218,12 @@ public enum CSV {
             if quoted {
                 if character == "\"" {
                     if let next = characters.next() {
-                        if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                        if next == "\"" {
+                            field.append("\"")
+                        } else {
+                            quoted = false
+                            pending = next
+                        }
                     } else {
                         quoted = false
                     }
@@ -227,10 +234,14 @@ public enum CSV {
             }
             switch character {
             case "\"": quoted = true
-            case ",": row.append(field); field = ""
+            case ",":
+                row.append(field)
+                field = ""
             case "\r\n", "\n", "\r":
-                row.append(field); field = ""
-                rows.append(row); row = []
+                row.append(field)
+                field = ""
+                rows.append(row)
+                row = []
             default: field.append(character)
             }
         }

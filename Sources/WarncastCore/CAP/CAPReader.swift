@@ -7,9 +7,10 @@ public enum CAPFormat: String, Sendable, Codable {
 
     /// The format for an HTTP `Content-Type`, ignoring parameters such as `charset`.
     public init(contentType: String) throws(IntakeError) {
-        let base = contentType.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        } ?? ""
+        let base =
+            contentType.split(separator: ";").first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            } ?? ""
         switch base {
         case "application/cap+xml", "application/xml", "text/xml": self = .xml
         case "application/json": self = .json

@@ -17,8 +17,8 @@ public enum CAPTime {
         }
         func char(_ at: Int) -> Character { Character(UnicodeScalar(chars[at])) }
         guard char(4) == "-", char(7) == "-", char(10) == "T", char(13) == ":", char(16) == ":",
-              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2)
+            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+            let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2)
         else { return nil }
         var index = 19
         var fraction = 0.0
@@ -32,8 +32,8 @@ public enum CAPTime {
             }
         }
         guard chars.count == index + 6, char(index) == "+" || char(index) == "-", char(index + 3) == ":",
-              let offsetHours = number(index + 1, 2), let offsetMinutes = number(index + 4, 2),
-              offsetHours <= 14, offsetMinutes < 60
+            let offsetHours = number(index + 1, 2), let offsetMinutes = number(index + 4, 2),
+            offsetHours <= 14, offsetMinutes < 60
         else { return nil }
         let sign = char(index) == "+" ? 1 : -1
         var components = DateComponents()

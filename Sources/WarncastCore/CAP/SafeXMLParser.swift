@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// Parses untrusted XML into an `XMLNode` tree with every entity feature switched off.
@@ -40,7 +41,8 @@ struct SafeXMLParser {
     /// Finds `<!` that opens anything but a comment or a CDATA section.
     static func markupDeclaration(in data: Data) -> String? {
         let bytes = [UInt8](data)
-        let lt = UInt8(ascii: "<"), bang = UInt8(ascii: "!")
+        let lt = UInt8(ascii: "<")
+        let bang = UInt8(ascii: "!")
         var index = 0
         while index + 1 < bytes.count {
             if bytes[index] == lt && bytes[index + 1] == bang {
@@ -101,9 +103,9 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
         stack[stack.count - 1].text += string
     }
 
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+    func parser(_ parser: XMLParser, foundCDATA block: Data) {
         guard !stack.isEmpty else { return }
-        stack[stack.count - 1].text += String(decoding: CDATABlock, as: UTF8.self)
+        stack[stack.count - 1].text += String(decoding: block, as: UTF8.self)
     }
 
     func parser(_ parser: XMLParser, foundInternalEntityDeclarationWithName name: String, value: String?) {

@@ -14,7 +14,8 @@ struct XMLNode: Sendable {
     /// Trimmed text of the first child named `name`, `nil` when absent or empty.
     func value(_ name: String) -> String? {
         guard let text = child(name)?.text.trimmingCharacters(in: .whitespacesAndNewlines),
-              !text.isEmpty else { return nil }
+            !text.isEmpty
+        else { return nil }
         return text
     }
 

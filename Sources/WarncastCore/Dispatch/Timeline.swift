@@ -121,12 +121,18 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
             if let released {
                 let took = released.timeIntervalSince(submitted)
                 if took > limit {
-                    late.append(LateStep(step: "approval", limitSeconds: limit, tookSeconds: took,
-                                         detail: "released \(Self.minutes(took)) after submission (limit \(Self.minutes(limit)))"))
+                    late.append(
+                        LateStep(
+                            step: "approval", limitSeconds: limit, tookSeconds: took,
+                            detail: "released \(Self.minutes(took)) after submission (limit \(Self.minutes(limit)))"))
                 }
             } else if stillOpen && now.timeIntervalSince(submitted) > limit {
-                late.append(LateStep(step: "approval", limitSeconds: limit, tookSeconds: nil,
-                                     detail: "not released \(Self.minutes(now.timeIntervalSince(submitted))) after submission (limit \(Self.minutes(limit)))"))
+                late.append(
+                    LateStep(
+                        step: "approval", limitSeconds: limit, tookSeconds: nil,
+                        detail:
+                            "not released \(Self.minutes(now.timeIntervalSince(submitted))) after submission (limit \(Self.minutes(limit)))"
+                    ))
             }
         }
         if let limit = threshold.coverage, let released, !total.isEmpty {
@@ -135,12 +141,20 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
             if let at = reachedAt(q, of: sorted, divisions: total.count) {
                 let took = at.timeIntervalSince(released)
                 if took > limit {
-                    late.append(LateStep(step: "coverage", limitSeconds: limit, tookSeconds: took,
-                                         detail: "\(threshold.coveragePercent)% of \(total.count) divisions reached \(Self.minutes(took)) after release (limit \(Self.minutes(limit)))"))
+                    late.append(
+                        LateStep(
+                            step: "coverage", limitSeconds: limit, tookSeconds: took,
+                            detail:
+                                "\(threshold.coveragePercent)% of \(total.count) divisions reached \(Self.minutes(took)) after release (limit \(Self.minutes(limit)))"
+                        ))
                 }
             } else if now.timeIntervalSince(released) > limit {
-                late.append(LateStep(step: "coverage", limitSeconds: limit, tookSeconds: nil,
-                                     detail: "\(sorted.count) of \(total.count) divisions reached; \(threshold.coveragePercent)% not reached \(Self.minutes(now.timeIntervalSince(released))) after release (limit \(Self.minutes(limit)))"))
+                late.append(
+                    LateStep(
+                        step: "coverage", limitSeconds: limit, tookSeconds: nil,
+                        detail:
+                            "\(sorted.count) of \(total.count) divisions reached; \(threshold.coveragePercent)% not reached \(Self.minutes(now.timeIntervalSince(released))) after release (limit \(Self.minutes(limit)))"
+                    ))
             }
         }
         return late

@@ -26,11 +26,13 @@ public struct LogReleaseSubscriber: ReleaseSubscriber {
     }
 
     public func warningReleased(_ warning: Warning) async {
-        logger.notice("warning released", metadata: [
-            "warning": .string(warning.id), "level": .string(warning.level.rawValue),
-            "event": .string(warning.event), "msgType": .string(warning.msgType.rawValue),
-            "areas": .string(warning.areas.map(\.rawValue).joined(separator: " ")),
-        ])
+        logger.notice(
+            "warning released",
+            metadata: [
+                "warning": .string(warning.id), "level": .string(warning.level.rawValue),
+                "event": .string(warning.event), "msgType": .string(warning.msgType.rawValue),
+                "areas": .string(warning.areas.map(\.rawValue).joined(separator: " ")),
+            ])
     }
 }
 
@@ -43,11 +45,13 @@ public struct LogEscalationNotifier: EscalationNotifier {
     }
 
     public func notify(_ escalation: Escalation) async {
-        logger.warning("approval overdue: escalated", metadata: [
-            "warning": .string(escalation.warningID), "number": .stringConvertible(escalation.number),
-            "deadline": .string(escalation.deadline), "rule": .string(escalation.rule),
-            "contacts": .string(escalation.contacts.joined(separator: "; ")),
-            "missing": .string(escalation.missing.map { "\($0.role)@\($0.scope.rawValue)" }.joined(separator: " ")),
-        ])
+        logger.warning(
+            "approval overdue: escalated",
+            metadata: [
+                "warning": .string(escalation.warningID), "number": .stringConvertible(escalation.number),
+                "deadline": .string(escalation.deadline), "rule": .string(escalation.rule),
+                "contacts": .string(escalation.contacts.joined(separator: "; ")),
+                "missing": .string(escalation.missing.map { "\($0.role)@\($0.scope.rawValue)" }.joined(separator: " ")),
+            ])
     }
 }

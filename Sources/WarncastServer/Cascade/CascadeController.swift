@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOFoundationEssentialsCompat
 import WarncastConfig
 import WarncastCore
 import WarncastStore
@@ -41,9 +42,13 @@ struct CascadeController {
         }.filter { !$0.isEmpty }
         if path.contains(node) {
             try await store.appendAudit(
-                AuditEvent(actor: "upstream:\(upstream.name)", action: "cascade.loop", subject: node, detail: ["path": path.joined(separator: ",")]),
+                AuditEvent(
+                    actor: "upstream:\(upstream.name)", action: "cascade.loop", subject: node, detail: ["path": path.joined(separator: ",")]
+                ),
                 at: now())
-            throw APIError(.conflict, code: "cascade_loop", detail: "this node (\(node)) is already on the warning's path \(path.joined(separator: " → "))")
+            throw APIError(
+                .conflict, code: "cascade_loop",
+                detail: "this node (\(node)) is already on the warning's path \(path.joined(separator: " → "))")
         }
         let acceptance: Acceptance
         do {
@@ -57,7 +62,8 @@ struct CascadeController {
         var duplicate = false
         if case .duplicate = acceptance { duplicate = true }
         var response = try context.responseEncoder.encode(
-            WarningController.Accepted(id: warning.id, status: warning.status, location: "/v1/warnings/\(warning.id)", duplicate: duplicate),
+            WarningController.Accepted(
+                id: warning.id, status: warning.status, location: "/v1/warnings/\(warning.id)", duplicate: duplicate),
             from: request, context: context)
         response.status = duplicate ? .ok : .created
         return response
@@ -83,13 +89,14 @@ struct CascadeController {
                 body: body, idempotencyKey: idempotencyKey, timestamp: request.headers[.init("Warncast-Timestamp")!],
                 keyID: request.headers[.init("Warncast-Key-Id")!], signature: request.headers[.init("Warncast-Signature")!], now: now())
         } catch {
-            let (code, detail): (String, String) = switch error {
-            case .unsigned: ("unsigned", "send Idempotency-Key and the Warncast-Timestamp, -Key-Id and -Signature headers")
-            case .unknownKey(let id): ("unknown_upstream_key", "key \(id) is not one of cascade.upstream's keys")
-            case .badSignature: ("bad_signature", "the signature does not verify")
-            case .stale(let at): ("stale_signature", "timestamp \(at) is more than five minutes from now")
-            case .ownKey: ("cascade_loop", "signed with this node's own key: its own message came back")
-            }
+            let (code, detail): (String, String) =
+                switch error {
+                case .unsigned: ("unsigned", "send Idempotency-Key and the Warncast-Timestamp, -Key-Id and -Signature headers")
+                case .unknownKey(let id): ("unknown_upstream_key", "key \(id) is not one of cascade.upstream's keys")
+                case .badSignature: ("bad_signature", "the signature does not verify")
+                case .stale(let at): ("stale_signature", "timestamp \(at) is more than five minutes from now")
+                case .ownKey: ("cascade_loop", "signed with this node's own key: its own message came back")
+                }
             try await store.appendAudit(
                 AuditEvent(actor: "anonymous", action: "cascade.refused", subject: request.uri.path, detail: ["reason": code]), at: now())
             throw APIError(error == .ownKey ? .conflict : .unauthorized, code: code, detail: detail)

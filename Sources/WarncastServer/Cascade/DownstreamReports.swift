@@ -67,9 +67,10 @@ public struct DownstreamReports: Sendable {
         var answer = DownstreamReport(recipient: target.recipientName, url: base, warning: target.reference)
         do {
             let headers = try signer.headers(body: Data(), idempotencyKey: "GET \(path)", timestamp: Timestamp.string(Date()))
-            let result = try await engine.perform(HTTPRequestSpec(
-                method: "GET", url: base + path + "?depth=\(depth.rawValue)", headers: headers,
-                connectTimeoutMilliseconds: min(3000, timeoutMilliseconds), totalTimeoutMilliseconds: timeoutMilliseconds))
+            let result = try await engine.perform(
+                HTTPRequestSpec(
+                    method: "GET", url: base + path + "?depth=\(depth.rawValue)", headers: headers,
+                    connectTimeoutMilliseconds: min(3000, timeoutMilliseconds), totalTimeoutMilliseconds: timeoutMilliseconds))
             guard result.status == 200 else {
                 answer.error = "HTTP \(result.status): \(String(decoding: result.body.prefix(200), as: UTF8.self))"
                 return answer

@@ -52,7 +52,7 @@ public struct UpstreamVerifier: Sendable {
         if ownKeyIDs.contains(keyID) { throw .ownKey }
         guard let node = known[keyID] else { throw .unknownKey(keyID) }
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: node.key),
-              key.isValidSignature(bytes, for: MessageSigner.signedBytes(body: body, idempotencyKey: idempotencyKey, timestamp: timestamp))
+            key.isValidSignature(bytes, for: MessageSigner.signedBytes(body: body, idempotencyKey: idempotencyKey, timestamp: timestamp))
         else { throw .badSignature }
         guard let at = CAPTime.parse(timestamp) ?? Timestamp.parse(timestamp), abs(at.timeIntervalSince(now)) <= window else {
             throw .stale(timestamp)

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
+import NIOFoundationEssentialsCompat
 import WarncastCore
 import WarncastStore
 
@@ -63,9 +65,11 @@ struct ApprovalController {
         if decided.outcome == .released {
             await releases.announce(decided.warning)
         }
-        context.logger.info("approval decision", metadata: [
-            "warning": .string(id), "decision": .string(decision.rawValue), "outcome": .string("\(decided.outcome)"),
-        ])
+        context.logger.info(
+            "approval decision",
+            metadata: [
+                "warning": .string(id), "decision": .string(decision.rawValue), "outcome": .string("\(decided.outcome)"),
+            ])
         return DecisionResponse(
             id: id, status: decided.warning.status, outcome: "\(decided.outcome)", approval: decided.warning.approval,
             replaced: decided.replaced)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOFoundationEssentialsCompat
 import WarncastCore
 import WarncastDispatch
 import WarncastStore
@@ -46,10 +47,11 @@ struct DeliveryController {
             }
             state = parsed
         }
-        let limit = try request.uri.queryParameters["limit"].map { text -> Int in
-            guard let limit = Int(text), (1...100_000).contains(limit) else { throw APIError.badQuery("limit must be 1 to 100000") }
-            return limit
-        } ?? 1000
+        let limit =
+            try request.uri.queryParameters["limit"].map { text -> Int in
+                guard let limit = Int(text), (1...100_000).contains(limit) else { throw APIError.badQuery("limit must be 1 to 100000") }
+                return limit
+            } ?? 1000
         let counts = try await store.deliverySummary(warningID: id)
         var summary: [String: Int] = [:]
         for state in DeliveryState.allCases { summary[state.rawValue] = counts[state] ?? 0 }
@@ -121,12 +123,13 @@ struct DeliveryController {
         guard [.auditor, .operator].contains(principal.role) else {
             throw APIError.forbidden("only auditor and operator tokens may verify the audit log")
         }
-        let receipts: Receipts = switch try await store.verifyReceipts() {
-        case .intact(let seals, let deliveries, let lastHash):
-            Receipts(intact: true, seals: seals, deliveries: deliveries, lastHash: lastHash)
-        case .broken(let delivery, let reason):
-            Receipts(intact: false, brokenDelivery: delivery, reason: reason)
-        }
+        let receipts: Receipts =
+            switch try await store.verifyReceipts() {
+            case .intact(let seals, let deliveries, let lastHash):
+                Receipts(intact: true, seals: seals, deliveries: deliveries, lastHash: lastHash)
+            case .broken(let delivery, let reason):
+                Receipts(intact: false, brokenDelivery: delivery, reason: reason)
+            }
         switch try await store.verifyAudit() {
         case .intact(let entries, let lastHash):
             return Verification(intact: receipts.intact, entries: entries, lastHash: lastHash, receipts: receipts)
@@ -188,8 +191,9 @@ struct DeliveryController {
                 throw APIError(.unprocessableContent, code: "unknown_channel", detail: "[\(index)]: unknown channel '\(item.channel)'")
             }
             guard let region = RegionCode(item.region), region.isWithin(principal.scope) else {
-                throw APIError(.unprocessableContent, code: "invalid_region_code",
-                               detail: "[\(index)]: '\(item.region)' is not a division code within \(principal.scope)")
+                throw APIError(
+                    .unprocessableContent, code: "invalid_region_code",
+                    detail: "[\(index)]: '\(item.region)' is not a division code within \(principal.scope)")
             }
             guard !item.id.isEmpty, !item.address.isEmpty else {
                 throw APIError(.unprocessableContent, code: "missing_field", detail: "[\(index)]: id and address are required")
@@ -200,8 +204,10 @@ struct DeliveryController {
             rows.append((recipient, item.secret.map(AccessToken.hash)))
         }
         try await store.saveRecipients(
-            rows, audit: AuditEvent(actor: principal.auditName, action: "recipients.saved", subject: "api",
-                                    detail: ["count": String(rows.count)]))
+            rows,
+            audit: AuditEvent(
+                actor: principal.auditName, action: "recipients.saved", subject: "api",
+                detail: ["count": String(rows.count)]))
         var response = try context.responseEncoder.encode(Saved(saved: rows.count), from: request, context: context)
         response.status = .created
         return response

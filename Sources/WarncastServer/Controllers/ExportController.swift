@@ -56,7 +56,9 @@ struct ExportController {
     @Sendable func audit(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let principal = try requireExporter(context)
         let window = try window(request)
-        let store = self.store, page = self.page, now = self.now
+        let store = self.store
+        let page = self.page
+        let now = self.now
         return stream(window, kind: .audit, name: "audit") { writer in
             var encoder = ExportEncoder(kind: .audit, format: window.format)
             try await writer.write(ByteBuffer(string: encoder.header))
@@ -77,7 +79,9 @@ struct ExportController {
     @Sendable func deliveries(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let principal = try requireExporter(context)
         let window = try window(request)
-        let store = self.store, page = self.page, now = self.now
+        let store = self.store
+        let page = self.page
+        let now = self.now
         return stream(window, kind: .deliveries, name: "deliveries") { writer in
             var encoder = ExportEncoder(kind: .deliveries, format: window.format)
             try await writer.write(ByteBuffer(string: encoder.header))
@@ -101,7 +105,8 @@ struct ExportController {
         _ window: Window, kind: ExportKind, name: String,
         _ body: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) -> Response {
-        let file = "warncast-\(name)-\(Timestamp.string(window.since).prefix(10))-\(Timestamp.string(window.until).prefix(10)).\(window.format == .csv ? "csv" : "jsonl")"
+        let file =
+            "warncast-\(name)-\(Timestamp.string(window.since).prefix(10))-\(Timestamp.string(window.until).prefix(10)).\(window.format == .csv ? "csv" : "jsonl")"
         return Response(
             status: .ok,
             headers: [.contentType: window.format.contentType, .contentDisposition: "attachment; filename=\"\(file)\""],

@@ -1,4 +1,5 @@
 import Hummingbird
+import Prometheus
 import WarncastStore
 
 /// `/healthz` and `/metrics`, public and unauthenticated.

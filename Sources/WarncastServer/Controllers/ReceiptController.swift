@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOFoundationEssentialsCompat
 import WarncastCore
 import WarncastDispatch
 import WarncastStore
@@ -22,9 +23,11 @@ struct ReceiptController {
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
     where Methods.Context == WarncastRequestContext {
         for route in routes.sorted(by: { $0.path < $1.path }) {
-            registrar.on(HTTPRequest.Method(route.method) ?? .post, route.path, use: { request, context in
-                try await receive(request, route: route, channel: route.isPerChannel ? try context.parameters.require("channel") : nil)
-            })
+            registrar.on(
+                HTTPRequest.Method(route.method) ?? .post, route.path,
+                use: { request, context in
+                    try await receive(request, route: route, channel: route.isPerChannel ? try context.parameters.require("channel") : nil)
+                })
         }
     }
 

@@ -61,10 +61,11 @@ struct TimelinessController {
         for warning in warnings where thresholds[warning.level] != nil && warning.status != .rejected {
             let steps = try await timeline(of: warning).late
             guard !steps.isEmpty else { continue }
-            late.append(LateWarning(
-                id: warning.id, identifier: warning.identifier, level: warning.level, event: warning.event,
-                headline: warning.headline, department: warning.department, status: warning.status,
-                submittedAt: warning.receivedAt, releasedAt: warning.approval?.releasedAt, late: steps))
+            late.append(
+                LateWarning(
+                    id: warning.id, identifier: warning.identifier, level: warning.level, event: warning.event,
+                    headline: warning.headline, department: warning.department, status: warning.status,
+                    submittedAt: warning.receivedAt, releasedAt: warning.approval?.releasedAt, late: steps))
         }
         return LateList(since: Timestamp.string(since), until: Timestamp.string(until), examined: warnings.count, warnings: late)
     }

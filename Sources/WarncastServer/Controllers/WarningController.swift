@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOFoundationEssentialsCompat
 import WarncastCore
 import WarncastStore
 
@@ -105,7 +106,9 @@ struct WarningController {
             }
             query.region = region
         }
-        for (name, keyPath) in [("since", \WarningQuery.since), ("until", \WarningQuery.until)] as [(Substring, WritableKeyPath<WarningQuery, Date?>)] {
+        for (name, keyPath) in [("since", \WarningQuery.since), ("until", \WarningQuery.until)]
+            as [(Substring, WritableKeyPath<WarningQuery, Date?>)]
+        {
             if let text = parameters[name] {
                 guard let time = Timestamp.parse(String(text)) else {
                     throw APIError.badQuery("\(name) must be a time with an offset, e.g. 2026-07-01T08:00:00+08:00 or 2026-07-01T00:00:00Z")

@@ -10,13 +10,17 @@ import WarncastStore
 /// named in the configuration, and write the configuration load to the audit log.
 public enum Bootstrap {
     /// Opens the store of `configuration`.
-    public static func openStore(_ configuration: WarncastConfiguration, now: @escaping @Sendable () -> Date = Date.init) throws -> SQLiteStore {
+    public static func openStore(
+        _ configuration: WarncastConfiguration, now: @escaping @Sendable () -> Date = Date.init
+    ) throws -> SQLiteStore {
         try SQLiteStore(path: configuration.store.databasePath, now: now)
     }
 
     /// What the dispatcher needs of the configuration: its channels and shared gateways,
     /// with the adapters of `registry`.
-    public static func dispatch(_ configuration: WarncastConfiguration, adapters registry: AdapterRegistry = .standard) -> DispatchService.Configuration {
+    public static func dispatch(
+        _ configuration: WarncastConfiguration, adapters registry: AdapterRegistry = .standard
+    ) -> DispatchService.Configuration {
         DispatchService.Configuration(
             channels: Array(configuration.dispatch.channels.values), gateways: configuration.dispatch.gateways, adapters: registry)
     }
@@ -70,9 +74,11 @@ public enum Bootstrap {
                     "departments": String(departments), "recipients": String(recipients),
                 ]),
             at: Date())
-        logger.info("configuration loaded", metadata: [
-            "file": .string(configuration.file), "regions": .stringConvertible(regions),
-            "departments": .stringConvertible(departments),
-        ])
+        logger.info(
+            "configuration loaded",
+            metadata: [
+                "file": .string(configuration.file), "regions": .stringConvertible(regions),
+                "departments": .stringConvertible(departments),
+            ])
     }
 }

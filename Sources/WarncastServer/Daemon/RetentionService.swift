@@ -42,9 +42,12 @@ public struct RetentionService: Service {
         let cutoff = at.addingTimeInterval(-Double(days) * 86_400)
         let pruned = try await store.prune(before: cutoff, actor: "system:retention", at: at)
         if pruned.attempts + pruned.receipts > 0 {
-            logger.notice("retention: old attempts and reports deleted", metadata: [
-                "attempts": .stringConvertible(pruned.attempts), "receipts": .stringConvertible(pruned.receipts), "days": .stringConvertible(days),
-            ])
+            logger.notice(
+                "retention: old attempts and reports deleted",
+                metadata: [
+                    "attempts": .stringConvertible(pruned.attempts), "receipts": .stringConvertible(pruned.receipts),
+                    "days": .stringConvertible(days),
+                ])
         }
         return pruned
     }

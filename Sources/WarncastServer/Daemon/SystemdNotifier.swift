@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Speaks systemd's notify protocol: datagrams such as `READY=1` or `WATCHDOG=1` sent to the
@@ -16,30 +17,30 @@ public struct SystemdNotifier: Sendable {
     @discardableResult
     public func notify(_ state: String) -> Bool {
         #if os(Linux)
-        guard let socketPath else { return false }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        // A leading '@' names an abstract socket, whose address starts with a NUL byte.
-        var path = Array(socketPath.utf8)
-        if path.first == UInt8(ascii: "@") { path[0] = 0 }
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.count < capacity else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            buffer.copyBytes(from: path)
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + path.count)
-        let message = Array(state.utf8)
-        let sent = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
-                sendto(fd, message, message.count, Int32(MSG_NOSIGNAL), sockaddrPointer, length)
+            guard let socketPath else { return false }
+            let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            // A leading '@' names an abstract socket, whose address starts with a NUL byte.
+            var path = Array(socketPath.utf8)
+            if path.first == UInt8(ascii: "@") { path[0] = 0 }
+            let capacity = MemoryLayout.size(ofValue: address.sun_path)
+            guard path.count < capacity else { return false }
+            withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+                buffer.copyBytes(from: path)
             }
-        }
-        return sent == message.count
+            let length = socklen_t(MemoryLayout<sa_family_t>.size + path.count)
+            let message = Array(state.utf8)
+            let sent = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
+                    sendto(fd, message, message.count, Int32(MSG_NOSIGNAL), sockaddrPointer, length)
+                }
+            }
+            return sent == message.count
         #else
-        return false
+            return false
         #endif
     }
 

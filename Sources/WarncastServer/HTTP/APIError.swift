@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOFoundationEssentialsCompat
 import WarncastCore
 
 /// An error as the API returns it: an HTTP status and a JSON body
@@ -38,11 +39,12 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 
     /// The API form of a refused approval decision.
     public init(_ error: ApprovalError) {
-        let status: HTTPResponse.Status = switch error {
-        case .notAnApprover, .selfApproval, .outOfScope: .forbidden
-        case .alreadyDecided, .nothingMissingForApprover, .notPending, .expired: .conflict
-        case .reasonRequired: .unprocessableContent
-        }
+        let status: HTTPResponse.Status =
+            switch error {
+            case .notAnApprover, .selfApproval, .outOfScope: .forbidden
+            case .alreadyDecided, .nothingMissingForApprover, .notPending, .expired: .conflict
+            case .reasonRequired: .unprocessableContent
+            }
         self.init(status, code: error.code, detail: error.detail)
     }
 

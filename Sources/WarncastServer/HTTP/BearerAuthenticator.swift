@@ -1,4 +1,6 @@
+import Foundation
 import Hummingbird
+import Logging
 import WarncastCore
 import WarncastStore
 

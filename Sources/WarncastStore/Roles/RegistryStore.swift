@@ -50,4 +50,3 @@ public struct TokenGrant: Sendable, Codable, Equatable {
         self.revokedAt = revokedAt
     }
 }
-

@@ -19,7 +19,9 @@ public protocol ReportStore: Sendable {
     func undelivered(warningID: String, limit: Int) async throws -> [DeliveryView]
     /// A page of deliveries planned in `[since, until)` to recipients within `region`, after
     /// delivery `id`, by id.
-    func exportDeliveries(since: Date, until: Date, within region: RegionCode, after id: Int64, limit: Int) async throws -> [DeliveryExportRow]
+    func exportDeliveries(
+        since: Date, until: Date, within region: RegionCode, after id: Int64, limit: Int
+    ) async throws -> [DeliveryExportRow]
 }
 
 /// One delivery in an export, with its warning.
@@ -70,4 +72,3 @@ public struct StoredReport: Sendable, Codable, Equatable {
         self.detail = detail
     }
 }
-

@@ -53,4 +53,3 @@ public struct Decided: Sendable {
     /// Earlier warnings this one superseded or cancelled on release.
     public var replaced: [String]
 }
-
