@@ -83,7 +83,7 @@ public struct WarningIntake: Sendable {
         detail["identifier"] = identifier
         try await store.appendAudit(
             AuditEvent(
-                actor: principal?.auditName ?? "anonymous", action: "warning.refused",
+                actor: principal.map(AuditActor.principal) ?? .anonymous, action: .warningRefused,
                 subject: identifier ?? "-", detail: detail),
             at: now())
     }

@@ -30,14 +30,15 @@ struct ApprovalWriter {
         detail["missing"] = ledger.missing.map { "\($0.role)@\($0.scope.rawValue)×\($0.remaining)" }.joined(separator: " ")
         if status == .released { detail["review"] = "true" }
         try AuditLog.append(
-            AuditEvent(actor: principal.auditName, action: "approval.recorded", subject: warningID, detail: detail),
+            AuditEvent(actor: .principal(principal), action: .approvalRecorded, subject: warningID, detail: detail),
             at: date, in: db)
-        let replaced = try apply(outcome, to: warningID, actor: principal.auditName, rule: plan.rule, at: date)
+        let replaced = try apply(outcome, to: warningID, actor: .principal(principal), rule: plan.rule, at: date)
         let stored = try WarningRecord.fetchOne(db, key: warningID)!
         return Decided(warning: try stored.warning(approvals: ledger.approvals), outcome: outcome, replaced: replaced)
     }
 
-    private func apply(_ outcome: ApprovalLedger.Outcome, to id: String, actor: String, rule: String, at date: Date) throws -> [String] {
+    private func apply(_ outcome: ApprovalLedger.Outcome, to id: String, actor: AuditActor, rule: String, at date: Date) throws -> [String]
+    {
         let lifecycle = Lifecycle(db: db)
         switch outcome {
         case .recorded:
@@ -52,7 +53,7 @@ struct ApprovalWriter {
                 sql: "UPDATE warning SET awaiting = 0, decidedAt = ? WHERE id = ?",
                 arguments: [Timestamp.string(date), id])
             try AuditLog.append(
-                AuditEvent(actor: actor, action: "warning.reviewed", subject: id, detail: ["rule": rule]), at: date, in: db)
+                AuditEvent(actor: actor, action: .warningReviewed, subject: id, detail: ["rule": rule]), at: date, in: db)
             return []
         case .rejected:
             try lifecycle.transition(id, to: .rejected, actor: actor, detail: ["rule": rule], at: date)

@@ -8,7 +8,7 @@ enum AuditLog {
         let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
         let sequence: Int64 = (last?["sequence"] ?? 0) + 1
         let entry = AuditEntry(
-            sequence: sequence, at: Timestamp.string(date), actor: event.actor, action: event.action,
+            sequence: sequence, at: Timestamp.string(date), actor: event.actor.name, action: event.action.name,
             subject: event.subject, detail: event.detailJSON,
             previousHash: last?["hash"] ?? AuditEntry.genesisHash)
         try db.execute(

@@ -9,12 +9,12 @@ struct Lifecycle {
     /// Releases a warning. An Update supersedes the messages it references; a Cancel (解除)
     /// ends them. Returns the ids of the earlier warnings it replaced.
     @discardableResult
-    func release(_ id: String, actor: String, reason: String, at date: Date, routing: DeliveryRouting) throws -> [String] {
+    func release(_ id: String, actor: AuditActor, reason: String, at date: Date, routing: DeliveryRouting) throws -> [String] {
         try db.execute(
             sql: "UPDATE warning SET status = ?, releasedAt = ? WHERE id = ?",
             arguments: [WarningStatus.released.rawValue, Timestamp.string(date), id])
         try AuditLog.append(
-            AuditEvent(actor: actor, action: "warning.released", subject: id, detail: ["reason": reason]), at: date, in: db)
+            AuditEvent(actor: actor, action: .warningReleased, subject: id, detail: ["reason": reason]), at: date, in: db)
         guard let record = try WarningRecord.fetchOne(db, key: id) else { return [] }
         let warning = try record.warning()
         let deliveries = Deliveries(db: db)
@@ -23,7 +23,7 @@ struct Lifecycle {
             expiresAt: record.expiresAt, at: date)
         if planned > 0 {
             try AuditLog.append(
-                AuditEvent(actor: "system:planner", action: "deliveries.planned", subject: id, detail: ["count": String(planned)]),
+                AuditEvent(actor: .planner, action: .deliveriesPlanned, subject: id, detail: ["count": String(planned)]),
                 at: date, in: db)
         }
         let replacedStatus: WarningStatus
@@ -42,7 +42,7 @@ struct Lifecycle {
             if superseded > 0 {
                 try AuditLog.append(
                     AuditEvent(
-                        actor: "system:planner", action: "deliveries.superseded", subject: earlier.id,
+                        actor: .planner, action: .deliveriesSuperseded, subject: earlier.id,
                         detail: ["count": String(superseded), "by": id]),
                     at: date, in: db)
             }
@@ -52,11 +52,11 @@ struct Lifecycle {
     }
 
     /// Moves a warning to `status`; it no longer waits for approvals.
-    func transition(_ id: String, to status: WarningStatus, actor: String, detail: [String: String], at date: Date) throws {
+    func transition(_ id: String, to status: WarningStatus, actor: AuditActor, detail: [String: String], at date: Date) throws {
         try db.execute(
             sql: "UPDATE warning SET status = ?, awaiting = 0, decidedAt = coalesce(decidedAt, ?) WHERE id = ?",
             arguments: [status.rawValue, Timestamp.string(date), id])
         try AuditLog.append(
-            AuditEvent(actor: actor, action: "warning.\(status.rawValue)", subject: id, detail: detail), at: date, in: db)
+            AuditEvent(actor: actor, action: .warning(status), subject: id, detail: detail), at: date, in: db)
     }
 }

@@ -4,9 +4,9 @@ import WarncastCore
 /// Loads the region and department registries from their CSV files into a store.
 public struct RegistryImporter: Sendable {
     public let store: any Store
-    public let actor: String
+    public let actor: AuditActor
 
-    public init(store: any Store, actor: String) {
+    public init(store: any Store, actor: AuditActor) {
         self.store = store
         self.actor = actor
     }
@@ -32,7 +32,7 @@ public struct RegistryImporter: Sendable {
         var detail = ["file": file, "count": String(parsed.regions.count)]
         detail["within"] = within?.rawValue
         return try await store.importRegions(
-            parsed.regions, audit: AuditEvent(actor: actor, action: "regions.imported", subject: file, detail: detail))
+            parsed.regions, audit: AuditEvent(actor: actor, action: .regionsImported, subject: file, detail: detail))
     }
 
     /// Imports every department of `file`. All or nothing.
@@ -44,7 +44,7 @@ public struct RegistryImporter: Sendable {
         try await store.saveDepartments(
             parsed.departments,
             audit: AuditEvent(
-                actor: actor, action: "departments.imported", subject: file,
+                actor: actor, action: .departmentsImported, subject: file,
                 detail: ["file": file, "ids": parsed.departments.map(\.id).joined(separator: " ")]))
         return parsed.departments.count
     }
@@ -58,7 +58,7 @@ public struct RegistryImporter: Sendable {
         try await store.saveRecipients(
             parsed.rows.map { ($0.recipient, $0.secret.map(AccessToken.hash)) },
             audit: AuditEvent(
-                actor: actor, action: "recipients.imported", subject: file,
+                actor: actor, action: .recipientsImported, subject: file,
                 detail: ["file": file, "count": String(parsed.rows.count)]))
         return parsed.rows.count
     }

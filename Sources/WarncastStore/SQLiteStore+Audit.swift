@@ -4,7 +4,7 @@ import WarncastCore
 
 /// The audit log, the receipts' seals, retention.
 extension SQLiteStore {
-    public func prune(before cutoff: Date, actor: String, at date: Date) async throws -> (attempts: Int, receipts: Int) {
+    public func prune(before cutoff: Date, actor: AuditActor, at date: Date) async throws -> (attempts: Int, receipts: Int) {
         try await writer.write { db in
             let limit = Timestamp.string(cutoff)
             try db.execute(sql: "DELETE FROM attempt WHERE at < ?", arguments: [limit])
@@ -14,7 +14,7 @@ extension SQLiteStore {
             if attempts + receipts > 0 {
                 try AuditLog.append(
                     AuditEvent(
-                        actor: actor, action: "retention.pruned", subject: "attempts,receipts",
+                        actor: actor, action: .retentionPruned, subject: "attempts,receipts",
                         detail: ["before": limit, "attempts": String(attempts), "receipts": String(receipts)]),
                     at: date, in: db)
             }

@@ -85,7 +85,11 @@ extension SQLiteStore {
                     WHERE d.warningID = ? ORDER BY r.id LIMIT ?
                     """,
                 arguments: [warningID, limit]
-            ).map { StoredReport(delivery: $0[0], recipient: $0[1], at: $0[2], source: $0[3], state: $0[4], detail: $0[5]) }
+            ).map { row in
+                StoredReport(
+                    delivery: row[0], recipient: row[1], at: row[2], source: row[3],
+                    state: DeliveryState(rawValue: row[4]) ?? .queued, detail: row[5])
+            }
         }
     }
 

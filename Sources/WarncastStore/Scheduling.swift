@@ -37,13 +37,13 @@ struct Scheduling {
             if number == 1 {
                 try AuditLog.append(
                     AuditEvent(
-                        actor: "system:scheduler", action: "warning.late", subject: record.id,
+                        actor: .scheduler, action: .warningLate, subject: record.id,
                         detail: ["deadline": deadline, "rule": plan.rule, "release": plan.release.rawValue]),
                     at: date, in: db)
             }
             try AuditLog.append(
                 AuditEvent(
-                    actor: "system:scheduler", action: "warning.escalated", subject: record.id,
+                    actor: .scheduler, action: .warningEscalated, subject: record.id,
                     detail: [
                         "number": String(number), "contacts": contacts.joined(separator: "; "),
                         "missing": escalation.missing.map { "\($0.role)@\($0.scope.rawValue)×\($0.remaining)" }
@@ -61,7 +61,7 @@ struct Scheduling {
             sql: "SELECT id FROM warning WHERE status IN (?, ?) AND expiresAt IS NOT NULL AND expiresAt <= ?",
             arguments: [WarningStatus.pendingApproval.rawValue, WarningStatus.released.rawValue, Timestamp.string(date)])
         for id in ids {
-            try Lifecycle(db: db).transition(id, to: .expired, actor: "system:scheduler", detail: [:], at: date)
+            try Lifecycle(db: db).transition(id, to: .expired, actor: .scheduler, detail: [:], at: date)
         }
         return ids
     }

@@ -34,11 +34,11 @@ struct WarningWriter {
         ]
         detail["deadline"] = plan.deadline.map(Timestamp.string)
         try AuditLog.append(
-            AuditEvent(actor: principal.auditName, action: "warning.accepted", subject: warning.id, detail: detail),
+            AuditEvent(actor: .principal(principal), action: .warningAccepted, subject: warning.id, detail: detail),
             at: date, in: db)
         if immediate {
             try Lifecycle(db: db).release(
-                warning.id, actor: principal.auditName, reason: "rule '\(plan.rule)' releases at once", at: date, routing: routing)
+                warning.id, actor: .principal(principal), reason: "rule '\(plan.rule)' releases at once", at: date, routing: routing)
         }
         let stored = try WarningRecord.fetchOne(db, key: warning.id)!
         return .created(try stored.warning(approvals: []))

@@ -19,8 +19,8 @@ struct CLIContext {
     }
 
     /// `cli:<login>` for the audit log.
-    var actor: String {
-        "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+    var actor: AuditActor {
+        .cli(user: ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
     }
 }
 

@@ -29,7 +29,7 @@ struct DepartmentsCommand: AsyncParsableCommand {
                 try await context.store.saveDepartments(
                     [department],
                     audit: AuditEvent(
-                        actor: context.actor, action: "department.saved", subject: id,
+                        actor: context.actor, action: .departmentSaved, subject: id,
                         detail: ["region": region, "kind": kind, "events": department.events.joined(separator: " ")]))
             } catch let error as StoreError {
                 throw CLIError(error.description)

@@ -24,7 +24,7 @@ struct KeysCommand: AsyncParsableCommand {
             let keyring = SigningKeyring.generate()
             try keyring.save(path: path)
             try await context.store.appendAudit(
-                AuditEvent(actor: context.actor, action: "keys.generated", subject: keyring.active.id, detail: ["file": path]),
+                AuditEvent(actor: context.actor, action: .keysGenerated, subject: keyring.active.id, detail: ["file": path]),
                 at: Date())
             print("generated key \(keyring.active.id) in \(path)")
         }
@@ -45,7 +45,7 @@ struct KeysCommand: AsyncParsableCommand {
             try keyring.save(path: path)
             try await context.store.appendAudit(
                 AuditEvent(
-                    actor: context.actor, action: "keys.rotated", subject: keyring.active.id,
+                    actor: context.actor, action: .keysRotated, subject: keyring.active.id,
                     detail: ["file": path, "retired": old]),
                 at: Date())
             print("retired \(old); new active key \(keyring.active.id)")

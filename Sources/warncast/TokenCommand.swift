@@ -43,7 +43,7 @@ struct TokenCommand: AsyncParsableCommand {
                 try await context.store.createToken(
                     grant, secretHash: AccessToken.hash(token.secret),
                     audit: AuditEvent(
-                        actor: context.actor, action: "token.created", subject: token.id,
+                        actor: context.actor, action: .tokenCreated, subject: token.id,
                         detail: [
                             "role": role.rawValue, "name": name, "department": department ?? "-",
                             "region": scope.rawValue, "approvalRole": approvalRole ?? "-",
@@ -80,7 +80,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try CLIContext(options)
             let revoked = try await context.store.revokeToken(
-                id: id, audit: AuditEvent(actor: context.actor, action: "token.revoked", subject: id))
+                id: id, audit: AuditEvent(actor: context.actor, action: .tokenRevoked, subject: id))
             guard revoked else { throw CLIError("no live token '\(id)'") }
             print("revoked \(id)")
         }

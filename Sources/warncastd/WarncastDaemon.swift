@@ -41,14 +41,14 @@ struct WarncastDaemon: AsyncParsableCommand {
         let logger = Logger(label: "warncastd")
         let store = try Bootstrap.openStore(configuration)
         do {
-            try await Bootstrap.loadRegistries(configuration, into: store, actor: "system:warncastd", logger: logger)
+            try await Bootstrap.loadRegistries(configuration, into: store, actor: .daemon, logger: logger)
         } catch {
             logger.critical("cannot load the registries; refusing to start", metadata: ["error": "\(error)"])
             throw ExitCode(78)
         }
         let keyring: SigningKeyring
         do {
-            keyring = try await Bootstrap.loadKeyring(configuration, store: store, actor: "system:warncastd")
+            keyring = try await Bootstrap.loadKeyring(configuration, store: store, actor: .daemon)
         } catch {
             logger.critical("cannot load the signing keyring; refusing to start", metadata: ["error": "\(error)"])
             throw ExitCode(78)
@@ -108,7 +108,7 @@ struct WarncastDaemon: AsyncParsableCommand {
                 downstream: covering.isEmpty
                     ? nil
                     : DownstreamReports(
-                        engine: engine, signer: try keyring.signer(), channels: covering)),
+                        transport: engine, signer: try keyring.signer(), channels: covering)),
             onServerRunning: { channel in
                 callbacks.base = server.callbackBase(boundPort: channel.localAddress?.port)
                 logger.info(

@@ -26,8 +26,9 @@ struct ExportTests {
                 delivery: DeliveryView(
                     id: Int64(index), recipient: "ls-\(index)", recipientName: "大喇叭, \(index)号", region: "430121001001",
                     channel: "loudspeaker", state: index == 3 ? .failed : .delivered, attempts: index, idempotencyKey: "w1/ls-\(index)",
-                    queuedAt: "2026-07-01T00:00:00.000Z", sendingAt: "2026-07-01T00:00:01.000Z", acceptedAt: nil,
-                    deliveredAt: index == 3 ? nil : "2026-07-01T00:00:02.000Z", failedAt: index == 3 ? "2026-07-01T00:01:00.000Z" : nil,
+                    queuedAt: Timestamp(text: "2026-07-01T00:00:00.000Z")!, sendingAt: Timestamp(text: "2026-07-01T00:00:01.000Z"),
+                    acceptedAt: nil, deliveredAt: index == 3 ? nil : Timestamp(text: "2026-07-01T00:00:02.000Z"),
+                    failedAt: index == 3 ? Timestamp(text: "2026-07-01T00:01:00.000Z") : nil,
                     expiredAt: nil, supersededAt: nil, nextAttemptAt: nil, lastStatus: index == 3 ? 500 : 200,
                     lastError: index == 3 ? "HTTP 500 \"busy\"\nretry" : nil))
         }

@@ -53,7 +53,7 @@ struct DispatchHarness {
                     secret.map(AccessToken.hash)
                 ))
         }
-        try await store.saveRecipients(rows, audit: AuditEvent(actor: "test", action: "recipients.saved", subject: township))
+        try await store.saveRecipients(rows, audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: township))
         return rows.map { $0.recipient.id }
     }
 

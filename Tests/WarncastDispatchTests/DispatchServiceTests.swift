@@ -92,7 +92,7 @@ struct DispatchServiceTests {
         let heldBack = try await harness.dispatch(for: 20) {
             let delivery = try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first
             return delivery?.state == .queued
-                && (delivery?.nextAttemptAt.flatMap(Timestamp.parse) ?? .distantPast) > Date().addingTimeInterval(50)
+                && (delivery?.nextAttemptAt?.date ?? .distantPast) > Date().addingTimeInterval(50)
         }
         #expect(heldBack)
         let delivery = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first)
@@ -206,9 +206,9 @@ struct RetentionTests {
         _ = try await harness.store.report(
             DeliveryReport(deliveryID: id, state: .delivered, detail: "late ack", source: "test", at: Date()))
         // Nothing is old enough yet.
-        let none = try await harness.store.prune(before: Date().addingTimeInterval(-86_400), actor: "test", at: Date())
+        let none = try await harness.store.prune(before: Date().addingTimeInterval(-86_400), actor: .test, at: Date())
         #expect(none.attempts == 0 && none.receipts == 0)
-        let pruned = try await harness.store.prune(before: Date().addingTimeInterval(1), actor: "system:retention", at: Date())
+        let pruned = try await harness.store.prune(before: Date().addingTimeInterval(1), actor: .retention, at: Date())
         #expect(pruned.attempts == 3 && pruned.receipts == 1)
         #expect(try await harness.summary(warning)[.delivered] == 3)
         let audit = try await harness.store.auditEntries(from: 1, limit: 10_000)

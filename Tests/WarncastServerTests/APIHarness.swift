@@ -28,7 +28,7 @@ struct APIHarness {
         if let maxBodyBytes { configuration.server.maxBodyBytes = maxBodyBytes }
         configure(&configuration)
         store = try await TestSupport.loadedStore()
-        try await Bootstrap.saveUpstreamDepartments(configuration, into: store, actor: "test")
+        try await Bootstrap.saveUpstreamDepartments(configuration, into: store, actor: .test)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         parts = ApplicationParts(

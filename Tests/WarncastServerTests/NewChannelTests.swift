@@ -27,7 +27,7 @@ struct NewChannelTests {
         }
         try await api.store.saveRecipients(
             [(Recipient(id: "pager-1", channel: "pager", region: RegionCode("430121001001")!, name: "村支书", address: "PG-1001"), nil)],
-            audit: AuditEvent(actor: "test", action: "recipients.saved", subject: "pager-1"))
+            audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: "pager-1"))
         let warning = try await release(into: api)
 
         // The gateway takes the page; the callback URL it was given is kept to call back with.

@@ -12,7 +12,8 @@ struct AuditLogTests {
         let store = try SQLiteStore(path: path)
         try await TestSupport.load(store)
         for index in 1...5 {
-            try await store.appendAudit(AuditEvent(actor: "test", action: "probe", subject: "s\(index)"), at: TestSupport.now)
+            try await store.appendAudit(
+                AuditEvent(actor: .test, action: AuditAction(name: "probe"), subject: "s\(index)"), at: TestSupport.now)
         }
         return (store, path)
     }
@@ -61,7 +62,8 @@ struct AuditLogTests {
     func longChain() async throws {
         let store = try SQLiteStore.inMemory()
         for index in 1...2500 {
-            try await store.appendAudit(AuditEvent(actor: "test", action: "probe", subject: "s\(index)"), at: TestSupport.now)
+            try await store.appendAudit(
+                AuditEvent(actor: .test, action: AuditAction(name: "probe"), subject: "s\(index)"), at: TestSupport.now)
         }
         guard case .intact(let count, _) = try await store.verifyAudit() else {
             Issue.record("long chain should verify")

@@ -97,11 +97,11 @@ struct SQLiteStoreTests {
         #expect(!listed.isEmpty)
         #expect(
             try await store.revokeToken(
-                id: principal.tokenID, audit: AuditEvent(actor: "t", action: "token.revoked", subject: principal.tokenID)))
+                id: principal.tokenID, audit: AuditEvent(actor: .test, action: .tokenRevoked, subject: principal.tokenID)))
         #expect(try await store.principal(secretHash: AccessToken.hash(secret)) == nil)
         #expect(
             try await store.revokeToken(
-                id: principal.tokenID, audit: AuditEvent(actor: "t", action: "token.revoked", subject: principal.tokenID)) == false)
+                id: principal.tokenID, audit: AuditEvent(actor: .test, action: .tokenRevoked, subject: principal.tokenID)) == false)
     }
 
     @Test("a department must sit in a known region; a token needs a known department")
@@ -109,7 +109,7 @@ struct SQLiteStoreTests {
         let store = try await TestSupport.loadedStore()
         let stray = Department(id: "x", name: "X", kind: "weather", region: RegionCode("110101")!, events: ["rainstorm"])
         await #expect(throws: StoreError.unknownRegion("110101")) {
-            try await store.saveDepartments([stray], audit: AuditEvent(actor: "t", action: "a", subject: "x"))
+            try await store.saveDepartments([stray], audit: AuditEvent(actor: .test, action: .departmentSaved, subject: "x"))
         }
         await #expect(throws: StoreError.unknownDepartment("nobody")) {
             _ = try await TestSupport.token(store, role: .issuer, department: "nobody", region: "430000")
@@ -123,7 +123,7 @@ struct RegistryImporterTests {
     func wholeCountry() async throws {
         let store = try SQLiteStore.inMemory()
         let file = TestSupport.root.appendingPathComponent("config/divisions-cn.csv").path
-        let count = try await RegistryImporter(store: store, actor: "test").importRegions(file: file, within: nil)
+        let count = try await RegistryImporter(store: store, actor: .test).importRegions(file: file, within: nil)
         #expect(count == 3225)
         #expect(try await store.regionCount() == 3225)
         #expect(try await store.region(RegionCode("650000")!)?.name == "新疆维吾尔自治区")
@@ -136,7 +136,7 @@ struct RegistryImporterTests {
         try "code,name,parent\n430000,湖南省,\n430100,长沙市,430000\n43012x,坏,430100\n430121,长沙县,420000\n"
             .write(toFile: file, atomically: true, encoding: .utf8)
         do {
-            try await RegistryImporter(store: store, actor: "test").importRegions(file: file, within: nil)
+            try await RegistryImporter(store: store, actor: .test).importRegions(file: file, within: nil)
             Issue.record("a bad file was imported")
         } catch let error as RegistryImporter.FileError {
             #expect(error.rows.map(\.line) == [4, 5])
@@ -153,7 +153,7 @@ struct RegistryImporterTests {
             .write(toFile: file, atomically: true, encoding: .utf8)
         let catalogue = try TestSupport.exampleConfiguration().events
         do {
-            try await RegistryImporter(store: store, actor: "test").importDepartments(file: file, catalogue: catalogue)
+            try await RegistryImporter(store: store, actor: .test).importDepartments(file: file, catalogue: catalogue)
             Issue.record("a bad department was imported")
         } catch let error as RegistryImporter.FileError {
             #expect(error.rows.first?.line == 2)

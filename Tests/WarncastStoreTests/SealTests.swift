@@ -22,7 +22,7 @@ struct SealTests {
                     address: "http://127.0.0.1:9/\(index)"), secretHash: String?.none
             )
         }
-        try await store.saveRecipients(speakers, audit: AuditEvent(actor: "test", action: "recipients.saved", subject: "4"))
+        try await store.saveRecipients(speakers, audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: "4"))
         let issuer = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
         let id = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: issuer, at: Date()).warning.id
         for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")]

@@ -51,7 +51,7 @@ public enum TestSupport {
     /// Loads the example configuration's regions and departments into `store`.
     public static func load(_ store: any Store) async throws {
         let configuration = try exampleConfiguration()
-        let importer = RegistryImporter(store: store, actor: "test")
+        let importer = RegistryImporter(store: store, actor: .test)
         for source in configuration.registries.regions {
             try await importer.importRegions(file: source.path, within: source.within)
         }
@@ -71,7 +71,7 @@ public enum TestSupport {
             createdAt: Timestamp.string(Date()), approvalRole: approvalRole)
         try await store.createToken(
             grant, secretHash: AccessToken.hash(token.secret),
-            audit: AuditEvent(actor: "test", action: "token.created", subject: token.id))
+            audit: AuditEvent(actor: .test, action: .tokenCreated, subject: token.id))
         return token.secret
     }
 
@@ -134,4 +134,9 @@ public final class TestClock: Sendable {
     public func advance(by seconds: TimeInterval) {
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
     }
+}
+
+extension AuditActor {
+    /// Whoever sets up a test's fixtures.
+    public static let test = AuditActor(name: "test")
 }

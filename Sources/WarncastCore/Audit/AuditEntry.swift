@@ -46,12 +46,12 @@ public struct AuditEntry: Sendable, Codable, Equatable {
 
 /// What the audit action recorded, before it is chained.
 public struct AuditEvent: Sendable {
-    public var actor: String
-    public var action: String
+    public var actor: AuditActor
+    public var action: AuditAction
     public var subject: String
     public var detail: [String: String]
 
-    public init(actor: String, action: String, subject: String, detail: [String: String] = [:]) {
+    public init(actor: AuditActor, action: AuditAction, subject: String, detail: [String: String] = [:]) {
         self.actor = actor
         self.action = action
         self.subject = subject

@@ -87,11 +87,13 @@ public struct DeliveryExportFields: Sendable {
     public var values: [String?]
 
     public init(warning: String, identifier: String, delivery d: DeliveryView) {
-        values = [
+        let fields: [String] = [
             warning, identifier, String(d.id), d.recipient, d.recipientName, d.region, d.channel, d.state.rawValue,
-            String(d.attempts), d.idempotencyKey, d.queuedAt, d.sendingAt, d.acceptedAt, d.deliveredAt, d.failedAt,
-            d.expiredAt, d.supersededAt, d.lastStatus.map(String.init), d.lastError,
-        ].map { $0?.isEmpty == true ? nil : $0 }
+            String(d.attempts), d.idempotencyKey, d.queuedAt.text,
+        ]
+        let times: [Timestamp?] = [d.sendingAt, d.acceptedAt, d.deliveredAt, d.failedAt, d.expiredAt, d.supersededAt]
+        let rest: [String?] = times.map { $0?.text } + [d.lastStatus.map(String.init), d.lastError]
+        values = (fields.map { Optional($0) } + rest).map { $0?.isEmpty == true ? nil : $0 }
     }
 }
 

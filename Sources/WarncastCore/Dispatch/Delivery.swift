@@ -84,14 +84,14 @@ public struct DeliveryView: Sendable, Codable, Equatable {
     public var state: DeliveryState
     public var attempts: Int
     public var idempotencyKey: String
-    public var queuedAt: String
-    public var sendingAt: String?
-    public var acceptedAt: String?
-    public var deliveredAt: String?
-    public var failedAt: String?
-    public var expiredAt: String?
-    public var supersededAt: String?
-    public var nextAttemptAt: String?
+    public var queuedAt: Timestamp
+    public var sendingAt: Timestamp?
+    public var acceptedAt: Timestamp?
+    public var deliveredAt: Timestamp?
+    public var failedAt: Timestamp?
+    public var expiredAt: Timestamp?
+    public var supersededAt: Timestamp?
+    public var nextAttemptAt: Timestamp?
     public var lastStatus: Int?
     public var lastError: String?
 
@@ -104,14 +104,14 @@ public struct DeliveryView: Sendable, Codable, Equatable {
         state: DeliveryState,
         attempts: Int,
         idempotencyKey: String,
-        queuedAt: String,
-        sendingAt: String?,
-        acceptedAt: String?,
-        deliveredAt: String?,
-        failedAt: String?,
-        expiredAt: String?,
-        supersededAt: String?,
-        nextAttemptAt: String?,
+        queuedAt: Timestamp,
+        sendingAt: Timestamp?,
+        acceptedAt: Timestamp?,
+        deliveredAt: Timestamp?,
+        failedAt: Timestamp?,
+        expiredAt: Timestamp?,
+        supersededAt: Timestamp?,
+        nextAttemptAt: Timestamp?,
         lastStatus: Int?,
         lastError: String?
     ) {

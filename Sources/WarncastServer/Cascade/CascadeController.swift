@@ -43,7 +43,7 @@ struct CascadeController {
         if path.contains(node) {
             try await store.appendAudit(
                 AuditEvent(
-                    actor: "upstream:\(upstream.name)", action: "cascade.loop", subject: node, detail: ["path": path.joined(separator: ",")]
+                    actor: .upstream(upstream.name), action: .cascadeLoop, subject: node, detail: ["path": path.joined(separator: ",")]
                 ),
                 at: now())
             throw APIError(
@@ -98,7 +98,7 @@ struct CascadeController {
                 case .ownKey: ("cascade_loop", "signed with this node's own key: its own message came back")
                 }
             try await store.appendAudit(
-                AuditEvent(actor: "anonymous", action: "cascade.refused", subject: request.uri.path, detail: ["reason": code]), at: now())
+                AuditEvent(actor: .anonymous, action: .cascadeRefused, subject: request.uri.path, detail: ["reason": code]), at: now())
             throw APIError(error == .ownKey ? .conflict : .unauthorized, code: code, detail: detail)
         }
     }

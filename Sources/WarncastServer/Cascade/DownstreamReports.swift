@@ -34,14 +34,20 @@ public struct DownstreamReport: Codable, Sendable {
 /// Asks lower-tier nodes for their reports: a signed `GET /v1/cascade/warnings/{id}/report`
 /// through the libcurl engine, which they verify with this node's public key.
 public struct DownstreamReports: Sendable {
-    let engine: CurlEngine
+    let transport: any Transport
     let signer: MessageSigner
     /// The channels whose recipients are lower-tier nodes.
     let channels: Set<String>
     let timeoutMilliseconds: Int
 
-    public init(engine: CurlEngine, signer: MessageSigner, channels: Set<String>, timeoutMilliseconds: Int = 5000) {
-        self.engine = engine
+    let now: @Sendable () -> Date
+
+    public init(
+        transport: any Transport, signer: MessageSigner, channels: Set<String>, timeoutMilliseconds: Int = 5000,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.now = now
+        self.transport = transport
         self.signer = signer
         self.channels = channels
         self.timeoutMilliseconds = timeoutMilliseconds
@@ -66,8 +72,8 @@ public struct DownstreamReports: Sendable {
         let path = Self.reportPath(target.reference)
         var answer = DownstreamReport(recipient: target.recipientName, url: base, warning: target.reference)
         do {
-            let headers = try signer.headers(body: Data(), idempotencyKey: "GET \(path)", timestamp: Timestamp.string(Date()))
-            let result = try await engine.perform(
+            let headers = try signer.headers(body: Data(), idempotencyKey: "GET \(path)", timestamp: Timestamp.string(now()))
+            let result = try await transport.perform(
                 HTTPRequestSpec(
                     method: "GET", url: base + path + "?depth=\(depth.rawValue)", headers: headers,
                     connectTimeoutMilliseconds: min(3000, timeoutMilliseconds), totalTimeoutMilliseconds: timeoutMilliseconds))

@@ -206,7 +206,7 @@ struct DeliveryController {
         try await store.saveRecipients(
             rows,
             audit: AuditEvent(
-                actor: principal.auditName, action: "recipients.saved", subject: "api",
+                actor: .principal(principal), action: .recipientsSaved, subject: "api",
                 detail: ["count": String(rows.count)]))
         var response = try context.responseEncoder.encode(Saved(saved: rows.count), from: request, context: context)
         response.status = .created
@@ -238,7 +238,7 @@ struct DeliveryController {
         case .alreadyDelivered: return AckResponse(idempotencyKey: ack.idempotencyKey, state: "delivered")
         case .forged:
             try await store.appendAudit(
-                AuditEvent(actor: "anonymous", action: "receipt.forged", subject: ack.idempotencyKey), at: now())
+                AuditEvent(actor: .anonymous, action: .receiptForged, subject: ack.idempotencyKey), at: now())
             throw APIError(.forbidden, code: "forged_receipt", detail: "no delivery with this key belongs to the presented secret")
         }
     }

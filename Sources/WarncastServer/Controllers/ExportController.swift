@@ -122,7 +122,7 @@ struct ExportController {
     ) async throws {
         try await store.appendAudit(
             AuditEvent(
-                actor: principal.auditName, action: "export.\(kind.rawValue)", subject: kind.rawValue,
+                actor: .principal(principal), action: .export(kind.rawValue), subject: kind.rawValue,
                 detail: [
                     "since": Timestamp.string(window.since), "until": Timestamp.string(window.until),
                     "format": window.format.rawValue, "rows": String(encoder.rows), "lastHash": encoder.lastHash,

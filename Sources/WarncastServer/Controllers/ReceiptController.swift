@@ -77,7 +77,7 @@ struct ReceiptController {
             throw APIError(.badRequest, code: "bad_report", detail: "a report needs the delivery (d) and its token (t)")
         }
         guard let tokens, tokens.verify(token, forDelivery: id) else {
-            try await audit.appendAudit(AuditEvent(actor: "anonymous", action: "receipt.forged", subject: "delivery:\(id)"), at: now())
+            try await audit.appendAudit(AuditEvent(actor: .anonymous, action: .receiptForged, subject: "delivery:\(id)"), at: now())
             throw APIError(.forbidden, code: "forged_receipt", detail: "the token does not belong to this delivery")
         }
         return id

@@ -26,29 +26,33 @@ public enum Bootstrap {
     }
 
     /// The signing keyring, created with a new key (and an audit entry) on first start.
-    public static func loadKeyring(_ configuration: WarncastConfiguration, store: any Store, actor: String) async throws -> SigningKeyring {
+    public static func loadKeyring(
+        _ configuration: WarncastConfiguration, store: any Store, actor: AuditActor
+    ) async throws -> SigningKeyring {
         let path = configuration.dispatch.signingKeyFile
         let (keyring, created) = try SigningKeyring.loadOrCreate(path: path)
         if created {
             try await store.appendAudit(
-                AuditEvent(actor: actor, action: "keys.generated", subject: keyring.active.id, detail: ["file": path]), at: Date())
+                AuditEvent(actor: actor, action: .keysGenerated, subject: keyring.active.id, detail: ["file": path]), at: Date())
         }
         return keyring
     }
 
     /// Warnings handed down by an upper-tier node are filed under a department of its own,
     /// which may relay every event type of the catalogue.
-    public static func saveUpstreamDepartments(_ configuration: WarncastConfiguration, into store: any Store, actor: String) async throws {
+    public static func saveUpstreamDepartments(
+        _ configuration: WarncastConfiguration, into store: any Store, actor: AuditActor
+    ) async throws {
         let upstream = configuration.cascade.upstream.map { $0.department(catalogue: configuration.events) }
         guard !upstream.isEmpty else { return }
         try await store.saveDepartments(
             upstream,
-            audit: AuditEvent(actor: actor, action: "cascade.upstream.loaded", subject: upstream.map(\.id).joined(separator: " ")))
+            audit: AuditEvent(actor: actor, action: .cascadeUpstreamLoaded, subject: upstream.map(\.id).joined(separator: " ")))
     }
 
     /// Imports the registries named in the configuration and records the load.
     public static func loadRegistries(
-        _ configuration: WarncastConfiguration, into store: any Store, actor: String, logger: Logger
+        _ configuration: WarncastConfiguration, into store: any Store, actor: AuditActor, logger: Logger
     ) async throws {
         let importer = RegistryImporter(store: store, actor: actor)
         var regions = 0
@@ -67,7 +71,7 @@ public enum Bootstrap {
         let digest = FileManager.default.contents(atPath: configuration.file).map { SHA256.hash(data: $0).hexString } ?? "-"
         try await store.appendAudit(
             AuditEvent(
-                actor: actor, action: "config.loaded", subject: configuration.file,
+                actor: actor, action: .configLoaded, subject: configuration.file,
                 detail: [
                     "sha256": digest, "node": configuration.node.name,
                     "region": configuration.node.region.rawValue, "regions": String(regions),

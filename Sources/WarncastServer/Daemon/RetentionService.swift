@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import WarncastCore
 import WarncastStore
 
 /// Deletes attempt-by-attempt detail and gateway reports older than `store.retention_days`,
@@ -40,7 +41,7 @@ public struct RetentionService: Service {
     public func prune() async throws -> (attempts: Int, receipts: Int) {
         let at = now()
         let cutoff = at.addingTimeInterval(-Double(days) * 86_400)
-        let pruned = try await store.prune(before: cutoff, actor: "system:retention", at: at)
+        let pruned = try await store.prune(before: cutoff, actor: .retention, at: at)
         if pruned.attempts + pruned.receipts > 0 {
             logger.notice(
                 "retention: old attempts and reports deleted",

@@ -15,5 +15,5 @@ public protocol AuditStore: Sendable {
     func verifyReceipts() async throws -> SealVerification
     /// Deletes attempts and gateway reports recorded before `cutoff` (retention); returns
     /// how many of each. Warnings, deliveries and the audit log are never deleted.
-    func prune(before cutoff: Date, actor: String, at: Date) async throws -> (attempts: Int, receipts: Int)
+    func prune(before cutoff: Date, actor: AuditActor, at: Date) async throws -> (attempts: Int, receipts: Int)
 }

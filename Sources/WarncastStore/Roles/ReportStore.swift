@@ -58,12 +58,12 @@ public struct DeliveryReference: Sendable, Equatable {
 public struct StoredReport: Sendable, Codable, Equatable {
     public var delivery: Int64
     public var recipient: String
-    public var at: String
+    public var at: Timestamp
     public var source: String
-    public var state: String
+    public var state: DeliveryState
     public var detail: String?
 
-    public init(delivery: Int64, recipient: String, at: String, source: String, state: String, detail: String?) {
+    public init(delivery: Int64, recipient: String, at: Timestamp, source: String, state: DeliveryState, detail: String?) {
         self.delivery = delivery
         self.recipient = recipient
         self.at = at

@@ -1,0 +1,78 @@
+/// What an audit entry records. The names are stable: auditors filter and export by them,
+/// and entries already chained keep theirs.
+public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    public var description: String { name }
+
+    // Intake and approval
+    public static let warningAccepted = AuditAction(name: "warning.accepted")
+    public static let warningRefused = AuditAction(name: "warning.refused")
+    public static let warningReleased = AuditAction(name: "warning.released")
+    public static let warningReviewed = AuditAction(name: "warning.reviewed")
+    public static let warningLate = AuditAction(name: "warning.late")
+    public static let warningEscalated = AuditAction(name: "warning.escalated")
+    public static let approvalRecorded = AuditAction(name: "approval.recorded")
+    /// A warning moved to `status` (`warning.rejected`, `warning.expired`, `warning.superseded` …).
+    public static func warning(_ status: WarningStatus) -> AuditAction { AuditAction(name: "warning.\(status.rawValue)") }
+
+    // Deliveries
+    public static let deliveriesPlanned = AuditAction(name: "deliveries.planned")
+    public static let deliveriesSuperseded = AuditAction(name: "deliveries.superseded")
+    public static let receiptForged = AuditAction(name: "receipt.forged")
+
+    // Cascade
+    public static let cascadeLoop = AuditAction(name: "cascade.loop")
+    public static let cascadeRefused = AuditAction(name: "cascade.refused")
+    public static let cascadeUpstreamLoaded = AuditAction(name: "cascade.upstream.loaded")
+
+    // Registries, keys, tokens, configuration
+    public static let regionsImported = AuditAction(name: "regions.imported")
+    public static let departmentsImported = AuditAction(name: "departments.imported")
+    public static let departmentSaved = AuditAction(name: "department.saved")
+    public static let recipientsImported = AuditAction(name: "recipients.imported")
+    public static let recipientsSaved = AuditAction(name: "recipients.saved")
+    public static let keysGenerated = AuditAction(name: "keys.generated")
+    public static let keysRotated = AuditAction(name: "keys.rotated")
+    public static let tokenCreated = AuditAction(name: "token.created")
+    public static let tokenRevoked = AuditAction(name: "token.revoked")
+    public static let configLoaded = AuditAction(name: "config.loaded")
+
+    // Auditing and retention
+    public static let retentionPruned = AuditAction(name: "retention.pruned")
+    /// An export of `kind` (`export.audit`, `export.deliveries`).
+    public static func export(_ kind: String) -> AuditAction { AuditAction(name: "export.\(kind)") }
+}
+
+/// Who an audit entry says acted: a token's holder, the CLI's user, an upper node, a part
+/// of the daemon, or nobody known.
+public struct AuditActor: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    public var description: String { name }
+
+    /// A caller without valid credentials.
+    public static let anonymous = AuditActor(name: "anonymous")
+    /// The daemon planning and superseding deliveries.
+    public static let planner = AuditActor(name: "system:planner")
+    /// The daemon's approval timers and expiry.
+    public static let scheduler = AuditActor(name: "system:scheduler")
+    public static let retention = AuditActor(name: "system:retention")
+    /// The daemon at start-up.
+    public static let daemon = AuditActor(name: "system:warncastd")
+
+    /// The holder of a token: its id, name and role.
+    public static func principal(_ principal: Principal) -> AuditActor { AuditActor(name: principal.auditName) }
+    /// An operator at the CLI, by login.
+    public static func cli(user: String) -> AuditActor { AuditActor(name: "cli:\(user)") }
+    /// An upper-tier node, by its configured name.
+    public static func upstream(_ name: String) -> AuditActor { AuditActor(name: "upstream:\(name)") }
+}
