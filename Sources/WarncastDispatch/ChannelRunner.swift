@@ -56,6 +56,51 @@ final class ChannelRunner: Sendable {
         }
     }
 
+    /// Leased deliveries not yet started whose lease ends before `date`.
+    func waiting(expiringBefore date: Date) -> [DeliveryJob] {
+        queue.withLock { queue in
+            queue.waiting[queue.next...].filter { ($0.leaseUntil ?? .distantPast) < date }
+        }
+    }
+
+    /// After asking to renew the leases of `jobs` until `until`: the renewed ones are held
+    /// that long now; the others are no longer this dispatcher's and are let go unsent.
+    func renewed(_ renewed: Set<Int64>, of jobs: [DeliveryJob], until: Date) {
+        let asked = Dictionary(jobs.map { ($0.id, $0.attempt) }, uniquingKeysWith: { first, _ in first })
+        queue.withLock { queue in
+            var kept: [DeliveryJob] = []
+            for var job in queue.waiting[queue.next...] {
+                if asked[job.id] == job.attempt {
+                    guard renewed.contains(job.id) else { continue }
+                    job.leaseUntil = until
+                }
+                kept.append(job)
+            }
+            queue.waiting = kept
+            queue.next = 0
+        }
+        leasable.ring()
+    }
+
+    /// How long a lease lasts: the longest attempt, and time to wait for a slot. A lease
+    /// about to run out is renewed while its delivery waits, and before it is sent.
+    var leaseFor: TimeInterval {
+        TimeInterval(channel.timeoutMilliseconds + channel.connectTimeoutMilliseconds) / 1000 + 5
+    }
+
+    /// How long one request may take at most, connecting included.
+    var longestAttempt: TimeInterval {
+        TimeInterval(channel.timeoutMilliseconds + channel.connectTimeoutMilliseconds) / 1000
+    }
+
+    /// How many leased deliveries to keep waiting: enough to fill every slot twice over,
+    /// but no more than the rate limit lets out within half a lease.
+    var bufferTarget: Int {
+        let slots = channel.concurrency * 2
+        guard channel.ratePerSecond > 0 else { return slots }
+        return max(1, min(slots, Int(Double(channel.ratePerSecond) * leaseFor / 2)))
+    }
+
     /// Takes the leased deliveries not yet started.
     func drainWaiting() -> [DeliveryJob] {
         queue.withLock { queue in

@@ -2,12 +2,14 @@ import Foundation
 import Logging
 import WarncastCore
 import WarncastNet
+import WarncastStore
 
 /// One request for one or more leased deliveries of a channel, the only way anything is
 /// sent: the endpoint's breaker, the channel's and the gateway's rate limits, the
 /// timeouts, the signature, the request itself, and every delivery's share of the answer
 /// handed to the recorder.
 struct DeliveryAttempt: Sendable {
+    let outbox: any Outbox
     let transport: any Transport
     let signer: MessageSigner
     let messages: MessageCache
@@ -27,6 +29,8 @@ struct DeliveryAttempt: Sendable {
         }
         await runner.limiter.acquire()
         await runner.gatewayLimiter?.acquire()
+        let jobs = await stillHeld(jobs, with: runner)
+        guard !jobs.isEmpty else { return }
         let outcomes = await answer(jobs, channel: channel, adapter: adapter)
         let finished = now()
         if runner.breakers.record(Self.overall(outcomes), for: endpoint, now: finished) {
@@ -34,6 +38,28 @@ struct DeliveryAttempt: Sendable {
         }
         for (job, outcome) in zip(jobs, outcomes) {
             recorder.record(job, outcome, channel: channel, started: started, finished: finished)
+        }
+    }
+
+    /// The deliveries this dispatcher may still send: a lease that could run out before the
+    /// request ends is renewed first, and a delivery whose lease cannot be renewed (someone
+    /// else leased it since) is not sent, so no delivery is ever sent twice by one lease.
+    private func stillHeld(_ jobs: [DeliveryJob], with runner: ChannelRunner) async -> [DeliveryJob] {
+        let at = now()
+        let needed = at.addingTimeInterval(runner.longestAttempt + 1)
+        let expiring = jobs.filter { ($0.leaseUntil ?? .distantPast) < needed }
+        guard !expiring.isEmpty else { return jobs }
+        do {
+            let renewed = try await outbox.renewLeases(expiring.map { ($0.id, $0.attempt) }, until: at.addingTimeInterval(runner.leaseFor))
+            let lost = Set(expiring.map(\.id)).subtracting(renewed)
+            if !lost.isEmpty {
+                logger.notice("leases lost before sending; not sent", metadata: ["count": .stringConvertible(lost.count)])
+            }
+            return jobs.filter { !lost.contains($0.id) }
+        } catch {
+            // Not sure they are still ours: leave them to come due again when the lease ends.
+            logger.error("cannot renew leases; not sending", metadata: ["error": "\(error)"])
+            return []
         }
     }
 

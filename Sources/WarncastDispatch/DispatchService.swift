@@ -48,7 +48,8 @@ public final class DispatchService: Service, ReleaseSubscriber {
         recorder = AttemptRecorder(outbox: outbox, counter: counter, logger: logger, stopping: stopping)
         sweeper = ExpirySweeper(outbox: outbox, logger: logger, now: now, stopping: stopping)
         let attempt = DeliveryAttempt(
-            transport: transport, signer: signer, messages: MessageCache(outbox: outbox), recorder: recorder, logger: logger, now: now)
+            outbox: outbox, transport: transport, signer: signer, messages: MessageCache(outbox: outbox), recorder: recorder,
+            logger: logger, now: now)
         // Channels sending through one gateway share its limiter.
         let gatewayLimiters = configuration.gateways.mapValues { RateLimiter(perSecond: $0, now: now) }
         runners = try configuration.adapters.adapters(for: configuration.channels, callbacks: callbacks, signer: signer).map {

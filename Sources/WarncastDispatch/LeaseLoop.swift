@@ -16,12 +16,6 @@ struct LeaseLoop: Service {
     let now: @Sendable () -> Date
     let stopping: @Sendable () -> Bool
 
-    /// A lease outlasts the longest attempt plus its wait in the buffer; once it runs out
-    /// (the holder died) the delivery is due again.
-    var leaseFor: TimeInterval {
-        TimeInterval(runner.channel.timeoutMilliseconds + runner.channel.connectTimeoutMilliseconds) / 1000 + 5
-    }
-
     func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await keepLeased() }
@@ -50,9 +44,10 @@ struct LeaseLoop: Service {
     }
 
     private func keepLeased() async {
-        let target = runner.channel.concurrency * 2
-        let batch = max(1, runner.channel.concurrency / 4)
+        let target = runner.bufferTarget
+        let batch = max(1, min(target, runner.channel.concurrency / 4))
         while !stopping() {
+            await renewExpiring()
             let room = target - runner.held
             guard room >= batch else {
                 await runner.leasable.wait(timeout: .milliseconds(50))
@@ -60,7 +55,7 @@ struct LeaseLoop: Service {
             }
             do {
                 let jobs = try await outbox.leaseDeliveries(
-                    channel: runner.channel.name, limit: min(room, 1000), at: now(), leaseFor: leaseFor)
+                    channel: runner.channel.name, limit: min(room, 1000), at: now(), leaseFor: runner.leaseFor)
                 if jobs.isEmpty {
                     // Wait for a release or the poll interval, whichever comes first.
                     await runner.doorbell.wait(timeout: .milliseconds(200))
@@ -71,6 +66,21 @@ struct LeaseLoop: Service {
                 logger.error("cannot lease deliveries", metadata: ["channel": .string(runner.channel.name), "error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
+        }
+    }
+
+    /// Renews the leases of waiting deliveries that would run out within half a lease, so a
+    /// delivery held back by a rate limit or busy slots is never leased a second time.
+    private func renewExpiring() async {
+        let at = now()
+        let expiring = runner.waiting(expiringBefore: at.addingTimeInterval(runner.leaseFor / 2))
+        guard !expiring.isEmpty else { return }
+        let until = at.addingTimeInterval(runner.leaseFor)
+        do {
+            let renewed = try await outbox.renewLeases(expiring.map { ($0.id, $0.attempt) }, until: until)
+            runner.renewed(renewed, of: expiring, until: until)
+        } catch {
+            logger.error("cannot renew leases", metadata: ["channel": .string(runner.channel.name), "error": "\(error)"])
         }
     }
 }

@@ -54,34 +54,36 @@ public struct ApplicationParts: Sendable {
 /// The router with every route of the API, recording each in `routes`.
 public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTable()) -> Router<WarncastRequestContext> {
     let router = Router(context: WarncastRequestContext.self)
+    router.add(middleware: InputGuardMiddleware())
     router.add(middleware: RequestMetricsMiddleware(metrics: parts.metrics))
     let root = RouteRegistrar(methods: router, prefix: "", table: routes)
+    let refusals = AnonymousRefusals(store: parts.store, now: parts.now)
     HealthController(store: parts.store, metrics: parts.metrics).register(on: root)
     KeysController(keys: parts.publishedKeys).register(on: root)
     PublicController(store: parts.store, nodeName: parts.configuration.node.name, now: parts.now).register(on: root)
     let reports = WarningReportBuilder(store: parts.store, node: parts.configuration.node.name, downstream: parts.downstream)
     let deliveries = DeliveryController(
-        store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), reports: reports, now: parts.now)
+        store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), reports: reports, refusals: refusals, now: parts.now)
     deliveries.registerReceipts(on: root)
     // The channels' settings were checked when the daemon started (as --check-config does).
     let readers = (try? parts.adapters.receiptReaders(for: Array(parts.configuration.dispatch.channels.values))) ?? [:]
     ReceiptController(
-        outbox: parts.store, audit: parts.store, tokens: parts.callbackTokens, routes: parts.adapters.receiptRoutes, readers: readers,
+        outbox: parts.store, refusals: refusals, tokens: parts.callbackTokens, routes: parts.adapters.receiptRoutes, readers: readers,
         now: parts.now
     )
     .register(on: root)
     let releases = ReleaseAnnouncer(subscribers: parts.releaseSubscribers)
     let intake = WarningIntake(
         store: parts.store, catalogue: parts.configuration.events, rules: parts.configuration.approval.rules,
-        releases: releases, metrics: parts.metrics, now: parts.now, routing: parts.routing)
+        releases: releases, metrics: parts.metrics, now: parts.now, routing: parts.routing, refusals: refusals)
     CascadeController(
         store: parts.store, intake: intake,
         verifier: UpstreamVerifier(upstream: parts.configuration.cascade.upstream, ownKeyIDs: Set(parts.publishedKeys.map(\.id))),
         node: parts.configuration.node.name, catalogue: parts.configuration.events, reports: reports,
-        maxBodyBytes: parts.configuration.server.maxBodyBytes, now: parts.now
+        maxBodyBytes: parts.configuration.server.maxBodyBytes, refusals: refusals, now: parts.now
     ).register(on: root)
 
-    let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store))
+    let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store, now: parts.now))
     let v1 = RouteRegistrar(methods: api, prefix: "/v1", table: routes)
     WarningController(store: parts.store, intake: intake, maxBodyBytes: parts.configuration.server.maxBodyBytes)
         .register(on: v1)

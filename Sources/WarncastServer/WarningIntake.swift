@@ -14,11 +14,13 @@ public struct WarningIntake: Sendable {
     let now: @Sendable () -> Date
     /// Which channels a warning released at intake is planned on.
     let routing: DeliveryRouting
+    let refusals: AnonymousRefusals
 
     init(
         store: any Store, catalogue: EventCatalogue, rules: ApprovalRuleSet, releases: ReleaseAnnouncer,
-        metrics: ServerMetrics, now: @escaping @Sendable () -> Date, routing: DeliveryRouting
+        metrics: ServerMetrics, now: @escaping @Sendable () -> Date, routing: DeliveryRouting, refusals: AnonymousRefusals
     ) {
+        self.refusals = refusals
         self.routing = routing
         self.store = store
         self.check = IntakeCheck(catalogue: catalogue)
@@ -81,11 +83,12 @@ public struct WarningIntake: Sendable {
             ])
         var detail = ["reason": error.code, "detail": error.detail]
         detail["identifier"] = identifier
+        guard let principal else {
+            try await refusals.record(AuditEvent(actor: .anonymous, action: .warningRefused, subject: identifier ?? "-", detail: detail))
+            return
+        }
         try await store.appendAudit(
-            AuditEvent(
-                actor: principal.map(AuditActor.principal) ?? .anonymous, action: .warningRefused,
-                subject: identifier ?? "-", detail: detail),
-            at: now())
+            AuditEvent(actor: .principal(principal), action: .warningRefused, subject: identifier ?? "-", detail: detail), at: now())
     }
 
     /// The plan of the first rule matching the submission. An Update is matched with the

@@ -7,9 +7,12 @@ enum AuditLog {
     static func append(_ event: AuditEvent, at date: Date, in db: Database) throws {
         let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
         let sequence: Int64 = (last?["sequence"] ?? 0) + 1
+        // The chain hashes exactly what is stored, and what is stored reads back the same:
+        // control characters are written as visible escapes, and long subjects cut.
         let entry = AuditEntry(
-            sequence: sequence, at: Timestamp.string(date), actor: event.actor.name, action: event.action.name,
-            subject: event.subject, detail: event.detailJSON,
+            sequence: sequence, at: Timestamp.string(date), actor: AuditText.storable(event.actor.name),
+            action: AuditText.storable(event.action.name), subject: AuditText.storable(event.subject),
+            detail: event.detailJSON,
             previousHash: last?["hash"] ?? AuditEntry.genesisHash)
         try db.execute(
             sql: """
@@ -45,23 +48,11 @@ enum AuditLog {
     /// Walks the whole chain with a cursor, so a long log is never held in memory at once.
     static func verify(in db: Database) throws -> AuditVerification {
         let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY sequence")
-        var entries: [AuditEntry] = []
-        var result = AuditVerification.intact(entries: 0, lastHash: AuditEntry.genesisHash)
-        var checked: (count: Int64, hash: String) = (0, AuditEntry.genesisHash)
+        var walker = AuditChainWalker()
         while let row = try cursor.next() {
-            entries.append(entry(from: row))
-            if entries.count == 1000 {
-                result = verifyBatch(entries, after: checked)
-                guard case .intact(let count, let hash) = result else { return result }
-                checked = (count, hash)
-                entries.removeAll(keepingCapacity: true)
-            }
+            walker.check(entry(from: row))
         }
-        return verifyBatch(entries, after: checked)
-    }
-
-    private static func verifyBatch(_ entries: [AuditEntry], after: (count: Int64, hash: String)) -> AuditVerification {
-        AuditVerification.verify(entries, startingAfter: after.count, previousHash: after.hash)
+        return walker.result
     }
 
     private static func entry(from row: Row) -> AuditEntry {

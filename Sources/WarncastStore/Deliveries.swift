@@ -63,7 +63,8 @@ struct Deliveries {
     /// its own index; neither sorts or scans the whole outbox.
     func lease(channel: String, limit: Int, at date: Date, leaseFor: TimeInterval) throws -> [DeliveryJob] {
         let now = Timestamp(date)
-        let event = DeliveryEvent.leased(at: now, until: Timestamp(date.addingTimeInterval(leaseFor)))
+        let until = date.addingTimeInterval(leaseFor)
+        let event = DeliveryEvent.leased(at: now, until: Timestamp(until))
         var leased = try candidates(
             "channel = ? AND state = 'sending' AND leaseUntil <= ? ORDER BY leaseUntil LIMIT ?", [channel, now, limit]
         ).compactMap { try self.persist(event, $0) }
@@ -77,8 +78,22 @@ struct Deliveries {
         let details = try jobDetails(leased.map(\.id))
         return leased.compactMap { record in
             guard let (warningID, key, recipient) = details[record.id] else { return nil }
-            return DeliveryJob(id: record.id, warningID: warningID, recipient: recipient, idempotencyKey: key, attempt: record.attempts)
+            return DeliveryJob(
+                id: record.id, warningID: warningID, recipient: recipient, idempotencyKey: key, attempt: record.attempts,
+                leaseUntil: until)
         }
+    }
+
+    /// Renews the leases still held on the attempts given; returns the ids renewed.
+    func renew(_ leases: [(id: Int64, attempt: Int)], until date: Date) throws -> Set<Int64> {
+        let until = Timestamp(date)
+        var renewed: Set<Int64> = []
+        for lease in leases {
+            guard let record = try record(id: lease.id), DeliveryLifecycle.isHeld(record, by: lease.attempt) else { continue }
+            try persist(.renewed(attempt: lease.attempt, until: until), record)
+            renewed.insert(lease.id)
+        }
+        return renewed
     }
 
     /// The warning, idempotency key and recipient of each leased delivery, read column by
@@ -112,11 +127,13 @@ struct Deliveries {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         var seals: [Seals.Receipt] = []
+        var records = try self.records(ids: results.map(\.deliveryID))
         for result in results {
-            if let record = try record(id: result.deliveryID),
+            if let record = records[result.deliveryID],
                 let transition = DeliveryLifecycle.apply(.attempted(result), to: record)
             {
-                try transition.record.write(in: db)
+                try transition.record.write(in: db, from: record)
+                records[result.deliveryID] = transition.record
                 if transition.seal { seals.append(Seals.Receipt(transition.record)) }
             }
             if case .deferred = result.outcome { continue }
@@ -148,7 +165,7 @@ struct Deliveries {
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT d.*, r.secretHash FROM delivery d JOIN recipient r ON r.id = d.recipientID
+                    SELECT \(DeliveryRecord.columns(of: "d")), r.secretHash FROM delivery d JOIN recipient r ON r.id = d.recipientID
                     WHERE d.idempotencyKey = ?
                     """,
                 arguments: [idempotencyKey]),
@@ -164,6 +181,27 @@ struct Deliveries {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(DeliveryRecord.columns) FROM delivery WHERE id = ?"), arguments: [id]
         ).map(DeliveryRecord.init(row:))
+    }
+
+    /// The records of `ids`, read a few hundred at a time.
+    private func records(ids: [Int64]) throws -> [Int64: DeliveryRecord] {
+        var records: [Int64: DeliveryRecord] = [:]
+        records.reserveCapacity(ids.count)
+        var start = 0
+        let unique = Array(Set(ids))
+        while start < unique.count {
+            let chunk = unique[start..<min(start + 500, unique.count)]
+            let marks = chunk.map { _ in "?" }.joined(separator: ",")
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT \(DeliveryRecord.columns) FROM delivery WHERE id IN (\(marks))",
+                arguments: StatementArguments(Array(chunk)))
+            while let row = try rows.next() {
+                let record = DeliveryRecord(row: row)
+                records[record.id] = record
+            }
+            start += 500
+        }
+        return records
     }
 
     private func candidates(_ condition: String, _ arguments: StatementArguments) throws -> [DeliveryRecord] {
@@ -186,7 +224,7 @@ struct Deliveries {
     @discardableResult
     private func persist(_ event: DeliveryEvent, _ record: DeliveryRecord) throws -> DeliveryRecord? {
         guard let transition = DeliveryLifecycle.apply(event, to: record) else { return nil }
-        try transition.record.write(in: db)
+        try transition.record.write(in: db, from: record)
         if transition.seal { try Seals.append([Seals.Receipt(transition.record)], in: db) }
         return transition.record
     }

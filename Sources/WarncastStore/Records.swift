@@ -10,8 +10,11 @@ struct DepartmentRecord: Codable, FetchableRecord, PersistableRecord {
     var kind: String
     var region: String
     var events: String
+    /// JSON list of CAP sender addresses (migration v7).
+    var senders: String
 
     init(_ department: Department) {
+        senders = String(decoding: (try? JSONEncoder().encode(department.senders)) ?? Data("[]".utf8), as: UTF8.self)
         id = department.id
         name = department.name
         kind = department.kind
@@ -23,7 +26,8 @@ struct DepartmentRecord: Codable, FetchableRecord, PersistableRecord {
         guard let code = RegionCode(region),
             let list = try? JSONDecoder().decode([String].self, from: Data(events.utf8))
         else { return nil }
-        return Department(id: id, name: name, kind: kind, region: code, events: list)
+        let senders = (try? JSONDecoder().decode([String].self, from: Data(senders.utf8))) ?? []
+        return Department(id: id, name: name, kind: kind, region: code, events: list, senders: senders)
     }
 }
 
@@ -39,8 +43,10 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord {
     var createdAt: String
     var revokedAt: String?
     var approvalRole: String?
+    var expiresAt: Timestamp?
 
     init(_ grant: TokenGrant, secretHash: String) {
+        expiresAt = grant.expiresAt
         id = grant.id
         self.secretHash = secretHash
         name = grant.name
@@ -56,7 +62,7 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord {
         guard let role = Role(rawValue: role), let code = RegionCode(region) else { return nil }
         return TokenGrant(
             id: id, name: name, role: role, departmentID: departmentID, region: code,
-            createdAt: createdAt, revokedAt: revokedAt, approvalRole: approvalRole)
+            createdAt: createdAt, revokedAt: revokedAt, approvalRole: approvalRole, expiresAt: expiresAt)
     }
 }
 

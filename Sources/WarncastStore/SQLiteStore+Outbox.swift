@@ -10,6 +10,10 @@ extension SQLiteStore {
         }
     }
 
+    public func renewLeases(_ leases: [(id: Int64, attempt: Int)], until: Date) async throws -> Set<Int64> {
+        try await writer.write { db in try Deliveries(db: db).renew(leases, until: until) }
+    }
+
     public func recordAttempts(_ results: [AttemptResult]) async throws {
         try await writer.write { db in try Deliveries(db: db).record(results) }
     }

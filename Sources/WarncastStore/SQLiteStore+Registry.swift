@@ -100,12 +100,12 @@ extension SQLiteStore {
         }
     }
 
-    public func principal(secretHash: String) async throws -> Principal? {
+    public func principal(secretHash: String, at date: Date) async throws -> Principal? {
         try await writer.read { db in
             guard
                 let record = try TokenRecord.filter(Column("secretHash") == secretHash)
                     .filter(Column("revokedAt") == nil).fetchOne(db),
-                let grant = record.grant
+                let grant = record.grant, grant.expiresAt.map { Timestamp(date) < $0 } ?? true
             else { return nil }
             let department = try grant.departmentID.flatMap { try DepartmentRecord.fetchOne(db, key: $0)?.department }
             return Principal(

@@ -25,7 +25,21 @@ enum Schema {
         migrator.registerMigration("v6") { db in
             try addDeliveryRegion(db)
         }
+        migrator.registerMigration("v7") { db in
+            try addSendersAndTokenExpiry(db)
+        }
         return migrator
+    }
+
+    /// Each department's CAP sender addresses, and an optional expiry for every token
+    /// (issue: hardening).
+    private static func addSendersAndTokenExpiry(_ db: Database) throws {
+        try db.alter(table: "department") { t in
+            t.add(column: "senders", .text).notNull().defaults(to: "[]")
+        }
+        try db.alter(table: "token") { t in
+            t.add(column: "expiresAt", .text)
+        }
     }
 
     /// Each delivery keeps its recipient's region as planned, and one index answers the

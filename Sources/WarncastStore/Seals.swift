@@ -53,7 +53,19 @@ enum Seals {
             lastError = row["lastError"]
         }
 
-        var isFinal: Bool { DeliveryState(rawValue: state)?.isFinal == true }
+        /// Each field that differs from `sealed`, as `field: now … (sealed …)`.
+        func differences(from sealed: Receipt) -> String {
+            var fields: [String] = []
+            func compare(_ name: String, _ now: String?, _ then: String?) {
+                if now != then { fields.append("\(name) reads \(now ?? "nothing") but was sealed \(then ?? "nothing")") }
+            }
+            compare("state", state, sealed.state)
+            compare("time", at, sealed.at)
+            compare("attempts", String(attempts), String(sealed.attempts))
+            compare("lastStatus", lastStatus.map(String.init), sealed.lastStatus.map(String.init))
+            compare("lastError", lastError, sealed.lastError)
+            return fields.joined(separator: "; ")
+        }
 
         func hash(sequence: Int64, previous: String) -> String {
             FieldHash.sha256([
@@ -114,9 +126,7 @@ enum Seals {
                 return .broken(delivery: receipt.deliveryID, reason: "it reads \(receipt.state) but was never sealed so")
             }
             guard sealed == receipt else {
-                return .broken(
-                    delivery: receipt.deliveryID,
-                    reason: "it reads \(receipt.state) at \(receipt.at) but was sealed \(sealed.state) at \(sealed.at)")
+                return .broken(delivery: receipt.deliveryID, reason: "it differs from its seal: " + receipt.differences(from: sealed))
             }
         }
         return .intact(seals: count, deliveries: finished, lastHash: previous)

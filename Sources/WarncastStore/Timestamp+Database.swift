@@ -6,6 +6,6 @@ extension Timestamp: DatabaseValueConvertible {
     public var databaseValue: DatabaseValue { text.databaseValue }
 
     public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Timestamp? {
-        String.fromDatabaseValue(dbValue).flatMap { Timestamp(text: $0) }
+        String.fromDatabaseValue(dbValue).map { Timestamp(stored: $0) }
     }
 }

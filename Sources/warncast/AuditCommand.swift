@@ -77,7 +77,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every link of the chain; report the first broken one.")
+            abstract: "Check every link of the audit chain and the receipts' seals; report every broken link.")
 
         @OptionGroup var options: StoreOptions
 
@@ -86,8 +86,12 @@ struct AuditCommand: AsyncParsableCommand {
             switch try await context.store.verifyAudit() {
             case .intact(let entries, let lastHash):
                 print("audit log intact: \(entries) entries, last hash \(lastHash)")
-            case .broken(let sequence, let reason):
-                throw CLIError("audit log BROKEN at entry \(sequence): \(reason)")
+            case .broken(let breaks):
+                for item in breaks.dropLast() {
+                    FileHandle.standardError.write(Data("audit log BROKEN at entry \(item.sequence): \(item.reason)\n".utf8))
+                }
+                let last = breaks[breaks.count - 1]
+                throw CLIError("audit log BROKEN at entry \(last.sequence): \(last.reason) (\(breaks.count) break(s) in all)")
             }
             switch try await context.store.verifyReceipts() {
             case .intact(let seals, let deliveries, let lastHash):

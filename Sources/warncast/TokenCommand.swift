@@ -19,6 +19,8 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "Region a department-less token is scoped to, e.g. 430000.") var region: String?
         @Option(help: "Who holds it, for the audit log, e.g. \"值班员 张三\".") var name: String
         @Option(help: "For approvers: the approval role from the configuration, e.g. duty-leader.") var approvalRole: String?
+        @Option(help: "When it stops working: a lifetime such as 90d, 12h or 30m, or a time such as 2027-01-01T00:00:00+08:00.")
+        var expires: String?
 
         func run() async throws {
             guard let role = Role(rawValue: role) else {
@@ -35,10 +37,17 @@ struct TokenCommand: AsyncParsableCommand {
                 throw ValidationError("--approval-role is only for approver tokens")
             }
             let scope = try await self.scope(context)
+            let now = Date()
+            let expiry = try expires.map { text in
+                guard let date = Self.expiry(text, from: now), date > now else {
+                    throw ValidationError("--expires '\(text)' is neither a lifetime (90d, 12h, 30m) nor a future time with its UTC offset")
+                }
+                return Timestamp(date)
+            }
             let token = AccessToken.generate()
             let grant = TokenGrant(
                 id: token.id, name: name, role: role, departmentID: department, region: scope,
-                createdAt: Timestamp.string(Date()), approvalRole: approvalRole)
+                createdAt: Timestamp.string(now), approvalRole: approvalRole, expiresAt: expiry)
             do {
                 try await context.store.createToken(
                     grant, secretHash: AccessToken.hash(token.secret),
@@ -46,13 +55,26 @@ struct TokenCommand: AsyncParsableCommand {
                         actor: context.actor, action: .tokenCreated, subject: token.id,
                         detail: [
                             "role": role.rawValue, "name": name, "department": department ?? "-",
-                            "region": scope.rawValue, "approvalRole": approvalRole ?? "-",
+                            "region": scope.rawValue, "approvalRole": approvalRole ?? "-", "expires": expiry?.text ?? "never",
                         ]))
             } catch let error as StoreError {
                 throw CLIError(error.description)
             }
             FileHandle.standardError.write(Data("created \(token.id) (\(role.rawValue)); the secret below is shown only now\n".utf8))
             print(token.secret)
+        }
+
+        /// `90d`, `12h`, `30m` from `now`, or a CAP time with an explicit offset.
+        static func expiry(_ text: String, from now: Date) -> Date? {
+            if let unit = text.last, let amount = Double(text.dropLast()), amount > 0 {
+                switch unit {
+                case "d": return now.addingTimeInterval(amount * 86_400)
+                case "h": return now.addingTimeInterval(amount * 3_600)
+                case "m": return now.addingTimeInterval(amount * 60)
+                default: break
+                }
+            }
+            return CAPTime.parse(text)
         }
 
         private func scope(_ context: CLIContext) async throws -> RegionCode {
@@ -98,7 +120,7 @@ struct TokenCommand: AsyncParsableCommand {
                     [
                         grant.id, grant.role.rawValue, grant.approvalRole ?? "-", grant.departmentID ?? "-", grant.region.rawValue,
                         grant.name,
-                        grant.revokedAt.map { "revoked \($0)" } ?? "live",
+                        grant.revokedAt.map { "revoked \($0)" } ?? grant.expiresAt.map { "live until \($0)" } ?? "live",
                     ].joined(separator: "\t"))
             }
         }

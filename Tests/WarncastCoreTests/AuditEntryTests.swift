@@ -25,12 +25,9 @@ struct AuditEntryTests {
     func edited() {
         var entries = chain(5)
         entries[2].actor = "someone else"
-        guard case .broken(let sequence, let reason) = AuditVerification.verify(entries) else {
-            Issue.record("edit not detected")
-            return
-        }
-        #expect(sequence == 3)
-        #expect(reason.contains("edited"))
+        #expect(
+            AuditVerification.verify(entries)
+                == .broken([AuditBreak(sequence: 3, reason: "content does not match its hash: the entry was edited")]))
     }
 
     @Test("deleting an entry, or rehashing an edited one, is detected at the next link")
@@ -38,15 +35,36 @@ struct AuditEntryTests {
         var entries = chain(5)
         entries.remove(at: 1)
         #expect(
-            AuditVerification.verify(entries) == .broken(sequence: 3, reason: "expected entry 2 here: an entry was removed or inserted"))
+            AuditVerification.verify(entries)
+                == .broken([AuditBreak(sequence: 3, reason: "expected entry 2 here: an entry was removed or inserted")]))
 
         var rehashed = chain(5)
         rehashed[1].detail = #"{"level":"blue"}"#
         rehashed[1].hash = rehashed[1].computedHash()
-        guard case .broken(let sequence, _) = AuditVerification.verify(rehashed) else {
+        guard case .broken(let breaks) = AuditVerification.verify(rehashed) else {
             Issue.record("rehash not detected")
             return
         }
-        #expect(sequence == 3)
+        #expect(breaks.map(\.sequence) == [3])
+    }
+
+    @Test("a break does not hide a later one: verify names every broken entry")
+    func everyBreak() {
+        var entries = chain(8)
+        entries[1].actor = "vandal"
+        entries[5].subject = "the real tampering"
+        #expect(
+            AuditVerification.verify(entries)
+                == .broken([
+                    AuditBreak(sequence: 2, reason: "content does not match its hash: the entry was edited"),
+                    AuditBreak(sequence: 6, reason: "content does not match its hash: the entry was edited"),
+                ]))
+    }
+
+    @Test("control characters are stored as visible escapes and long fields are cut, so what is stored is what was hashed")
+    func storableText() {
+        #expect(AuditText.storable("abc\u{0}def\u{1b}[2J\u{7f}") == "abc\\u{0}def\\u{1b}[2J\\u{7f}")
+        #expect(AuditText.storable(String(repeating: "x", count: 300), limit: 256) == String(repeating: "x", count: 256) + "…(44 more)")
+        #expect(AuditText.storable("芙蓉区 ok") == "芙蓉区 ok")
     }
 }

@@ -36,6 +36,8 @@ struct DeliveryLifecycleTests {
     static let events: [(String, DeliveryEvent)] = [
         ("lease", .leased(at: at(0), until: at(20))),
         ("lease after its lease ran out", .leased(at: at(31), until: at(51))),
+        ("renewed by its holder", .renewed(attempt: 2, until: at(60))),
+        ("renewed by an older attempt", .renewed(attempt: 1, until: at(60))),
         ("answer: delivered", result(.delivered)),
         ("answer: accepted", result(.accepted)),
         ("answer: retry later", result(.retry("HTTP 503"), next: 5)),
@@ -59,14 +61,14 @@ struct DeliveryLifecycleTests {
     /// formatter leaves it alone.
     // swift-format-ignore
     static let expected: [DeliveryState: [DeliveryState?]] = [
-        //           lease     lease-late answer:del  answer:acc  retry-later retry-none  refused     handed-back older rep:del     rep:fail rep:acc    rep:buf ack         not-exp expired   superseded
-        .queued:     [.sending, .sending, nil,        nil,        nil,        nil,        nil,        nil,        nil,  .delivered, .failed, .accepted, nil,    .delivered, nil,    .expired, .superseded],
-        .sending:    [nil,      .sending, .delivered, .accepted,  .queued,    .failed,    .failed,    .queued,    nil,  .delivered, .failed, .accepted, nil,    .delivered, nil,    .expired, nil],
-        .accepted:   [nil,      nil,      .accepted,  .accepted,  .accepted,  .accepted,  .accepted,  nil,        nil,  .delivered, .failed, nil,       nil,    .delivered, nil,    nil,      nil],
-        .delivered:  [nil,      nil,      .delivered, .delivered, .delivered, .delivered, .delivered, nil,        nil,  nil,        nil,     nil,       nil,    nil,        nil,    nil,      nil],
-        .failed:     [nil,      nil,      .failed,    .failed,    .failed,    .failed,    .failed,    nil,        nil,  .delivered, nil,     nil,       nil,    .delivered, nil,    nil,      nil],
-        .expired:    [nil,      nil,      nil,        nil,        nil,        nil,        nil,        nil,        nil,  .delivered, nil,     nil,       nil,    .delivered, nil,    nil,      nil],
-        .superseded: [nil,      nil,      nil,        nil,        nil,        nil,        nil,        nil,        nil,  nil,        nil,     nil,       nil,    .delivered, nil,    nil,      nil],
+        //            lease     lease-late  renew     renew-old  answer:del  answer:acc  retry-later  retry-none  refused     handed-back  older  rep:del     rep:fail  rep:acc    rep:buf  ack         not-exp  expired   superseded
+        .queued:     [.sending, .sending,   nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, .superseded],
+        .sending:    [nil,      .sending,   .sending, nil,       .delivered, .accepted,  .queued,     .failed,    .failed,    .queued,     nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, nil],
+        .accepted:   [nil,      nil,        nil,      nil,       .accepted,  .accepted,  .accepted,   .accepted,  .accepted,  nil,         nil,   .delivered, .failed,  nil,       nil,     .delivered, nil,     nil,      nil],
+        .delivered:  [nil,      nil,        nil,      nil,       .delivered, .delivered, .delivered,  .delivered, .delivered, nil,         nil,   nil,        nil,      nil,       nil,     nil,        nil,     nil,      nil],
+        .failed:     [nil,      nil,        nil,      nil,       .failed,    .failed,    .failed,     .failed,    .failed,    nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil],
+        .expired:    [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil],
+        .superseded: [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   nil,        nil,      nil,       nil,     .delivered, nil,     nil,      nil],
     ]
 
     @Test("every state against every event", arguments: DeliveryState.allCases)

@@ -104,7 +104,14 @@ struct WarningControllerTests {
         let city = try await api.token(.issuer, department: "cs-weather")
         try await api.test { client in
             #expect(try await client.submit("rainstorm-red-csx.xml", token: county).status == .created)
-            let foreign = try await client.submit("update-csx.xml", token: city)
+            // The city may not speak as the county's bureau, nor update the county's warning
+            // under its own name.
+            let spoofed = try await client.submit("update-csx.xml", token: city)
+            #expect(spoofed.status == .forbidden)
+            #expect(spoofed.errorCode == "sender_not_allowed")
+            let ownName = String(decoding: TestSupport.fixture("update-csx.xml"), as: UTF8.self)
+                .replacingOccurrences(of: "<sender>csx-weather@", with: "<sender>cs-weather@")
+            let foreign = try await client.submit(Data(ownName.utf8), token: city, contentType: "application/cap+xml")
             #expect(foreign.status == .forbidden)
             #expect(foreign.errorCode == "reference_not_owned")
             #expect(try await client.submit("update-csx.xml", token: county).status == .created)

@@ -55,7 +55,7 @@ struct AuditLogTests {
             try db.execute(sql: "UPDATE audit SET subject = 'forged' WHERE sequence = 4")
         }
         let verdict = try await SQLiteStore(path: path).verifyAudit()
-        #expect(verdict == .broken(sequence: 4, reason: "content does not match its hash: the entry was edited"))
+        #expect(verdict == .broken([AuditBreak(sequence: 4, reason: "content does not match its hash: the entry was edited")]))
     }
 
     @Test("a chain longer than one verification batch verifies and is broken where edited")

@@ -63,10 +63,16 @@ struct SQLiteStoreTests {
         let county = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
         let city = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "cs-weather"))
         _ = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: county)
+        // Under the county's sender the city is refused at once; under its own, for the reference.
+        await #expect(throws: IntakeError.senderNotAllowed(sender: "csx-weather@warncast.example", department: "cs-weather")) {
+            _ = try await TestSupport.accept("update-csx.xml", into: store, as: city)
+        }
         await #expect(
             throws: IntakeError.referenceNotOwned("csx-weather@warncast.example,csx-weather-20260701-0001,2026-07-01T08:00:00+08:00")
         ) {
-            _ = try await TestSupport.accept("update-csx.xml", into: store, as: city)
+            _ = try await TestSupport.accept(
+                "update-csx.xml", into: store, as: city,
+                replacing: ["<sender>csx-weather@": "<sender>cs-weather@"])
         }
     }
 
@@ -91,14 +97,14 @@ struct SQLiteStoreTests {
     func tokens() async throws {
         let store = try await TestSupport.loadedStore()
         let secret = try await TestSupport.token(store, role: .auditor, region: "430100", name: "审计员")
-        let principal = try #require(try await store.principal(secretHash: AccessToken.hash(secret)))
+        let principal = try #require(try await store.principal(secretHash: AccessToken.hash(secret), at: Date()))
         #expect(principal.role == .auditor && principal.scope == RegionCode("430100"))
         let listed = try await store.tokens()
         #expect(!listed.isEmpty)
         #expect(
             try await store.revokeToken(
                 id: principal.tokenID, audit: AuditEvent(actor: .test, action: .tokenRevoked, subject: principal.tokenID)))
-        #expect(try await store.principal(secretHash: AccessToken.hash(secret)) == nil)
+        #expect(try await store.principal(secretHash: AccessToken.hash(secret), at: Date()) == nil)
         #expect(
             try await store.revokeToken(
                 id: principal.tokenID, audit: AuditEvent(actor: .test, action: .tokenRevoked, subject: principal.tokenID)) == false)

@@ -72,7 +72,17 @@ struct SealTests {
             return
         }
         #expect(delivery == ids[2])
-        #expect(reason.contains("reads delivered") && reason.contains("sealed failed"))
+        #expect(reason == "it differs from its seal: state reads delivered but was sealed failed")
+
+        // Only the status changed: the reason names that field.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE delivery SET lastStatus = 202 WHERE id = ?", arguments: [ids[0]])
+        }
+        let status = try await SQLiteStore(path: path).verifyReceipts()
+        #expect(status == .broken(delivery: ids[0], reason: "it differs from its seal: lastStatus reads 202 but was sealed 200"))
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE delivery SET lastStatus = 200 WHERE id = ?", arguments: [ids[0]])
+        }
 
         // Cover it up by editing the seal too: the seal no longer matches its hash.
         try await DatabaseQueue(path: path).write { db in

@@ -44,9 +44,20 @@ public actor MemoryOutbox: Outbox {
             guard let after = apply(event, to: id) else { continue }
             var job = deliveries[id]!.job
             job.attempt = after.attempts
+            job.leaseUntil = after.leaseUntil?.date
             leased.append(job)
         }
         return leased
+    }
+
+    public func renewLeases(_ leases: [(id: Int64, attempt: Int)], until: Date) -> Set<Int64> {
+        var renewed: Set<Int64> = []
+        for lease in leases {
+            guard let record = deliveries[lease.id]?.record, DeliveryLifecycle.isHeld(record, by: lease.attempt) else { continue }
+            apply(.renewed(attempt: lease.attempt, until: Timestamp(until)), to: lease.id)
+            renewed.insert(lease.id)
+        }
+        return renewed
     }
 
     public func recordAttempts(_ results: [AttemptResult]) {

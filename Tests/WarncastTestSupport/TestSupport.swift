@@ -80,10 +80,12 @@ public enum TestSupport {
     /// (by default the example configuration's).
     public static func accept(
         _ fixture: String, into store: any Store, as principal: Principal, at date: Date = now,
-        routing: DeliveryRouting? = nil, adjust: (inout WarningDraft) -> Void = { _ in }
+        routing: DeliveryRouting? = nil, replacing: [String: String] = [:], adjust: (inout WarningDraft) -> Void = { _ in }
     ) async throws -> Acceptance {
         let configuration = try exampleConfiguration()
-        let data = self.fixture(fixture)
+        var text = String(decoding: self.fixture(fixture), as: UTF8.self)
+        for (old, new) in replacing { text = text.replacingOccurrences(of: old, with: new) }
+        let data = Data(text.utf8)
         var draft = try IntakeCheck(catalogue: configuration.events)
             .check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: date)
         adjust(&draft)
@@ -117,7 +119,7 @@ public enum TestSupport {
     }
 
     public static func principal(_ store: any Store, _ secret: String) async throws -> Principal {
-        try await store.principal(secretHash: AccessToken.hash(secret))!
+        try await store.principal(secretHash: AccessToken.hash(secret), at: Date())!
     }
 }
 

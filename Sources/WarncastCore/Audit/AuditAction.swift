@@ -24,6 +24,8 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     public static let deliveriesPlanned = AuditAction(name: "deliveries.planned")
     public static let deliveriesSuperseded = AuditAction(name: "deliveries.superseded")
     public static let receiptForged = AuditAction(name: "receipt.forged")
+    /// Anonymous refusals beyond the per-minute limit, counted in one entry.
+    public static let refusalsSuppressed = AuditAction(name: "refusals.suppressed")
 
     // Cascade
     public static let cascadeLoop = AuditAction(name: "cascade.loop")

@@ -62,38 +62,69 @@ public struct AuditEvent: Sendable {
     public var detailJSON: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(detail)) ?? Data("{}".utf8), as: UTF8.self)
+        // Each value is bounded: a refusal's detail may quote what a stranger sent.
+        let bounded = detail.mapValues { AuditText.storable($0, limit: 1024) }
+        return String(decoding: (try? encoder.encode(bounded)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+/// A broken link of the audit chain: which entry, and why.
+public struct AuditBreak: Sendable, Equatable, Codable {
+    public var sequence: Int64
+    public var reason: String
+
+    public init(sequence: Int64, reason: String) {
+        self.sequence = sequence
+        self.reason = reason
     }
 }
 
 /// The outcome of checking a chain from its start.
 public enum AuditVerification: Sendable, Equatable {
     case intact(entries: Int64, lastHash: String)
-    /// The first entry whose link is broken, and why.
-    case broken(sequence: Int64, reason: String)
+    /// Every broken link, in order: a break does not hide a later one.
+    case broken([AuditBreak])
 
-    /// Walks entries in sequence order and reports the first broken link. To check a chain in
-    /// pieces, pass the number of entries already checked and the last hash they ended on.
-    public static func verify(
-        _ entries: some Sequence<AuditEntry>, startingAfter checked: Int64 = 0,
-        previousHash: String = AuditEntry.genesisHash
-    ) -> AuditVerification {
-        var expectedPrevious = previousHash
-        var expectedSequence: Int64 = checked + 1
-        for entry in entries {
-            if entry.sequence != expectedSequence {
-                return .broken(
-                    sequence: entry.sequence, reason: "expected entry \(expectedSequence) here: an entry was removed or inserted")
-            }
-            if entry.previousHash != expectedPrevious {
-                return .broken(sequence: entry.sequence, reason: "previous-hash does not match the entry before it")
-            }
-            if entry.computedHash() != entry.hash {
-                return .broken(sequence: entry.sequence, reason: "content does not match its hash: the entry was edited")
-            }
-            expectedPrevious = entry.hash
-            expectedSequence += 1
+    /// Walks entries in sequence order and reports every broken link.
+    public static func verify(_ entries: some Sequence<AuditEntry>) -> AuditVerification {
+        var walker = AuditChainWalker()
+        for entry in entries { walker.check(entry) }
+        return walker.result
+    }
+}
+
+/// Checks a chain one entry at a time, so a long log is verified without holding it. After
+/// a break it goes on from the entry as it reads, so each later break is reported too.
+public struct AuditChainWalker: Sendable {
+    /// At most this many breaks are listed; the count of entries goes on.
+    public static let breakLimit = 1000
+
+    private var expectedPrevious = AuditEntry.genesisHash
+    private var expectedSequence: Int64 = 1
+    private var checked: Int64 = 0
+    public private(set) var breaks: [AuditBreak] = []
+
+    public init() {}
+
+    public mutating func check(_ entry: AuditEntry) {
+        checked += 1
+        if entry.sequence != expectedSequence {
+            record(entry.sequence, "expected entry \(expectedSequence) here: an entry was removed or inserted")
+        } else if entry.previousHash != expectedPrevious {
+            record(entry.sequence, "previous-hash does not match the entry before it")
         }
-        return .intact(entries: expectedSequence - 1, lastHash: expectedPrevious)
+        if entry.computedHash() != entry.hash {
+            record(entry.sequence, "content does not match its hash: the entry was edited")
+        }
+        expectedPrevious = entry.hash
+        expectedSequence = entry.sequence + 1
+    }
+
+    public var result: AuditVerification {
+        breaks.isEmpty ? .intact(entries: checked, lastHash: expectedPrevious) : .broken(breaks)
+    }
+
+    private mutating func record(_ sequence: Int64, _ reason: String) {
+        if breaks.count < Self.breakLimit { breaks.append(AuditBreak(sequence: sequence, reason: reason)) }
     }
 }

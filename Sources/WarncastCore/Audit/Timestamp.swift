@@ -18,6 +18,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.text = text
     }
 
+    /// A timestamp Warncast itself wrote (a store column), taken as it is: reading one must
+    /// not cost a date parse, since every lease and every result reads a dozen.
+    public init(stored text: String) {
+        self.text = text
+    }
+
     public var date: Date { Self.parse(text) ?? Date(timeIntervalSince1970: 0) }
 
     public var description: String { text }

@@ -31,6 +31,8 @@ public enum CAPReader {
     }
 
     public static func readJSON(_ data: Data) throws(IntakeError) -> CAPAlert {
+        // What XML 1.0 cannot carry is refused here, so every CAP sent on is well-formed.
+        if let control = ControlCharacters.firstEscaped(inJSON: data) { throw .controlCharacter(control) }
         do {
             return try JSONDecoder().decode(CAPAlert.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
@@ -53,6 +55,7 @@ public enum CAPReader {
             case .declarationForbidden(let what): throw .xmlDeclarationForbidden(what)
             case .malformed(let reason): throw .malformedXML(reason)
             case .tooComplex(let reason): throw .xmlTooComplex(reason)
+            case .unsupportedEncoding(let what): throw .unsupportedEncoding(what)
             }
         }
         guard root.name == "alert" else { throw .notCAP12("the root element is <\(root.name)>, not <alert>") }

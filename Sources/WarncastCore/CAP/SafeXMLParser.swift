@@ -18,9 +18,14 @@ struct SafeXMLParser {
         case declarationForbidden(String)
         case malformed(String)
         case tooComplex(String)
+        /// Not UTF-8: the declaration scan below reads bytes as UTF-8 would.
+        case unsupportedEncoding(String)
     }
 
     func parse(_ data: Data) throws(Failure) -> XMLNode {
+        if let problem = Self.encodingProblem(in: data) {
+            throw .unsupportedEncoding(problem)
+        }
         if let declaration = Self.markupDeclaration(in: data) {
             throw .declarationForbidden(declaration)
         }
@@ -36,6 +41,27 @@ struct SafeXMLParser {
             throw .malformed("line \(parser.lineNumber): \(reason)")
         }
         return root
+    }
+
+    /// Why `data` is not a UTF-8 document, if it is not: a UTF-16 or UTF-32 byte order mark,
+    /// NUL bytes (UTF-16 without a mark), bytes that are not UTF-8, or an XML declaration
+    /// naming another encoding. Only UTF-8 is read, so no declaration can hide in an
+    /// encoding the scan for `<!` does not see.
+    static func encodingProblem(in data: Data) -> String? {
+        let bytes = [UInt8](data)
+        if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) { return "a UTF-16 byte order mark" }
+        if bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) { return "a UTF-32 byte order mark" }
+        if bytes.contains(0) { return "NUL bytes (UTF-16 or UTF-32 text)" }
+        guard let text = String(validating: bytes, as: UTF8.self) else { return "bytes that are not UTF-8" }
+        if text.hasPrefix("<?xml"), let end = text.range(of: "?>") {
+            let declaration = text[..<end.lowerBound].lowercased()
+            if let range = declaration.range(of: "encoding") {
+                let value = declaration[range.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
+                    .prefix { $0 != "\"" && $0 != "'" && $0 != " " }
+                if value != "utf-8" && value != "utf8" { return "an encoding declaration of '\(value)'" }
+            }
+        }
+        return nil
     }
 
     /// Finds `<!` that opens anything but a comment or a CDATA section.

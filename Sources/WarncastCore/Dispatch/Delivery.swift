@@ -8,8 +8,11 @@ public struct DeliveryJob: Sendable, Equatable {
     public var idempotencyKey: String
     /// This attempt's number, from 1.
     public var attempt: Int
+    /// Until when this dispatcher holds it; it must renew the lease to send later than that.
+    public var leaseUntil: Date?
 
-    public init(id: Int64, warningID: String, recipient: Recipient, idempotencyKey: String, attempt: Int) {
+    public init(id: Int64, warningID: String, recipient: Recipient, idempotencyKey: String, attempt: Int, leaseUntil: Date? = nil) {
+        self.leaseUntil = leaseUntil
         self.id = id
         self.warningID = warningID
         self.recipient = recipient

@@ -20,6 +20,7 @@ public enum DeliveryLifecycle {
         let after: DeliveryRecord?
         switch event {
         case .leased(let at, let until): after = lease(record, at: at, until: until)
+        case .renewed(let attempt, let until): after = renew(record, attempt: attempt, until: until)
         case .attempted(let result): after = attempted(record, result)
         case .reported(let state, let detail, let at): after = reported(record, state, detail: detail, at: at)
         case .acknowledged(let at): after = record.state == .delivered ? nil : delivered(record, at: at)
@@ -42,6 +43,12 @@ public enum DeliveryLifecycle {
         }
     }
 
+    /// Whether attempt `attempt` still holds the delivery: it is sending on that attempt,
+    /// so nobody has leased it since.
+    public static func isHeld(_ record: DeliveryRecord, by attempt: Int) -> Bool {
+        record.state == .sending && record.attempts == attempt
+    }
+
     private static func lease(_ record: DeliveryRecord, at: Timestamp, until: Timestamp) -> DeliveryRecord? {
         guard isDue(record, at: at) else { return nil }
         var next = record
@@ -49,6 +56,15 @@ public enum DeliveryLifecycle {
         next.attempts += 1
         next.leaseUntil = until
         next.sendingAt = record.sendingAt ?? at
+        return next
+    }
+
+    /// A lease is renewed only by its holder: the delivery is still sending on the same
+    /// attempt, so nobody else has leased it since (even if the lease ran out meanwhile).
+    private static func renew(_ record: DeliveryRecord, attempt: Int, until: Timestamp) -> DeliveryRecord? {
+        guard isHeld(record, by: attempt) else { return nil }
+        var next = record
+        next.leaseUntil = max(until, record.leaseUntil ?? until)
         return next
     }
 

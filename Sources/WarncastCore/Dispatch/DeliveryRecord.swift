@@ -75,6 +75,8 @@ public struct DeliveryRecord: Sendable, Equatable {
 public enum DeliveryEvent: Sendable, Equatable {
     /// A dispatcher takes the delivery for its next request, holding it until `until`.
     case leased(at: Timestamp, until: Timestamp)
+    /// The dispatcher holding attempt `attempt` keeps it longer, until `until`.
+    case renewed(attempt: Int, until: Timestamp)
     /// An attempt's result (including a lease handed back unsent: `.deferred`).
     case attempted(AttemptResult)
     /// A gateway's delivery report (SMS DLR, carrier callback).

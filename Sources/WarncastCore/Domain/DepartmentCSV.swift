@@ -1,7 +1,8 @@
 import Foundation
 
 /// Reads the department registry's CSV format: a header line, then
-/// `id,name,kind,region,events` with event codes separated by `|`.
+/// `id,name,kind,region,events[,senders]` with event codes and CAP sender addresses each
+/// separated by `|`.
 public enum DepartmentCSV {
     public static func parse(_ text: String, catalogue: EventCatalogue) -> (departments: [Department], errors: [RegionCSV.RowError]) {
         var departments: [Department] = []
@@ -24,15 +25,16 @@ public enum DepartmentCSV {
         let fields = row.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespaces)
         }
-        guard fields.count == 5 else {
-            throw RowFailure(reason: "expected id,name,kind,region,events but found \(fields.count) field(s)")
+        guard fields.count == 5 || fields.count == 6 else {
+            throw RowFailure(reason: "expected id,name,kind,region,events[,senders] but found \(fields.count) field(s)")
         }
         guard let region = RegionCode(fields[3]) else {
             throw RowFailure(reason: "'\(fields[3])' is not a division code")
         }
         let department = Department(
             id: fields[0], name: fields[1], kind: fields[2], region: region,
-            events: fields[4].split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) })
+            events: fields[4].split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) },
+            senders: fields.count == 6 ? fields[5].split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } : [])
         if let problem = department.problem(in: catalogue) { throw RowFailure(reason: problem) }
         return department
     }
@@ -49,6 +51,9 @@ extension Department {
         if kind.isEmpty { return "department \(id) has no kind" }
         if kind == Department.upstreamKind { return "kind '\(kind)' is reserved for upper-tier nodes (cascade.upstream)" }
         if events.isEmpty { return "department \(id) lists no event types" }
+        for sender in senders where sender.isEmpty || sender.contains(where: { $0 == " " || $0 == "," || $0 == "<" || $0 == "&" }) {
+            return "sender '\(sender)' of department \(id) is not a CAP sender address"
+        }
         for code in events {
             guard let event = catalogue.event(code: code) else {
                 return "event type '\(code)' is not in the event catalogue"

@@ -33,6 +33,10 @@ public struct IntakeCheck: Sendable {
         guard department.mayIssue(event: event.code) else {
             throw .eventNotAllowed(event: event.code, department: department.id)
         }
+        guard department.maySend(as: alert.sender) else {
+            throw .senderNotAllowed(sender: alert.sender, department: department.id)
+        }
+        try checkTranslations(alert.info, event: event, level: level, department: department)
         let areas = try self.areas(of: alert.info, department: department)
         let effective = try info.effective.map { (text) throws(IntakeError) in try time(text, field: "effective") } ?? sent
         let onset = try info.onset.map { (text) throws(IntakeError) in try time(text, field: "onset") }
@@ -61,6 +65,32 @@ public struct IntakeCheck: Sendable {
         }
         guard Self.capScopes.contains(alert.scope) else {
             throw .invalidField("scope", reason: "must be one of Public, Restricted, Private")
+        }
+    }
+
+    /// Every block after the first is authorised like the first and says the same: the
+    /// same catalogue event and the same level.
+    private func checkTranslations(_ infos: [CAPInfo], event: EventType, level: Level, department: Department) throws(IntakeError) {
+        for (index, info) in infos.enumerated().dropFirst() {
+            guard let other = catalogue.resolve(info.event) else {
+                throw .invalidInfoBlock(index: index, reason: "event '\(info.event)' is not in the event catalogue")
+            }
+            guard department.mayIssue(event: other.code) else {
+                throw .invalidInfoBlock(index: index, reason: "department '\(department.id)' may not issue '\(other.code)' warnings")
+            }
+            guard other.code == event.code else {
+                throw .invalidInfoBlock(index: index, reason: "event '\(other.code)' differs from the first block's '\(event.code)'")
+            }
+            let otherLevel: Level
+            do {
+                otherLevel = try self.level(of: info)
+            } catch {
+                throw .invalidInfoBlock(index: index, reason: error.detail)
+            }
+            guard otherLevel == level else {
+                throw .invalidInfoBlock(
+                    index: index, reason: "level \(otherLevel.rawValue) differs from the first block's \(level.rawValue)")
+            }
         }
     }
 

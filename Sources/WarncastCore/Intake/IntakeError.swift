@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a submitted warning was refused. Each case has a stable machine-readable `code`
 /// (the `error` field of the HTTP response) and a human `detail`.
 public enum IntakeError: Error, Sendable, Equatable {
@@ -7,7 +9,11 @@ public enum IntakeError: Error, Sendable, Equatable {
     /// DOCTYPE, ENTITY and other markup declarations are never accepted.
     case xmlDeclarationForbidden(String)
     case xmlTooComplex(String)
+    /// Only UTF-8 documents are read.
+    case unsupportedEncoding(String)
     case malformedJSON(String)
+    /// A control character XML 1.0 cannot carry (U+0000 to U+001F but tab, LF and CR).
+    case controlCharacter(UInt32)
     case notCAP12(String)
     case missingField(String)
     case invalidField(String, reason: String)
@@ -17,6 +23,11 @@ public enum IntakeError: Error, Sendable, Equatable {
     case levelMismatch(level: String, severity: String)
     case unknownEventType(String)
     case eventNotAllowed(event: String, department: String)
+    /// The CAP sender is not one of the department's.
+    case senderNotAllowed(sender: String, department: String)
+    /// An `<info>` block after the first disagrees with it or is not allowed (blocks are
+    /// translations of one warning).
+    case invalidInfoBlock(index: Int, reason: String)
     case areaMissing
     case invalidRegionCode(String)
     case unknownRegion([String])
@@ -38,7 +49,9 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .malformedXML: "malformed_xml"
         case .xmlDeclarationForbidden: "xml_doctype_forbidden"
         case .xmlTooComplex: "xml_too_complex"
+        case .unsupportedEncoding: "unsupported_encoding"
         case .malformedJSON: "malformed_json"
+        case .controlCharacter: "control_character"
         case .notCAP12: "not_cap_1_2"
         case .missingField: "missing_field"
         case .invalidField: "invalid_field"
@@ -47,6 +60,8 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .levelMissing: "level_missing"
         case .levelMismatch: "level_severity_mismatch"
         case .unknownEventType: "unknown_event_type"
+        case .senderNotAllowed: "sender_not_allowed"
+        case .invalidInfoBlock: "info_block_invalid"
         case .eventNotAllowed: "event_not_allowed"
         case .areaMissing: "area_missing"
         case .invalidRegionCode: "invalid_region_code"
@@ -72,7 +87,10 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .xmlDeclarationForbidden(let what):
             "\(what) found: document type and entity declarations are refused, never resolved"
         case .xmlTooComplex(let reason): "the XML is nested too deeply or is too large: \(reason)"
+        case .unsupportedEncoding(let what): "only UTF-8 documents are accepted; this one has \(what)"
         case .malformedJSON(let reason): "the JSON cannot be read: \(reason)"
+        case .controlCharacter(let value):
+            "the text contains the control character U+\(String(format: "%04X", value)); only tab, line feed and carriage return are allowed"
         case .notCAP12(let reason): "not a CAP 1.2 alert: \(reason)"
         case .missingField(let field): "required CAP field '\(field)' is missing"
         case .invalidField(let field, let reason): "field '\(field)' \(reason)"
@@ -87,6 +105,10 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .unknownEventType(let event): "event '\(event)' is not in the event catalogue"
         case .eventNotAllowed(let event, let department):
             "department '\(department)' may not issue '\(event)' warnings"
+        case .senderNotAllowed(let sender, let department):
+            "sender '\(sender)' is not one of department '\(department)''s sender addresses (the department registry's senders)"
+        case .invalidInfoBlock(let index, let reason):
+            "info[\(index)] (block \(index + 1)): \(reason); the blocks of one message are translations of one warning"
         case .areaMissing: "no area carries a division code in <geocode>"
         case .invalidRegionCode(let code): "'\(code)' is not a division code (6, 9 or 12 digits)"
         case .unknownRegion(let codes): "unknown region(s): \(codes.joined(separator: ", "))"

@@ -17,6 +17,7 @@ struct CascadeController {
     let catalogue: EventCatalogue
     let reports: WarningReportBuilder
     let maxBodyBytes: Int
+    let refusals: AnonymousRefusals
     let now: @Sendable () -> Date
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
@@ -97,8 +98,8 @@ struct CascadeController {
                 case .stale(let at): ("stale_signature", "timestamp \(at) is more than five minutes from now")
                 case .ownKey: ("cascade_loop", "signed with this node's own key: its own message came back")
                 }
-            try await store.appendAudit(
-                AuditEvent(actor: .anonymous, action: .cascadeRefused, subject: request.uri.path, detail: ["reason": code]), at: now())
+            try await refusals.record(
+                AuditEvent(actor: .anonymous, action: .cascadeRefused, subject: request.uri.path, detail: ["reason": code]))
             throw APIError(error == .ownKey ? .conflict : .unauthorized, code: code, detail: detail)
         }
     }

@@ -43,11 +43,7 @@ struct ApprovalController {
         let body = try await request.body.collect(upTo: 64 * 1024)
         var reason: String?
         if body.readableBytes > 0 {
-            do {
-                reason = try JSONDecoder().decode(RejectRequest.self, from: Data(buffer: body)).reason
-            } catch {
-                throw APIError(.badRequest, code: "malformed_json", detail: #"send {"reason": "…"} as JSON"#)
-            }
+            reason = try JSONBody.decode(RejectRequest.self, from: body, expected: #"send {"reason": "…"} as JSON"#).reason
         }
         return try await decide(.reject, reason: reason, context: context)
     }

@@ -11,6 +11,7 @@ struct DeliveryController {
     let store: any Store
     let channels: Set<String>
     let reports: WarningReportBuilder
+    let refusals: AnonymousRefusals
     let now: @Sendable () -> Date
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
@@ -103,8 +104,10 @@ struct DeliveryController {
         var intact: Bool
         var entries: Int64?
         var lastHash: String?
+        /// The first break (kept for clients that read only it), then every break.
         var brokenAt: Int64?
         var reason: String?
+        var breaks: [AuditBreak]?
         var receipts: Receipts
     }
 
@@ -133,8 +136,9 @@ struct DeliveryController {
         switch try await store.verifyAudit() {
         case .intact(let entries, let lastHash):
             return Verification(intact: receipts.intact, entries: entries, lastHash: lastHash, receipts: receipts)
-        case .broken(let sequence, let reason):
-            return Verification(intact: false, brokenAt: sequence, reason: reason, receipts: receipts)
+        case .broken(let breaks):
+            return Verification(
+                intact: false, brokenAt: breaks.first?.sequence, reason: breaks.first?.reason, breaks: breaks, receipts: receipts)
         }
     }
 
@@ -179,12 +183,7 @@ struct DeliveryController {
         let principal = try context.requirePrincipal()
         guard principal.role == .operator else { throw APIError.forbidden("only operator tokens may add recipients") }
         let body = try await request.body.collect(upTo: 16 << 20)
-        let list: [NewRecipient]
-        do {
-            list = try JSONDecoder().decode([NewRecipient].self, from: Data(buffer: body))
-        } catch {
-            throw APIError(.badRequest, code: "malformed_json", detail: "send a JSON array of recipients: \(error)")
-        }
+        let list = try JSONBody.decode([NewRecipient].self, from: body, expected: "send a JSON array of recipients")
         var rows: [(recipient: Recipient, secretHash: String?)] = []
         for (index, item) in list.enumerated() {
             guard channels.contains(item.channel) else {
@@ -230,15 +229,12 @@ struct DeliveryController {
         }
         let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         let body = try await request.body.collect(upTo: 64 * 1024)
-        guard let ack = try? JSONDecoder().decode(AckRequest.self, from: Data(buffer: body)) else {
-            throw APIError(.badRequest, code: "malformed_json", detail: #"send {"idempotencyKey": "…"}"#)
-        }
+        let ack = try JSONBody.decode(AckRequest.self, from: body, expected: #"send {"idempotencyKey": "…"}"#)
         switch try await store.acknowledge(idempotencyKey: ack.idempotencyKey, secretHash: AccessToken.hash(secret), at: now()) {
         case .delivered: return AckResponse(idempotencyKey: ack.idempotencyKey, state: "delivered")
         case .alreadyDelivered: return AckResponse(idempotencyKey: ack.idempotencyKey, state: "delivered")
         case .forged:
-            try await store.appendAudit(
-                AuditEvent(actor: .anonymous, action: .receiptForged, subject: ack.idempotencyKey), at: now())
+            try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: ack.idempotencyKey))
             throw APIError(.forbidden, code: "forged_receipt", detail: "no delivery with this key belongs to the presented secret")
         }
     }

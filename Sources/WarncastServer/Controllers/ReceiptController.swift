@@ -12,7 +12,7 @@ import WarncastStore
 /// this controller knows no adapter.
 struct ReceiptController {
     let outbox: any Outbox
-    let audit: any AuditStore
+    let refusals: AnonymousRefusals
     let tokens: CallbackToken?
     /// The routes the adapters declare.
     let routes: Set<ReceiptRoute>
@@ -77,7 +77,7 @@ struct ReceiptController {
             throw APIError(.badRequest, code: "bad_report", detail: "a report needs the delivery (d) and its token (t)")
         }
         guard let tokens, tokens.verify(token, forDelivery: id) else {
-            try await audit.appendAudit(AuditEvent(actor: .anonymous, action: .receiptForged, subject: "delivery:\(id)"), at: now())
+            try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: "delivery:\(id)"))
             throw APIError(.forbidden, code: "forged_receipt", detail: "the token does not belong to this delivery")
         }
         return id

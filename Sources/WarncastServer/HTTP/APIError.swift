@@ -52,8 +52,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         switch error {
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
-        case .malformedXML, .xmlDeclarationForbidden, .xmlTooComplex, .malformedJSON: .badRequest
-        case .eventNotAllowed, .areaOutsideJurisdiction, .referenceNotOwned, .notAnIssuer: .forbidden
+        case .malformedXML, .xmlDeclarationForbidden, .xmlTooComplex, .malformedJSON, .unsupportedEncoding, .controlCharacter: .badRequest
+        case .eventNotAllowed, .areaOutsideJurisdiction, .referenceNotOwned, .notAnIssuer, .senderNotAllowed: .forbidden
         case .identifierConflict: .conflict
         default: .unprocessableContent
         }
@@ -68,6 +68,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         let data = try JSONEncoder().encode(Body(error: code, detail: detail))
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"warncast\"" }
+        // The rest of a body too large is not read: close rather than leave the client sending.
+        if status == .contentTooLarge { headers[.connection] = "close" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 }

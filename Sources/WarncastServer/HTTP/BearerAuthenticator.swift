@@ -8,6 +8,7 @@ import WarncastStore
 struct BearerAuthenticator: RouterMiddleware {
     typealias Context = WarncastRequestContext
     let store: any Store
+    let now: @Sendable () -> Date
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -20,8 +21,8 @@ struct BearerAuthenticator: RouterMiddleware {
             throw APIError.unauthenticated("the Authorization header must use the Bearer scheme")
         }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
-        guard let principal = try await store.principal(secretHash: AccessToken.hash(secret)) else {
-            throw APIError.unauthenticated("the token is unknown or revoked")
+        guard let principal = try await store.principal(secretHash: AccessToken.hash(secret), at: now()) else {
+            throw APIError.unauthenticated("the token is unknown, revoked or expired")
         }
         var context = context
         context.principal = principal

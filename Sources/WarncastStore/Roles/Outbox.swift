@@ -7,6 +7,9 @@ import WarncastCore
 public protocol Outbox: Sendable {
     /// Leases due deliveries of a channel to a dispatcher until `leaseFor` from now.
     func leaseDeliveries(channel: String, limit: Int, at: Date, leaseFor: TimeInterval) async throws -> [DeliveryJob]
+    /// Extends the leases this dispatcher holds (delivery id and attempt) until `until`;
+    /// returns the ids renewed. One not renewed is no longer this dispatcher's to send.
+    func renewLeases(_ leases: [(id: Int64, attempt: Int)], until: Date) async throws -> Set<Int64>
     /// Records a batch of attempts in one transaction.
     func recordAttempts(_ results: [AttemptResult]) async throws
     /// Expires deliveries of expired warnings; returns how many.

@@ -14,8 +14,8 @@ public protocol RegistryStore: Sendable {
     func createToken(_ grant: TokenGrant, secretHash: String, audit: AuditEvent) async throws
     func revokeToken(id: String, audit: AuditEvent) async throws -> Bool
     func tokens() async throws -> [TokenGrant]
-    /// The principal whose live token hashes to `secretHash`.
-    func principal(secretHash: String) async throws -> Principal?
+    /// The principal whose live token (not revoked, not expired at `at`) hashes to `secretHash`.
+    func principal(secretHash: String, at: Date) async throws -> Principal?
 
     /// Adds or replaces recipients; `secretHash` is the SHA-256 of the secret a recipient
     /// acknowledges with, if any.
@@ -35,11 +35,14 @@ public struct TokenGrant: Sendable, Codable, Equatable {
     public var revokedAt: String?
     /// For approvers: the approval role, e.g. `duty-leader`.
     public var approvalRole: String?
+    /// After this moment the token is refused as if revoked; nil: it does not expire.
+    public var expiresAt: Timestamp?
 
     public init(
         id: String, name: String, role: Role, departmentID: String?, region: RegionCode,
-        createdAt: String, revokedAt: String? = nil, approvalRole: String? = nil
+        createdAt: String, revokedAt: String? = nil, approvalRole: String? = nil, expiresAt: Timestamp? = nil
     ) {
+        self.expiresAt = expiresAt
         self.approvalRole = approvalRole
         self.id = id
         self.name = name
