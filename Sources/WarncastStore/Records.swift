@@ -243,6 +243,21 @@ struct RecipientRecord: Codable, FetchableRecord, PersistableRecord {
         active = true
     }
 
+    /// What changes if this recipient becomes `new`: each changed field as `field` (before)
+    /// and `field.new` (after); a changed secret is noted, never shown. Nil if nothing changes.
+    func change(to new: RecipientRecord) -> [String: String]? {
+        var detail: [String: String] = [:]
+        for (field, old, now) in [
+            ("channel", channel, new.channel), ("region", region, new.region), ("name", name, new.name),
+            ("address", address, new.address), ("options", options, new.options),
+        ] where old != now {
+            detail[field] = old
+            detail[field + ".new"] = now
+        }
+        if secretHash != new.secretHash { detail["secret"] = "replaced" }
+        return detail.isEmpty ? nil : detail
+    }
+
     var recipient: Recipient? {
         guard let code = RegionCode(region) else { return nil }
         return Recipient(id: id, channel: channel, region: code, name: name, address: address, options: Self.parseOptions(options))

@@ -116,12 +116,26 @@ extension SQLiteStore {
 
     // MARK: Recipients
 
-    public func saveRecipients(_ recipients: [(recipient: Recipient, secretHash: String?)], audit: AuditEvent) async throws {
+    public func saveRecipients(
+        _ recipients: [(recipient: Recipient, secretHash: String?)], within scope: RegionCode?, audit: AuditEvent
+    ) async throws {
         try await writer.write { db in
+            let at = now()
             for (recipient, secretHash) in recipients {
-                try RecipientRecord(recipient, secretHash: secretHash).save(db)
+                let record = RecipientRecord(recipient, secretHash: secretHash)
+                if let scope, let existing = try RecipientRecord.fetchOne(db, key: recipient.id) {
+                    guard let region = RegionCode(existing.region), region.isWithin(scope) else {
+                        throw StoreError.recipientOutOfScope(id: recipient.id, region: existing.region)
+                    }
+                    if let change = existing.change(to: record) {
+                        try AuditLog.append(
+                            AuditEvent(actor: audit.actor, action: .recipientChanged, subject: recipient.id, detail: change), at: at, in: db
+                        )
+                    }
+                }
+                try record.save(db)
             }
-            try AuditLog.append(audit, at: now(), in: db)
+            try AuditLog.append(audit, at: at, in: db)
         }
     }
 

@@ -18,6 +18,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownDepartment(String)
     case unknownRegion(String)
     case unknownWarning(String)
+    /// A recipient with this id exists in a region outside the caller's.
+    case recipientOutOfScope(id: String, region: String)
     case cannotOpen(path: String, reason: String)
 
     public var description: String {
@@ -25,6 +27,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownDepartment(let id): "no department '\(id)'"
         case .unknownRegion(let code): "no region \(code) in the registry"
         case .unknownWarning(let id): "no warning '\(id)'"
+        case .recipientOutOfScope(let id, let region):
+            "recipient '\(id)' exists in region \(region), outside your region: it cannot be changed, moved or replaced from here"
         case .cannotOpen(let path, let reason): "cannot open the store at \(path): \(reason)"
         }
     }

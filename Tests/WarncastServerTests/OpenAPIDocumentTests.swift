@@ -42,4 +42,33 @@ struct OpenAPIDocumentTests {
             #expect(text.contains(code), "\(code) missing from docs/openapi.yaml")
         }
     }
+
+    @Test("every error code anything in Sources sends is in the document's error enum")
+    func everySentCodeDocumented() throws {
+        let text = try String(contentsOf: TestSupport.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        let document = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let error = try #require(((schemas["Error"] as? [String: Any])?["properties"] as? [String: Any])?["error"] as? [String: Any])
+        let documented = Set(try #require(error["enum"] as? [String]))
+        // Codes are written as `code: "…"`, as an error enum's `case .x: "…"`, or as the
+        // first of a (code, detail) pair.
+        let patterns = [#"code: "([a-z0-9_]+)""#, #"case [^:\n]+: "([a-z0-9_]+)"$"#, #"\("([a-z0-9_]+)", ""#]
+        var sent: Set<String> = []
+        let sources = TestSupport.root.appendingPathComponent("Sources")
+        for case let file as URL in FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+        where file.pathExtension == "swift" {
+            let swift = try String(contentsOf: file, encoding: .utf8)
+            let isErrorFile =
+                file.lastPathComponent.hasSuffix("Error.swift") || swift.contains("APIError(") || swift.contains("code: String")
+            guard isErrorFile else { continue }
+            for pattern in patterns {
+                let regex = try NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines])
+                for match in regex.matches(in: swift, range: NSRange(swift.startIndex..., in: swift)) {
+                    if let range = Range(match.range(at: 1), in: swift) { sent.insert(String(swift[range])) }
+                }
+            }
+        }
+        #expect(sent.count > 40)
+        #expect(sent.subtracting(documented).isEmpty, "sent but not in the error enum: \(sent.subtracting(documented).sorted())")
+    }
 }

@@ -38,6 +38,8 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     public static let departmentSaved = AuditAction(name: "department.saved")
     public static let recipientsImported = AuditAction(name: "recipients.imported")
     public static let recipientsSaved = AuditAction(name: "recipients.saved")
+    /// An existing recipient changed: what it was and what it became.
+    public static let recipientChanged = AuditAction(name: "recipient.changed")
     public static let keysGenerated = AuditAction(name: "keys.generated")
     public static let keysRotated = AuditAction(name: "keys.rotated")
     public static let tokenCreated = AuditAction(name: "token.created")

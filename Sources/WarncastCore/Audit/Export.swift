@@ -136,7 +136,9 @@ public enum ExportVerifier {
             } else {
                 throw Failure(row: 1, reason: "the header is neither an audit nor a deliveries export")
             }
-            records = rows.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0.map { Optional($0) })) }
+            records = rows.dropFirst().map { row in
+                Dictionary(uniqueKeysWithValues: zip(header, row.map { Optional(CSV.value(ofCell: $0)) }))
+            }
         }
         return kind == .audit ? try verifyAudit(records) : try verifyDeliveries(records)
     }
@@ -203,9 +205,21 @@ public enum ExportVerifier {
 
 /// RFC 4180 CSV: fields quoted when they hold a comma, quote or line break.
 public enum CSV {
+    /// Characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection
+    /// list), and the quote that marks a neutralised cell.
+    static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r", "'"]
+
+    /// A CSV cell: quoted when it must be, and a value a spreadsheet would run as a formula
+    /// prefixed with `'`, which `parse` takes off again so exports still verify.
     public static func field(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let safe = value.first.map(formulaStarts.contains) == true ? "'" + value : value
+        guard safe.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return safe }
+        return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A cell's value as it was before `field` neutralised it.
+    static func value(ofCell cell: String) -> String {
+        cell.hasPrefix("'") ? String(cell.dropFirst()) : cell
     }
 
     public static func parse(_ text: String) -> [[String]] {

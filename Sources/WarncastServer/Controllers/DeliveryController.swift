@@ -202,11 +202,16 @@ struct DeliveryController {
                 options: item.options ?? [:])
             rows.append((recipient, item.secret.map(AccessToken.hash)))
         }
-        try await store.saveRecipients(
-            rows,
-            audit: AuditEvent(
-                actor: .principal(principal), action: .recipientsSaved, subject: "api",
-                detail: ["count": String(rows.count)]))
+        do {
+            try await store.saveRecipients(
+                rows, within: principal.scope,
+                audit: AuditEvent(
+                    actor: .principal(principal), action: .recipientsSaved, subject: "api",
+                    detail: ["count": String(rows.count), "region": principal.scope.rawValue]))
+        } catch let error as StoreError {
+            guard case .recipientOutOfScope = error else { throw error }
+            throw APIError(.forbidden, code: "recipient_out_of_scope", detail: error.description)
+        }
         var response = try context.responseEncoder.encode(Saved(saved: rows.count), from: request, context: context)
         response.status = .created
         return response

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import NIOCore
@@ -97,6 +98,17 @@ struct PublicController {
             body: .init(byteBuffer: ByteBuffer(string: xml)))
     }
 
+    /// Every HTML page Warncast serves: its own resources only, no framing, no sniffing,
+    /// no referrer leaving the site.
+    static let htmlHeaders: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .contentSecurityPolicy:
+            "default-src 'none'; style-src \(PublicPage.styleSource); img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        .xContentTypeOptions: "nosniff",
+        .init("Referrer-Policy")!: "no-referrer",
+        .init("X-Frame-Options")!: "DENY",
+    ]
+
     @Sendable func page(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let region = try regionFilter(request)
         let warnings = try await active(region: region)
@@ -106,7 +118,7 @@ struct PublicController {
         }
         let html = PublicPage(nodeName: nodeName, region: region, warnings: warnings, names: names, generated: now()).render()
         return Response(
-            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+            status: .ok, headers: PublicController.htmlHeaders,
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
@@ -128,6 +140,17 @@ struct PublicPage {
     private static let colours: [Level: String] = [.blue: "#1e5bd8", .yellow: "#e6b800", .orange: "#f07800", .red: "#d81e1e"]
     private static let levelNames: [Level: String] = [.blue: "蓝色", .yellow: "黄色", .orange: "橙色", .red: "红色"]
 
+    /// The page's only style, inline; the Content-Security-Policy allows it by its hash.
+    static let stylesheet =
+        "body{font-family:sans-serif;margin:1.5rem;max-width:60rem}"
+        + ".warning{border-left:.5rem solid;padding:.5rem 1rem;margin:.5rem 0;background:#f6f6f6}.level{font-weight:bold}"
+        + Level.allCases.map { ".level-\($0.rawValue){border-color:\(colours[$0]!)}" }.joined()
+
+    /// `style-src` for `stylesheet`.
+    static var styleSource: String {
+        "'sha256-" + Data(SHA256.hash(data: Data(stylesheet.utf8))).base64EncodedString() + "'"
+    }
+
     func render() -> String {
         let escape = CAPWriter.escape
         var byArea: [(RegionCode, [Warning])] = []
@@ -139,11 +162,7 @@ struct PublicPage {
             <html lang="zh-CN"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(nodeName)) 预警信息</title>
-            <style>
-            body{font-family:sans-serif;margin:1.5rem;max-width:60rem}
-            .warning{border-left:.5rem solid;padding:.5rem 1rem;margin:.5rem 0;background:#f6f6f6}
-            .level{font-weight:bold}
-            </style></head><body>
+            <style>\(Self.stylesheet)</style></head><body>
             <h1>\(escape(nodeName)) 预警信息 <small>Active warnings</small></h1>
             <p>更新时间 Updated \(Timestamp.string(generated))\(region.map { " · 地区 Region \($0)" } ?? "")
              · <a href="/public/warnings.atom">Atom</a> · <a href="/public/warnings.json">JSON</a></p>
@@ -157,7 +176,7 @@ struct PublicPage {
             for warning in list {
                 let info = warning.alert.info.first
                 html += """
-                    <article class="warning" id="w-\(warning.id)" data-level="\(warning.level.rawValue)" style="border-color:\(Self.colours[warning.level]!)">
+                    <article class="warning level-\(warning.level.rawValue)" id="w-\(warning.id)" data-level="\(warning.level.rawValue)">
                     <p class="level">\(Self.levelNames[warning.level]!)预警 · \(escape(info?.event ?? warning.event))</p>
                     <h3>\(escape(warning.headline ?? ""))</h3>
                     <p>\(escape(info?.description ?? ""))</p>

@@ -18,8 +18,12 @@ public protocol RegistryStore: Sendable {
     func principal(secretHash: String, at: Date) async throws -> Principal?
 
     /// Adds or replaces recipients; `secretHash` is the SHA-256 of the secret a recipient
-    /// acknowledges with, if any.
-    func saveRecipients(_ recipients: [(recipient: Recipient, secretHash: String?)], audit: AuditEvent) async throws
+    /// acknowledges with, if any. With a `scope`, a recipient that exists already must lie
+    /// within it (else `StoreError.recipientOutOfScope`, and nothing is saved), and each one
+    /// changed is audited with what it was and what it became.
+    func saveRecipients(
+        _ recipients: [(recipient: Recipient, secretHash: String?)], within scope: RegionCode?, audit: AuditEvent
+    ) async throws
     func recipients(channel: String?, within region: RegionCode?, limit: Int) async throws -> [Recipient]
     func recipientCount() async throws -> Int
 }
@@ -51,5 +55,12 @@ public struct TokenGrant: Sendable, Codable, Equatable {
         self.region = region
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+    }
+}
+
+extension RegistryStore {
+    /// Adds or replaces recipients without a scope: the registry import at start-up and the CLI.
+    public func saveRecipients(_ recipients: [(recipient: Recipient, secretHash: String?)], audit: AuditEvent) async throws {
+        try await saveRecipients(recipients, within: nil, audit: audit)
     }
 }
