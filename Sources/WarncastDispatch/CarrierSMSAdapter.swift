@@ -77,7 +77,7 @@ public struct CarrierSMSAdapter: ChannelAdapter {
             [
                 "to": job.recipient.address, "text": SMSText.compose(message, limit: maxCharacters),
                 "callback": context.callbackURL(Self.reportPath(channel: context.channel), deliveryID: job.id),
-                "key": job.idempotencyKey, "warning": message.warning.id,
+                "key": job.idempotencyKey, "warning": message.warning.id.rawValue,
             ])
         return HTTPRequestSpec(method: "POST", url: url, headers: ["Content-Type: application/json"] + headers, body: Data(body.utf8))
     }

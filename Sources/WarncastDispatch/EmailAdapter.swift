@@ -58,7 +58,8 @@ public struct EmailAdapter: BatchChannelAdapter {
     public func request(for batch: [DeliveryJob], message: OutgoingMessage) throws -> HTTPRequestSpec {
         let mail = try MailMessage.compose(
             message, from: from, fromName: fromName, messageID: "\(message.warning.id).\(batch[0].id)@warncast", date: now(),
-            signature: try signer?.headers(body: message.cap, idempotencyKey: message.warning.id, timestamp: Timestamp.string(now())) ?? [])
+            signature: try signer?.headers(
+                body: message.cap, idempotencyKey: message.warning.id.rawValue, timestamp: Timestamp.string(now())) ?? [])
         var request = HTTPRequestSpec(method: "SMTP", url: url, body: mail)
         request.mail = MailEnvelope(
             from: from, recipients: batch.map(\.recipient.address), security: security, username: username, password: password)

@@ -51,7 +51,7 @@ public struct LoudspeakerAdapter: ChannelAdapter {
             "\"level\":\(JSONText.quote(warning.level.rawValue))",
             "\"msgType\":\(JSONText.quote(warning.msgType.rawValue))",
         ].joined(separator: ",")
-        let end = "\"text\":\(JSONText.quote(text)),\"warning\":\(JSONText.quote(warning.id))"
+        let end = "\"text\":\(JSONText.quote(text)),\"warning\":\(JSONText.quote(warning.id.rawValue))"
         return ["head": shared, "middle": tail, "end": end]
     }
 

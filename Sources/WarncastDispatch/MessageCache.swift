@@ -11,10 +11,10 @@ actor MessageCache {
         self.outbox = outbox
     }
 
-    func message(for warningID: String, adapter name: AdapterKind, using adapter: any ChannelAdapter) async throws -> OutgoingMessage {
-        let key = warningID + "|" + name.rawValue
+    func message(for warningID: Warning.ID, adapter name: AdapterKind, using adapter: any ChannelAdapter) async throws -> OutgoingMessage {
+        let key = warningID.rawValue + "|" + name.rawValue
         if let message = messages[key] { return message }
-        guard let warning = try await outbox.warning(id: warningID) else { throw DispatchError.unknownWarning(warningID) }
+        guard let warning = try await outbox.warning(id: warningID) else { throw DispatchError.unknownWarning(warningID.rawValue) }
         let message = OutgoingMessage(warning: warning, preparedBy: adapter)
         if messages.count > 256 { messages.removeAll() }
         messages[key] = message

@@ -63,7 +63,7 @@ public struct WarningIntake: Sendable {
             logger.info(
                 "warning accepted",
                 metadata: [
-                    "warning": .string(acceptance.warning.id), "identifier": .string(draft.identifier),
+                    "warning": .string(acceptance.warning.id.rawValue), "identifier": .string(draft.identifier),
                     "duplicate": .stringConvertible(isDuplicate(acceptance)),
                 ])
             return acceptance

@@ -79,7 +79,8 @@ struct Deliveries {
         return leased.compactMap { record in
             guard let (warningID, key, recipient) = details[record.id] else { return nil }
             return DeliveryJob(
-                id: record.id, warningID: warningID, recipient: recipient, idempotencyKey: key, attempt: record.attempts,
+                id: record.id, warningID: Warning.ID(rawValue: warningID), recipient: recipient, idempotencyKey: key,
+                attempt: record.attempts,
                 leaseUntil: until)
         }
     }

@@ -93,7 +93,7 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
     var decidedAt: String?
 
     init(_ warning: Warning, raw: Data, plan: ApprovalPlan) throws {
-        id = warning.id
+        id = warning.id.rawValue
         status = warning.status.rawValue
         identifier = warning.identifier
         sender = warning.sender

@@ -4,7 +4,7 @@ import WarncastCore
 
 /// What happened to a warning's deliveries: lists, roll-ups, timelines, exports.
 extension SQLiteStore {
-    public func reaches(warningID: String) async throws -> [WarningTimeline.Reach] {
+    public func reaches(warningID: Warning.ID) async throws -> [WarningTimeline.Reach] {
         try await writer.read { db in
             try Row.fetchAll(
                 db,
@@ -49,7 +49,7 @@ extension SQLiteStore {
         }
     }
 
-    public func deliveryReferences(warningID: String, channels: Set<String>) async throws -> [DeliveryReference] {
+    public func deliveryReferences(warningID: Warning.ID, channels: Set<String>) async throws -> [DeliveryReference] {
         guard !channels.isEmpty else { return [] }
         return try await writer.read { db in
             let marks = channels.map { _ in "?" }.joined(separator: ", ")
@@ -75,7 +75,7 @@ extension SQLiteStore {
         }
     }
 
-    public func reports(warningID: String, limit: Int) async throws -> [StoredReport] {
+    public func reports(warningID: Warning.ID, limit: Int) async throws -> [StoredReport] {
         try await writer.read { db in
             try Row.fetchAll(
                 db,
@@ -93,12 +93,12 @@ extension SQLiteStore {
         }
     }
 
-    public func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView] {
+    public func deliveries(warningID: Warning.ID, state: DeliveryState?, limit: Int) async throws -> [DeliveryView] {
         try await deliveries(warningID: warningID, state: state, limit: limit, excluding: nil)
     }
 
     private func deliveries(
-        warningID: String, state: DeliveryState?, limit: Int, excluding: DeliveryState?
+        warningID: Warning.ID, state: DeliveryState?, limit: Int, excluding: DeliveryState?
     ) async throws -> [DeliveryView] {
         try await writer.read { db in
             var sql = """
@@ -122,7 +122,7 @@ extension SQLiteStore {
         }
     }
 
-    public func rollup(warningID: String, depth: Tier) async throws -> WarningRollup {
+    public func rollup(warningID: Warning.ID, depth: Tier) async throws -> WarningRollup {
         try await writer.read { db in
             let released = try String.fetchOne(db, sql: "SELECT releasedAt FROM warning WHERE id = ?", arguments: [warningID])
                 .flatMap(Timestamp.parse)
@@ -175,11 +175,11 @@ extension SQLiteStore {
         }
     }
 
-    public func undelivered(warningID: String, limit: Int) async throws -> [DeliveryView] {
+    public func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView] {
         try await deliveries(warningID: warningID, state: nil, limit: limit, excluding: .delivered)
     }
 
-    public func deliverySummary(warningID: String) async throws -> [DeliveryState: Int] {
+    public func deliverySummary(warningID: Warning.ID) async throws -> [DeliveryState: Int] {
         try await writer.read { db in
             var summary: [DeliveryState: Int] = [:]
             for row in try Row.fetchAll(

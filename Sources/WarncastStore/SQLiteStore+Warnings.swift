@@ -14,9 +14,9 @@ extension SQLiteStore {
         }
     }
 
-    public func warning(id: String) async throws -> Warning? {
+    public func warning(id: Warning.ID) async throws -> Warning? {
         try await writer.read { db in
-            try WarningRecord.fetchOne(db, key: id)?.warning(approvals: ApprovalRecord.all(for: id, db))
+            try WarningRecord.fetchOne(db, key: id.rawValue)?.warning(approvals: ApprovalRecord.all(for: id.rawValue, db))
         }
     }
 
@@ -27,7 +27,7 @@ extension SQLiteStore {
         }
     }
 
-    public func rawMessage(id: String) async throws -> (data: Data, format: CAPFormat)? {
+    public func rawMessage(id: Warning.ID) async throws -> (data: Data, format: CAPFormat)? {
         try await writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT raw, format FROM warning WHERE id = ?", arguments: [id]),
                 let format = CAPFormat(rawValue: row["format"])
@@ -60,11 +60,12 @@ extension SQLiteStore {
     // MARK: Approval
 
     public func decide(
-        warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at date: Date,
+        warningID: Warning.ID, _ decision: Approval.Decision, by principal: Principal, reason: String?, at date: Date,
         routing: DeliveryRouting
     ) async throws -> Decided {
         try await writer.write { db in
-            try ApprovalWriter(db: db, routing: routing).decide(warningID: warningID, decision, by: principal, reason: reason, at: date)
+            try ApprovalWriter(db: db, routing: routing).decide(
+                warningID: warningID.rawValue, decision, by: principal, reason: reason, at: date)
         }
     }
 

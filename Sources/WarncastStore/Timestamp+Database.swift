@@ -9,3 +9,12 @@ extension Timestamp: DatabaseValueConvertible {
         String.fromDatabaseValue(dbValue).map { Timestamp(stored: $0) }
     }
 }
+
+/// Warning ids are stored as their text.
+extension Warning.ID: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { rawValue.databaseValue }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Warning.ID? {
+        String.fromDatabaseValue(dbValue).map(Warning.ID.init(rawValue:))
+    }
+}

@@ -19,7 +19,7 @@ struct WarningWriter {
         try checkReferences(draft)
         let immediate = plan.release == .immediate
         let warning = Warning(
-            id: UUID().uuidString.lowercased(), status: immediate ? .released : .pendingApproval, draft: draft,
+            id: Warning.ID(rawValue: UUID().uuidString.lowercased()), status: immediate ? .released : .pendingApproval, draft: draft,
             submittedBy: principal, receivedAt: date)
         try WarningRecord(warning, raw: draft.raw, plan: plan).insert(db)
         let statement = try db.makeStatement(sql: "INSERT INTO warningArea (warningID, code, prefix) VALUES (?, ?, ?)")
@@ -34,11 +34,12 @@ struct WarningWriter {
         ]
         detail["deadline"] = plan.deadline.map(Timestamp.string)
         try AuditLog.append(
-            AuditEvent(actor: .principal(principal), action: .warningAccepted, subject: warning.id, detail: detail),
+            AuditEvent(actor: .principal(principal), action: .warningAccepted, subject: warning.id.rawValue, detail: detail),
             at: date, in: db)
         if immediate {
             try Lifecycle(db: db).release(
-                warning.id, actor: .principal(principal), reason: "rule '\(plan.rule)' releases at once", at: date, routing: routing)
+                warning.id.rawValue, actor: .principal(principal), reason: "rule '\(plan.rule)' releases at once", at: date,
+                routing: routing)
         }
         let stored = try WarningRecord.fetchOne(db, key: warning.id)!
         return .created(try stored.warning(approvals: []))

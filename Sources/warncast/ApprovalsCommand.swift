@@ -38,7 +38,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
             let approved = approval?.approvals.filter { $0.decision == .approve }.map { "\($0.name) (\($0.role))" } ?? []
             let missing = approval?.missing.map { "\($0.role)@\($0.scope.rawValue)×\($0.remaining)" } ?? []
             return [
-                warning.id, warning.level.rawValue, warning.event, approval?.rule ?? "-", deadline,
+                warning.id.rawValue, warning.level.rawValue, warning.event, approval?.rule ?? "-", deadline,
                 approved.isEmpty ? "-" : approved.joined(separator: ", "),
                 missing.isEmpty ? "-" : missing.joined(separator: " "), warning.headline ?? "",
             ].joined(separator: "\t")

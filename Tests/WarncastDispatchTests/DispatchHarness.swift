@@ -58,7 +58,7 @@ struct DispatchHarness {
     }
 
     /// Accepts `fixture` as the county weather bureau and has it approved, which releases it.
-    func release(_ fixture: String, adjust: (inout WarningDraft) -> Void = { _ in }) async throws -> String {
+    func release(_ fixture: String, adjust: (inout WarningDraft) -> Void = { _ in }) async throws -> Warning.ID {
         let issuer = try await TestSupport.principal(
             store, try await TestSupport.token(store, role: .issuer, department: "csx-weather", name: "值班员"))
         let accepted = try await TestSupport.accept(fixture, into: store, as: issuer, at: Date(), routing: routing, adjust: adjust).warning
@@ -105,7 +105,7 @@ struct DispatchHarness {
         return false
     }
 
-    func summary(_ warning: String) async throws -> [DeliveryState: Int] {
+    func summary(_ warning: Warning.ID) async throws -> [DeliveryState: Int] {
         try await store.deliverySummary(warningID: warning)
     }
 }

@@ -12,7 +12,7 @@ final class ReleaseLog: ReleaseSubscriber {
     let released = Mutex<[String]>([])
 
     func warningReleased(_ warning: Warning) async {
-        released.withLock { $0.append(warning.id) }
+        released.withLock { $0.append(warning.id.rawValue) }
     }
 
     var ids: [String] { released.withLock { $0 } }
@@ -57,7 +57,7 @@ struct ApprovalControllerTests {
             let accepted = try await client.submit("rainstorm-red-csx.xml", token: t.issuer).decode(Accepted.self)
             let pending = try await client.get("/v1/approvals/pending", token: t.dutyLeader).decode(PendingBody.self)
             let item = try #require(pending.pending.first)
-            #expect(pending.count == 1 && item.id == accepted.id)
+            #expect(pending.count == 1 && item.id.rawValue == accepted.id)
             #expect(item.approval?.rule == "red")
             #expect(item.approval?.missing.map(\.role) == ["duty-leader", "government-leader"])
             #expect(item.approval?.deadline == "2026-07-01T16:10:00.000Z")
@@ -74,7 +74,7 @@ struct ApprovalControllerTests {
             #expect(decided.approval?.missing == [])
 
             let released = try await client.get("/v1/warnings?status=released", token: t.issuer).decode(Listing.self)
-            #expect(released.warnings.map(\.id) == [accepted.id])
+            #expect(released.warnings.map(\.id.rawValue) == [accepted.id])
             #expect(try await client.get("/v1/approvals/pending", token: t.dutyLeader).decode(PendingBody.self).count == 0)
         }
         #expect(scene.releases.ids.count == 1)

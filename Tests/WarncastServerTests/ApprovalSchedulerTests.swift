@@ -40,7 +40,7 @@ struct ApprovalSchedulerTests {
     }
 
     /// Submits `fixture` as the county weather bureau and returns the warning id.
-    func submit(_ fixture: String, to store: any Store, expires: Date? = nil) async throws -> String {
+    func submit(_ fixture: String, to store: any Store, expires: Date? = nil) async throws -> Warning.ID {
         let issuer = try await TestSupport.principal(
             store, try await TestSupport.token(store, role: .issuer, department: "csx-weather", name: "值班员"))
         return try await TestSupport.accept(fixture, into: store, as: issuer, at: t0) { draft in
@@ -57,7 +57,7 @@ struct ApprovalSchedulerTests {
         #expect(try await scheduler(store, at: 9.9).tick().isEmpty)
         let first = try await scheduler(store, at: 10.1).tick()
         #expect(first.map(\.number) == [1])
-        #expect(first.first?.warningID == id)
+        #expect(first.first?.warningID == id.rawValue)
         #expect(first.first?.contacts == ["湖南省预警信息发布中心值班室", "长沙市应急管理局值班室"])
         #expect(first.first?.missing.count == 2)
         #expect(try await store.warning(id: id)?.approval?.late == true)
@@ -70,7 +70,7 @@ struct ApprovalSchedulerTests {
 
         let state = try #require(try await store.warning(id: id)?.approval)
         #expect(state.escalations == 2)
-        let history = try await store.auditEntries(subject: id).map(\.action)
+        let history = try await store.auditEntries(subject: id.rawValue).map(\.action)
         #expect(history == ["warning.accepted", "warning.late", "warning.escalated", "warning.escalated"])
         guard case .intact = try await store.verifyAudit() else {
             Issue.record("audit chain broken")
@@ -108,6 +108,6 @@ struct ApprovalSchedulerTests {
             _ = try await store.decide(
                 warningID: id, .approve, by: approver, reason: nil, at: t0.addingTimeInterval(3700), routing: try TestSupport.routing)
         }
-        #expect(try await store.auditEntries(subject: id).map(\.action).contains("warning.expired"))
+        #expect(try await store.auditEntries(subject: id.rawValue).map(\.action).contains("warning.expired"))
     }
 }

@@ -65,7 +65,7 @@ struct CascadeControllerTests {
         #expect(accepted.status == "released" && !accepted.duplicate)
         #expect(try again.decode(Accepted.self).duplicate)
         let id = accepted.id
-        let stored = try await harness.store.warning(id: id)
+        let stored = try await harness.store.warning(id: Warning.ID(rawValue: id))
         let warning = try #require(stored)
         #expect(warning.department == "upstream-national-centre")
         #expect(warning.upstreamPath == ["national-centre"])
@@ -132,7 +132,7 @@ struct CascadeControllerTests {
         }
         #expect(ok.status == .ok)
         let report = try ok.decode(WarningReport.self)
-        #expect(report.warning == id && report.node == "hunan-provincial-centre")
+        #expect(report.warning.rawValue == id && report.node == "hunan-provincial-centre")
         #expect(replayed.status == .unauthorized && replayed.errorCode == "bad_signature")
     }
 }

@@ -168,7 +168,7 @@ struct HardeningTests {
             let accepted = try await client.submit(Data(allowed.utf8), token: issuer, contentType: "application/json")
             #expect(accepted.status == .created)
             let id = try accepted.decode(Accepted.self).id
-            let warning = try #require(try await store.warning(id: id))
+            let warning = try #require(try await store.warning(id: Warning.ID(rawValue: id)))
             #expect(XMLParser(data: CAPWriter.xml(warning.alert)).parse(), "the CAP sent on is well-formed")
         }
     }

@@ -62,7 +62,7 @@ struct NewChannelTests {
 
     /// Accepts the county's red rainstorm warning and has both leaders approve it, which
     /// releases it on the harness's routing.
-    private func release(into api: APIHarness) async throws -> String {
+    private func release(into api: APIHarness) async throws -> Warning.ID {
         let store = api.store
         let issuer = try await TestSupport.principal(store, try await api.token(.issuer, department: "csx-weather"))
         let id = try await TestSupport.accept("rainstorm-red-csx.xml", into: store, as: issuer, at: Date(), routing: api.parts.routing)

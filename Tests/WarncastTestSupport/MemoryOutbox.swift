@@ -15,7 +15,7 @@ public actor MemoryOutbox: Outbox {
     public private(set) var deliveries: [Int64: Planned] = [:]
     /// Every attempt result written, in order.
     public private(set) var attempts: [AttemptResult] = []
-    private var warnings: [String: Warning] = [:]
+    private var warnings: [Warning.ID: Warning] = [:]
     private var nextID: Int64 = 1
 
     public init() {}
@@ -28,7 +28,7 @@ public actor MemoryOutbox: Outbox {
             nextID += 1
             let record = DeliveryRecord(id: id, nextAttemptAt: Timestamp(date), expiresAt: expires.map(Timestamp.init))
             let job = DeliveryJob(
-                id: id, warningID: warning.id, recipient: recipient, idempotencyKey: "\(warning.id)/\(recipient.id)", attempt: 0)
+                id: id, warningID: warning.id, recipient: recipient, idempotencyKey: "\(warning.id.rawValue)/\(recipient.id)", attempt: 0)
             deliveries[id] = Planned(record: record, job: job)
         }
     }
@@ -84,7 +84,7 @@ public actor MemoryOutbox: Outbox {
         return apply(.acknowledged(at: Timestamp(date)), to: id) == nil ? .alreadyDelivered : .delivered
     }
 
-    public func warning(id: String) -> Warning? { warnings[id] }
+    public func warning(id: Warning.ID) -> Warning? { warnings[id] }
 
     @discardableResult
     private func apply(_ event: DeliveryEvent, to id: Int64) -> DeliveryRecord? {

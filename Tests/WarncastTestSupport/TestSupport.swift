@@ -110,7 +110,7 @@ public enum TestSupport {
     /// `fixture` (by default the county's red rainstorm warning) checked as the county weather
     /// bureau's and made a warning with `id`, without a store.
     public static func countyWarning(
-        id: String = "w1", fixture: String = "rainstorm-red-csx.xml", status: WarningStatus = .released, receivedAt: Date = now
+        id: Warning.ID = "w1", fixture: String = "rainstorm-red-csx.xml", status: WarningStatus = .released, receivedAt: Date = now
     ) throws -> Warning {
         let data = Self.fixture(fixture)
         let draft = try IntakeCheck(catalogue: try exampleConfiguration().events)

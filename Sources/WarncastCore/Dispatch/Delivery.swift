@@ -3,7 +3,7 @@ import Foundation
 /// A delivery leased to a dispatcher: everything needed to attempt it once.
 public struct DeliveryJob: Sendable, Equatable {
     public var id: Int64
-    public var warningID: String
+    public var warningID: Warning.ID
     public var recipient: Recipient
     public var idempotencyKey: String
     /// This attempt's number, from 1.
@@ -11,7 +11,7 @@ public struct DeliveryJob: Sendable, Equatable {
     /// Until when this dispatcher holds it; it must renew the lease to send later than that.
     public var leaseUntil: Date?
 
-    public init(id: Int64, warningID: String, recipient: Recipient, idempotencyKey: String, attempt: Int, leaseUntil: Date? = nil) {
+    public init(id: Int64, warningID: Warning.ID, recipient: Recipient, idempotencyKey: String, attempt: Int, leaseUntil: Date? = nil) {
         self.leaseUntil = leaseUntil
         self.id = id
         self.warningID = warningID

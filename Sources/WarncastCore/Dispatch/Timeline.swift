@@ -49,7 +49,7 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
         public var at: String
     }
 
-    public var warning: String
+    public var warning: Warning.ID
     public var level: Level
     public var submittedAt: String
     public var decisions: [Decision]

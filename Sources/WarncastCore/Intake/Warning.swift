@@ -3,7 +3,7 @@ import Foundation
 /// A warning as Warncast keeps it: the normalised fields of an accepted CAP message plus
 /// what happened to it. The raw message is stored beside it, byte for byte.
 public struct Warning: Sendable, Codable, Equatable {
-    public var id: String
+    public var id: ID
     public var status: WarningStatus
     public var identifier: String
     public var sender: String
@@ -36,7 +36,7 @@ public struct Warning: Sendable, Codable, Equatable {
     /// For a warning handed down by upper-tier nodes: their names, the originating node first.
     public var upstreamPath: [String]?
 
-    public init(id: String, status: WarningStatus, draft: WarningDraft, submittedBy: Principal, receivedAt: Date) {
+    public init(id: ID, status: WarningStatus, draft: WarningDraft, submittedBy: Principal, receivedAt: Date) {
         self.id = id
         self.status = status
         identifier = draft.identifier

@@ -29,7 +29,7 @@ public struct LogReleaseSubscriber: ReleaseSubscriber {
         logger.notice(
             "warning released",
             metadata: [
-                "warning": .string(warning.id), "level": .string(warning.level.rawValue),
+                "warning": .string(warning.id.rawValue), "level": .string(warning.level.rawValue),
                 "event": .string(warning.event), "msgType": .string(warning.msgType.rawValue),
                 "areas": .string(warning.areas.map(\.rawValue).joined(separator: " ")),
             ])

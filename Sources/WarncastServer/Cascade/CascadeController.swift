@@ -73,9 +73,9 @@ struct CascadeController {
     /// This node's report on a warning an upstream node handed down, with its own
     /// downstream nodes' reports.
     @Sendable func report(_ request: Request, context: WarncastRequestContext) async throws -> WarningReport {
-        let id = try context.parameters.require("id")
+        let id = Warning.ID(rawValue: try context.parameters.require("id"))
         let upstream = try await authenticate(request, body: Data(), idempotencyKey: request.headers[.init("Idempotency-Key")!])
-        guard request.headers[.init("Idempotency-Key")!] == "GET \(DownstreamReports.reportPath(id))" else {
+        guard request.headers[.init("Idempotency-Key")!] == "GET \(DownstreamReports.reportPath(id.rawValue))" else {
             throw APIError(.unauthorized, code: "bad_signature", detail: "the signature was made for another request")
         }
         guard let warning = try await store.warning(id: id), warning.department == upstream.departmentID else {

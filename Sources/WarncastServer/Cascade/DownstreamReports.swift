@@ -8,7 +8,7 @@ import WarncastStore
 /// A warning's per-tier report: this node's own roll-up and blind spots, and the reports of
 /// the lower-tier nodes it handed the warning to, each with theirs in turn.
 public struct WarningReport: ResponseEncodable, Decodable, Sendable {
-    public var warning: String
+    public var warning: Warning.ID
     public var node: String?
     public var depth: Tier
     public var tiers: [RollupEntry]
@@ -55,7 +55,7 @@ public struct DownstreamReports: Sendable {
 
     public static func reportPath(_ id: String) -> String { "/v1/cascade/warnings/\(id)/report" }
 
-    func fetch(warningID: String, depth: Tier, store: any Store) async throws -> [DownstreamReport] {
+    func fetch(warningID: Warning.ID, depth: Tier, store: any Store) async throws -> [DownstreamReport] {
         let targets = try await store.deliveryReferences(warningID: warningID, channels: channels)
         return await withTaskGroup(of: DownstreamReport.self) { group in
             for target in targets {
@@ -110,7 +110,7 @@ struct WarningReportBuilder: Sendable {
         return tier
     }
 
-    func report(warningID id: String, depth: Tier) async throws -> WarningReport {
+    func report(warningID id: Warning.ID, depth: Tier) async throws -> WarningReport {
         let lower = try await downstream?.fetch(warningID: id, depth: depth, store: store)
         let rollup = try await store.rollup(warningID: id, depth: depth)
         return WarningReport(

@@ -23,7 +23,7 @@ struct ApprovalController {
 
     /// The answer to a decision.
     struct DecisionResponse: ResponseEncodable {
-        var id: String
+        var id: Warning.ID
         var status: WarningStatus
         /// `recorded`, `released`, `reviewed` or `rejected`.
         var outcome: String
@@ -50,7 +50,7 @@ struct ApprovalController {
 
     private func decide(_ decision: Approval.Decision, reason: String?, context: WarncastRequestContext) async throws -> DecisionResponse {
         let principal = try context.requirePrincipal()
-        let id = try context.parameters.require("id")
+        let id = Warning.ID(rawValue: try context.parameters.require("id"))
         _ = try await store.warning(id: id, visibleTo: principal)
         let decided: Decided
         do {
@@ -64,7 +64,7 @@ struct ApprovalController {
         context.logger.info(
             "approval decision",
             metadata: [
-                "warning": .string(id), "decision": .string(decision.rawValue), "outcome": .string("\(decided.outcome)"),
+                "warning": .string(id.rawValue), "decision": .string(decision.rawValue), "outcome": .string("\(decided.outcome)"),
             ])
         return DecisionResponse(
             id: id, status: decided.warning.status, outcome: "\(decided.outcome)", approval: decided.warning.approval,

@@ -31,7 +31,7 @@ struct DeliveryController {
     }
 
     struct DeliveryList: ResponseEncodable {
-        var warning: String
+        var warning: Warning.ID
         /// Count per state, every state listed.
         var summary: [String: Int]
         var total: Int
@@ -39,7 +39,7 @@ struct DeliveryController {
     }
 
     @Sendable func deliveries(_ request: Request, context: WarncastRequestContext) async throws -> DeliveryList {
-        let id = try context.parameters.require("id")
+        let id = Warning.ID(rawValue: try context.parameters.require("id"))
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
         var state: DeliveryState?
         if let text = request.uri.queryParameters["state"] {
@@ -63,7 +63,7 @@ struct DeliveryController {
 
     /// Who was reached, per tier, and who was not; with the lower-tier nodes' reports.
     @Sendable func report(_ request: Request, context: WarncastRequestContext) async throws -> WarningReport {
-        let id = try context.parameters.require("id")
+        let id = Warning.ID(rawValue: try context.parameters.require("id"))
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
         return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request))
     }
@@ -73,7 +73,7 @@ struct DeliveryController {
     /// planned, exports), the deliveries' count per state and the gateways' reports. Each
     /// delivery with its receipt is at `deliveries`, and in bulk in the deliveries export.
     struct History: ResponseEncodable {
-        var warning: String
+        var warning: Warning.ID
         /// The submitted message, byte for byte, as text, and its format.
         var cap: String
         var format: String
@@ -87,13 +87,13 @@ struct DeliveryController {
     /// Every audit entry about the warning: submission, approvals, release, deliveries planned,
     /// escalations, supersession.
     @Sendable func history(_ request: Request, context: WarncastRequestContext) async throws -> History {
-        let id = try context.parameters.require("id")
+        let id = Warning.ID(rawValue: try context.parameters.require("id"))
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
         let raw = try await store.rawMessage(id: id)
         let summary = try await store.deliverySummary(warningID: id)
         return History(
             warning: id, cap: raw.map { String(decoding: $0.data, as: UTF8.self) } ?? "", format: raw?.format.rawValue ?? "",
-            entries: try await store.auditEntries(subject: id),
+            entries: try await store.auditEntries(subject: id.rawValue),
             deliveries: Dictionary(uniqueKeysWithValues: summary.map { ($0.key.rawValue, $0.value) }),
             deliveriesURL: "/v1/warnings/\(id)/deliveries", reports: try await store.reports(warningID: id, limit: 1000))
     }

@@ -32,7 +32,7 @@ struct PublicController {
 
     /// One active warning as the public JSON list shows it.
     struct PublicWarning: Codable {
-        var id: String
+        var id: Warning.ID
         var headline: String?
         var event: String
         var level: Level
@@ -62,7 +62,7 @@ struct PublicController {
     }
 
     @Sendable func cap(_ request: Request, context: WarncastRequestContext) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = Warning.ID(rawValue: try context.parameters.require("id"))
         guard let warning = try await active().first(where: { $0.id == id }) else {
             throw APIError.notFound("no active public warning '\(id)'")
         }

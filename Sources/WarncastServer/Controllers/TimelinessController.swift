@@ -22,12 +22,13 @@ struct TimelinessController {
     }
 
     @Sendable func timeline(_ request: Request, context: WarncastRequestContext) async throws -> WarningTimeline {
-        let warning = try await store.warning(id: context.parameters.require("id"), visibleTo: context.requireReader())
+        let warning = try await store.warning(
+            id: Warning.ID(rawValue: context.parameters.require("id")), visibleTo: context.requireReader())
         return try await timeline(of: warning)
     }
 
     struct LateWarning: Codable {
-        var id: String
+        var id: Warning.ID
         var identifier: String
         var level: Level
         var event: String

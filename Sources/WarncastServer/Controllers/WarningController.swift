@@ -21,7 +21,7 @@ struct WarningController {
 
     /// The answer to an accepted submission.
     struct Accepted: ResponseEncodable {
-        var id: String
+        var id: Warning.ID
         var status: WarningStatus
         var location: String
         var duplicate: Bool
@@ -58,11 +58,11 @@ struct WarningController {
     }
 
     @Sendable func show(_ request: Request, context: WarncastRequestContext) async throws -> Warning {
-        try await store.warning(id: context.parameters.require("id"), visibleTo: context.requireReader())
+        try await store.warning(id: Warning.ID(rawValue: context.parameters.require("id")), visibleTo: context.requireReader())
     }
 
     @Sendable func raw(_ request: Request, context: WarncastRequestContext) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = Warning.ID(rawValue: try context.parameters.require("id"))
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
         guard let raw = try await store.rawMessage(id: id) else {
             throw APIError.notFound("no warning '\(id)' visible to this token")

@@ -39,7 +39,7 @@ public struct WarncastRequestContext: RequestContext {
 
 extension Store {
     /// The warning `id`, if `principal` may see it; otherwise 404, as if it did not exist.
-    func warning(id: String, visibleTo principal: Principal) async throws -> Warning {
+    func warning(id: Warning.ID, visibleTo principal: Principal) async throws -> Warning {
         guard let warning = try await warning(id: id), principal.maySee(areas: warning.areas) else {
             throw APIError.notFound("no warning '\(id)' visible to this token")
         }

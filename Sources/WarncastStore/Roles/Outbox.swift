@@ -19,7 +19,7 @@ public protocol Outbox: Sendable {
     /// Marks the delivery with `idempotencyKey` delivered, if `secretHash` is its recipient's.
     func acknowledge(idempotencyKey: String, secretHash: String, at: Date) async throws -> AckResult
     /// The warning a leased delivery carries.
-    func warning(id: String) async throws -> Warning?
+    func warning(id: Warning.ID) async throws -> Warning?
 }
 
 /// What an acknowledgement came to.

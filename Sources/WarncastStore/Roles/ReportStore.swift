@@ -5,18 +5,18 @@ import WarncastCore
 public protocol ReportStore: Sendable {
     /// For each channel and division (the recipient's region, usually a village) of the
     /// warning's deliveries, when the first of them was delivered (nil: none yet).
-    func reaches(warningID: String) async throws -> [WarningTimeline.Reach]
+    func reaches(warningID: Warning.ID) async throws -> [WarningTimeline.Reach]
     /// Delivered deliveries of `warningID` on `channels` with the id the receiver gave them
     /// (for lower-tier nodes: their id of the warning).
-    func deliveryReferences(warningID: String, channels: Set<String>) async throws -> [DeliveryReference]
+    func deliveryReferences(warningID: Warning.ID, channels: Set<String>) async throws -> [DeliveryReference]
     /// The gateways' reports on a warning's deliveries, oldest first, at most `limit`.
-    func reports(warningID: String, limit: Int) async throws -> [StoredReport]
-    func deliveries(warningID: String, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
-    func deliverySummary(warningID: String) async throws -> [DeliveryState: Int]
+    func reports(warningID: Warning.ID, limit: Int) async throws -> [StoredReport]
+    func deliveries(warningID: Warning.ID, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
+    func deliverySummary(warningID: Warning.ID) async throws -> [DeliveryState: Int]
     /// Deliveries counted per division at every tier down to `depth`, with times to deliver.
-    func rollup(warningID: String, depth: Tier) async throws -> WarningRollup
+    func rollup(warningID: Warning.ID, depth: Tier) async throws -> WarningRollup
     /// Deliveries that did not (or not yet) reach their recipient: the blind spots.
-    func undelivered(warningID: String, limit: Int) async throws -> [DeliveryView]
+    func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView]
     /// A page of deliveries planned in `[since, until)` to recipients within `region`, after
     /// delivery `id`, by id.
     func exportDeliveries(

@@ -10,11 +10,11 @@ public protocol WarningStore: Sendable {
         _ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at: Date, routing: DeliveryRouting
     ) async throws -> Acceptance
     /// A warning with its approval state.
-    func warning(id: String) async throws -> Warning?
+    func warning(id: Warning.ID) async throws -> Warning?
     /// The warning with this CAP sender and identifier.
     func warning(sender: String, identifier: String) async throws -> Warning?
     /// The message exactly as it was received, with its format.
-    func rawMessage(id: String) async throws -> (data: Data, format: CAPFormat)?
+    func rawMessage(id: Warning.ID) async throws -> (data: Data, format: CAPFormat)?
     func warnings(_ query: WarningQuery) async throws -> [Warning]
     /// Released warnings not yet expired, cancelled or superseded, newest first: the public view.
     func activeWarnings(at: Date) async throws -> [Warning]
@@ -22,7 +22,7 @@ public protocol WarningStore: Sendable {
     /// with its effects (release with deliveries planned by `routing`, supersession,
     /// cancellation) and audit entries. Throws `ApprovalError`, or `StoreError.unknownWarning`.
     func decide(
-        warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at: Date,
+        warningID: Warning.ID, _ decision: Approval.Decision, by principal: Principal, reason: String?, at: Date,
         routing: DeliveryRouting
     ) async throws -> Decided
     /// Marks overdue undecided warnings late and escalates each one again every `repeatEvery`
