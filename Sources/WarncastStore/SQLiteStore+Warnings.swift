@@ -82,4 +82,26 @@ extension SQLiteStore {
     public func auditEntries(subject: String) async throws -> [AuditEntry] {
         try await writer.read { db in try AuditLog.entries(subject: subject, in: db) }
     }
+
+    public func visibleWarnings(_ ids: [String], within scope: RegionCode) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await writer.read { db in
+            var visible: Set<String> = []
+            let unique = Array(Set(ids))
+            for start in stride(from: 0, to: unique.count, by: 500) {
+                let chunk = Array(unique[start..<min(start + 500, unique.count)])
+                var arguments = StatementArguments(chunk)
+                _ = arguments.append(contentsOf: [String(scope.prefix), scope.rawValue])
+                let found = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT warningID FROM warningArea
+                        WHERE warningID IN (\(chunk.map { _ in "?" }.joined(separator: ","))) AND (code LIKE ? || '%' OR ? LIKE prefix || '%')
+                        """,
+                    arguments: arguments)
+                visible.formUnion(found)
+            }
+            return visible
+        }
+    }
 }

@@ -66,6 +66,11 @@ struct AuditCommand: AsyncParsableCommand {
                 print("\(file): \(result.rows) \(result.kind.rawValue) row(s) intact, last hash \(result.lastHash)")
                 if result.kind == .audit {
                     print("its first entry follows hash \(result.anchor) of the live log")
+                    if result.redacted > 0 {
+                        print(
+                            "\(result.redacted) entr(y/ies) outside the exporter's region are redacted: their links are checked, not their content"
+                        )
+                    }
                 } else {
                     print("compare the last hash with the export.deliveries entry of the audit log")
                 }

@@ -258,6 +258,39 @@ struct HardeningTests {
             }
     }
 
+    @Test("a county auditor's audit export shows its own county's warnings and only the place in the chain of the rest")
+    func scopedAuditExport() async throws {
+        let api = try await APIHarness()
+        let county = try await api.token(.issuer, department: "csx-weather")
+        let district = try await api.token(.issuer, department: "fr-weather")
+        let districtAuditor = try await api.token(.auditor, region: "430102", name: "芙蓉区审计")
+        let provinceAuditor = try await api.token(.auditor, region: "430000", name: "省审计")
+        let window = "since=2026-06-01T00:00:00Z&until=2026-08-01T00:00:00Z&format=json"
+        try await api.test { client in
+            let countyWarning = try await client.submit("rainstorm-red-csx.xml", token: county).decode(Accepted.self).id
+            let districtXML = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
+                .replacingOccurrences(of: "csx-weather", with: "fr-weather")
+                .replacingOccurrences(of: "<value>430121", with: "<value>430102")
+                .replacingOccurrences(of: "430121001", with: "430102001").replacingOccurrences(of: "430121003", with: "430102002")
+            let districtResponse = try await client.submit(Data(districtXML.utf8), token: district, contentType: "application/cap+xml")
+            #expect(districtResponse.status == .created, "\(String(buffer: districtResponse.body))")
+            let districtWarning = try districtResponse.decode(Accepted.self).id
+
+            let scoped = try await client.get("/v1/export/audit?\(window)", token: districtAuditor)
+            #expect(scoped.status == .ok)
+            let scopedText = String(buffer: scoped.body)
+            #expect(scopedText.contains(districtWarning))
+            #expect(!scopedText.contains(countyWarning), "another county's warning is not named")
+            #expect(!scopedText.contains("token.created"), "token grants are node business")
+            let check = try ExportVerifier.verify(Data(scopedText.utf8))
+            #expect(check.redacted > 0)
+
+            let full = String(buffer: try await client.get("/v1/export/audit?\(window)", token: provinceAuditor).body)
+            #expect(full.contains(countyWarning) && full.contains(districtWarning))
+            #expect(try ExportVerifier.verify(Data(full.utf8)).redacted == 0)
+        }
+    }
+
     static func curl(_ arguments: [String]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")

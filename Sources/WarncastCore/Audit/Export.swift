@@ -82,6 +82,25 @@ public struct ExportEncoder: Sendable {
     }
 }
 
+extension AuditEntry {
+    /// The action a redacted entry carries in an export.
+    public static let redactedAction = "redacted"
+
+    /// This entry as an export for someone who may not read it shows it: where it stands in
+    /// the chain (sequence, time, hashes) without what it says, so the export still proves
+    /// that nothing between the entries it shows was left out.
+    public var redacted: AuditEntry {
+        var entry = self
+        entry.actor = ""
+        entry.action = Self.redactedAction
+        entry.subject = ""
+        entry.detail = ""
+        return entry
+    }
+
+    var isRedacted: Bool { action == Self.redactedAction && actor.isEmpty && subject.isEmpty && detail.isEmpty }
+}
+
 /// A delivery's exported fields, in `ExportColumns.deliveries` order (without the hashes).
 public struct DeliveryExportFields: Sendable {
     public var values: [String?]
@@ -106,6 +125,8 @@ public enum ExportVerifier {
         /// entry before it in the live log.
         public var anchor: String
         public var lastHash: String
+        /// Audit entries shown only by their place in the chain (outside the exporter's region).
+        public var redacted: Int = 0
     }
 
     public struct Failure: Error, Equatable, CustomStringConvertible {
@@ -148,6 +169,7 @@ public enum ExportVerifier {
     private static func verifyAudit(_ records: [[String: String?]]) throws(Failure) -> Result {
         var previous: String?
         var anchor = AuditEntry.genesisHash
+        var redacted = 0
         for (index, record) in records.enumerated() {
             let fields = ExportColumns.audit.map { value(record, $0) ?? "" }
             guard let sequence = Int64(fields[0]) else { throw Failure(row: index + 1, reason: "sequence is not a number") }
@@ -158,10 +180,15 @@ public enum ExportVerifier {
             if let previous, fields[6] != previous {
                 throw Failure(row: index + 1, reason: "entry \(sequence) does not follow the entry before it")
             }
-            guard entry.hash == fields[7] else { throw Failure(row: index + 1, reason: "entry \(sequence) does not match its hash") }
+            // A redacted entry's content is not there to hash; its links still are.
+            if entry.isRedacted {
+                redacted += 1
+            } else {
+                guard entry.hash == fields[7] else { throw Failure(row: index + 1, reason: "entry \(sequence) does not match its hash") }
+            }
             previous = fields[7]
         }
-        return Result(kind: .audit, rows: records.count, anchor: anchor, lastHash: previous ?? anchor)
+        return Result(kind: .audit, rows: records.count, anchor: anchor, lastHash: previous ?? anchor, redacted: redacted)
     }
 
     private static func verifyDeliveries(_ records: [[String: String?]]) throws(Failure) -> Result {

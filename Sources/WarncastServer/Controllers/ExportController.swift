@@ -11,6 +11,8 @@ import WarncastStore
 struct ExportController {
     let store: any Store
     let now: @Sendable () -> Date
+    /// The node's own region: an exporter whose region contains it is node-wide.
+    let nodeRegion: RegionCode
     /// Rows read from the store at a time.
     let page = 2000
 
@@ -52,22 +54,31 @@ struct ExportController {
         return principal
     }
 
-    /// The whole audit log of the window, with each entry's chain hashes.
+    /// The whole audit log of the window, with each entry's chain hashes. A node-wide
+    /// auditor (one whose region contains the node's) sees every entry; anyone else sees in
+    /// full the entries about warnings of their region and their own actions, and the
+    /// others redacted to their place in the chain, so the export still verifies as complete.
     @Sendable func audit(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let principal = try requireExporter(context)
         let window = try window(request)
         let store = self.store
         let page = self.page
         let now = self.now
+        let nodeRegion = self.nodeRegion
         return stream(window, kind: .audit, name: "audit") { writer in
             var encoder = ExportEncoder(kind: .audit, format: window.format)
             try await writer.write(ByteBuffer(string: encoder.header))
             var after: Int64 = 0
+            let nodeWide = nodeRegion.isWithin(principal.scope)
             while true {
                 let entries = try await store.exportAudit(since: window.since, until: window.until, after: after, limit: page)
                 guard let last = entries.last else { break }
+                let visible = nodeWide ? [] : try await store.visibleWarnings(entries.map(\.subject), within: principal.scope)
                 var chunk = ""
-                for entry in entries { chunk += encoder.line(entry) }
+                for entry in entries {
+                    let shown = nodeWide || visible.contains(entry.subject) || entry.actor == principal.auditName
+                    chunk += encoder.line(shown ? entry : entry.redacted)
+                }
                 try await writer.write(ByteBuffer(string: chunk))
                 after = last.sequence
             }

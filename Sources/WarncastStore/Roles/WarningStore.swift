@@ -28,6 +28,9 @@ public protocol WarningStore: Sendable {
     /// Marks overdue undecided warnings late and escalates each one again every `repeatEvery`
     /// seconds; returns the escalations made now.
     func escalateOverdue(at: Date, repeatEvery: TimeInterval, contacts: [String]) async throws -> [Escalation]
+    /// Those of `ids` that are warnings with an area overlapping `scope` (what a principal
+    /// of that scope may see).
+    func visibleWarnings(_ ids: [String], within scope: RegionCode) async throws -> Set<String>
     /// Marks warnings past their `expires` as expired; returns their ids.
     func expireWarnings(at: Date) async throws -> [String]
 }
