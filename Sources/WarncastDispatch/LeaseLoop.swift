@@ -46,8 +46,14 @@ struct LeaseLoop: Service {
     private func keepLeased() async {
         let target = runner.bufferTarget
         let batch = max(1, min(target, runner.channel.concurrency / 4))
+        // Looking for leases to renew scans the buffer: once a second is enough for leases
+        // that last several seconds, and keeps it off the path of every finished delivery.
+        var nextRenewal = Date.distantPast
         while !stopping() {
-            await renewExpiring()
+            if now() >= nextRenewal {
+                await renewExpiring()
+                nextRenewal = now().addingTimeInterval(min(1, runner.leaseFor / 4))
+            }
             let room = target - runner.held
             guard room >= batch else {
                 await runner.leasable.wait(timeout: .milliseconds(50))

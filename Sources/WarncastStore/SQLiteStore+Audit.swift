@@ -5,7 +5,7 @@ import WarncastCore
 /// The audit log, the receipts' seals, retention.
 extension SQLiteStore {
     public func prune(before cutoff: Date, actor: AuditActor, at date: Date) async throws -> (attempts: Int, receipts: Int) {
-        try await writer.write { db in
+        try await write { db in
             let limit = Timestamp.string(cutoff)
             try db.execute(sql: "DELETE FROM attempt WHERE at < ?", arguments: [limit])
             let attempts = db.changesCount
@@ -31,7 +31,7 @@ extension SQLiteStore {
     // MARK: Audit
 
     public func appendAudit(_ event: AuditEvent, at date: Date) async throws {
-        try await writer.write { db in try AuditLog.append(event, at: date, in: db) }
+        try await write { db in try AuditLog.append(event, at: date, in: db) }
     }
 
     public func auditEntries(from sequence: Int64, limit: Int) async throws -> [AuditEntry] {

@@ -5,29 +5,29 @@ import WarncastCore
 /// The durable outbox; every change of a delivery is decided by `DeliveryLifecycle`.
 extension SQLiteStore {
     public func leaseDeliveries(channel: String, limit: Int, at date: Date, leaseFor: TimeInterval) async throws -> [DeliveryJob] {
-        try await writer.write { db in
+        try await write { db in
             try Deliveries(db: db).lease(channel: channel, limit: limit, at: date, leaseFor: leaseFor)
         }
     }
 
     public func renewLeases(_ leases: [(id: Int64, attempt: Int)], until: Date) async throws -> Set<Int64> {
-        try await writer.write { db in try Deliveries(db: db).renew(leases, until: until) }
+        try await write { db in try Deliveries(db: db).renew(leases, until: until) }
     }
 
     public func recordAttempts(_ results: [AttemptResult]) async throws {
-        try await writer.write { db in try Deliveries(db: db).record(results) }
+        try await write { db in try Deliveries(db: db).record(results) }
     }
 
     public func expireDeliveries(at date: Date) async throws -> Int {
-        try await writer.write { db in try Deliveries(db: db).expire(at: date) }
+        try await write { db in try Deliveries(db: db).expire(at: date) }
     }
 
     public func report(_ report: DeliveryReport) async throws -> ReportResult {
-        try await writer.write { db in try Deliveries(db: db).report(report) }
+        try await write { db in try Deliveries(db: db).report(report) }
     }
 
     public func acknowledge(idempotencyKey: String, secretHash: String, at date: Date) async throws -> AckResult {
-        try await writer.write { db in
+        try await write { db in
             try Deliveries(db: db).acknowledge(idempotencyKey: idempotencyKey, secretHash: secretHash, at: date)
         }
     }

@@ -7,7 +7,7 @@ extension SQLiteStore {
     // MARK: Regions
 
     public func importRegions(_ regions: [Region], audit: AuditEvent) async throws -> Int {
-        try await writer.write { db in
+        try await write { db in
             let statement = try db.makeStatement(
                 sql: """
                     INSERT INTO region (code, name, parent, tier) VALUES (?, ?, ?, ?)
@@ -43,7 +43,7 @@ extension SQLiteStore {
     // MARK: Departments
 
     public func saveDepartments(_ departments: [Department], audit: AuditEvent) async throws {
-        try await writer.write { db in
+        try await write { db in
             for department in departments {
                 guard try Self.regionExists(department.region, db) else {
                     throw StoreError.unknownRegion(department.region.rawValue)
@@ -71,7 +71,7 @@ extension SQLiteStore {
     // MARK: Tokens
 
     public func createToken(_ grant: TokenGrant, secretHash: String, audit: AuditEvent) async throws {
-        try await writer.write { db in
+        try await write { db in
             if let id = grant.departmentID, try DepartmentRecord.fetchOne(db, key: id) == nil {
                 throw StoreError.unknownDepartment(id)
             }
@@ -84,7 +84,7 @@ extension SQLiteStore {
     }
 
     public func revokeToken(id: String, audit: AuditEvent) async throws -> Bool {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(
                 sql: "UPDATE token SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL",
                 arguments: [Timestamp.string(now()), id])
@@ -119,7 +119,7 @@ extension SQLiteStore {
     public func saveRecipients(
         _ recipients: [(recipient: Recipient, secretHash: String?)], within scope: RegionCode?, audit: AuditEvent
     ) async throws {
-        try await writer.write { db in
+        try await write { db in
             let at = now()
             for (recipient, secretHash) in recipients {
                 let record = RecipientRecord(recipient, secretHash: secretHash)

@@ -9,7 +9,7 @@ extension SQLiteStore {
     public func accept(
         _ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at date: Date, routing: DeliveryRouting
     ) async throws -> Acceptance {
-        try await writer.write { db in
+        try await write { db in
             try WarningWriter(db: db, routing: routing).accept(draft, plan: plan, by: principal, at: date)
         }
     }
@@ -63,20 +63,20 @@ extension SQLiteStore {
         warningID: Warning.ID, _ decision: Approval.Decision, by principal: Principal, reason: String?, at date: Date,
         routing: DeliveryRouting
     ) async throws -> Decided {
-        try await writer.write { db in
+        try await write { db in
             try ApprovalWriter(db: db, routing: routing).decide(
                 warningID: warningID.rawValue, decision, by: principal, reason: reason, at: date)
         }
     }
 
     public func escalateOverdue(at date: Date, repeatEvery: TimeInterval, contacts: [String]) async throws -> [Escalation] {
-        try await writer.write { db in
+        try await write { db in
             try Scheduling(db: db).escalateOverdue(at: date, repeatEvery: repeatEvery, contacts: contacts)
         }
     }
 
     public func expireWarnings(at date: Date) async throws -> [String] {
-        try await writer.write { db in try Scheduling(db: db).expireWarnings(at: date) }
+        try await write { db in try Scheduling(db: db).expireWarnings(at: date) }
     }
 
     public func auditEntries(subject: String) async throws -> [AuditEntry] {

@@ -5,6 +5,8 @@ import WarncastCore
 /// The embedded store: SQLite through GRDB, in WAL mode, migrated on open.
 public struct SQLiteStore: Store {
     let writer: any DatabaseWriter
+    /// How the store's writes have been going, for `health`.
+    let monitor = WriteMonitor()
     /// The one clock of the store, for the times it stamps itself (audit entries of imports).
     let now: @Sendable () -> Date
 
@@ -47,5 +49,36 @@ public struct SQLiteStore: Store {
 
     public func ping() async throws {
         _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// Reads, writes a probe row, and looks at how the store's own writes went: a store that
+    /// answers reads but cannot write (a full disk) is not healthy, and is again by itself
+    /// once a write succeeds.
+    public func health() async -> StoreHealth {
+        do {
+            try await ping()
+            try await writer.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO health_probe (id, at) VALUES (1, ?)", arguments: [Timestamp.string(now())])
+            }
+        } catch {
+            return StoreHealth(problem: "the store cannot write: \(Self.reason(error))")
+        }
+        return StoreHealth(problem: monitor.problem(at: now()).map { "a write failed: \($0)" })
+    }
+
+    /// Every write of the store, so that a failing disk shows in `health`.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            let value = try await writer.write(updates)
+            monitor.succeeded(at: now())
+            return value
+        } catch {
+            if WriteMonitor.isStorageFailure(error) { monitor.failed(at: now(), reason: Self.reason(error)) }
+            throw error
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        (error as? DatabaseError)?.message ?? "\(error)"
     }
 }

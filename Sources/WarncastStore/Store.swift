@@ -9,8 +9,10 @@ import WarncastCore
 /// Every method that changes something is one transaction, and its audit entry commits in
 /// that same transaction.
 public protocol Store: Outbox, WarningStore, RegistryStore, ReportStore, AuditStore {
-    /// Whether the store answers; for `/healthz`.
+    /// Whether the store answers reads.
     func ping() async throws
+    /// Whether the store can read and write now; for `/healthz` and the watchdog.
+    func health() async -> StoreHealth
 }
 
 /// Failures of the store that a caller can act on.

@@ -16,14 +16,16 @@ struct HealthController {
     struct Health: ResponseEncodable {
         var status: String
         var store: String
+        /// Why the store is not ok.
+        var reason: String?
     }
 
     @Sendable func health(_ request: Request, context: WarncastRequestContext) async throws -> Response {
-        let storeOK = (try? await store.ping()) != nil
+        let health = await store.health()
         var response = try context.responseEncoder.encode(
-            Health(status: storeOK ? "ok" : "degraded", store: storeOK ? "ok" : "unavailable"),
+            Health(status: health.isHealthy ? "ok" : "degraded", store: health.isHealthy ? "ok" : "unavailable", reason: health.problem),
             from: request, context: context)
-        response.status = storeOK ? .ok : .serviceUnavailable
+        response.status = health.isHealthy ? .ok : .serviceUnavailable
         return response
     }
 

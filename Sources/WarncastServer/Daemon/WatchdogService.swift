@@ -2,7 +2,8 @@ import Logging
 import ServiceLifecycle
 import WarncastStore
 
-/// Pings systemd's watchdog while the store still answers, so a wedged daemon is restarted.
+/// Pings systemd's watchdog while the store can still read and write, so a wedged daemon
+/// (or one that can no longer record anything) is restarted.
 /// Says `STOPPING=1` when graceful shutdown begins.
 public struct WatchdogService: Service {
     let notifier: SystemdNotifier
@@ -24,11 +25,11 @@ public struct WatchdogService: Service {
             return
         }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await store.ping()
+            let health = await store.health()
+            if let problem = health.problem {
+                logger.error("store unhealthy; withholding the watchdog ping", metadata: ["reason": .string(problem)])
+            } else {
                 notifier.notify("WATCHDOG=1")
-            } catch {
-                logger.error("store did not answer; withholding the watchdog ping", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
