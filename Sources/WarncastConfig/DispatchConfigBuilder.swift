@@ -41,8 +41,21 @@ struct DispatchConfigBuilder {
         let routing = try self.routing(try section.section("routing"), channels: Set(channels.keys))
         let keyFile = resolvePath(try section.string("signing_key_file"), against: base)
         let tls = try self.tls(try section.optionalSection("tls"))
+        var retryUntilExpiry: Set<Level> = [.red, .orange]
+        if section.has("retry_until_expiry") {
+            retryUntilExpiry = []
+            for name in try section.optionalStringList("retry_until_expiry") {
+                guard let level = Level(rawValue: name) else {
+                    throw section.error("retry_until_expiry", "unknown level '\(name)' (blue, yellow, orange, red)")
+                }
+                retryUntilExpiry.insert(level)
+            }
+        }
         try section.rejectUnknownKeys()
-        return .init(routing: routing, channels: channels, signingKeyFile: keyFile, tls: tls, gateways: gateways)
+        var dispatch = WarncastConfiguration.Dispatch(
+            routing: routing, channels: channels, signingKeyFile: keyFile, tls: tls, gateways: gateways)
+        dispatch.retryUntilExpiry = retryUntilExpiry
+        return dispatch
     }
 
     private func channel(

@@ -117,6 +117,9 @@ public struct WarncastConfiguration: Sendable {
         /// Shared gateways (an SMS centre several channels send through): name → messages
         /// per second at most, across all its channels.
         public var gateways: [String: Int]
+        /// Levels whose deliveries are retried until the warning expires rather than up to a
+        /// channel's `max_attempts` (default red and orange).
+        public var retryUntilExpiry: Set<Level> = [.red, .orange]
 
         public init(
             routing: DeliveryRouting, channels: [String: Channel], signingKeyFile: String, tls: TLS, gateways: [String: Int] = [:]

@@ -15,7 +15,14 @@ final class AttemptRecorder: Service {
     private let logger: Logger
     private let stopping: @Sendable () -> Bool
 
-    init(outbox: any Outbox, counter: (any DeliveryCounter)?, logger: Logger, stopping: @escaping @Sendable () -> Bool) {
+    /// Levels whose deliveries are retried until their warning expires.
+    private let untilExpiry: Set<Level>
+
+    init(
+        outbox: any Outbox, counter: (any DeliveryCounter)?, logger: Logger, untilExpiry: Set<Level>,
+        stopping: @escaping @Sendable () -> Bool
+    ) {
+        self.untilExpiry = untilExpiry
         self.outbox = outbox
         self.counter = counter
         self.logger = logger
@@ -30,12 +37,22 @@ final class AttemptRecorder: Service {
         case .retry(let reason), .failed(let reason): errorText = errorText ?? reason
         case .delivered, .accepted, .deferred: break
         }
+        let expires = job.level.flatMap { untilExpiry.contains($0) ? job.expiresAt?.date : nil }
+        let next = RetryDecision.nextAttempt(
+            after: result.outcome, attempt: job.attempt, policy: channel.retry, finishedAt: finished, untilExpiry: expires)
+        if next == nil, result.outcome.isGiveUp {
+            logger.warning(
+                "delivery given up",
+                metadata: [
+                    "delivery": "\(job.id)", "warning": .string(job.warningID.rawValue), "channel": .string(channel.name),
+                    "recipient": .string(job.recipient.id), "attempts": "\(job.attempt)", "error": .string(errorText ?? "-"),
+                ])
+            counter?.countGiveUp(channel: channel.name)
+        }
         append(
             AttemptResult(
                 deliveryID: job.id, attempt: job.attempt, at: finished, httpStatus: result.status, error: errorText,
-                outcome: result.outcome, milliseconds: Int(finished.timeIntervalSince(started) * 1000),
-                nextAttemptAt: RetryDecision.nextAttempt(
-                    after: result.outcome, attempt: job.attempt, policy: channel.retry, finishedAt: finished),
+                outcome: result.outcome, milliseconds: Int(finished.timeIntervalSince(started) * 1000), nextAttemptAt: next,
                 reference: result.reference))
     }
 
@@ -78,5 +95,15 @@ final class AttemptRecorder: Service {
 
     private func append(_ result: AttemptResult) {
         buffer.withLock { $0.append(result) }
+    }
+}
+
+extension DeliveryOutcome {
+    /// A refusal, or a retryable failure: with no next try, the delivery fails.
+    var isGiveUp: Bool {
+        switch self {
+        case .retry, .failed: true
+        case .delivered, .accepted, .deferred: false
+        }
     }
 }

@@ -22,8 +22,15 @@ public final class DispatchService: Service, ReleaseSubscriber {
         /// Shared gateways (an SMS centre several channels send through): name → messages per second.
         public var gateways: [String: Int]
         public var adapters: AdapterRegistry
+        /// Levels whose deliveries are retried, for a retryable failure, until the warning
+        /// expires instead of up to a channel's `max_attempts`.
+        public var retryUntilExpiry: Set<Level>
 
-        public init(channels: [ChannelSettings], gateways: [String: Int] = [:], adapters: AdapterRegistry = .standard) {
+        public init(
+            channels: [ChannelSettings], gateways: [String: Int] = [:], adapters: AdapterRegistry = .standard,
+            retryUntilExpiry: Set<Level> = [.red, .orange]
+        ) {
+            self.retryUntilExpiry = retryUntilExpiry
             self.channels = channels
             self.gateways = gateways
             self.adapters = adapters
@@ -45,7 +52,8 @@ public final class DispatchService: Service, ReleaseSubscriber {
     ) throws {
         let stopping: @Sendable () -> Bool = { Task.isShuttingDownGracefully || Task.isCancelled }
         self.logger = logger
-        recorder = AttemptRecorder(outbox: outbox, counter: counter, logger: logger, stopping: stopping)
+        recorder = AttemptRecorder(
+            outbox: outbox, counter: counter, logger: logger, untilExpiry: configuration.retryUntilExpiry, stopping: stopping)
         sweeper = ExpirySweeper(outbox: outbox, logger: logger, now: now, stopping: stopping)
         let attempt = DeliveryAttempt(
             outbox: outbox, transport: transport, signer: signer, messages: MessageCache(outbox: outbox), recorder: recorder,

@@ -77,11 +77,10 @@ struct Deliveries {
         guard !leased.isEmpty else { return [] }
         let details = try jobDetails(leased.map(\.id))
         return leased.compactMap { record in
-            guard let (warningID, key, recipient) = details[record.id] else { return nil }
+            guard let (warningID, key, recipient, level) = details[record.id] else { return nil }
             return DeliveryJob(
                 id: record.id, warningID: Warning.ID(rawValue: warningID), recipient: recipient, idempotencyKey: key,
-                attempt: record.attempts,
-                leaseUntil: until)
+                attempt: record.attempts, leaseUntil: until, level: level, expiresAt: record.expiresAt)
         }
     }
 
@@ -97,16 +96,17 @@ struct Deliveries {
         return renewed
     }
 
-    /// The warning, idempotency key and recipient of each leased delivery, read column by
-    /// column: this runs for every leased batch.
-    private func jobDetails(_ ids: [Int64]) throws -> [Int64: (String, String, Recipient)] {
+    /// The warning, idempotency key, recipient and warning level of each leased delivery,
+    /// read column by column: this runs for every leased batch.
+    private func jobDetails(_ ids: [Int64]) throws -> [Int64: (String, String, Recipient, Level?)] {
         let marks = ids.map { _ in "?" }.joined(separator: ",")
-        var result: [Int64: (String, String, Recipient)] = [:]
+        var result: [Int64: (String, String, Recipient, Level?)] = [:]
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT d.id, d.warningID, d.idempotencyKey, r.id, r.channel, r.region, r.name, r.address, r.options
-                FROM delivery d JOIN recipient r ON r.id = d.recipientID WHERE d.id IN (\(marks))
+                SELECT d.id, d.warningID, d.idempotencyKey, r.id, r.channel, r.region, r.name, r.address, r.options, w.level
+                FROM delivery d JOIN recipient r ON r.id = d.recipientID JOIN warning w ON w.id = d.warningID
+                WHERE d.id IN (\(marks))
                 """,
             arguments: StatementArguments(ids))
         while let row = try rows.next() {
@@ -114,7 +114,7 @@ struct Deliveries {
             let recipient = Recipient(
                 id: row[3], channel: row[4], region: region, name: row[6], address: row[7],
                 options: RecipientRecord.parseOptions(row[8]))
-            result[row[0]] = (row[1], row[2], recipient)
+            result[row[0]] = (row[1], row[2], recipient, Level(rawValue: row[9]))
         }
         return result
     }

@@ -152,4 +152,18 @@ struct DispatchConfigTests {
             _ = try parse { $0.replacingOccurrences(of: "  port: 8080\n", with: "  port: 8080\n  public_url: warn.example.cn\n") }
         }
     }
+
+    @Test("red and orange are retried until expiry by default; dispatch.retry_until_expiry changes that and refuses unknown levels")
+    func retryUntilExpiry() throws {
+        #expect(try TestSupport.exampleConfiguration().dispatch.retryUntilExpiry == [.red, .orange])
+        let marker = "  signing_key_file:"
+        let onlyRed = try parse { $0.replacingOccurrences(of: marker, with: "  retry_until_expiry: [red]\n" + marker) }
+        #expect(onlyRed.dispatch.retryUntilExpiry == [.red])
+        #expect(
+            throws: ConfigError(
+                file: file, key: "dispatch.retry_until_expiry", reason: "unknown level 'crimson' (blue, yellow, orange, red)")
+        ) {
+            _ = try parse { $0.replacingOccurrences(of: marker, with: "  retry_until_expiry: [crimson]\n" + marker) }
+        }
+    }
 }

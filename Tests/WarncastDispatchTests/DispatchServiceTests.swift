@@ -38,13 +38,13 @@ struct DispatchServiceTests {
         #expect(harness.fleet.uniqueDeliveries == 1)
     }
 
-    @Test("a permanent refusal fails at once; an endpoint that never recovers fails after the last attempt")
+    @Test("a permanent refusal fails at once; for a yellow warning an endpoint that never recovers fails after the last attempt")
     func failures() async throws {
         let harness = try await DispatchHarness()
         try await harness.addSpeakers(2, in: "430121001")
         harness.fleet.set(.fail(status: 404, times: 100), for: "430121001-1")
         harness.fleet.set(.fail(status: 500, times: 100), for: "430121001-2")
-        let warning = try await harness.release("rainstorm-red-csx.xml")
+        let warning = try await harness.release("rainstorm-red-csx.xml") { $0.level = .yellow }
         #expect(try await harness.dispatch { try await harness.summary(warning)[.failed] == 2 })
         let deliveries = try await harness.store.deliveries(warningID: warning, state: .failed, limit: 10)
         let byRecipient = Dictionary(uniqueKeysWithValues: deliveries.map { ($0.recipient, $0) })
@@ -54,7 +54,27 @@ struct DispatchServiceTests {
         #expect(byRecipient["ls-430121001-2"]?.lastError == "HTTP 500")
     }
 
-    @Test("a hanging endpoint times out and a vanished one is refused; both are retried with the curl error recorded")
+    @Test("a red warning is retried past max_attempts until its endpoint recovers, and expires rather than fails")
+    func redUntilExpiry() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(2, in: "430121001")
+        // max_attempts is 4 in the harness: the first recovers after 6 failures, the second never.
+        harness.fleet.set(.fail(status: 503, times: 6), for: "430121001-1")
+        harness.fleet.set(.fail(status: 503, times: 10_000), for: "430121001-2")
+        let warning = try await harness.release("rainstorm-red-csx.xml") { $0.expires = Date().addingTimeInterval(6) }
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.expired] == 1 })
+        let deliveries = try await harness.store.deliveries(warningID: warning, state: nil, limit: 10)
+        let byRecipient = Dictionary(uniqueKeysWithValues: deliveries.map { ($0.recipient, $0) })
+        #expect(byRecipient["ls-430121001-1"]?.state == .delivered)
+        #expect(byRecipient["ls-430121001-1"]?.attempts == 7)
+        #expect(byRecipient["ls-430121001-2"]?.state == .expired, "never failed while the warning was in force")
+        #expect((byRecipient["ls-430121001-2"]?.attempts ?? 0) > 4)
+        #expect(try await harness.summary(warning)[.failed] == nil)
+    }
+
+    @Test(
+        "a hanging endpoint times out and a vanished one is refused; both are retried with the curl error recorded (yellow: up to max_attempts)"
+    )
     func timeoutsAndVanishing() async throws {
         let harness = try await DispatchHarness {
             $0.timeoutMilliseconds = 300
@@ -62,7 +82,7 @@ struct DispatchServiceTests {
         }
         try await harness.addSpeakers(1, in: "430121001")
         harness.fleet.set(.slow(milliseconds: 2000), for: "430121001-1")
-        let warning = try await harness.release("rainstorm-red-csx.xml")
+        let warning = try await harness.release("rainstorm-red-csx.xml") { $0.level = .yellow }
         #expect(try await harness.dispatch { try await harness.summary(warning)[.failed] == 1 })
         let hung = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first)
         #expect(hung.lastError?.contains("curl error 28") == true)
@@ -71,7 +91,7 @@ struct DispatchServiceTests {
         try await gone.addSpeakers(1, in: "430121001")
         gone.fleet.vanish()
         try await Task.sleep(for: .milliseconds(200))
-        let second = try await gone.release("rainstorm-red-csx.xml")
+        let second = try await gone.release("rainstorm-red-csx.xml") { $0.level = .yellow }
         #expect(try await gone.dispatch { try await gone.summary(second)[.failed] == 1 })
         let refused = try #require(try await gone.store.deliveries(warningID: second, state: nil, limit: 1).first)
         #expect(refused.lastError?.contains("curl error 7") == true)

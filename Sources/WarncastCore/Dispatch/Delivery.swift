@@ -10,8 +10,16 @@ public struct DeliveryJob: Sendable, Equatable {
     public var attempt: Int
     /// Until when this dispatcher holds it; it must renew the lease to send later than that.
     public var leaseUntil: Date?
+    /// The warning's level and expiry, for how long its delivery is retried.
+    public var level: Level?
+    public var expiresAt: Timestamp?
 
-    public init(id: Int64, warningID: Warning.ID, recipient: Recipient, idempotencyKey: String, attempt: Int, leaseUntil: Date? = nil) {
+    public init(
+        id: Int64, warningID: Warning.ID, recipient: Recipient, idempotencyKey: String, attempt: Int, leaseUntil: Date? = nil,
+        level: Level? = nil, expiresAt: Timestamp? = nil
+    ) {
+        self.level = level
+        self.expiresAt = expiresAt
         self.leaseUntil = leaseUntil
         self.id = id
         self.warningID = warningID

@@ -5,12 +5,17 @@ import Foundation
 public enum RetryDecision {
     /// When to try again after `outcome` of attempt number `attempt` that finished at
     /// `finishedAt`; nil when there is no next try (it was taken, refused, or the policy's
-    /// attempts are used up, which makes a retry a failure).
+    /// attempts are used up, which makes a retry a failure). With `untilExpiry`, a retryable
+    /// failure is tried again, backing off up to the policy's cap, until that moment.
     public static func nextAttempt(
         after outcome: DeliveryOutcome, attempt: Int, policy: RetryPolicy, finishedAt: Date,
-        jitter: Double = Double.random(in: 0.5...1)
+        untilExpiry expires: Date? = nil, jitter: Double = Double.random(in: 0.5...1)
     ) -> Date? {
-        guard case .retry = outcome, policy.shouldRetry(attempt: attempt) else { return nil }
-        return finishedAt.addingTimeInterval(policy.delay(afterAttempt: attempt, jitter: jitter))
+        guard case .retry = outcome else { return nil }
+        let next = finishedAt.addingTimeInterval(policy.delay(afterAttempt: attempt, jitter: jitter))
+        // A warning that must reach everyone is retried for as long as it is in force: at its
+        // expiry the delivery expires rather than fails, so nothing is given up early.
+        if let expires { return min(next, expires) }
+        return policy.shouldRetry(attempt: attempt) ? next : nil
     }
 }

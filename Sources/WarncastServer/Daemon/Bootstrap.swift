@@ -22,7 +22,8 @@ public enum Bootstrap {
         _ configuration: WarncastConfiguration, adapters registry: AdapterRegistry = .standard
     ) -> DispatchService.Configuration {
         DispatchService.Configuration(
-            channels: Array(configuration.dispatch.channels.values), gateways: configuration.dispatch.gateways, adapters: registry)
+            channels: Array(configuration.dispatch.channels.values), gateways: configuration.dispatch.gateways, adapters: registry,
+            retryUntilExpiry: configuration.dispatch.retryUntilExpiry)
     }
 
     /// The signing keyring, created with a new key (and an audit entry) on first start.

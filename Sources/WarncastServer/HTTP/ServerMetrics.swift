@@ -22,6 +22,15 @@ public struct ServerMetrics: Sendable, DeliveryCounter {
     }
 
     /// Counts one delivery attempt by channel and outcome (the dispatcher calls this).
+    public func countGiveUp(channel: String) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "warncast", metricName: "delivery_give_ups", unitName: "total",
+                helpText: "Deliveries given up (refused for good, or out of attempts), by channel."),
+            labels: [("channel", channel)]
+        ).increment()
+    }
+
     public func countAttempt(channel: String, outcome: String) {
         registry.makeCounter(
             descriptor: .init(
