@@ -1,12 +1,16 @@
 import Hummingbird
 import Logging
 import Prometheus
+import Synchronization
 import WarncastCore
 import WarncastDispatch
 
 /// The daemon's Prometheus metrics, in a registry owned by the application (no global state).
 public struct ServerMetrics: Sendable, DeliveryCounter {
     public let registry: PrometheusCollectorRegistry
+    /// The attempt counters by channel and outcome: a fan-out counts hundreds of thousands
+    /// of attempts, and looking a counter up in the registry each time showed in profiles.
+    private let attemptCounters = CounterCache()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -32,12 +36,18 @@ public struct ServerMetrics: Sendable, DeliveryCounter {
     }
 
     public func countAttempt(channel: String, outcome: String) {
-        registry.makeCounter(
-            descriptor: .init(
-                namespace: "warncast", metricName: "delivery_attempts", unitName: "total",
-                helpText: "Delivery attempts, by channel and outcome (delivered, accepted, retry, failed, deferred)."),
-            labels: [("channel", channel), ("outcome", outcome)]
-        ).increment()
+        let key = channel + "\u{1F}" + outcome
+        let counter = attemptCounters.counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: .init(
+                    namespace: "warncast", metricName: "delivery_attempts", unitName: "total",
+                    helpText: "Delivery attempts, by channel and outcome (delivered, accepted, retry, failed, deferred)."),
+                labels: [("channel", channel), ("outcome", outcome)])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     /// Counts a submission as `accepted`, `duplicate` or `refused`, with the refusal's code.
@@ -78,4 +88,9 @@ struct RequestMetricsMiddleware: RouterMiddleware {
             throw APIError(.internalServerError, code: "internal_error", detail: "the request could not be completed; see the daemon's log")
         }
     }
+}
+
+/// Counters already made, by key; shared by the copies of `ServerMetrics`.
+final class CounterCache: Sendable {
+    let counters = Mutex<[String: Counter]>([:])
 }
