@@ -20,7 +20,7 @@ struct ApprovalWriter {
         }
         var ledger = ApprovalLedger(plan: plan, approvals: try ApprovalRecord.all(for: warningID, db))
         let facts = ApprovalLedger.Facts(
-            status: status, expires: record.expiresAt.flatMap(Timestamp.parse),
+            status: status, expires: record.expiresAt?.date,
             submitterTokenID: record.submitterTokenID, submitterName: try record.warning().submitterName, issuer: issuer)
         let outcome = try ledger.decide(decision, by: principal, reason: reason, facts: facts, at: date)
         let approval = ledger.approvals.last!

@@ -40,8 +40,8 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord {
     var role: String
     var departmentID: String?
     var region: String
-    var createdAt: String
-    var revokedAt: String?
+    var createdAt: Timestamp
+    var revokedAt: Timestamp?
     var approvalRole: String?
     var expiresAt: Timestamp?
 
@@ -76,21 +76,21 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
     var sender: String
     var level: String
     var departmentID: String
-    var receivedAt: String
+    var receivedAt: Timestamp
     var fingerprint: String
     var document: String
     var raw: Data
     var format: String
     var submitterTokenID: String?
     var plan: String?
-    var deadline: String?
-    var expiresAt: String?
+    var deadline: Timestamp?
+    var expiresAt: Timestamp?
     var awaiting: Bool
     var late: Bool
     var escalationCount: Int
-    var lastEscalatedAt: String?
-    var releasedAt: String?
-    var decidedAt: String?
+    var lastEscalatedAt: Timestamp?
+    var releasedAt: Timestamp?
+    var decidedAt: Timestamp?
 
     init(_ warning: Warning, raw: Data, plan: ApprovalPlan) throws {
         id = warning.id.rawValue
@@ -106,7 +106,7 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
         format = warning.format.rawValue
         submitterTokenID = warning.submitterTokenID
         self.plan = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
-        deadline = plan.deadline.map(Timestamp.string)
+        deadline = plan.deadline.map(Timestamp.init)
         expiresAt = warning.expires
         // A plan that asks for nothing (handed down pre-approved) awaits nobody.
         awaiting = !plan.requirements.isEmpty

@@ -24,7 +24,7 @@ struct Scheduling {
             let number = record.escalationCount + 1
             let warning = try record.warning()
             let escalation = Escalation(
-                warningID: record.id, number: number, at: now, deadline: deadline, headline: warning.headline,
+                warningID: record.id, number: number, at: Timestamp(stored: now), deadline: deadline, headline: warning.headline,
                 level: warning.level, rule: plan.rule,
                 missing: ApprovalLedger(plan: plan, approvals: try ApprovalRecord.all(for: record.id, db)).missing,
                 contacts: contacts)
@@ -38,7 +38,7 @@ struct Scheduling {
                 try AuditLog.append(
                     AuditEvent(
                         actor: .scheduler, action: .warningLate, subject: record.id,
-                        detail: ["deadline": deadline, "rule": plan.rule, "release": plan.release.rawValue]),
+                        detail: ["deadline": deadline.text, "rule": plan.rule, "release": plan.release.rawValue]),
                     at: date, in: db)
             }
             try AuditLog.append(

@@ -34,7 +34,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
 
         static func row(_ warning: Warning) -> String {
             let approval = warning.approval
-            let deadline = (approval?.deadline ?? "-") + (approval?.late == true ? " LATE" : "")
+            let deadline = (approval?.deadline?.text ?? "-") + (approval?.late == true ? " LATE" : "")
             let approved = approval?.approvals.filter { $0.decision == .approve }.map { "\($0.name) (\($0.role))" } ?? []
             let missing = approval?.missing.map { "\($0.role)@\($0.scope.rawValue)×\($0.remaining)" } ?? []
             return [

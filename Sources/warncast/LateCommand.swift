@@ -63,7 +63,7 @@ struct TimelineCommand: AsyncParsableCommand {
         let timeline = try JSONDecoder().decode(WarningTimeline.self, from: body)
         print("submitted\t\(timeline.submittedAt)")
         for decision in timeline.decisions { print("\(decision.decision)\t\(decision.at)\t\(decision.name) (\(decision.role))") }
-        print("released\t\(timeline.releasedAt ?? "-")")
+        print("released\t\(timeline.releasedAt?.text ?? "-")")
         print(["CHANNEL", "DIVISIONS", "REACHED", "FIRST", "50%", "95%", "100%"].joined(separator: "\t"))
         for marks in timeline.coverage {
             print(

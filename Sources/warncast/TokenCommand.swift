@@ -47,7 +47,7 @@ struct TokenCommand: AsyncParsableCommand {
             let token = AccessToken.generate()
             let grant = TokenGrant(
                 id: token.id, name: name, role: role, departmentID: department, region: scope,
-                createdAt: Timestamp.string(now), approvalRole: approvalRole, expiresAt: expiry)
+                createdAt: Timestamp(now), approvalRole: approvalRole, expiresAt: expiry)
             do {
                 try await context.store.createToken(
                     grant, secretHash: AccessToken.hash(token.secret),

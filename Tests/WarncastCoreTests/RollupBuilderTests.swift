@@ -87,7 +87,7 @@ struct TimelineTests {
         let plan = ApprovalPlan(rule: "red", requirements: [], release: .afterApproval, deadline: nil)
         warning.approval = ApprovalState(
             plan: plan, approvals: [], awaiting: minutes == nil, late: false, escalations: 0, lastEscalatedAt: nil,
-            releasedAt: minutes.map { Timestamp.string(submitted.addingTimeInterval($0 * 60)) }, decidedAt: nil)
+            releasedAt: minutes.map { Timestamp(submitted.addingTimeInterval($0 * 60)) }, decidedAt: nil)
         return warning
     }
 

@@ -60,7 +60,7 @@ struct ApprovalControllerTests {
             #expect(pending.count == 1 && item.id.rawValue == accepted.id)
             #expect(item.approval?.rule == "red")
             #expect(item.approval?.missing.map(\.role) == ["duty-leader", "government-leader"])
-            #expect(item.approval?.deadline == "2026-07-01T16:10:00.000Z")
+            #expect(item.approval?.deadline?.text == "2026-07-01T16:10:00.000Z")
 
             let first = try await client.post("/v1/warnings/\(accepted.id)/approve", token: t.dutyLeader)
             #expect(first.status == .ok)

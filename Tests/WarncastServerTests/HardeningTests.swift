@@ -197,7 +197,7 @@ struct HardeningTests {
         try await api.store.createToken(
             TokenGrant(
                 id: token.id, name: "临时", role: .auditor, departmentID: nil, region: RegionCode("430000")!,
-                createdAt: Timestamp.string(TestSupport.now), expiresAt: Timestamp(TestSupport.now.addingTimeInterval(60))),
+                createdAt: Timestamp(TestSupport.now), expiresAt: Timestamp(TestSupport.now.addingTimeInterval(60))),
             secretHash: AccessToken.hash(token.secret), audit: AuditEvent(actor: .test, action: .tokenCreated, subject: token.id))
         try await api.test { client in
             #expect(try await client.get("/v1/warnings", token: token.secret).status == .ok)

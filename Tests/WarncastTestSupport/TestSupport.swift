@@ -68,7 +68,7 @@ public enum TestSupport {
         if let department, let found = try await store.department(id: department) { scope = found.region }
         let grant = TokenGrant(
             id: token.id, name: name ?? "holder of \(token.id)", role: role, departmentID: department, region: scope!,
-            createdAt: Timestamp.string(Date()), approvalRole: approvalRole)
+            createdAt: Timestamp(Date()), approvalRole: approvalRole)
         try await store.createToken(
             grant, secretHash: AccessToken.hash(token.secret),
             audit: AuditEvent(actor: .test, action: .tokenCreated, subject: token.id))

@@ -6,26 +6,26 @@ public struct ApprovalState: Sendable, Codable, Equatable {
     public var rule: String
     public var release: ReleaseMode
     /// Approval (or, for immediate release, the review) is due by then.
-    public var deadline: String?
+    public var deadline: Timestamp?
     /// Still waiting for approvals (or the review).
     public var awaiting: Bool
     /// The deadline passed before the decision.
     public var late: Bool
     public var escalations: Int
-    public var lastEscalatedAt: String?
-    public var releasedAt: String?
+    public var lastEscalatedAt: Timestamp?
+    public var releasedAt: Timestamp?
     /// When it was released after approval, rejected, or its review completed.
-    public var decidedAt: String?
+    public var decidedAt: Timestamp?
     public var approvals: [Approval]
     public var missing: [MissingApproval]
 
     public init(
         plan: ApprovalPlan, approvals: [Approval], awaiting: Bool, late: Bool, escalations: Int,
-        lastEscalatedAt: String?, releasedAt: String?, decidedAt: String?
+        lastEscalatedAt: Timestamp?, releasedAt: Timestamp?, decidedAt: Timestamp?
     ) {
         rule = plan.rule
         release = plan.release
-        deadline = plan.deadline.map(Timestamp.string)
+        deadline = plan.deadline.map(Timestamp.init)
         self.awaiting = awaiting
         self.late = late
         self.escalations = escalations
@@ -42,8 +42,8 @@ public struct Escalation: Sendable, Codable, Equatable {
     public var warningID: String
     /// 1 for the first escalation of this warning, then 2, 3, … while it stays undecided.
     public var number: Int
-    public var at: String
-    public var deadline: String
+    public var at: Timestamp
+    public var deadline: Timestamp
     public var headline: String?
     public var level: Level
     public var rule: String
@@ -51,7 +51,7 @@ public struct Escalation: Sendable, Codable, Equatable {
     public var contacts: [String]
 
     public init(
-        warningID: String, number: Int, at: String, deadline: String, headline: String?, level: Level, rule: String,
+        warningID: String, number: Int, at: Timestamp, deadline: Timestamp, headline: String?, level: Level, rule: String,
         missing: [MissingApproval], contacts: [String]
     ) {
         self.warningID = warningID

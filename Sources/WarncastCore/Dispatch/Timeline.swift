@@ -51,9 +51,9 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
 
     public var warning: Warning.ID
     public var level: Level
-    public var submittedAt: String
+    public var submittedAt: Timestamp
     public var decisions: [Decision]
-    public var releasedAt: String?
+    public var releasedAt: Timestamp?
     public var coverage: [CoverageMarks]
     public var threshold: TimelinessThreshold?
     public var late: [LateStep]
@@ -91,7 +91,7 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
         }
         coverage = marks
         late = Self.lateSteps(
-            submitted: Timestamp.parse(warning.receivedAt), released: releasedAt.flatMap(Timestamp.parse),
+            submitted: warning.receivedAt.date, released: releasedAt?.date,
             status: warning.status, total: byDivision.values.map { $0 }, threshold: threshold, now: now)
     }
 

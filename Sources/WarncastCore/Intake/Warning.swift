@@ -16,16 +16,16 @@ public struct Warning: Sendable, Codable, Equatable {
     public var headline: String?
     public var areas: [RegionCode]
     public var references: [MessageReference]
-    public var effective: String
-    public var onset: String?
-    public var expires: String?
+    public var effective: Timestamp
+    public var onset: Timestamp?
+    public var expires: Timestamp?
     public var department: String
     /// Token id and name of the principal that submitted it.
     public var submittedBy: String
     /// The token that submitted it and its holder's name, for the two-person rule.
     public var submitterTokenID: String?
     public var submitterName: String?
-    public var receivedAt: String
+    public var receivedAt: Timestamp
     /// Format the message arrived in.
     public var format: CAPFormat
     public var fingerprint: String
@@ -50,14 +50,14 @@ public struct Warning: Sendable, Codable, Equatable {
         headline = draft.headline
         areas = draft.areas
         references = draft.references
-        effective = Timestamp.string(draft.effective)
-        onset = draft.onset.map(Timestamp.string)
-        expires = draft.expires.map(Timestamp.string)
+        effective = Timestamp(draft.effective)
+        onset = draft.onset.map(Timestamp.init)
+        expires = draft.expires.map(Timestamp.init)
         department = draft.departmentID
         self.submittedBy = submittedBy.auditName
         submitterTokenID = submittedBy.tokenID
         submitterName = submittedBy.name
-        self.receivedAt = Timestamp.string(receivedAt)
+        self.receivedAt = Timestamp(receivedAt)
         format = draft.format
         fingerprint = draft.fingerprint
         upstreamPath = draft.upstreamPath

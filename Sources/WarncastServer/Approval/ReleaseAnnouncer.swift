@@ -49,7 +49,7 @@ public struct LogEscalationNotifier: EscalationNotifier {
             "approval overdue: escalated",
             metadata: [
                 "warning": .string(escalation.warningID), "number": .stringConvertible(escalation.number),
-                "deadline": .string(escalation.deadline), "rule": .string(escalation.rule),
+                "deadline": .string(escalation.deadline.text), "rule": .string(escalation.rule),
                 "contacts": .string(escalation.contacts.joined(separator: "; ")),
                 "missing": .string(escalation.missing.map { "\($0.role)@\($0.scope.rawValue)" }.joined(separator: " ")),
             ])

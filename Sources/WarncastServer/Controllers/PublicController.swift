@@ -38,9 +38,9 @@ struct PublicController {
         var level: Level
         var msgType: MessageType
         var areas: [RegionCode]
-        var effective: String
-        var expires: String?
-        var releasedAt: String?
+        var effective: Timestamp
+        var expires: Timestamp?
+        var releasedAt: Timestamp?
         var instruction: String?
         var cap: String
     }

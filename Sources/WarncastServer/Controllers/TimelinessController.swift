@@ -35,8 +35,8 @@ struct TimelinessController {
         var headline: String?
         var department: String
         var status: WarningStatus
-        var submittedAt: String
-        var releasedAt: String?
+        var submittedAt: Timestamp
+        var releasedAt: Timestamp?
         var late: [LateStep]
     }
 

@@ -35,8 +35,8 @@ public struct TokenGrant: Sendable, Codable, Equatable {
     public var role: Role
     public var departmentID: String?
     public var region: RegionCode
-    public var createdAt: String
-    public var revokedAt: String?
+    public var createdAt: Timestamp
+    public var revokedAt: Timestamp?
     /// For approvers: the approval role, e.g. `duty-leader`.
     public var approvalRole: String?
     /// After this moment the token is refused as if revoked; nil: it does not expire.
@@ -44,7 +44,7 @@ public struct TokenGrant: Sendable, Codable, Equatable {
 
     public init(
         id: String, name: String, role: Role, departmentID: String?, region: RegionCode,
-        createdAt: String, revokedAt: String? = nil, approvalRole: String? = nil, expiresAt: Timestamp? = nil
+        createdAt: Timestamp, revokedAt: Timestamp? = nil, approvalRole: String? = nil, expiresAt: Timestamp? = nil
     ) {
         self.expiresAt = expiresAt
         self.approvalRole = approvalRole
