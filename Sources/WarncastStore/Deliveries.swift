@@ -49,6 +49,20 @@ struct Deliveries {
             toRecordsWhere: "warningID = ? AND state = 'queued'", [warningID])
     }
 
+    /// Failed or expired deliveries (of `states`) of a warning queued again; see
+    /// `WarningStore.resend`.
+    func resend(warningID: String, channel: String?, within region: RegionCode, states: Set<DeliveryState>, at date: Date) throws -> Int {
+        let wanted = states.intersection([.failed, .expired]).map(\.rawValue).sorted()
+        guard !wanted.isEmpty else { return 0 }
+        var condition = "warningID = ? AND state IN (\(wanted.map { _ in "?" }.joined(separator: ", "))) AND region LIKE ?"
+        var arguments = StatementArguments([warningID] + wanted + [String(region.prefix) + "%"])
+        if let channel {
+            condition += " AND channel = ?"
+            _ = arguments.append(contentsOf: [channel])
+        }
+        return try apply(.resent(at: Timestamp(date)), toRecordsWhere: condition, arguments)
+    }
+
     /// Deliveries whose warning expired before they went out (a delivery's `expiresAt` is its
     /// warning's). One in flight is left to its attempt until its lease runs out.
     func expire(at date: Date) throws -> Int {

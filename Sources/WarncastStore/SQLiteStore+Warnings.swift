@@ -104,4 +104,23 @@ extension SQLiteStore {
             return visible
         }
     }
+
+    public func resend(
+        warningID: Warning.ID, channel: String?, within region: RegionCode, states: Set<DeliveryState>, by actor: AuditActor,
+        reason: String, at date: Date
+    ) async throws -> Int {
+        try await write { db in
+            let count = try Deliveries(db: db).resend(
+                warningID: warningID.rawValue, channel: channel, within: region, states: states, at: date)
+            try AuditLog.append(
+                AuditEvent(
+                    actor: actor, action: .deliveriesResent, subject: warningID.rawValue,
+                    detail: [
+                        "count": String(count), "channel": channel ?? "all", "region": region.rawValue,
+                        "states": states.map(\.rawValue).sorted().joined(separator: ","), "reason": reason,
+                    ]),
+                at: date, in: db)
+            return count
+        }
+    }
 }

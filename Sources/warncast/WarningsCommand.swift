@@ -5,7 +5,7 @@ import WarncastNet
 struct WarningsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warnings", abstract: "Submit and read warnings through the daemon's API.",
-        subcommands: [Submit.self, Show.self, List.self, Deliveries.self])
+        subcommands: [Submit.self, Show.self, List.self, Deliveries.self, Resend.self])
 
     struct Submit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Submit a CAP 1.2 message (XML or JSON file).")
@@ -67,6 +67,42 @@ extension WarningsCommand {
             if let state { query += "&state=\(state)" }
             try call(daemon, method: "GET", path: "/v1/warnings/\(id)/deliveries" + query)
         }
+    }
+
+    struct Resend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue a warning's failed (or expired) deliveries again, with their idempotency keys (operator token).")
+
+        @OptionGroup var daemon: DaemonOptions
+        @Argument(help: "Warning id.") var id: String
+        @Option(help: "Only this channel.") var channel: String?
+        @Option(help: "Only recipients within this division code (inside the token's region).") var region: String?
+        @Option(help: "Which deliveries, comma-separated: failed, expired.") var state = "failed"
+        @Option(help: "Why, for the audit log.") var reason: String
+
+        func run() async throws {
+            var body: [String: AnyEncodable] = [
+                "reason": .init(reason), "states": .init(state.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }),
+            ]
+            if let channel { body["channel"] = .init(channel) }
+            if let region { body["region"] = .init(region) }
+            try call(
+                daemon, method: "POST", path: "/v1/warnings/\(id)/resend", body: try JSONEncoder().encode(body),
+                contentType: "application/json")
+        }
+    }
+}
+
+/// A JSON value of any encodable type, for request bodies built field by field.
+struct AnyEncodable: Encodable {
+    private let encodeValue: (any Encoder) throws -> Void
+
+    init(_ value: some Encodable) {
+        encodeValue = value.encode(to:)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try encodeValue(encoder)
     }
 }
 

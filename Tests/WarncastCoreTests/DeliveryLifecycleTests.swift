@@ -53,6 +53,7 @@ struct DeliveryLifecycleTests {
         ("warning not yet expired", .expiryChecked(at: at(60))),
         ("warning expired", .expiryChecked(at: at(3601))),
         ("superseded", .superseded(at: at(1))),
+        ("resent", .resent(at: at(1))),
     ]
 
     /// The state each event leads to from each state; nil: the event changes nothing.
@@ -61,14 +62,14 @@ struct DeliveryLifecycleTests {
     /// formatter leaves it alone.
     // swift-format-ignore
     static let expected: [DeliveryState: [DeliveryState?]] = [
-        //            lease     lease-late  renew     renew-old  answer:del  answer:acc  retry-later  retry-none  refused     handed-back  older  rep:del     rep:fail  rep:acc    rep:buf  ack         not-exp  expired   superseded
-        .queued:     [.sending, .sending,   nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, .superseded],
-        .sending:    [nil,      .sending,   .sending, nil,       .delivered, .accepted,  .queued,     .failed,    .failed,    .queued,     nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, nil],
-        .accepted:   [nil,      nil,        nil,      nil,       .accepted,  .accepted,  .accepted,   .accepted,  .accepted,  nil,         nil,   .delivered, .failed,  nil,       nil,     .delivered, nil,     nil,      nil],
-        .delivered:  [nil,      nil,        nil,      nil,       .delivered, .delivered, .delivered,  .delivered, .delivered, nil,         nil,   nil,        nil,      nil,       nil,     nil,        nil,     nil,      nil],
-        .failed:     [nil,      nil,        nil,      nil,       .failed,    .failed,    .failed,     .failed,    .failed,    nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil],
-        .expired:    [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil],
-        .superseded: [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   nil,        nil,      nil,       nil,     .delivered, nil,     nil,      nil],
+        //            lease     lease-late  renew     renew-old  answer:del  answer:acc  retry-later  retry-none  refused     handed-back  older  rep:del     rep:fail  rep:acc    rep:buf  ack         not-exp  expired   superseded   resent
+        .queued:     [.sending, .sending,   nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, .superseded, nil],
+        .sending:    [nil,      .sending,   .sending, nil,       .delivered, .accepted,  .queued,     .failed,    .failed,    .queued,     nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, nil,         nil],
+        .accepted:   [nil,      nil,        nil,      nil,       .accepted,  .accepted,  .accepted,   .accepted,  .accepted,  nil,         nil,   .delivered, .failed,  nil,       nil,     .delivered, nil,     nil,      nil,         nil],
+        .delivered:  [nil,      nil,        nil,      nil,       .delivered, .delivered, .delivered,  .delivered, .delivered, nil,         nil,   nil,        nil,      nil,       nil,     nil,        nil,     nil,      nil,         nil],
+        .failed:     [nil,      nil,        nil,      nil,       .failed,    .failed,    .failed,     .failed,    .failed,    nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil,         .queued],
+        .expired:    [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil,         .queued],
+        .superseded: [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   nil,        nil,      nil,       nil,     .delivered, nil,     nil,      nil,         nil],
     ]
 
     @Test("every state against every event", arguments: DeliveryState.allCases)

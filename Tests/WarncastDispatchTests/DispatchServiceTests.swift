@@ -98,6 +98,32 @@ struct DispatchServiceTests {
         #expect(refused.attempts == 4)
     }
 
+    @Test("an operator resends a failed delivery: it goes out again with its idempotency key, and the resend is audited")
+    func resend() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(1, in: "430121001")
+        harness.fleet.set(.fail(status: 500, times: 4), for: "430121001-1")
+        let warning = try await harness.release("rainstorm-red-csx.xml") { $0.level = .yellow }
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.failed] == 1 })
+        let failed = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first)
+
+        let count = try await harness.store.resend(
+            warningID: warning, channel: nil, within: RegionCode("430121")!, states: [.failed], by: .test,
+            reason: "terminal repaired", at: Date())
+        #expect(count == 1)
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.delivered] == 1 })
+        let delivered = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first)
+        #expect(delivered.idempotencyKey == failed.idempotencyKey)
+        #expect(delivered.attempts == 5)
+        #expect(harness.fleet.keysByEndpoint["430121001-1"] == [failed.idempotencyKey])
+        let audit = try await harness.store.auditEntries(subject: warning.rawValue).first { $0.action == "deliveries.resent" }
+        #expect(audit?.detail.contains("terminal repaired") == true)
+        guard case .intact = try await harness.store.verifyReceipts() else {
+            Issue.record("the receipts' seals do not verify after a resend")
+            return
+        }
+    }
+
     @Test("after repeated failures the endpoint's breaker opens and holds its deliveries back without spending attempts")
     func circuitBreaker() async throws {
         let harness = try await DispatchHarness {

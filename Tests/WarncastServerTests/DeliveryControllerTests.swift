@@ -6,6 +6,7 @@ import NIOFoundationEssentialsCompat
 import Testing
 import WarncastCore
 import WarncastServer
+import WarncastStore
 import WarncastTestSupport
 
 @Suite("Recipients, deliveries and acknowledgements over the API")
@@ -52,5 +53,32 @@ struct DeliveryControllerTests {
             let after = String(buffer: try await client.get("/v1/warnings/\(red.id)/deliveries?state=delivered", token: auditor).body)
             #expect(after.contains(#""delivered":1"#) && after.contains(key))
         }
+    }
+
+    @Test("resend: operators only, of warnings they can see, with a reason")
+    func resendRules() async throws {
+        let api = try await APIHarness()
+        let issuer = try await api.token(.issuer, department: "csx-weather")
+        let county = try await api.token(.operator, region: "430121", name: "长沙县值班员")
+        let district = try await api.token(.operator, region: "430102", name: "芙蓉区值班员")
+        let auditor = try await api.token(.auditor, region: "430000")
+        let id = try await api.test { client in
+            try await client.submit("rainstorm-red-csx.xml", token: issuer).decode(Accepted.self).id
+        }
+        try await api.test { client in
+            let path = "/v1/warnings/\(id)/resend"
+            let ok = try await client.post(path, token: county, json: #"{"reason":"gateway back","states":["failed","expired"]}"#)
+            #expect(ok.status == .ok)
+            #expect(String(buffer: ok.body).contains(#""resent":0"#))
+            #expect(try await client.post(path, token: district, json: #"{"reason":"x"}"#).status == .notFound)
+            #expect(try await client.post(path, token: auditor, json: #"{"reason":"x"}"#).status == .forbidden)
+            #expect(try await client.post(path, token: county, json: #"{}"#).errorCode == "malformed_json")
+            #expect(try await client.post(path, token: county, json: #"{"reason":" "}"#).errorCode == "reason_required")
+            #expect(try await client.post(path, token: county, json: #"{"reason":"x","states":["delivered"]}"#).status == .badRequest)
+            let outside = try await client.post(path, token: county, json: #"{"reason":"x","region":"430102"}"#)
+            #expect(outside.status == .badRequest && outside.errorCode == "invalid_query")
+        }
+        let resent = try await api.store.auditEntries(subject: id).filter { $0.action == "deliveries.resent" }
+        #expect(resent.count == 1 && resent[0].detail.contains("gateway back"), "only the accepted resend is on record")
     }
 }

@@ -38,6 +38,16 @@ struct DaemonEndToEndTests {
         #expect(shown.status == 0)
         #expect(shown.out.contains("长沙县气象局发布暴雨红色预警信号"))
 
+        // An operator asks to resend; nothing has failed yet, so nothing is queued, and the
+        // request is on record with its reason.
+        let operatorToken = try Binaries.warncast(
+            ["token", "create", "--role", "operator", "--region", "430121", "--name", "值班员 王五", "--expires", "1d"], config: config
+        ).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let resent = try Binaries.warncast(
+            ["warnings", "resend", id, "--reason", "网关恢复", "--url", daemon.url, "--token", operatorToken], config: config)
+        #expect(resent.status == 0, "\(resent.out)\(resent.err)")
+        #expect(resent.out.contains(#""resent":0"#))
+
         let hostile = TestSupport.fixtures.appendingPathComponent("refuse-xxe.xml").path
         let refused = try Binaries.warncast(["warnings", "submit", hostile, "--url", daemon.url, "--token", token], config: config)
         #expect(refused.status != 0)

@@ -23,6 +23,8 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     // Deliveries
     public static let deliveriesPlanned = AuditAction(name: "deliveries.planned")
     public static let deliveriesSuperseded = AuditAction(name: "deliveries.superseded")
+    /// An operator queued failed or expired deliveries again.
+    public static let deliveriesResent = AuditAction(name: "deliveries.resent")
     public static let receiptForged = AuditAction(name: "receipt.forged")
     /// Anonymous refusals beyond the per-minute limit, counted in one entry.
     public static let refusalsSuppressed = AuditAction(name: "refusals.suppressed")

@@ -26,6 +26,7 @@ public enum DeliveryLifecycle {
         case .acknowledged(let at): after = record.state == .delivered ? nil : delivered(record, at: at)
         case .expiryChecked(let at): after = expire(record, at: at)
         case .superseded(let at): after = supersede(record, at: at)
+        case .resent(let at): after = resend(record, at: at)
         }
         guard let after, after != record else { return nil }
         let seal = after.state.isFinal && after.sealedFields != record.sealedFields
@@ -168,6 +169,20 @@ public enum DeliveryLifecycle {
         var next = record
         next.state = .expired
         next.expiredAt = at
+        next.leaseUntil = nil
+        return next
+    }
+
+    /// A failed or expired delivery queued again, due now, with its idempotency key (so a
+    /// receiver that has it after all drops the repeat) — while its warning is in force.
+    private static func resend(_ record: DeliveryRecord, at: Timestamp) -> DeliveryRecord? {
+        guard [.failed, .expired].contains(record.state) else { return nil }
+        if let expires = record.expiresAt, expires <= at { return nil }
+        var next = record
+        next.state = .queued
+        next.nextAttemptAt = at
+        next.failedAt = nil
+        next.expiredAt = nil
         next.leaseUntil = nil
         return next
     }

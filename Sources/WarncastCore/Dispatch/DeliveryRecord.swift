@@ -87,6 +87,8 @@ public enum DeliveryEvent: Sendable, Equatable {
     case expiryChecked(at: Timestamp)
     /// A newer message of the same warning (Update or Cancel) replaced it.
     case superseded(at: Timestamp)
+    /// An operator sends a failed or expired delivery again (`warncast warnings resend`).
+    case resent(at: Timestamp)
 }
 
 /// A change the lifecycle decided: the delivery as it must now read, and whether its

@@ -19,6 +19,7 @@ struct DeliveryController {
         registrar.on(.get, "/warnings/{id}/deliveries", use: deliveries)
         registrar.on(.get, "/warnings/{id}/report", use: report)
         registrar.on(.get, "/warnings/{id}/history", use: history)
+        registrar.on(.post, "/warnings/{id}/resend", use: resend)
         registrar.on(.get, "/audit/verify", use: verify)
         registrar.on(.get, "/recipients", use: recipients)
         registrar.on(.post, "/recipients", use: addRecipients)
@@ -140,6 +141,58 @@ struct DeliveryController {
             return Verification(
                 intact: false, brokenAt: breaks.first?.sequence, reason: breaks.first?.reason, breaks: breaks, receipts: receipts)
         }
+    }
+
+    /// What to send again; everything is optional but the reason.
+    struct ResendRequest: Decodable {
+        var channel: String?
+        var region: String?
+        var states: [String]?
+        var reason: String
+    }
+
+    struct Resent: ResponseEncodable {
+        var warning: Warning.ID
+        var resent: Int
+    }
+
+    /// An operator queues a warning's failed (and, on request, expired) deliveries again,
+    /// with their original idempotency keys, within the operator's region.
+    @Sendable func resend(_ request: Request, context: WarncastRequestContext) async throws -> Resent {
+        let principal = try context.requirePrincipal()
+        guard principal.role == .operator else { throw APIError.forbidden("only operator tokens may resend deliveries") }
+        let id = Warning.ID(rawValue: try context.parameters.require("id"))
+        _ = try await store.warning(id: id, visibleTo: principal)
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let ask = try JSONBody.decode(
+            ResendRequest.self, from: body, expected: #"send {"reason": "…"} and optionally channel, region, states"#)
+        guard !ask.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw APIError(.unprocessableContent, code: "reason_required", detail: "say why the deliveries are sent again")
+        }
+        var region = principal.scope
+        if let text = ask.region {
+            guard let code = RegionCode(text), code.isWithin(principal.scope) else {
+                throw APIError.badQuery("region must be a division code within \(principal.scope)")
+            }
+            region = code
+        }
+        if let channel = ask.channel, !channels.contains(channel) {
+            throw APIError(.unprocessableContent, code: "unknown_channel", detail: "unknown channel '\(channel)'")
+        }
+        var states: Set<DeliveryState> = [.failed]
+        if let names = ask.states {
+            states = []
+            for name in names {
+                guard let state = DeliveryState(rawValue: name), [.failed, .expired].contains(state) else {
+                    throw APIError.badQuery("states may be failed and expired")
+                }
+                states.insert(state)
+            }
+        }
+        let count = try await store.resend(
+            warningID: id, channel: ask.channel, within: region, states: states, by: .principal(principal), reason: ask.reason,
+            at: now())
+        return Resent(warning: id, resent: count)
     }
 
     struct RecipientList: ResponseEncodable {

@@ -28,6 +28,13 @@ public protocol WarningStore: Sendable {
     /// Marks overdue undecided warnings late and escalates each one again every `repeatEvery`
     /// seconds; returns the escalations made now.
     func escalateOverdue(at: Date, repeatEvery: TimeInterval, contacts: [String]) async throws -> [Escalation]
+    /// Queues the failed or expired deliveries of a warning again, with their idempotency
+    /// keys, narrowed to a channel and to recipients within `region`, while the warning is in
+    /// force; audited with who asked and why. Returns how many were queued.
+    func resend(
+        warningID: Warning.ID, channel: String?, within region: RegionCode, states: Set<DeliveryState>, by actor: AuditActor,
+        reason: String, at: Date
+    ) async throws -> Int
     /// Those of `ids` that are warnings with an area overlapping `scope` (what a principal
     /// of that scope may see).
     func visibleWarnings(_ ids: [String], within scope: RegionCode) async throws -> Set<String>
