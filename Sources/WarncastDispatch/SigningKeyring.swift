@@ -72,6 +72,14 @@ public struct SigningKeyring: Sendable, Codable {
         return CallbackToken(secret: secret)
     }
 
+    /// How recipients' secrets are kept: keyed with the same node secret as callback tokens.
+    public func recipientSecrets() throws -> RecipientSecrets {
+        guard let text = callbackSecret, let secret = Data(base64Encoded: text), secret.count >= 16 else {
+            throw Failure.unreadable("keyring", "callbackSecret is missing or not base64 of at least 16 bytes")
+        }
+        return RecipientSecrets(key: secret)
+    }
+
     public func signer() throws -> MessageSigner {
         MessageSigner(key: try privateKey())
     }

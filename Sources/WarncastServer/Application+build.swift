@@ -26,6 +26,9 @@ public struct ApplicationParts: Sendable {
     public var downstream: DownstreamReports?
     /// The channel adapters this node can use; their receipt readers get routes here.
     public var adapters: AdapterRegistry
+    /// How recipients' secrets are kept (keyed with the node's keyring); without it, plain
+    /// SHA-256.
+    public var recipientSecrets: RecipientSecrets?
 
     /// The configuration's routing, with the channels whose adapters cover divisions marked.
     public var routing: DeliveryRouting {
@@ -36,8 +39,10 @@ public struct ApplicationParts: Sendable {
         configuration: WarncastConfiguration, store: any Store, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
         releaseSubscribers: [any ReleaseSubscriber]? = nil, publishedKeys: [SigningKeyring.PublishedKey] = [],
-        callbackTokens: CallbackToken? = nil, downstream: DownstreamReports? = nil, adapters: AdapterRegistry = .standard
+        callbackTokens: CallbackToken? = nil, downstream: DownstreamReports? = nil, adapters: AdapterRegistry = .standard,
+        recipientSecrets: RecipientSecrets? = nil
     ) {
+        self.recipientSecrets = recipientSecrets
         self.adapters = adapters
         self.downstream = downstream
         self.publishedKeys = publishedKeys
@@ -63,7 +68,8 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     PublicController(store: parts.store, nodeName: parts.configuration.node.name, now: parts.now).register(on: root)
     let reports = WarningReportBuilder(store: parts.store, node: parts.configuration.node.name, downstream: parts.downstream)
     let deliveries = DeliveryController(
-        store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), reports: reports, refusals: refusals, now: parts.now)
+        store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), reports: reports, refusals: refusals,
+        secrets: parts.recipientSecrets, now: parts.now)
     deliveries.registerReceipts(on: root)
     // The channels' settings were checked when the daemon started (as --check-config does).
     let readers = (try? parts.adapters.receiptReaders(for: Array(parts.configuration.dispatch.channels.values))) ?? [:]

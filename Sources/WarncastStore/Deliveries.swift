@@ -175,7 +175,7 @@ struct Deliveries {
 
     /// The recipient's acknowledgement of the delivery with `idempotencyKey`, if
     /// `secretHash` is its recipient's.
-    func acknowledge(idempotencyKey: String, secretHash: String, at date: Date) throws -> AckResult {
+    func acknowledge(idempotencyKey: String, secretHashes: [String], at date: Date) throws -> AckResult {
         guard
             let row = try Row.fetchOne(
                 db,
@@ -184,7 +184,7 @@ struct Deliveries {
                     WHERE d.idempotencyKey = ?
                     """,
                 arguments: [idempotencyKey]),
-            let expected: String = row["secretHash"], expected == secretHash
+            let expected: String = row["secretHash"], secretHashes.contains(expected)
         else { return .forged }
         let record = DeliveryRecord(row: row)
         return try persist(.acknowledged(at: Timestamp(date)), record) == nil ? .alreadyDelivered : .delivered

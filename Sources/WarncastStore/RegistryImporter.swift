@@ -5,10 +5,13 @@ import WarncastCore
 public struct RegistryImporter: Sendable {
     public let store: any Store
     public let actor: AuditActor
+    /// How recipients' secrets are kept; without it, as plain SHA-256 (tests, old nodes).
+    public let secrets: RecipientSecrets?
 
-    public init(store: any Store, actor: AuditActor) {
+    public init(store: any Store, actor: AuditActor, secrets: RecipientSecrets? = nil) {
         self.store = store
         self.actor = actor
+        self.secrets = secrets
     }
 
     /// A registry file with bad rows; nothing from it was imported.
@@ -56,7 +59,7 @@ public struct RegistryImporter: Sendable {
         let parsed = RecipientCSV.parse(text, channels: channels)
         guard parsed.errors.isEmpty else { throw FileError(file: file, rows: parsed.errors) }
         try await store.saveRecipients(
-            parsed.rows.map { ($0.recipient, $0.secret.map(AccessToken.hash)) },
+            parsed.rows.map { ($0.recipient, $0.secret.map { secrets?.hash($0) ?? AccessToken.hash($0) }) },
             audit: AuditEvent(
                 actor: actor, action: .recipientsImported, subject: file,
                 detail: ["file": file, "count": String(parsed.rows.count)]))

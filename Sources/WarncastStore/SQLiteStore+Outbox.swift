@@ -26,9 +26,9 @@ extension SQLiteStore {
         try await write { db in try Deliveries(db: db).report(report) }
     }
 
-    public func acknowledge(idempotencyKey: String, secretHash: String, at date: Date) async throws -> AckResult {
+    public func acknowledge(idempotencyKey: String, secretHashes: [String], at date: Date) async throws -> AckResult {
         try await write { db in
-            try Deliveries(db: db).acknowledge(idempotencyKey: idempotencyKey, secretHash: secretHash, at: date)
+            try Deliveries(db: db).acknowledge(idempotencyKey: idempotencyKey, secretHashes: secretHashes, at: date)
         }
     }
 }

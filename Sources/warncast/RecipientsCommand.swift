@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import WarncastConfig
 import WarncastCore
+import WarncastDispatch
 import WarncastStore
 
 struct RecipientsCommand: AsyncParsableCommand {
@@ -17,8 +19,16 @@ struct RecipientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try CLIContext(options)
+            // Secrets are kept keyed with the node's keyring, made now if the daemon never ran.
+            let path = context.configuration.dispatch.signingKeyFile
+            let (keyring, created) = try SigningKeyring.loadOrCreate(path: path)
+            if created {
+                try await context.store.appendAudit(
+                    AuditEvent(actor: context.actor, action: .keysGenerated, subject: keyring.active.id, detail: ["file": path]),
+                    at: Date())
+            }
             do {
-                let count = try await RegistryImporter(store: context.store, actor: context.actor)
+                let count = try await RegistryImporter(store: context.store, actor: context.actor, secrets: try keyring.recipientSecrets())
                     .importRecipients(file: file, channels: Set(context.configuration.dispatch.channels.keys))
                 print("imported \(count) recipient(s) from \(file)")
             } catch let error as RegistryImporter.FileError {

@@ -40,17 +40,19 @@ struct WarncastDaemon: AsyncParsableCommand {
         }
         let logger = Logger(label: "warncastd")
         let store = try Bootstrap.openStore(configuration)
-        do {
-            try await Bootstrap.loadRegistries(configuration, into: store, actor: .daemon, logger: logger)
-        } catch {
-            logger.critical("cannot load the registries; refusing to start", metadata: ["error": "\(error)"])
-            throw ExitCode(78)
-        }
+        // The keyring first: recipients' secrets in the registries are kept keyed with it.
         let keyring: SigningKeyring
         do {
             keyring = try await Bootstrap.loadKeyring(configuration, store: store, actor: .daemon)
         } catch {
             logger.critical("cannot load the signing keyring; refusing to start", metadata: ["error": "\(error)"])
+            throw ExitCode(78)
+        }
+        do {
+            try await Bootstrap.loadRegistries(
+                configuration, into: store, actor: .daemon, logger: logger, secrets: try keyring.recipientSecrets())
+        } catch {
+            logger.critical("cannot load the registries; refusing to start", metadata: ["error": "\(error)"])
             throw ExitCode(78)
         }
         do {
@@ -108,7 +110,8 @@ struct WarncastDaemon: AsyncParsableCommand {
                 downstream: covering.isEmpty
                     ? nil
                     : DownstreamReports(
-                        transport: engine, signer: try keyring.signer(), channels: covering)),
+                        transport: engine, signer: try keyring.signer(), channels: covering),
+                recipientSecrets: try keyring.recipientSecrets()),
             onServerRunning: { channel in
                 callbacks.base = server.callbackBase(boundPort: channel.localAddress?.port)
                 logger.info(

@@ -178,9 +178,9 @@ struct DispatchServiceTests {
         let warning = try await harness.release("rainstorm-red-csx.xml")
         #expect(try await harness.dispatch { try await harness.summary(warning)[.accepted] == 1 })
         let key = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first?.idempotencyKey)
-        #expect(try await harness.store.acknowledge(idempotencyKey: key, secretHash: AccessToken.hash("guess"), at: Date()) == .forged)
+        #expect(try await harness.store.acknowledge(idempotencyKey: key, secretHashes: [AccessToken.hash("guess")], at: Date()) == .forged)
         #expect(
-            try await harness.store.acknowledge(idempotencyKey: key, secretHash: AccessToken.hash("speaker-secret"), at: Date())
+            try await harness.store.acknowledge(idempotencyKey: key, secretHashes: [AccessToken.hash("speaker-secret")], at: Date())
                 == .delivered)
         #expect(try await harness.summary(warning)[.delivered] == 1)
     }

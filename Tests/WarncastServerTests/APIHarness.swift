@@ -22,7 +22,8 @@ struct APIHarness {
 
     init(
         maxBodyBytes: Int? = nil, releases: (any ReleaseSubscriber)? = nil, adapters: AdapterRegistry = .standard,
-        callbackTokens: CallbackToken? = nil, configure: (inout WarncastConfiguration) -> Void = { _ in }
+        callbackTokens: CallbackToken? = nil, recipientSecrets: RecipientSecrets? = nil,
+        configure: (inout WarncastConfiguration) -> Void = { _ in }
     ) async throws {
         var configuration = try TestSupport.exampleConfiguration()
         if let maxBodyBytes { configuration.server.maxBodyBytes = maxBodyBytes }
@@ -33,7 +34,8 @@ struct APIHarness {
         logger.logLevel = .warning
         parts = ApplicationParts(
             configuration: configuration, store: store, logger: logger, now: clock.now,
-            releaseSubscribers: releases.map { [$0] }, callbackTokens: callbackTokens, adapters: adapters)
+            releaseSubscribers: releases.map { [$0] }, callbackTokens: callbackTokens, adapters: adapters,
+            recipientSecrets: recipientSecrets)
         router = buildRouter(parts, routes: routes)
     }
 

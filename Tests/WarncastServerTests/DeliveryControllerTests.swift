@@ -11,9 +11,13 @@ import WarncastTestSupport
 
 @Suite("Recipients, deliveries and acknowledgements over the API")
 struct DeliveryControllerTests {
-    @Test("an operator adds a loudspeaker; a red warning plans its delivery; the terminal acknowledges with its secret")
-    func recipientsDeliveriesAndAcks() async throws {
-        let api = try await APIHarness()
+    @Test(
+        "an operator adds a loudspeaker; a red warning plans its delivery; the terminal acknowledges with its secret",
+        arguments: [false, true])
+    func recipientsDeliveriesAndAcks(keyed: Bool) async throws {
+        let secrets = keyed ? RecipientSecrets(key: CallbackToken.newSecret()) : nil
+        let api = try await APIHarness(recipientSecrets: secrets)
+        let store = api.store
         let operatorToken = try await api.token(.operator, region: "430121", name: "值班员")
         let auditor = try await api.token(.auditor, region: "430000", name: "审计")
         let issuer = try await api.token(.issuer, department: "csx-weather", name: "发布员")
@@ -48,6 +52,11 @@ struct DeliveryControllerTests {
             #expect(anonymous.status == .unauthorized)
             let forged = try await client.post("/v1/receipts/ack", token: "guess", json: body)
             #expect(forged.status == .forbidden && forged.errorCode == "forged_receipt")
+            if keyed {
+                // Kept keyed: the plain SHA-256 of the secret, all a copy of the database
+                // would let one guess at, does not match.
+                #expect(try await store.acknowledge(idempotencyKey: key, secretHashes: [AccessToken.hash("s3cret")], at: Date()) == .forged)
+            }
             let ack = try await client.post("/v1/receipts/ack", token: "s3cret", json: body)
             #expect(ack.status == .ok)
             let after = String(buffer: try await client.get("/v1/warnings/\(red.id)/deliveries?state=delivered", token: auditor).body)

@@ -79,7 +79,7 @@ public actor MemoryOutbox: Outbox {
         return .applied(after.state)
     }
 
-    public func acknowledge(idempotencyKey: String, secretHash: String, at date: Date) -> AckResult {
+    public func acknowledge(idempotencyKey: String, secretHashes: [String], at date: Date) -> AckResult {
         guard let id = deliveries.first(where: { $0.value.job.idempotencyKey == idempotencyKey })?.key else { return .forged }
         return apply(.acknowledged(at: Timestamp(date)), to: id) == nil ? .alreadyDelivered : .delivered
     }

@@ -12,6 +12,8 @@ struct DeliveryController {
     let channels: Set<String>
     let reports: WarningReportBuilder
     let refusals: AnonymousRefusals
+    /// How recipients' secrets are kept; nil: plain SHA-256.
+    let secrets: RecipientSecrets?
     let now: @Sendable () -> Date
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
@@ -253,7 +255,7 @@ struct DeliveryController {
             let recipient = Recipient(
                 id: item.id, channel: item.channel, region: region, name: item.name, address: item.address,
                 options: item.options ?? [:])
-            rows.append((recipient, item.secret.map(AccessToken.hash)))
+            rows.append((recipient, item.secret.map { secrets?.hash($0) ?? AccessToken.hash($0) }))
         }
         do {
             try await store.saveRecipients(
@@ -288,7 +290,8 @@ struct DeliveryController {
         let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         let body = try await request.body.collect(upTo: 64 * 1024)
         let ack = try JSONBody.decode(AckRequest.self, from: body, expected: #"send {"idempotencyKey": "…"}"#)
-        switch try await store.acknowledge(idempotencyKey: ack.idempotencyKey, secretHash: AccessToken.hash(secret), at: now()) {
+        let forms = secrets?.candidates(secret) ?? [AccessToken.hash(secret)]
+        switch try await store.acknowledge(idempotencyKey: ack.idempotencyKey, secretHashes: forms, at: now()) {
         case .delivered: return AckResponse(idempotencyKey: ack.idempotencyKey, state: "delivered")
         case .alreadyDelivered: return AckResponse(idempotencyKey: ack.idempotencyKey, state: "delivered")
         case .forged:

@@ -53,9 +53,10 @@ public enum Bootstrap {
 
     /// Imports the registries named in the configuration and records the load.
     public static func loadRegistries(
-        _ configuration: WarncastConfiguration, into store: any Store, actor: AuditActor, logger: Logger
+        _ configuration: WarncastConfiguration, into store: any Store, actor: AuditActor, logger: Logger,
+        secrets: RecipientSecrets? = nil
     ) async throws {
-        let importer = RegistryImporter(store: store, actor: actor)
+        let importer = RegistryImporter(store: store, actor: actor, secrets: secrets)
         var regions = 0
         for source in configuration.registries.regions {
             regions += try await importer.importRegions(file: source.path, within: source.within)

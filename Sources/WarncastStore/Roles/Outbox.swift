@@ -16,8 +16,9 @@ public protocol Outbox: Sendable {
     func expireDeliveries(at: Date) async throws -> Int
     /// A gateway's delivery report (SMS DLR, carrier callback), already authenticated.
     func report(_ report: DeliveryReport) async throws -> ReportResult
-    /// Marks the delivery with `idempotencyKey` delivered, if `secretHash` is its recipient's.
-    func acknowledge(idempotencyKey: String, secretHash: String, at: Date) async throws -> AckResult
+    /// Marks the delivery with `idempotencyKey` delivered, if its recipient's stored secret is
+    /// one of `secretHashes` (the forms the presented secret may be stored in).
+    func acknowledge(idempotencyKey: String, secretHashes: [String], at: Date) async throws -> AckResult
     /// The warning a leased delivery carries.
     func warning(id: Warning.ID) async throws -> Warning?
 }
