@@ -14,7 +14,7 @@ SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PREFIX       ?= /usr/local
 ETC          ?= /etc/warncast
 
-.PHONY: deps deps-test apt build run lint test bench release install clean
+.PHONY: deps deps-test apt build run lint test fuzz bench release install clean
 
 ## deps: install the missing Debian packages (needs root or sudo)
 deps:
@@ -56,6 +56,19 @@ test: deps-test lint
 	$(SWIFT) build
 	$(SWIFT) test --skip warncastdTests
 	$(SWIFT) test --filter warncastdTests
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
+
+## fuzz: libFuzzer over the CAP reader and writer (XML and JSON intake) for FUZZ_SECONDS,
+## seeded with Tests/Fixtures. Its own build (.build/fuzz), so the debug build is untouched.
+## A finding is saved in .build/fuzz/findings/ and fails the run; replay one with
+## `.build/debug/warncast-fuzz FILE`, and keep it in Tests/Fixtures once fixed.
+FUZZ_SECONDS ?= 300
+FUZZ_DIR     := .build/fuzz
+fuzz: deps
+	$(SWIFT) build --product warncast-fuzz --build-path $(FUZZ_DIR) -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/findings
+	SWIFT_BACKTRACE=enable=no $(FUZZ_DIR)/debug/warncast-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/ $(FUZZ_DIR)/corpus Tests/Fixtures
 
 ## bench: release build, then a provincial red warning to 100,000 loudspeakers on nginx,
 ## with wrk's ceiling and Apprise's rate beside it; writes docs/benchmarks.md

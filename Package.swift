@@ -96,6 +96,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The intake fuzzer: `make fuzz` builds it with libFuzzer (-sanitize=fuzzer, FUZZING);
+        // an ordinary build makes it a replayer of saved inputs.
+        .executableTarget(
+            name: "warncast-fuzz",
+            dependencies: ["WarncastCore"],
+            path: "Tests/Fuzz",
+            swiftSettings: strict
+        ),
         .target(
             name: "WarncastTestSupport",
             dependencies: [

@@ -34,6 +34,9 @@ struct CAPReaderTests {
             ("refuse-malformed.xml", "malformed_xml"),
             ("refuse-wrong-namespace.xml", "not_cap_1_2"),
             ("refuse-missing-identifier.xml", "missing_field"),
+            // Found by make fuzz: an empty processing instruction crashed Foundation's parser.
+            ("fuzz-crash-empty-processing-instruction.xml", "xml_processing_instruction"),
+            ("fuzz-crash-unclosed-declaration.xml", "malformed_xml"),
         ])
     func refusals(fixture: String, code: String) {
         #expect(throws: IntakeError.self) { try CAPReader.readXML(TestSupport.fixture(fixture)) }
@@ -55,9 +58,35 @@ struct CAPReaderTests {
         var text = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
         text = text.replacingOccurrences(of: "<note>", with: "")
         text = text.replacingOccurrences(
-            of: "<scope>Public</scope>", with: "<scope>Public</scope><!-- duty desk --><note><![CDATA[a < b]]></note>")
+            of: "<scope>Public</scope>",
+            with: "<scope>Public</scope><!-- duty desk <!DOCTYPE x> <?pi?> --><note><![CDATA[a < b <?x?> <!ENTITY]]></note>")
         let alert = try CAPReader.readXML(Data(text.utf8))
-        #expect(alert.note == "a < b")
+        #expect(alert.note == "a < b <?x?> <!ENTITY")
+    }
+
+    @Test("what is read is written back the same: carriage returns, blank JSON fields, spaces")
+    func writtenReadsBack() throws {
+        // Found by make fuzz: a carriage return written raw came back as a line feed.
+        let xml = try CAPReader.readXML(TestSupport.fixture("fuzz-carriage-return.xml"))
+        #expect(xml.note == "a\rb")
+        #expect(try CAPReader.readXML(CAPWriter.xml(xml)) == xml)
+        // Found by make fuzz: a blank required JSON field was accepted and written as an
+        // empty element that no CAP reader takes; JSON text is now read as XML text is.
+        var json = String(decoding: TestSupport.fixture("rainstorm-red-csx.json"), as: UTF8.self)
+        json = json.replacingOccurrences(of: #""status": "Actual""#, with: #""status": "  ""#)
+        #expect(throws: IntakeError.missingField("status")) { try CAPReader.readJSON(Data(json.utf8)) }
+        let padded = String(decoding: TestSupport.fixture("rainstorm-red-csx.json"), as: UTF8.self)
+            .replacingOccurrences(of: #""status": "Actual""#, with: #""status": " Actual\n""#)
+        #expect(try CAPReader.readJSON(Data(padded.utf8)) == CAPReader.readXML(TestSupport.fixture("rainstorm-red-csx.xml")))
+    }
+
+    @Test("a processing instruction anywhere but the declaration at the start is refused")
+    func processingInstructions() {
+        let fixture = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
+        let later = fixture.replacingOccurrences(of: "<scope>", with: "<?xml-stylesheet href=\"a.xsl\"?><scope>")
+        #expect(throws: IntakeError.xmlProcessingInstruction("<?xml-stylesheet")) { try CAPReader.readXML(Data(later.utf8)) }
+        let notFirst = "\n" + fixture
+        #expect(throws: IntakeError.xmlProcessingInstruction("<?xml")) { try CAPReader.readXML(Data(notFirst.utf8)) }
     }
 
     @Test("deeply nested XML is refused before it costs memory")

@@ -30,6 +30,7 @@ struct OpenAPIDocumentTests {
         let text = try String(contentsOf: TestSupport.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
         let codes = [
             "body_too_large", "unsupported_media_type", "malformed_xml", "xml_doctype_forbidden", "xml_too_complex",
+            "xml_processing_instruction",
             "malformed_json", "not_cap_1_2", "missing_field", "invalid_field", "invalid_time", "unsupported_msg_type",
             "level_missing", "level_severity_mismatch", "unknown_event_type", "event_not_allowed", "area_missing",
             "invalid_region_code", "unknown_region", "area_outside_jurisdiction", "expires_before_effective",

@@ -44,19 +44,19 @@ public struct CAPAlert: Sendable, Codable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        identifier = try c.decode(String.self, forKey: .identifier)
-        sender = try c.decode(String.self, forKey: .sender)
-        sent = try c.decode(String.self, forKey: .sent)
-        status = try c.decode(String.self, forKey: .status)
-        msgType = try c.decode(String.self, forKey: .msgType)
-        source = try c.decodeIfPresent(String.self, forKey: .source)
-        scope = try c.decode(String.self, forKey: .scope)
-        restriction = try c.decodeIfPresent(String.self, forKey: .restriction)
-        addresses = try c.decodeIfPresent(String.self, forKey: .addresses)
-        code = try c.decodeIfPresent([String].self, forKey: .code) ?? []
-        note = try c.decodeIfPresent(String.self, forKey: .note)
-        references = try c.decodeIfPresent(String.self, forKey: .references)
-        incidents = try c.decodeIfPresent(String.self, forKey: .incidents)
+        identifier = try c.text(.identifier)
+        sender = try c.text(.sender)
+        sent = try c.text(.sent)
+        status = try c.text(.status)
+        msgType = try c.text(.msgType)
+        source = try c.optionalText(.source)
+        scope = try c.text(.scope)
+        restriction = try c.optionalText(.restriction)
+        addresses = try c.optionalText(.addresses)
+        code = try c.texts(.code)
+        note = try c.optionalText(.note)
+        references = try c.optionalText(.references)
+        incidents = try c.optionalText(.incidents)
         info = try c.decodeIfPresent([CAPInfo].self, forKey: .info) ?? []
     }
 }
@@ -116,24 +116,24 @@ public struct CAPInfo: Sendable, Codable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        language = try c.decodeIfPresent(String.self, forKey: .language)
-        category = try c.decodeIfPresent([String].self, forKey: .category) ?? []
-        event = try c.decode(String.self, forKey: .event)
-        responseType = try c.decodeIfPresent([String].self, forKey: .responseType) ?? []
-        urgency = try c.decode(String.self, forKey: .urgency)
-        severity = try c.decode(String.self, forKey: .severity)
-        certainty = try c.decode(String.self, forKey: .certainty)
-        audience = try c.decodeIfPresent(String.self, forKey: .audience)
+        language = try c.optionalText(.language)
+        category = try c.texts(.category)
+        event = try c.text(.event)
+        responseType = try c.texts(.responseType)
+        urgency = try c.text(.urgency)
+        severity = try c.text(.severity)
+        certainty = try c.text(.certainty)
+        audience = try c.optionalText(.audience)
         eventCode = try c.decodeIfPresent([CAPValue].self, forKey: .eventCode) ?? []
-        effective = try c.decodeIfPresent(String.self, forKey: .effective)
-        onset = try c.decodeIfPresent(String.self, forKey: .onset)
-        expires = try c.decodeIfPresent(String.self, forKey: .expires)
-        senderName = try c.decodeIfPresent(String.self, forKey: .senderName)
-        headline = try c.decodeIfPresent(String.self, forKey: .headline)
-        description = try c.decodeIfPresent(String.self, forKey: .description)
-        instruction = try c.decodeIfPresent(String.self, forKey: .instruction)
-        web = try c.decodeIfPresent(String.self, forKey: .web)
-        contact = try c.decodeIfPresent(String.self, forKey: .contact)
+        effective = try c.optionalText(.effective)
+        onset = try c.optionalText(.onset)
+        expires = try c.optionalText(.expires)
+        senderName = try c.optionalText(.senderName)
+        headline = try c.optionalText(.headline)
+        description = try c.optionalText(.description)
+        instruction = try c.optionalText(.instruction)
+        web = try c.optionalText(.web)
+        contact = try c.optionalText(.contact)
         parameter = try c.decodeIfPresent([CAPValue].self, forKey: .parameter) ?? []
         area = try c.decodeIfPresent([CAPArea].self, forKey: .area) ?? []
     }
@@ -167,12 +167,12 @@ public struct CAPArea: Sendable, Codable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        areaDesc = try c.decode(String.self, forKey: .areaDesc)
-        polygon = try c.decodeIfPresent([String].self, forKey: .polygon) ?? []
-        circle = try c.decodeIfPresent([String].self, forKey: .circle) ?? []
+        areaDesc = try c.text(.areaDesc)
+        polygon = try c.texts(.polygon)
+        circle = try c.texts(.circle)
         geocode = try c.decodeIfPresent([CAPValue].self, forKey: .geocode) ?? []
-        altitude = try c.decodeIfPresent(String.self, forKey: .altitude)
-        ceiling = try c.decodeIfPresent(String.self, forKey: .ceiling)
+        altitude = try c.optionalText(.altitude)
+        ceiling = try c.optionalText(.ceiling)
     }
 }
 
@@ -184,5 +184,34 @@ public struct CAPValue: Sendable, Codable, Equatable {
     public init(valueName: String, value: String) {
         self.valueName = valueName
         self.value = value
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        valueName = try c.text(.valueName)
+        value = try c.optionalText(.value) ?? ""
+    }
+}
+
+/// JSON text is read the way XML text is: trimmed, and a blank value is no value, so both
+/// forms of one message decode alike and every accepted message can be written as CAP XML.
+extension KeyedDecodingContainer {
+    fileprivate func text(_ key: Key) throws -> String {
+        guard let text = try optionalText(key) else {
+            throw DecodingError.valueNotFound(
+                String.self, DecodingError.Context(codingPath: codingPath + [key], debugDescription: "blank"))
+        }
+        return text
+    }
+
+    fileprivate func optionalText(_ key: Key) throws -> String? {
+        guard let raw = try decodeIfPresent(String.self, forKey: key) else { return nil }
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+
+    fileprivate func texts(_ key: Key) throws -> [String] {
+        (try decodeIfPresent([String].self, forKey: key) ?? [])
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 }

@@ -56,6 +56,7 @@ public enum CAPReader {
             case .malformed(let reason): throw .malformedXML(reason)
             case .tooComplex(let reason): throw .xmlTooComplex(reason)
             case .unsupportedEncoding(let what): throw .unsupportedEncoding(what)
+            case .processingInstruction(let what): throw .xmlProcessingInstruction(what)
             }
         }
         guard root.name == "alert" else { throw .notCAP12("the root element is <\(root.name)>, not <alert>") }

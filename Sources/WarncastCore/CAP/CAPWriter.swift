@@ -71,17 +71,19 @@ public enum CAPWriter {
         out += String(repeating: "  ", count: depth) + "<\(name)>\(escape(value))</\(name)>\n"
     }
 
-    /// Escapes the characters XML gives meaning to in text.
+    /// Escapes the characters XML gives meaning to in text, and carriage returns, which a
+    /// parser would otherwise turn into line feeds.
     public static func escape(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "&": result += "&amp;"
             case "<": result += "&lt;"
             case ">": result += "&gt;"
             case "\"": result += "&quot;"
-            default: result.append(character)
+            case "\r": result += "&#13;"
+            default: result.unicodeScalars.append(scalar)
             }
         }
         return result

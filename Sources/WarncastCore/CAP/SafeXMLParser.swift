@@ -20,15 +20,15 @@ struct SafeXMLParser {
         case tooComplex(String)
         /// Not UTF-8: the declaration scan below reads bytes as UTF-8 would.
         case unsupportedEncoding(String)
+        /// A processing instruction other than the XML declaration.
+        case processingInstruction(String)
     }
 
     func parse(_ data: Data) throws(Failure) -> XMLNode {
         if let problem = Self.encodingProblem(in: data) {
             throw .unsupportedEncoding(problem)
         }
-        if let declaration = Self.markupDeclaration(in: data) {
-            throw .declarationForbidden(declaration)
-        }
+        if let forbidden = Self.forbiddenMarkup(in: data) { throw forbidden }
         let parser = XMLParser(data: data)
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
@@ -64,23 +64,49 @@ struct SafeXMLParser {
         return nil
     }
 
-    /// Finds `<!` that opens anything but a comment or a CDATA section.
-    static func markupDeclaration(in data: Data) -> String? {
+    /// Finds markup a warning never needs: `<!` that opens anything but a comment or a CDATA
+    /// section (a DOCTYPE, an entity), and processing instructions other than the XML
+    /// declaration at the very start. Comments and CDATA sections are skipped whole, so text
+    /// inside them is not mistaken for markup.
+    static func forbiddenMarkup(in data: Data) -> Failure? {
         let bytes = [UInt8](data)
-        let lt = UInt8(ascii: "<")
-        let bang = UInt8(ascii: "!")
         var index = 0
+        func skip(past end: String) {
+            let terminator = Array(end.utf8)
+            while index < bytes.count && !bytes[index...].starts(with: terminator) { index += 1 }
+            index += terminator.count
+        }
         while index + 1 < bytes.count {
-            if bytes[index] == lt && bytes[index + 1] == bang {
-                let rest = bytes[(index + 2)...].prefix(8)
-                if rest.starts(with: Array("--".utf8)) || rest.starts(with: Array("[CDATA[".utf8)) {
-                    index += 2
-                    continue
-                }
-                let word = String(decoding: rest.prefix { $0 >= 0x41 && $0 <= 0x7A }, as: UTF8.self)
-                return word.isEmpty ? "<!" : "<!\(word)"
+            guard bytes[index] == UInt8(ascii: "<") else {
+                index += 1
+                continue
             }
-            index += 1
+            let rest = bytes[(index + 1)...].prefix(9)
+            if rest.starts(with: Array("!--".utf8)) {
+                skip(past: "-->")
+            } else if rest.starts(with: Array("![CDATA[".utf8)) {
+                skip(past: "]]>")
+            } else if rest.first == UInt8(ascii: "!") {
+                let word = String(decoding: rest.dropFirst().prefix { $0 >= 0x41 && $0 <= 0x7A }, as: UTF8.self)
+                return .declarationForbidden(word.isEmpty ? "<!" : "<!\(word)")
+            } else if rest.first == UInt8(ascii: "?") {
+                let isDeclaration =
+                    index == 0 && rest.dropFirst().starts(with: Array("xml".utf8)) && rest.count > 4
+                    && [0x20, 0x09, 0x0A, 0x0D].contains(rest[rest.startIndex + 4])
+                guard isDeclaration else {
+                    let name = bytes[(index + 2)...].prefix(40).prefix { $0 > 0x20 && $0 != UInt8(ascii: "?") }
+                    let target = String(decoding: name, as: UTF8.self)
+                    return .processingInstruction("<?\(target)")
+                }
+                let start = index
+                skip(past: "?>")
+                // Markup inside an unclosed declaration would otherwise be skipped unseen.
+                if bytes[start..<min(index, bytes.count)].dropFirst().contains(UInt8(ascii: "<")) {
+                    return .malformed("the XML declaration is not closed with ?>")
+                }
+            } else {
+                index += 1
+            }
         }
         return nil
     }

@@ -9,6 +9,8 @@ public enum IntakeError: Error, Sendable, Equatable {
     /// DOCTYPE, ENTITY and other markup declarations are never accepted.
     case xmlDeclarationForbidden(String)
     case xmlTooComplex(String)
+    /// Processing instructions (`<?target …?>`) other than the XML declaration.
+    case xmlProcessingInstruction(String)
     /// Only UTF-8 documents are read.
     case unsupportedEncoding(String)
     case malformedJSON(String)
@@ -49,6 +51,7 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .malformedXML: "malformed_xml"
         case .xmlDeclarationForbidden: "xml_doctype_forbidden"
         case .xmlTooComplex: "xml_too_complex"
+        case .xmlProcessingInstruction: "xml_processing_instruction"
         case .unsupportedEncoding: "unsupported_encoding"
         case .malformedJSON: "malformed_json"
         case .controlCharacter: "control_character"
@@ -86,6 +89,8 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .malformedXML(let reason): "the XML cannot be parsed: \(reason)"
         case .xmlDeclarationForbidden(let what):
             "\(what) found: document type and entity declarations are refused, never resolved"
+        case .xmlProcessingInstruction(let what):
+            "\(what) found: processing instructions are refused; only the XML declaration may open the document"
         case .xmlTooComplex(let reason): "the XML is nested too deeply or is too large: \(reason)"
         case .unsupportedEncoding(let what): "only UTF-8 documents are accepted; this one has \(what)"
         case .malformedJSON(let reason): "the JSON cannot be read: \(reason)"

@@ -52,7 +52,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         switch error {
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
-        case .malformedXML, .xmlDeclarationForbidden, .xmlTooComplex, .malformedJSON, .unsupportedEncoding, .controlCharacter: .badRequest
+        case .malformedXML, .xmlDeclarationForbidden, .xmlTooComplex, .xmlProcessingInstruction, .malformedJSON, .unsupportedEncoding,
+            .controlCharacter:
+            .badRequest
         case .eventNotAllowed, .areaOutsideJurisdiction, .referenceNotOwned, .notAnIssuer, .senderNotAllowed: .forbidden
         case .identifierConflict: .conflict
         default: .unprocessableContent
