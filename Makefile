@@ -14,7 +14,7 @@ SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PREFIX       ?= /usr/local
 ETC          ?= /etc/warncast
 
-.PHONY: deps deps-test apt build run lint test fuzz bench release install clean
+.PHONY: deps deps-test apt build run lint test fuzz schema bench release install clean
 
 ## deps: install the missing Debian packages (needs root or sudo)
 deps:
@@ -56,7 +56,17 @@ test: deps-test lint
 	$(SWIFT) build
 	$(SWIFT) test --skip warncastdTests
 	$(SWIFT) test --filter warncastdTests
+	@$(MAKE) --no-print-directory schema
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
+
+## schema: schemathesis (PyPI, pinned) against docs/openapi.yaml and a warncastd of the debug
+## build, as an issuer and as an auditor, ST_SECONDS per pass (default 45); then
+## `warncast audit verify`. Reports in .build/schemathesis/.
+SCHEMATHESIS := schemathesis==4.32.5
+schema: deps
+	@python3 -m pip show schemathesis 2>/dev/null | grep -q '^Version: 4.32.5$$' || python3 -m pip install -q "$(SCHEMATHESIS)"
+	$(SWIFT) build
+	Tests/Schema/schemathesis.sh
 
 ## fuzz: libFuzzer over the CAP reader and writer (XML and JSON intake) for FUZZ_SECONDS,
 ## seeded with Tests/Fixtures. Its own build (.build/fuzz), so the debug build is untouched.

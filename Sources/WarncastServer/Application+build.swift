@@ -59,7 +59,7 @@ public struct ApplicationParts: Sendable {
 /// The router with every route of the API, recording each in `routes`.
 public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTable()) -> Router<WarncastRequestContext> {
     let router = Router(context: WarncastRequestContext.self)
-    router.add(middleware: InputGuardMiddleware())
+    router.add(middleware: InputGuardMiddleware(routes: routes))
     router.add(middleware: RequestMetricsMiddleware(metrics: parts.metrics))
     let root = RouteRegistrar(methods: router, prefix: "", table: routes)
     let refusals = AnonymousRefusals(store: parts.store, now: parts.now)

@@ -88,6 +88,11 @@ extension TestResponse {
     var errorCode: String? {
         (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: String])?["error"]
     }
+
+    /// The `detail` of an error response.
+    var errorDetail: String? {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: String])?["detail"]
+    }
 }
 
 /// The body of a 201 / 200 answer to a submission.

@@ -75,7 +75,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     /// Reads either this format or a CAP time with an explicit offset.
-    public static func parse(_ text: String) -> Date? {
+    /// RFC 3339 allows `t` and `z` in lower case; they are read as `T` and `Z`.
+    public static func parse(_ original: String) -> Date? {
+        let text = original.count > 10 ? original.uppercased() : original
         if text.hasSuffix("Z") {
             var local = String(text.dropLast())
             if let dot = local.firstIndex(of: ".") { local = String(local[..<dot]) }

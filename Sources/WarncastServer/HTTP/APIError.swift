@@ -9,6 +9,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var code: String
     public var detail: String
+    /// Headers the answer carries besides the content type (`Allow` on a 405).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, code: String, detail: String) {
         self.status = status
@@ -74,6 +76,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"warncast\"" }
         // The rest of a body too large is not read: close rather than leave the client sending.
         if status == .contentTooLarge { headers[.connection] = "close" }
+        headers.append(contentsOf: self.headers)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 }

@@ -6,21 +6,31 @@ import WarncastCore
 /// (`%00`, `%1B` …) before anything reads it, and turns every error the router or a body
 /// limit raises on its own (no route, wrong method, body too large) into the documented
 /// JSON `{error, detail}`; an answer to a body that was too large also closes the
-/// connection, so a client still sending it is not left waiting.
+/// connection, so a client still sending it is not left waiting. A path that exists with
+/// other methods answers 405 with `Allow`, not 404.
 struct InputGuardMiddleware: RouterMiddleware {
     typealias Context = WarncastRequestContext
+    let routes: RouteTable
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         if let control = ControlCharacters.firstEscaped(inURI: request.uri.string) {
-            throw APIError.controlCharacter(control)
+            throw APIError.controlCharacterInURL(control)
         }
         do {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
         } catch let error as HTTPError {
+            if error.status == .notFound {
+                let allowed = routes.methods(matching: request.uri.path)
+                if !allowed.isEmpty && !allowed.contains(request.method.rawValue) {
+                    var refusal = APIError(routerError: HTTPError(.methodNotAllowed))
+                    refusal.headers = [.allow: allowed.joined(separator: ", ")]
+                    throw refusal
+                }
+            }
             throw APIError(routerError: error)
         }
     }
@@ -29,6 +39,12 @@ struct InputGuardMiddleware: RouterMiddleware {
 extension APIError {
     static func controlCharacter(_ value: UInt32) -> APIError {
         APIError(.badRequest, code: IntakeError.controlCharacter(value).code, detail: IntakeError.controlCharacter(value).detail)
+    }
+
+    static func controlCharacterInURL(_ value: UInt32) -> APIError {
+        APIError(
+            .badRequest, code: IntakeError.controlCharacter(value).code,
+            detail: "the URL contains the control character U+\(String(format: "%04X", value)); a URL may carry none")
     }
 
     /// The JSON form of an error Hummingbird raised itself.

@@ -12,6 +12,22 @@ public final class RouteTable: @unchecked Sendable {
     func record(_ method: HTTPRequest.Method, _ path: String) {
         routes.append((method.rawValue, path))
     }
+
+    /// The methods registered for routes whose template (`/v1/warnings/{id}`) matches
+    /// `path`, in the order they were registered.
+    func methods(matching path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        var found: [String] = []
+        for route in routes where !found.contains(route.method) {
+            let template = route.path.split(separator: "/", omittingEmptySubsequences: false)
+            guard template.count == segments.count else { continue }
+            let matches = zip(template, segments).allSatisfy { pattern, segment in
+                pattern == segment || (pattern.hasPrefix("{") && pattern.hasSuffix("}") && !segment.isEmpty)
+            }
+            if matches { found.append(route.method) }
+        }
+        return found
+    }
 }
 
 /// Adds routes to a router or group and records each one, with its full path, in a table.
