@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -100,6 +101,13 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     return router
 }
 
+extension HTTPServerBuilder {
+    /// HTTP/1.1 as warncastd serves it: requests the parser cannot read get a JSON error too.
+    public static var warncast: HTTPServerBuilder {
+        .http1(configuration: .init(additionalChannelHandlers: [ParserErrorResponder()]))
+    }
+}
+
 /// The HTTP application, ready to run as a `Service`.
 public func buildApplication(
     _ parts: ApplicationParts, services: [any Service] = [],
@@ -108,6 +116,7 @@ public func buildApplication(
     let server = parts.configuration.server
     return Application(
         router: buildRouter(parts),
+        server: .warncast,
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "warncastd"),
         services: services,
         onServerRunning: onServerRunning,

@@ -262,6 +262,59 @@ struct HardeningTests {
             }
     }
 
+    @Test("a request the HTTP parser cannot read gets the documented JSON error: a NUL in a header, headers too large")
+    func parserErrors() async throws {
+        let api = try await APIHarness()
+        let server = Application(
+            router: api.router, server: .warncast, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: api.parts.logger)
+        try await server.test(.live) { client in
+            let port = try #require(client.port)
+            let nul = try Self.raw(port: port, Data("GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: a\u{0}b\r\n\r\n".utf8))
+            #expect(nul.hasPrefix("HTTP/1.1 400 "), "\(nul.prefix(200))")
+            #expect(nul.lowercased().contains("connection: close"))
+            #expect(nul.contains(#""error":"bad_request""#) && nul.contains("not valid HTTP/1.1"))
+            let big = "GET /healthz HTTP/1.1\r\nHost: a\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n"
+            let large = try Self.raw(port: port, Data(big.utf8))
+            #expect(large.hasPrefix("HTTP/1.1 431 "), "\(large.prefix(200))")
+            #expect(large.contains(#""error":"headers_too_large""#))
+            // A good request on the same server is untouched.
+            let fine = try Self.raw(port: port, Data("GET /v1/warnings HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".utf8))
+            #expect(fine.hasPrefix("HTTP/1.1 401 "), "\(fine.prefix(200))")
+        }
+    }
+
+    /// Sends `request` on a new connection and reads until the server closes it (5 s at most).
+    static func raw(port: Int, _ request: Data) throws -> String {
+        let script = """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+            s.sendall(sys.stdin.buffer.read())
+            data = b""
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except socket.timeout:
+                pass
+            sys.stdout.buffer.write(data)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script, String(port)]
+        let out = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(request)
+        try input.fileHandleForWriting.close()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     @Test("a county auditor's audit export shows its own county's warnings and only the place in the chain of the rest")
     func scopedAuditExport() async throws {
         let api = try await APIHarness()

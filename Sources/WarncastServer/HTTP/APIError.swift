@@ -68,10 +68,15 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         var detail: String
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// `{"error": code, "detail": detail}`, slashes as they are.
+    var json: Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
-        let data = try encoder.encode(Body(error: code, detail: detail))
+        return (try? encoder.encode(Body(error: code, detail: detail))) ?? Data()
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = json
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"warncast\"" }
         // The rest of a body too large is not read: close rather than leave the client sending.
