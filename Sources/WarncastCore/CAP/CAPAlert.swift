@@ -82,6 +82,9 @@ public struct CAPInfo: Sendable, Codable, Equatable {
     public var web: String?
     public var contact: String?
     public var parameter: [CAPValue]
+    /// `<resource>` blocks; `nil` when there are none, so the fingerprint of a message
+    /// without any is what it was before resources were read.
+    public var resource: [CAPResource]?
     public var area: [CAPArea]
 
     public init(
@@ -90,7 +93,7 @@ public struct CAPInfo: Sendable, Codable, Equatable {
         eventCode: [CAPValue] = [], effective: String? = nil, onset: String? = nil,
         expires: String? = nil, senderName: String? = nil, headline: String? = nil,
         description: String? = nil, instruction: String? = nil, web: String? = nil,
-        contact: String? = nil, parameter: [CAPValue] = [], area: [CAPArea] = []
+        contact: String? = nil, parameter: [CAPValue] = [], resource: [CAPResource]? = nil, area: [CAPArea] = []
     ) {
         self.language = language
         self.category = category
@@ -111,6 +114,7 @@ public struct CAPInfo: Sendable, Codable, Equatable {
         self.web = web
         self.contact = contact
         self.parameter = parameter
+        self.resource = resource?.isEmpty == true ? nil : resource
         self.area = area
     }
 
@@ -135,6 +139,7 @@ public struct CAPInfo: Sendable, Codable, Equatable {
         web = try c.optionalText(.web)
         contact = try c.optionalText(.contact)
         parameter = try c.decodeIfPresent([CAPValue].self, forKey: .parameter) ?? []
+        resource = try c.decodeIfPresent([CAPResource].self, forKey: .resource).flatMap { $0.isEmpty ? nil : $0 }
         area = try c.decodeIfPresent([CAPArea].self, forKey: .area) ?? []
     }
 
@@ -173,6 +178,39 @@ public struct CAPArea: Sendable, Codable, Equatable {
         geocode = try c.decodeIfPresent([CAPValue].self, forKey: .geocode) ?? []
         altitude = try c.optionalText(.altitude)
         ceiling = try c.optionalText(.ceiling)
+    }
+}
+
+/// A CAP `<resource>`: a file that goes with the warning (an image, an audio message),
+/// named by its description and MIME type, with its size, address and SHA-1 digest.
+public struct CAPResource: Sendable, Codable, Equatable {
+    public var resourceDesc: String
+    public var mimeType: String
+    public var size: String?
+    public var uri: String?
+    public var derefUri: String?
+    public var digest: String?
+
+    public init(
+        resourceDesc: String, mimeType: String, size: String? = nil, uri: String? = nil, derefUri: String? = nil,
+        digest: String? = nil
+    ) {
+        self.resourceDesc = resourceDesc
+        self.mimeType = mimeType
+        self.size = size
+        self.uri = uri
+        self.derefUri = derefUri
+        self.digest = digest
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        resourceDesc = try c.text(.resourceDesc)
+        mimeType = try c.text(.mimeType)
+        size = try c.optionalText(.size)
+        uri = try c.optionalText(.uri)
+        derefUri = try c.optionalText(.derefUri)
+        digest = try c.optionalText(.digest)
     }
 }
 

@@ -34,7 +34,11 @@ public enum CAPReader {
         // What XML 1.0 cannot carry is refused here, so every CAP sent on is well-formed.
         if let control = ControlCharacters.firstEscaped(inJSON: data) { throw .controlCharacter(control) }
         do {
-            return try JSONDecoder().decode(CAPAlert.self, from: data)
+            let alert = try JSONDecoder().decode(CAPAlert.self, from: data)
+            try CAPConformance.checkValues(of: alert)
+            return alert
+        } catch let error as IntakeError {
+            throw error
         } catch let DecodingError.keyNotFound(key, context) {
             throw .missingField(path(context.codingPath + [key]))
         } catch let DecodingError.typeMismatch(_, context) {
@@ -63,7 +67,10 @@ public enum CAPReader {
         guard root.namespace == namespace else {
             throw .notCAP12("the alert's namespace is '\(root.namespace ?? "")', expected '\(namespace)'")
         }
-        return try alert(from: root)
+        try CAPConformance.checkStructure(of: root)
+        let alert = try alert(from: root)
+        try CAPConformance.checkValues(of: alert)
+        return alert
     }
 
     private static func alert(from node: XMLNode) throws(IntakeError) -> CAPAlert {
@@ -106,6 +113,13 @@ public enum CAPReader {
             web: node.value("web"),
             contact: node.value("contact"),
             parameter: try pairs(node, "parameter"),
+            resource: try node.all("resource").map { (resource) throws(IntakeError) in
+                CAPResource(
+                    resourceDesc: try required(resource, "resourceDesc", in: "info.resource"),
+                    mimeType: try required(resource, "mimeType", in: "info.resource"),
+                    size: resource.value("size"), uri: resource.value("uri"), derefUri: resource.value("derefUri"),
+                    digest: resource.value("digest"))
+            },
             area: try node.all("area").map { (area) throws(IntakeError) in
                 CAPArea(
                     areaDesc: try required(area, "areaDesc", in: "info.area"),

@@ -45,6 +45,16 @@ public enum CAPWriter {
         element(&out, 2, "web", info.web)
         element(&out, 2, "contact", info.contact)
         for parameter in info.parameter { pair(&out, 2, "parameter", parameter) }
+        for resource in info.resource ?? [] {
+            out += "    <resource>\n"
+            element(&out, 3, "resourceDesc", resource.resourceDesc)
+            element(&out, 3, "mimeType", resource.mimeType)
+            element(&out, 3, "size", resource.size)
+            element(&out, 3, "uri", resource.uri)
+            element(&out, 3, "derefUri", resource.derefUri)
+            element(&out, 3, "digest", resource.digest)
+            out += "    </resource>\n"
+        }
         for area in info.area {
             out += "    <area>\n"
             element(&out, 3, "areaDesc", area.areaDesc)
