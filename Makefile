@@ -61,7 +61,7 @@ test: deps-test lint
 	$(SWIFT) build
 	$(SWIFT) test --skip warncastdTests
 	$(SWIFT) test --filter warncastdTests
-	@$(MAKE) --no-print-directory schema
+	@$(MAKE) --no-print-directory schema ST_SECONDS=30
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
 
 ## schema: schemathesis (PyPI, pinned) against docs/openapi.yaml and a warncastd of the debug
