@@ -54,13 +54,14 @@ lint:
 	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
 
 ## test: the whole suite; the end-to-end tests run the warncastd and warncast binaries,
-## which `swift test` does not link, so they are built first. They run after the rest:
+## which `swift test` does not link, so they are built with the tests in one build (a plain
+## `swift build` afterwards would rebuild everything without testability). They run after the rest:
 ## their helpers wait for processes on the test threads, which would starve the timing of
 ## the in-process tests if both ran at once on two cores.
 test: deps-test lint
-	$(SWIFT) build
-	$(SWIFT) test --skip warncastdTests
-	$(SWIFT) test --filter warncastdTests
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip warncastdTests
+	$(SWIFT) test --skip-build --filter warncastdTests
 	@$(MAKE) --no-print-directory schema ST_SECONDS=30
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
 
@@ -70,7 +71,7 @@ test: deps-test lint
 SCHEMATHESIS := schemathesis==4.32.5
 schema: deps
 	@python3 -m pip show schemathesis 2>/dev/null | grep -q '^Version: 4.32.5$$' || python3 -m pip install -q "$(SCHEMATHESIS)"
-	$(SWIFT) build
+	$(SWIFT) build --build-tests
 	Tests/Schema/schemathesis.sh
 
 ## fuzz: libFuzzer over the CAP reader and writer (XML and JSON intake) for FUZZ_SECONDS,

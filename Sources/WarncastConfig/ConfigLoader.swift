@@ -130,7 +130,11 @@ struct ConfigBuilder {
         {
             throw section.error("tier", "is '\(tier)' but region \(region) is a \(region.tier.rawValue)")
         }
-        return .init(name: try section.string("name"), region: region)
+        let language = try section.optionalString("language") ?? "zh-CN"
+        guard CAPConformance.isLanguageTag(language) else {
+            throw section.error("language", "'\(language)' is not a language tag such as zh-CN, mn-Mong or en")
+        }
+        return .init(name: try section.string("name"), region: region, language: language)
     }
 
     private func registries(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Registries {

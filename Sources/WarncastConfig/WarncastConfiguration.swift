@@ -96,6 +96,10 @@ public struct WarncastConfiguration: Sendable {
     public struct Node: Sendable {
         public var name: String
         public var region: RegionCode
+        /// The language of the node's own people (`node.language`, default zh-CN): the
+        /// `<info>` block a recipient without a language of its own, or with one no block
+        /// is in, gets.
+        public var language: String = "zh-CN"
         public var tier: Tier { region.tier }
     }
 

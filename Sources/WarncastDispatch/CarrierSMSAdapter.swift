@@ -75,7 +75,7 @@ public struct CarrierSMSAdapter: ChannelAdapter {
         let body = Self.fill(
             template,
             [
-                "to": job.recipient.address, "text": SMSText.compose(message, limit: maxCharacters),
+                "to": job.recipient.address, "text": SMSText.compose(message, for: job.recipient, limit: maxCharacters),
                 "callback": context.callbackURL(Self.reportPath(channel: context.channel), deliveryID: job.id),
                 "key": job.idempotencyKey, "warning": message.warning.id.rawValue,
             ])

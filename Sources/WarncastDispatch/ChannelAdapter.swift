@@ -9,20 +9,44 @@ public final class OutgoingMessage: Sendable {
     public let warning: Warning
     /// CAP 1.2 XML, whichever format the warning arrived in.
     public let cap: Data
-    /// Headline and instruction, for broadcast and SMS.
+    /// Headline and instruction in the node's language, for broadcast and SMS.
     public let text: String
+    /// The same for each `<info>` block, in the blocks' order.
+    public let texts: [String]
+    /// The node's language, for recipients without a language of their own.
+    public let defaultLanguage: String
     /// Adapters' per-warning work, done once and shared by every delivery of the warning
     /// (for the loudspeaker adapter: the JSON of the fields all terminals get alike).
     public let prepared: [String: String]
 
-    public init(warning: Warning, preparedBy adapter: (any ChannelAdapter)? = nil) {
+    public init(warning: Warning, defaultLanguage: String = "zh-CN", preparedBy adapter: (any ChannelAdapter)? = nil) {
         let cap = CAPWriter.xml(warning.alert)
-        let info = warning.alert.info.first
-        let text = [info?.headline, info?.instruction].compactMap { $0 }.joined(separator: "。")
+        let texts = warning.alert.info.map(Self.text(of:))
         self.warning = warning
         self.cap = cap
-        self.text = text
+        self.texts = texts
+        self.defaultLanguage = defaultLanguage
+        let index = warning.alert.infoIndex(for: nil, fallback: defaultLanguage)
+        self.text = texts.indices.contains(index) ? texts[index] : ""
         prepared = adapter?.prepare(warning: warning, cap: cap, text: text) ?? [:]
+    }
+
+    /// What a person hears or reads of a block: its headline and instruction.
+    public static func text(of info: CAPInfo) -> String {
+        [info.headline, info.instruction].compactMap { $0 }.joined(separator: "。")
+    }
+
+    /// Which `<info>` block `recipient` gets: the one in its `language` option (exact tag,
+    /// then primary language), else the node's language.
+    public func infoIndex(for recipient: Recipient) -> Int {
+        warning.alert.infoIndex(for: recipient.options["language"], fallback: defaultLanguage)
+    }
+
+    /// The block `recipient` gets, and its text.
+    public func info(for recipient: Recipient) -> (info: CAPInfo?, text: String) {
+        let index = infoIndex(for: recipient)
+        guard warning.alert.info.indices.contains(index) else { return (nil, text) }
+        return (warning.alert.info[index], texts[index])
     }
 }
 

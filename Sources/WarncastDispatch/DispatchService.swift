@@ -25,12 +25,15 @@ public final class DispatchService: Service, ReleaseSubscriber {
         /// Levels whose deliveries are retried, for a retryable failure, until the warning
         /// expires instead of up to a channel's `max_attempts`.
         public var retryUntilExpiry: Set<Level>
+        /// The node's language: which `<info>` block a recipient gets when none is in its own.
+        public var defaultLanguage: String
 
         public init(
             channels: [ChannelSettings], gateways: [String: Int] = [:], adapters: AdapterRegistry = .standard,
-            retryUntilExpiry: Set<Level> = [.red, .orange]
+            retryUntilExpiry: Set<Level> = [.red, .orange], defaultLanguage: String = "zh-CN"
         ) {
             self.retryUntilExpiry = retryUntilExpiry
+            self.defaultLanguage = defaultLanguage
             self.channels = channels
             self.gateways = gateways
             self.adapters = adapters
@@ -56,7 +59,8 @@ public final class DispatchService: Service, ReleaseSubscriber {
             outbox: outbox, counter: counter, logger: logger, untilExpiry: configuration.retryUntilExpiry, stopping: stopping)
         sweeper = ExpirySweeper(outbox: outbox, logger: logger, now: now, stopping: stopping)
         let attempt = DeliveryAttempt(
-            outbox: outbox, transport: transport, signer: signer, messages: MessageCache(outbox: outbox), recorder: recorder,
+            outbox: outbox, transport: transport, signer: signer,
+            messages: MessageCache(outbox: outbox, defaultLanguage: configuration.defaultLanguage), recorder: recorder,
             logger: logger, now: now)
         // Channels sending through one gateway share its limiter.
         let gatewayLimiters = configuration.gateways.mapValues { RateLimiter(perSecond: $0, now: now) }

@@ -163,7 +163,8 @@ enum MailMessage {
         _ message: OutgoingMessage, from: String, fromName: String?, messageID: String, date: Date, signature: [String]
     ) throws -> Data {
         let warning = message.warning
-        let info = warning.alert.info.first
+        let main = warning.alert.infoIndex(for: nil, fallback: message.defaultLanguage)
+        let info = warning.alert.info.indices.contains(main) ? warning.alert.info[main] : nil
         let boundary = "warncast-\(UUID().uuidString)"
         let levelName = ["red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"][warning.level.rawValue] ?? warning.level.rawValue
         let subject = "【\(levelName)预警】" + (warning.headline ?? "\(info?.senderName ?? warning.sender) \(warning.event)")
@@ -180,6 +181,11 @@ enum MailMessage {
                 warning.expires.map { "有效期至：\($0)" },
                 "消息类型：\(warning.msgType.rawValue)，编号 \(warning.identifier)",
             ].compactMap { $0 }.joined(separator: "\r\n"))
+        // Every other language the warning was issued in follows, each under its tag.
+        for (index, other) in warning.alert.info.enumerated() where index != main {
+            let parts = [other.headline, other.description, other.instruction].compactMap { $0 }
+            if !parts.isEmpty { body.append((["[\(other.language ?? "en-US")]"] + parts).joined(separator: "\r\n")) }
+        }
         body.append("本邮件附有 CAP 1.2 格式的预警原文（\(warning.identifier).xml），由 Warncast 签名，公钥见发布节点的 /.well-known/warncast-keys。")
         let sender = fromName.map { "\(encodedWord($0)) <\(from)>" } ?? from
         var lines = [

@@ -53,7 +53,7 @@ public struct KannelAdapter: ChannelAdapter {
         let report = context.callbackURL(Self.reportPath, deliveryID: job.id) + "&type=%d&reason=%A"
         var query: [(String, String)] = [
             ("username", username), ("password", password), ("to", job.recipient.address),
-            ("text", SMSText.compose(message, limit: maxCharacters)), ("coding", "2"), ("charset", "UTF-8"),
+            ("text", SMSText.compose(message, for: job.recipient, limit: maxCharacters)), ("coding", "2"), ("charset", "UTF-8"),
             ("dlr-mask", String(dlrMask)), ("dlr-url", report),
         ]
         if let from { query.append(("from", from)) }
@@ -87,10 +87,10 @@ public struct KannelAdapter: ChannelAdapter {
 /// The text of a warning as an SMS: the issuer in 【】 (as Chinese SMS carry their signature),
 /// then headline and instruction, cut at `limit` characters with an ellipsis.
 public enum SMSText {
-    public static func compose(_ message: OutgoingMessage, limit: Int) -> String {
-        let info = message.warning.alert.info.first
+    public static func compose(_ message: OutgoingMessage, for recipient: Recipient, limit: Int) -> String {
+        let (info, body) = message.info(for: recipient)
         let signature = info?.senderName.map { "【\($0)】" } ?? ""
-        let text = signature + message.text
+        let text = signature + body
         guard text.count > limit else { return text }
         return String(text.prefix(limit - 1)) + "…"
     }

@@ -25,8 +25,10 @@ public struct LoudspeakerAdapter: ChannelAdapter {
         public var text: String
         /// How many times to play it.
         public var `repeat`: Int
+        /// The language of `headline` and `text`: the `<info>` block in the terminal's
+        /// `language` option, else in the node's language.
         public var language: String
-        /// The CAP 1.2 XML of the warning.
+        /// The CAP 1.2 XML of the warning, every language.
         public var cap: String
     }
 
@@ -41,18 +43,22 @@ public struct LoudspeakerAdapter: ChannelAdapter {
 
     /// The fields every terminal gets alike, as JSON members, built once per warning: a
     /// province-wide warning to 100,000 terminals must not encode its CAP 100,000 times.
+    /// Headline, language and text are built once per `<info>` block (`block<i>`).
     public func prepare(warning: Warning, cap: Data, text: String) -> [String: String] {
-        let shared = [
-            "\"cap\":\(JSONText.quote(String(decoding: cap, as: UTF8.self)))",
-            "\"event\":\(JSONText.quote(warning.event))",
-            "\"headline\":\(warning.headline.map(JSONText.quote) ?? "null")",
-        ].joined(separator: ",")
-        let tail = [
-            "\"level\":\(JSONText.quote(warning.level.rawValue))",
-            "\"msgType\":\(JSONText.quote(warning.msgType.rawValue))",
-        ].joined(separator: ",")
-        let end = "\"text\":\(JSONText.quote(text)),\"warning\":\(JSONText.quote(warning.id.rawValue))"
-        return ["head": shared, "middle": tail, "end": end]
+        var prepared = [
+            "head": "\"cap\":\(JSONText.quote(String(decoding: cap, as: UTF8.self))),\"event\":\(JSONText.quote(warning.event))",
+            "middle": [
+                "\"level\":\(JSONText.quote(warning.level.rawValue))",
+                "\"msgType\":\(JSONText.quote(warning.msgType.rawValue))",
+            ].joined(separator: ","),
+            "warning": "\"warning\":\(JSONText.quote(warning.id.rawValue))",
+        ]
+        for (index, info) in warning.alert.info.enumerated() {
+            prepared["headline\(index)"] = "\"headline\":\((info.headline ?? warning.headline).map(JSONText.quote) ?? "null")"
+            prepared["language\(index)"] = "\"language\":\(JSONText.quote(info.language ?? "en-US"))"
+            prepared["text\(index)"] = "\"text\":\(JSONText.quote(OutgoingMessage.text(of: info)))"
+        }
+        return prepared
     }
 
     public func request(for job: DeliveryJob, message: OutgoingMessage) throws -> HTTPRequestSpec {
@@ -61,11 +67,13 @@ public struct LoudspeakerAdapter: ChannelAdapter {
         let prepared =
             message.prepared.isEmpty
             ? prepare(warning: message.warning, cap: message.cap, text: message.text) : message.prepared
+        let block = message.infoIndex(for: job.recipient)
         // Members in sorted key order, as `Payload` documents them.
         let body =
-            "{\(prepared["head"]!),\"idempotencyKey\":\(JSONText.quote(job.idempotencyKey)),"
-            + "\"language\":\(JSONText.quote(options["language"] ?? "zh-CN")),\(prepared["middle"]!),"
-            + "\"repeat\":\(repeats),\(prepared["end"]!)}"
+            "{\(prepared["head"]!),\(prepared["headline\(block)"] ?? "\"headline\":null"),"
+            + "\"idempotencyKey\":\(JSONText.quote(job.idempotencyKey)),"
+            + "\(prepared["language\(block)"] ?? "\"language\":\(JSONText.quote(message.defaultLanguage))"),\(prepared["middle"]!),"
+            + "\"repeat\":\(repeats),\(prepared["text\(block)"] ?? "\"text\":\"\""),\(prepared["warning"]!)}"
         return HTTPRequestSpec(
             method: "POST", url: job.recipient.address, headers: ["Content-Type: application/json"],
             body: Data(body.utf8))

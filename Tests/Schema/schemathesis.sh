@@ -50,7 +50,7 @@ run() {
   echo "schemathesis as the $who: $name"
   st "$@" --url "http://127.0.0.1:$PORT" -H "Authorization: Bearer $token" \
     --checks all --exclude-checks positive_data_acceptance --max-examples "$EXAMPLES" \
-    --seed 20261130 --request-timeout 10 --workers 2 --no-color --generation-database none \
+    --seed 20261130 --request-timeout 10 --workers 1 --no-color --generation-database none \
     --report junit --report-junit-path "$OUT/$who-$name.xml" || status=1
 }
 status=0

@@ -159,7 +159,7 @@ public enum CAPConformance {
     }
 
     /// `xs:language`: letters, then hyphen-separated parts of letters and digits, 1 to 8 each.
-    static func isLanguageTag(_ text: String) -> Bool {
+    public static func isLanguageTag(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard let first = parts.first, (1...8).contains(first.count), first.allSatisfy({ $0.isASCII && $0.isLetter }) else {
             return false

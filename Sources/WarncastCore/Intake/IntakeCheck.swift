@@ -27,16 +27,21 @@ public struct IntakeCheck: Sendable {
         }
         let sent = try time(alert.sent, field: "sent")
         let references = try self.references(of: alert, type: messageType)
-        guard let info = alert.info.first else { throw .missingField("info") }
+        guard let first = alert.info.first else { throw .missingField("info") }
+        // The warning is read from the first block whose event the catalogue knows, wherever
+        // it stands: a translation may name the event in its own language.
+        guard let primary = alert.info.firstIndex(where: { catalogue.resolve($0.event) != nil }),
+            let event = catalogue.resolve(alert.info[primary].event)
+        else { throw .unknownEventType(first.event) }
+        let info = alert.info[primary]
         let level = try self.level(of: info)
-        guard let event = catalogue.resolve(info.event) else { throw .unknownEventType(info.event) }
         guard department.mayIssue(event: event.code) else {
             throw .eventNotAllowed(event: event.code, department: department.id)
         }
         guard department.maySend(as: alert.sender) else {
             throw .senderNotAllowed(sender: alert.sender, department: department.id)
         }
-        try checkTranslations(alert.info, event: event, level: level, department: department)
+        try checkTranslations(alert.info, primary: primary, event: event, level: level, department: department)
         let areas = try self.areas(of: alert.info, department: department)
         let effective = try info.effective.map { (text) throws(IntakeError) in try time(text, field: "effective") } ?? sent
         let onset = try info.onset.map { (text) throws(IntakeError) in try time(text, field: "onset") }
@@ -68,18 +73,26 @@ public struct IntakeCheck: Sendable {
         }
     }
 
-    /// Every block after the first is authorised like the first and says the same: the
-    /// same catalogue event and the same level.
-    private func checkTranslations(_ infos: [CAPInfo], event: EventType, level: Level, department: Department) throws(IntakeError) {
-        for (index, info) in infos.enumerated().dropFirst() {
-            guard let other = catalogue.resolve(info.event) else {
-                throw .invalidInfoBlock(index: index, reason: "event '\(info.event)' is not in the event catalogue")
+    /// Every other block is authorised like the primary one and says the same: the same
+    /// catalogue event and the same level. A block whose event the catalogue does not know
+    /// (named in its own language) is a translation only if it carries the primary block's
+    /// `<eventCode>`s.
+    private func checkTranslations(
+        _ infos: [CAPInfo], primary: Int, event: EventType, level: Level, department: Department
+    ) throws(IntakeError) {
+        for (index, info) in infos.enumerated() where index != primary {
+            guard let other = catalogue.resolve(info.event) ?? translated(info, of: infos[primary], event: event) else {
+                throw .invalidInfoBlock(
+                    index: index,
+                    reason:
+                        "event '\(info.event)' is not in the event catalogue, and the block does not carry the eventCode of info[\(primary)]"
+                )
             }
             guard department.mayIssue(event: other.code) else {
                 throw .invalidInfoBlock(index: index, reason: "department '\(department.id)' may not issue '\(other.code)' warnings")
             }
             guard other.code == event.code else {
-                throw .invalidInfoBlock(index: index, reason: "event '\(other.code)' differs from the first block's '\(event.code)'")
+                throw .invalidInfoBlock(index: index, reason: "event '\(other.code)' differs from info[\(primary)]'s '\(event.code)'")
             }
             let otherLevel: Level
             do {
@@ -89,9 +102,15 @@ public struct IntakeCheck: Sendable {
             }
             guard otherLevel == level else {
                 throw .invalidInfoBlock(
-                    index: index, reason: "level \(otherLevel.rawValue) differs from the first block's \(level.rawValue)")
+                    index: index, reason: "level \(otherLevel.rawValue) differs from info[\(primary)]'s \(level.rawValue)")
             }
         }
+    }
+
+    /// `event` when `info` carries every `<eventCode>` of `primary` (and `primary` has one).
+    private func translated(_ info: CAPInfo, of primary: CAPInfo, event: EventType) -> EventType? {
+        guard !primary.eventCode.isEmpty, primary.eventCode.allSatisfy({ info.eventCode.contains($0) }) else { return nil }
+        return event
     }
 
     private func references(of alert: CAPAlert, type: MessageType) throws(IntakeError) -> [MessageReference] {

@@ -23,7 +23,7 @@ public enum Bootstrap {
     ) -> DispatchService.Configuration {
         DispatchService.Configuration(
             channels: Array(configuration.dispatch.channels.values), gateways: configuration.dispatch.gateways, adapters: registry,
-            retryUntilExpiry: configuration.dispatch.retryUntilExpiry)
+            retryUntilExpiry: configuration.dispatch.retryUntilExpiry, defaultLanguage: configuration.node.language)
     }
 
     /// The signing keyring, created with a new key (and an audit entry) on first start.

@@ -1,0 +1,18 @@
+import Foundation
+
+extension CAPAlert {
+    /// The `<info>` block for a reader of `language`: the block with that tag, else one in
+    /// the same primary language (`mn` finds `mn-Mong`, `zh-TW` finds `zh-CN`), else the same
+    /// for `fallback` (the node's language), else the first block. Tags compare without
+    /// regard to case; a block without `<language>` is `en-US`, as CAP 1.2 says. The order of
+    /// the blocks does not matter.
+    public func infoIndex(for language: String?, fallback: String) -> Int {
+        let tags = info.map { ($0.language ?? "en-US").lowercased() }
+        func primary(_ tag: String) -> Substring { tag.split(separator: "-").first ?? "" }
+        for wanted in [language, fallback].compactMap({ $0?.lowercased() }) where !wanted.isEmpty {
+            if let exact = tags.firstIndex(of: wanted) { return exact }
+            if let same = tags.firstIndex(where: { primary($0) == primary(wanted) }) { return same }
+        }
+        return 0
+    }
+}
