@@ -42,7 +42,7 @@ struct ConfigBuilder {
         let node = try root.section("node")
         let registries = try root.section("registries")
         let logging = try root.optionalSection("logging")
-        let events = try self.events(root.list("events"))
+        let events = try self.events(root.list("events"), codeNames: try root.optionalStringList("event_code_names"))
         let configuration = WarncastConfiguration(
             file: file,
             server: try self.server(server),
@@ -165,17 +165,20 @@ struct ConfigBuilder {
         return .init(regions: sources, departments: departments, recipients: recipients)
     }
 
-    private func events(_ entries: [ConfigSection]) throws(ConfigError) -> EventCatalogue {
+    private func events(_ entries: [ConfigSection], codeNames: [String]) throws(ConfigError) -> EventCatalogue {
         var events: [EventType] = []
         for entry in entries {
             let code = try entry.string("code")
             guard !events.contains(where: { $0.code == code }) else {
                 throw entry.error("code", "event '\(code)' is defined twice")
             }
-            events.append(EventType(code: code, names: try entry.strings("names"), kinds: try entry.strings("kinds")))
+            events.append(
+                EventType(
+                    code: code, names: try entry.strings("names"), kinds: try entry.strings("kinds"),
+                    codes: try entry.optionalStringList("codes")))
             try entry.rejectUnknownKeys()
         }
-        return EventCatalogue(events)
+        return EventCatalogue(events, codeNames: codeNames)
     }
 
     private func resolve(_ path: String) -> String { resolvePath(path, against: base) }

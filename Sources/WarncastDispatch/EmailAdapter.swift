@@ -167,7 +167,7 @@ enum MailMessage {
         let info = warning.alert.info.indices.contains(main) ? warning.alert.info[main] : nil
         let boundary = "warncast-\(UUID().uuidString)"
         let levelName = ["red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"][warning.level.rawValue] ?? warning.level.rawValue
-        let subject = "【\(levelName)预警】" + (warning.headline ?? "\(info?.senderName ?? warning.sender) \(warning.event)")
+        let subject = "【\(levelName)预警】" + (info?.headline ?? "\(info?.senderName ?? warning.sender) \(warning.event)")
         var body: [String] = []
         if let headline = info?.headline { body.append(headline) }
         if let description = info?.description { body.append(description) }

@@ -54,8 +54,8 @@ public struct LoudspeakerAdapter: ChannelAdapter {
             "warning": "\"warning\":\(JSONText.quote(warning.id.rawValue))",
         ]
         for (index, info) in warning.alert.info.enumerated() {
-            prepared["headline\(index)"] = "\"headline\":\((info.headline ?? warning.headline).map(JSONText.quote) ?? "null")"
-            prepared["language\(index)"] = "\"language\":\(JSONText.quote(info.language ?? "en-US"))"
+            prepared["headline\(index)"] = "\"headline\":\(info.headline.map(JSONText.quote) ?? "null")"
+            if let language = info.language { prepared["language\(index)"] = "\"language\":\(JSONText.quote(language))" }
             prepared["text\(index)"] = "\"text\":\(JSONText.quote(OutgoingMessage.text(of: info)))"
         }
         return prepared
@@ -72,7 +72,8 @@ public struct LoudspeakerAdapter: ChannelAdapter {
         let body =
             "{\(prepared["head"]!),\(prepared["headline\(block)"] ?? "\"headline\":null"),"
             + "\"idempotencyKey\":\(JSONText.quote(job.idempotencyKey)),"
-            + "\(prepared["language\(block)"] ?? "\"language\":\(JSONText.quote(message.defaultLanguage))"),\(prepared["middle"]!),"
+            + "\(prepared["language\(block)"] ?? "\"language\":\(JSONText.quote(options["language"] ?? message.defaultLanguage))"),"
+            + "\(prepared["middle"]!),"
             + "\"repeat\":\(repeats),\(prepared["text\(block)"] ?? "\"text\":\"\""),\(prepared["warning"]!)}"
         return HTTPRequestSpec(
             method: "POST", url: job.recipient.address, headers: ["Content-Type: application/json"],

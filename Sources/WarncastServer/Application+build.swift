@@ -81,7 +81,8 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     .register(on: root)
     let releases = ReleaseAnnouncer(subscribers: parts.releaseSubscribers)
     let intake = WarningIntake(
-        store: parts.store, catalogue: parts.configuration.events, rules: parts.configuration.approval.rules,
+        store: parts.store, check: IntakeCheck(catalogue: parts.configuration.events, language: parts.configuration.node.language),
+        rules: parts.configuration.approval.rules,
         releases: releases, metrics: parts.metrics, now: parts.now, routing: parts.routing, refusals: refusals)
     CascadeController(
         store: parts.store, intake: intake,

@@ -17,13 +17,13 @@ public struct WarningIntake: Sendable {
     let refusals: AnonymousRefusals
 
     init(
-        store: any Store, catalogue: EventCatalogue, rules: ApprovalRuleSet, releases: ReleaseAnnouncer,
+        store: any Store, check: IntakeCheck, rules: ApprovalRuleSet, releases: ReleaseAnnouncer,
         metrics: ServerMetrics, now: @escaping @Sendable () -> Date, routing: DeliveryRouting, refusals: AnonymousRefusals
     ) {
         self.refusals = refusals
         self.routing = routing
         self.store = store
-        self.check = IntakeCheck(catalogue: catalogue)
+        self.check = check
         self.rules = rules
         self.releases = releases
         self.metrics = metrics

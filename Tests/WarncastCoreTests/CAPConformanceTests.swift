@@ -40,6 +40,12 @@ struct CAPConformanceTests {
                 ],
                 "info[0].area[0].geocode[0].valueName"
             ),
+            // Numbers as the schema types them.
+            ([("</area>", "<altitude>0x10</altitude></area>")], "info[0].area[0].altitude"),
+            (
+                [("<area>", "<resource><resourceDesc>r</resourceDesc><mimeType>image/png</mimeType><size>-5</size></resource><area>")],
+                "info[0].resource[0].size"
+            ),
             // Times as CAP writes them: an offset, no fraction.
             ([("<sent>2026-07-01T08:00:00+08:00", "<sent>2026-07-01T08:00:00.5+08:00")], "sent"),
             ([("<expires>2099-07-02T08:00:00+08:00", "<expires>2099-07-02T08:00:00Z")], "info[0].expires"),

@@ -80,6 +80,21 @@ struct CAPReaderTests {
         #expect(try CAPReader.readJSON(Data(padded.utf8)) == CAPReader.readXML(TestSupport.fixture("rainstorm-red-csx.xml")))
     }
 
+    @Test("a comment that looks closed at once (<!-->) does not hide a DOCTYPE from the scan")
+    func emptyLookingComment() {
+        let fixture = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
+        let hidden = fixture.replacingOccurrences(
+            of: "<alert ",
+            with: "<!--><![CDATA[ -->\n<!DOCTYPE alert [<!ENTITY x \"y\">]>\n<!-- ]]> -->\n<alert ")
+        #expect(throws: IntakeError.xmlDeclarationForbidden("<!DOCTYPE")) { try CAPReader.readXML(Data(hidden.utf8)) }
+    }
+
+    @Test("a UTF-8 byte order mark before the declaration is read as UTF-8")
+    func byteOrderMark() throws {
+        let data = Data([0xEF, 0xBB, 0xBF]) + TestSupport.fixture("rainstorm-red-csx.xml")
+        #expect(try CAPReader.readXML(data) == CAPReader.readXML(TestSupport.fixture("rainstorm-red-csx.xml")))
+    }
+
     @Test("a processing instruction anywhere but the declaration at the start is refused")
     func processingInstructions() {
         let fixture = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)

@@ -104,3 +104,66 @@ struct IntakeCheckTests {
         #expect(Level(severity: .unknown) == nil)
     }
 }
+
+@Suite("Events as Chinese release systems write them")
+struct EventNameTests {
+    let check: IntakeCheck
+
+    init() throws {
+        check = IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
+    }
+
+    /// The county's red rainstorm warning with `<event>`, the level parameter and the
+    /// severity replaced, and an eventCode added when given.
+    func draft(
+        event: String, level: String? = "red", severity: String = "Extreme", eventCode: String? = nil
+    ) throws(IntakeError)
+        -> WarningDraft
+    {
+        var text = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
+            .replacingOccurrences(of: "<event>暴雨</event>", with: "<event>\(event)</event>")
+            .replacingOccurrences(of: "<severity>Extreme</severity>", with: "<severity>\(severity)</severity>")
+        if let eventCode {
+            text = text.replacingOccurrences(
+                of: "<effective>",
+                with: "<eventCode><valueName>warncast:event</valueName><value>\(eventCode)</value></eventCode><effective>")
+        }
+        if level == nil {
+            text = text.replacingOccurrences(
+                of: "<parameter>\n      <valueName>level</valueName>\n      <value>red</value>\n    </parameter>\n", with: "")
+        }
+        let data = Data(text.utf8)
+        return try check.check(
+            try CAPReader.readXML(data), raw: data, format: .xml, principal: TestSupport.countyWeather, now: TestSupport.now)
+    }
+
+    @Test("暴雨红色预警 with its eventCode is a red rainstorm warning; the colour alone gives the level")
+    func colourInName() throws {
+        let named = try draft(event: "暴雨红色预警", eventCode: "rainstorm")
+        #expect(named.event == "rainstorm" && named.level == .red)
+        let signal = try draft(event: "暴雨红色预警信号", level: nil, severity: "Unknown")
+        #expect(signal.event == "rainstorm" && signal.level == .red)
+        let coded = try draft(event: "特大暴雨", eventCode: "rainstorm")
+        #expect(coded.event == "rainstorm", "the eventCode names the event when the name is not in the catalogue")
+    }
+
+    @Test("the colour, the level, the severity and the eventCode must agree")
+    func disagreements() {
+        #expect(throws: IntakeError.invalidField("info.event", reason: "'暴雨黄色预警' says yellow, but the level is red")) {
+            try draft(event: "暴雨黄色预警")
+        }
+        #expect(throws: IntakeError.levelMismatch(level: "blue", severity: "Extreme")) {
+            try draft(event: "暴雨蓝色预警", level: nil)
+        }
+        #expect(throws: IntakeError.unknownEventType("暴雨红色预警")) { try draft(event: "暴雨红色预警", eventCode: "gale") }
+        #expect(throws: IntakeError.unknownEventType("冰雹红色预警")) { try draft(event: "冰雹红色预警") }
+    }
+
+    @Test("地质灾害气象风险黄色预警 is a yellow geological hazard warning")
+    func geologicalHazard() throws {
+        let catalogue = try TestSupport.exampleConfiguration().events
+        let info = CAPInfo(
+            category: ["Geo"], event: "地质灾害气象风险黄色预警", urgency: "Expected", severity: "Moderate", certainty: "Likely")
+        #expect(catalogue.recognise(info) == RecognisedEvent(event: catalogue.event(code: "geological-hazard")!, level: .yellow))
+    }
+}

@@ -50,6 +50,18 @@ struct LanguageTests {
         }
     }
 
+    @Test("a block without <language> is announced in the terminal's language, or the node's")
+    func blockWithoutLanguage() throws {
+        var warning = try TestSupport.countyWarning()
+        warning.alert.info[0].language = nil
+        let message = OutgoingMessage(warning: warning, preparedBy: LoudspeakerAdapter())
+        for (option, expected) in [("zh-CN", "zh-CN"), (nil, "zh-CN"), ("zh-HK", "zh-HK")] as [(String?, String)] {
+            let request = try LoudspeakerAdapter().request(for: speaker(1, language: option), message: message)
+            let payload = try JSONDecoder().decode(LoudspeakerAdapter.Payload.self, from: try #require(request.body))
+            #expect(payload.language == expected && payload.headline == "长沙县气象局发布暴雨红色预警信号")
+        }
+    }
+
     @Test("the node's language decides for recipients without one")
     func nodeLanguage() throws {
         let request = try LoudspeakerAdapter().request(
@@ -77,12 +89,17 @@ struct LanguageTests {
         // Without the shared eventCode, a block naming an unknown event is refused as before.
         var text = String(decoding: TestSupport.fixture("rainstorm-red-csx-languages.xml"), as: UTF8.self)
         let mongolianCode = try #require(text.range(of: "<value>rainstorm</value>"))
-        text.replaceSubrange(mongolianCode, with: "<value>flood</value>")
+        text.replaceSubrange(mongolianCode, with: "<value>hail</value>")
         let data = Data(text.utf8)
-        #expect(throws: IntakeError.self) {
+        let refusal = #expect(throws: IntakeError.self) {
             _ = try IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
                 .check(try CAPReader.readXML(data), raw: data, format: .xml, principal: TestSupport.countyWeather, now: TestSupport.now)
         }
+        guard case .invalidInfoBlock(let index, _)? = refusal else {
+            Issue.record("expected info_block_invalid, got \(String(describing: refusal))")
+            return
+        }
+        #expect(index == 0, "the Mongolian block, first in the message")
     }
 
     @Test("an email carries every language, the node's first")

@@ -122,13 +122,13 @@ public enum CAPConformance {
                 if let value { try time(value, "\(path).\(field)") }
             }
             for (n, resource) in (info.resource ?? []).enumerated() {
-                if let size = resource.size, Int(size) == nil || size.hasPrefix("+") {
+                if let size = resource.size, !size.allSatisfy({ $0.isASCII && $0.isNumber }) || size.isEmpty {
                     throw .invalidField("\(path).resource[\(n)].size", reason: "must be a whole number of bytes")
                 }
             }
             for (n, area) in info.area.enumerated() {
                 for (field, value) in [("altitude", area.altitude), ("ceiling", area.ceiling)] {
-                    if let value, Double(value) == nil || value.contains("e") || value.contains("E") || value.lowercased().contains("n") {
+                    if let value, !isDecimal(value) {
                         throw .invalidField("\(path).area[\(n)].\(field)", reason: "must be a decimal number")
                     }
                 }
@@ -156,6 +156,16 @@ public enum CAPConformance {
                 }
             }
         guard matches, CAPTime.parse(value) != nil else { throw .invalidTime(field: path, value: value) }
+    }
+
+    /// `xs:decimal`: an optional sign, digits, and at most one decimal point with a digit on
+    /// one side of it at least (`12`, `-0.5`, `.5`, `3.`); no exponent, no hexadecimal.
+    static func isDecimal(_ text: String) -> Bool {
+        var digits = Substring(text)
+        if digits.first == "+" || digits.first == "-" { digits = digits.dropFirst() }
+        let parts = digits.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let allDigits = parts.allSatisfy { $0.allSatisfy { $0.isASCII && $0.isNumber } }
+        return allDigits && parts.contains { !$0.isEmpty } && parts.count <= 2 && !digits.contains("..")
     }
 
     /// `xs:language`: letters, then hyphen-separated parts of letters and digits, 1 to 8 each.

@@ -52,7 +52,8 @@ struct SafeXMLParser {
         if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) { return "a UTF-16 byte order mark" }
         if bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) { return "a UTF-32 byte order mark" }
         if bytes.contains(0) { return "NUL bytes (UTF-16 or UTF-32 text)" }
-        guard let text = String(validating: bytes, as: UTF8.self) else { return "bytes that are not UTF-8" }
+        guard var text = String(validating: bytes, as: UTF8.self) else { return "bytes that are not UTF-8" }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         if text.hasPrefix("<?xml"), let end = text.range(of: "?>") {
             let declaration = text[..<end.lowerBound].lowercased()
             if let range = declaration.range(of: "encoding") {
@@ -70,9 +71,14 @@ struct SafeXMLParser {
     /// inside them is not mistaken for markup.
     static func forbiddenMarkup(in data: Data) -> Failure? {
         let bytes = [UInt8](data)
-        var index = 0
-        func skip(past end: String) {
+        // A UTF-8 byte order mark may come before the declaration.
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var index = start
+        /// Moves past the construct opened at `index` (`opener` bytes long) and its `end`,
+        /// looking for `end` only after the opener: `<!-->` does not close a comment.
+        func skip(opener: Int, past end: String) {
             let terminator = Array(end.utf8)
+            index += opener
             while index < bytes.count && !bytes[index...].starts(with: terminator) { index += 1 }
             index += terminator.count
         }
@@ -83,25 +89,25 @@ struct SafeXMLParser {
             }
             let rest = bytes[(index + 1)...].prefix(9)
             if rest.starts(with: Array("!--".utf8)) {
-                skip(past: "-->")
+                skip(opener: 4, past: "-->")
             } else if rest.starts(with: Array("![CDATA[".utf8)) {
-                skip(past: "]]>")
+                skip(opener: 9, past: "]]>")
             } else if rest.first == UInt8(ascii: "!") {
                 let word = String(decoding: rest.dropFirst().prefix { $0 >= 0x41 && $0 <= 0x7A }, as: UTF8.self)
                 return .declarationForbidden(word.isEmpty ? "<!" : "<!\(word)")
             } else if rest.first == UInt8(ascii: "?") {
                 let isDeclaration =
-                    index == 0 && rest.dropFirst().starts(with: Array("xml".utf8)) && rest.count > 4
+                    index == start && rest.dropFirst().starts(with: Array("xml".utf8)) && rest.count > 4
                     && [0x20, 0x09, 0x0A, 0x0D].contains(rest[rest.startIndex + 4])
                 guard isDeclaration else {
                     let name = bytes[(index + 2)...].prefix(40).prefix { $0 > 0x20 && $0 != UInt8(ascii: "?") }
                     let target = String(decoding: name, as: UTF8.self)
                     return .processingInstruction("<?\(target)")
                 }
-                let start = index
-                skip(past: "?>")
+                let opened = index
+                skip(opener: 2, past: "?>")
                 // Markup inside an unclosed declaration would otherwise be skipped unseen.
-                if bytes[start..<min(index, bytes.count)].dropFirst().contains(UInt8(ascii: "<")) {
+                if bytes[opened..<min(index, bytes.count)].dropFirst().contains(UInt8(ascii: "<")) {
                     return .malformed("the XML declaration is not closed with ?>")
                 }
             } else {

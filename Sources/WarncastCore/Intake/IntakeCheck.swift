@@ -10,8 +10,13 @@ public struct IntakeCheck: Sendable {
     static let capStatuses: Set<String> = ["Actual", "Exercise", "System", "Test", "Draft"]
     static let capScopes: Set<String> = ["Public", "Restricted", "Private"]
 
-    public init(catalogue: EventCatalogue) {
+    /// The node's language: of the blocks the catalogue recognises, the warning's headline
+    /// and times are read from the one in this language.
+    public var language: String
+
+    public init(catalogue: EventCatalogue, language: String = "zh-CN") {
         self.catalogue = catalogue
+        self.language = language
     }
 
     /// Validates `alert` as a submission by `principal` and returns its normalised form.
@@ -28,13 +33,17 @@ public struct IntakeCheck: Sendable {
         let sent = try time(alert.sent, field: "sent")
         let references = try self.references(of: alert, type: messageType)
         guard let first = alert.info.first else { throw .missingField("info") }
-        // The warning is read from the first block whose event the catalogue knows, wherever
-        // it stands: a translation may name the event in its own language.
-        guard let primary = alert.info.firstIndex(where: { catalogue.resolve($0.event) != nil }),
-            let event = catalogue.resolve(alert.info[primary].event)
+        // The warning is read from a block whose event the catalogue knows, wherever it
+        // stands (a translation may name the event in its own language): the one in the
+        // node's language if that is one of them, else the first.
+        let known = alert.info.indices.filter { catalogue.recognise(alert.info[$0]) != nil }
+        let preferred = alert.infoIndex(for: nil, fallback: language)
+        guard let primary = known.contains(preferred) ? preferred : known.first,
+            let recognised = catalogue.recognise(alert.info[primary])
         else { throw .unknownEventType(first.event) }
+        let event = recognised.event
         let info = alert.info[primary]
-        let level = try self.level(of: info)
+        let level = try self.level(of: info, named: recognised.level)
         guard department.mayIssue(event: event.code) else {
             throw .eventNotAllowed(event: event.code, department: department.id)
         }
@@ -81,7 +90,8 @@ public struct IntakeCheck: Sendable {
         _ infos: [CAPInfo], primary: Int, event: EventType, level: Level, department: Department
     ) throws(IntakeError) {
         for (index, info) in infos.enumerated() where index != primary {
-            guard let other = catalogue.resolve(info.event) ?? translated(info, of: infos[primary], event: event) else {
+            let recognised = catalogue.recognise(info)
+            guard let other = recognised?.event ?? translated(info, of: infos[primary], event: event) else {
                 throw .invalidInfoBlock(
                     index: index,
                     reason:
@@ -96,7 +106,7 @@ public struct IntakeCheck: Sendable {
             }
             let otherLevel: Level
             do {
-                otherLevel = try self.level(of: info)
+                otherLevel = try self.level(of: info, named: recognised?.level)
             } catch {
                 throw .invalidInfoBlock(index: index, reason: error.detail)
             }
@@ -124,9 +134,25 @@ public struct IntakeCheck: Sendable {
         return list
     }
 
-    private func level(of info: CAPInfo) throws(IntakeError) -> Level {
+    /// The level from the `level` parameter, the colour in the event's name (`named`) or the
+    /// severity; every one that is there must agree.
+    private func level(of info: CAPInfo, named: Level?) throws(IntakeError) -> Level {
+        let level = try parameterOrSeverityLevel(of: info, named: named)
+        if let named, named != level {
+            throw .invalidField("info.event", reason: "'\(info.event)' says \(named.rawValue), but the level is \(level.rawValue)")
+        }
+        return level
+    }
+
+    private func parameterOrSeverityLevel(of info: CAPInfo, named: Level?) throws(IntakeError) -> Level {
         guard let severity = Severity(rawValue: info.severity) else {
             throw .invalidField("info.severity", reason: "must be Extreme, Severe, Moderate, Minor or Unknown")
+        }
+        if info.parameter(named: "level") == nil, let named {
+            guard severity == .unknown || severity == named.severity else {
+                throw .levelMismatch(level: named.rawValue, severity: severity.rawValue)
+            }
+            return named
         }
         if let text = info.parameter(named: "level") {
             guard let level = Level(rawValue: text.lowercased()) else {

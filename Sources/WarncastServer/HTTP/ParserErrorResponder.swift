@@ -7,8 +7,8 @@ import NIOHTTPTypes
 /// Answers a request SwiftNIO's HTTP parser cannot read (a NUL in a header line, headers
 /// larger than the limit, a broken request line) with the documented JSON error before the
 /// connection closes, where Hummingbird alone would send an empty 400. It sits after the
-/// HTTP/1 codec; once a request has been read and its answer has not ended, a parser error
-/// (in a body) is left to the server as before, so no answer is ever interleaved.
+/// HTTP/1 codec; while a request is being read or answered, a parser error (in a body) is
+/// left to the server as before, so no answer is ever interleaved or sent twice.
 final class ParserErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -17,9 +17,18 @@ final class ParserErrorResponder: ChannelDuplexHandler, RemovableChannelHandler 
 
     /// Requests read whose answer has not been written to its end.
     private var unanswered = 0
+    /// Whether a request's head has been read and its end not yet: a parser error then lies
+    /// in its body, which may already have been answered (a 413 that closes).
+    private var reading = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { unanswered += 1 }
+        switch unwrapInboundIn(data) {
+        case .head:
+            unanswered += 1
+            reading = true
+        case .end: reading = false
+        case .body: break
+        }
         context.fireChannelRead(data)
     }
 
@@ -29,7 +38,7 @@ final class ParserErrorResponder: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parserError = error as? HTTPParserError, unanswered == 0 else {
+        guard let parserError = error as? HTTPParserError, unanswered == 0, !reading else {
             context.fireErrorCaught(error)
             return
         }
