@@ -66,7 +66,9 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let refusals = AnonymousRefusals(store: parts.store, now: parts.now)
     HealthController(store: parts.store, metrics: parts.metrics).register(on: root)
     KeysController(keys: parts.publishedKeys).register(on: root)
-    PublicController(store: parts.store, nodeName: parts.configuration.node.name, now: parts.now).register(on: root)
+    PublicController(
+        store: parts.store, nodeName: parts.configuration.node.name, language: parts.configuration.node.language, now: parts.now
+    ).register(on: root)
     let reports = WarningReportBuilder(store: parts.store, node: parts.configuration.node.name, downstream: parts.downstream)
     let deliveries = DeliveryController(
         store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), reports: reports, refusals: refusals,

@@ -26,6 +26,7 @@ struct WarncastDaemon: AsyncParsableCommand {
     var checkConfig = false
 
     func run() async throws {
+        Self.blockShutdownSignals()
         let configuration: WarncastConfiguration
         do {
             configuration = try ConfigLoader.load(path: config)
@@ -136,5 +137,18 @@ struct WarncastDaemon: AsyncParsableCommand {
         defer { engine.shutdown() }
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// SIGTERM and SIGINT are read through a signal file descriptor (libdispatch's signal
+    /// source on Linux), which sees a signal only while no thread can take it itself. Blocked
+    /// here, before the event loops, the curl thread and SQLite's start, every thread inherits
+    /// the block; otherwise a signal that lands on a thread that has it unblocked is ignored
+    /// (ServiceLifecycle sets SIG_IGN) and the daemon never stops.
+    static func blockShutdownSignals() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
     }
 }

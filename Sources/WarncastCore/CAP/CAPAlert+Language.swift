@@ -15,4 +15,9 @@ extension CAPAlert {
         }
         return 0
     }
+
+    /// The block for readers of `language` (the node's), by the rule of `infoIndex`.
+    public func info(in language: String) -> CAPInfo? {
+        info.isEmpty ? nil : info[infoIndex(for: nil, fallback: language)]
+    }
 }

@@ -12,6 +12,8 @@ import WarncastStore
 struct PublicController {
     let store: any Store
     let nodeName: String
+    /// The node's language: the `<info>` block the page and the feeds show.
+    let language: String
     let now: @Sendable () -> Date
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
@@ -55,7 +57,7 @@ struct PublicController {
             PublicWarning(
                 id: warning.id, headline: warning.headline, event: warning.event, level: warning.level,
                 msgType: warning.msgType, areas: warning.areas, effective: warning.effective, expires: warning.expires,
-                releasedAt: warning.approval?.releasedAt, instruction: warning.alert.info.first?.instruction,
+                releasedAt: warning.approval?.releasedAt, instruction: warning.alert.info(in: language)?.instruction,
                 cap: "/public/cap/\(warning.id)")
         }
         return PublicList(updated: Timestamp.string(now()), warnings: list)
@@ -81,7 +83,7 @@ struct PublicController {
         xml += "  <updated>\(Timestamp.string(now()))</updated>\n"
         xml += #"  <link rel="self" href="/public/warnings.atom"/>"# + "\n"
         for warning in warnings {
-            let info = warning.alert.info.first
+            let info = warning.alert.info(in: language)
             xml += "  <entry>\n"
             xml += "    <id>urn:warncast:warning:\(warning.id)</id>\n"
             xml += "    <title>\(escape(warning.headline ?? warning.event))</title>\n"
@@ -116,7 +118,8 @@ struct PublicController {
         for code in Set(warnings.flatMap(\.areas)) {
             names[code] = try await store.region(code)?.name ?? code.rawValue
         }
-        let html = PublicPage(nodeName: nodeName, region: region, warnings: warnings, names: names, generated: now()).render()
+        let html = PublicPage(nodeName: nodeName, language: language, region: region, warnings: warnings, names: names, generated: now())
+            .render()
         return Response(
             status: .ok, headers: PublicController.htmlHeaders,
             body: .init(byteBuffer: ByteBuffer(string: html)))
@@ -132,6 +135,7 @@ struct PublicController {
 /// The HTML of the public page: active warnings grouped by the areas they cover.
 struct PublicPage {
     let nodeName: String
+    let language: String
     let region: RegionCode?
     let warnings: [Warning]
     let names: [RegionCode: String]
@@ -174,7 +178,7 @@ struct PublicPage {
         for (code, list) in byArea {
             html += "<section class=\"region\" data-region=\"\(code)\"><h2>\(escape(names[code] ?? code.rawValue)) (\(code))</h2>\n"
             for warning in list {
-                let info = warning.alert.info.first
+                let info = warning.alert.info(in: language)
                 html += """
                     <article class="warning level-\(warning.level.rawValue)" id="w-\(warning.id)" data-level="\(warning.level.rawValue)">
                     <p class="level">\(Self.levelNames[warning.level]!)预警 · \(escape(info?.event ?? warning.event))</p>
