@@ -7,8 +7,8 @@ public struct IntakeCheck: Sendable {
     public var catalogue: EventCatalogue
     /// `<geocode>` value names that carry a division code.
     public static let geocodeNames: Set<String> = ["gb/t 2260", "gb2260", "division", "adcode"]
-    static let capStatuses: Set<String> = ["Actual", "Exercise", "System", "Test", "Draft"]
-    static let capScopes: Set<String> = ["Public", "Restricted", "Private"]
+    static let capStatuses = Set(CAPConformance.statuses)
+    static let capScopes = Set(CAPConformance.scopes)
 
     /// The node's language: of the blocks the catalogue recognises, the warning's headline
     /// and times are read from the one in this language.
