@@ -81,10 +81,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Blocks SIGTERM and SIGINT before main(), so no thread can drop them (see the file).
+        .target(name: "CShutdownSignals"),
         .executableTarget(
             name: "warncastd",
             dependencies: [
-                "WarncastServer", "WarncastStore", "WarncastConfig", "WarncastDispatch", "WarncastNet", "WarncastCore",
+                "CShutdownSignals", "WarncastServer", "WarncastStore", "WarncastConfig", "WarncastDispatch", "WarncastNet", "WarncastCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CShutdownSignals
 import Foundation
 import Logging
 import NIOCore
@@ -26,7 +27,12 @@ struct WarncastDaemon: AsyncParsableCommand {
     var checkConfig = false
 
     func run() async throws {
-        Self.blockShutdownSignals()
+        // SIGTERM and SIGINT were blocked before main() (CShutdownSignals), so every thread
+        // leaves them to the signal source ServiceLifecycle reads.
+        guard warncast_shutdown_signals_blocked() == 1 else {
+            FileHandle.standardError.write(Data("warncastd: could not block SIGTERM and SIGINT\n".utf8))
+            throw ExitCode(71)  // EX_OSERR
+        }
         let configuration: WarncastConfiguration
         do {
             configuration = try ConfigLoader.load(path: config)
@@ -137,18 +143,5 @@ struct WarncastDaemon: AsyncParsableCommand {
         defer { engine.shutdown() }
         try await group.run()
         logger.info("stopped")
-    }
-
-    /// SIGTERM and SIGINT are read through a signal file descriptor (libdispatch's signal
-    /// source on Linux), which sees a signal only while no thread can take it itself. Blocked
-    /// here, before the event loops, the curl thread and SQLite's start, every thread inherits
-    /// the block; otherwise a signal that lands on a thread that has it unblocked is ignored
-    /// (ServiceLifecycle sets SIG_IGN) and the daemon never stops.
-    static func blockShutdownSignals() {
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGTERM)
-        sigaddset(&signals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
     }
 }
