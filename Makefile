@@ -3,7 +3,7 @@
 
 SWIFT        ?= swift
 CONFIG       ?= config/warncast.example.yaml
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-certificates curl
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-certificates curl tzdata
 # Real peers the tests talk to: a browser for the public page, openssl s_server for TLS,
 # Kannel with its fake SMSC for SMS, aiosmtpd (Debian's package) for email.
 TEST_PACKAGES := chromium openssl kannel kannel-extras python3-aiosmtpd

@@ -134,7 +134,14 @@ struct ConfigBuilder {
         guard CAPConformance.isLanguageTag(language) else {
             throw section.error("language", "'\(language)' is not a language tag such as zh-CN, mn-Mong or en")
         }
-        return .init(name: try section.string("name"), region: region, language: language)
+        let zoneName = try section.optionalString("time_zone") ?? "Asia/Shanghai"
+        guard let zone = TimeZone(identifier: zoneName) else {
+            throw section.error(
+                "time_zone", "'\(zoneName)' is not a time zone this machine knows (an IANA name such as Asia/Shanghai; Debian's tzdata)")
+        }
+        let name = try section.string("name")
+        return .init(
+            name: name, region: region, language: language, title: try section.optionalString("title") ?? name, timeZone: zone)
     }
 
     private func registries(_ section: ConfigSection) throws(ConfigError) -> WarncastConfiguration.Registries {

@@ -100,7 +100,21 @@ public struct WarncastConfiguration: Sendable {
         /// `<info>` block a recipient without a language of its own, or with one no block
         /// is in, gets.
         public var language: String = "zh-CN"
+        /// The centre's own name as residents know it (`node.title`, e.g. 湖南省突发事件预警信息发布中心),
+        /// on the public page and feeds; by default `name`.
+        public var title: String
+        /// The zone people here read times in (`node.time_zone`, default Asia/Shanghai): the
+        /// public page shows times in it.
+        public var timeZone: TimeZone
         public var tier: Tier { region.tier }
+
+        public init(name: String, region: RegionCode, language: String = "zh-CN", title: String? = nil, timeZone: TimeZone? = nil) {
+            self.name = name
+            self.region = region
+            self.language = language
+            self.title = title ?? name
+            self.timeZone = timeZone ?? TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600)!
+        }
     }
 
     /// Registry files loaded into the store when the daemon starts.

@@ -66,8 +66,10 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let refusals = AnonymousRefusals(store: parts.store, now: parts.now)
     HealthController(store: parts.store, metrics: parts.metrics).register(on: root)
     KeysController(keys: parts.publishedKeys).register(on: root)
+    let node = parts.configuration.node
     PublicController(
-        store: parts.store, nodeName: parts.configuration.node.name, language: parts.configuration.node.language, now: parts.now
+        store: parts.store, node: node.name, title: node.title, language: node.language, timeZone: node.timeZone,
+        publicURL: parts.configuration.server.publicURL, now: parts.now
     ).register(on: root)
     let reports = WarningReportBuilder(store: parts.store, node: parts.configuration.node.name, downstream: parts.downstream)
     let deliveries = DeliveryController(

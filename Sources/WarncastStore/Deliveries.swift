@@ -11,7 +11,13 @@ struct Deliveries {
     /// Plans one delivery per recipient and channel for a released warning, in one statement
     /// (nothing is loaded into memory, however many recipients there are). Returns the count.
     @discardableResult
-    func plan(warningID: String, channels: [String], covering: Set<String> = [], expiresAt: String?, at date: Date) throws -> Int {
+    /// Plans one delivery for every active recipient of `channels` within the warning's
+    /// areas. A message that is not `Actual` (Test, Exercise, System, Draft) goes only to
+    /// recipients whose options say `test=yes`.
+    func plan(
+        warningID: String, channels: [String], covering: Set<String> = [], expiresAt: String?, testOnly: Bool = false,
+        at date: Date
+    ) throws -> Int {
         guard !channels.isEmpty else { return 0 }
         let now = Timestamp.string(date)
         let marks = channels.map { _ in "?" }.joined(separator: ", ")
@@ -28,7 +34,7 @@ struct Deliveries {
                   (warningID, recipientID, channel, idempotencyKey, endpoint, state, attempts, nextAttemptAt, expiresAt, queuedAt, region)
                 SELECT ?, r.id, r.channel, ? || '/' || r.id, r.address, 'queued', 0, ?, ?, ?, r.region
                 FROM recipient r
-                WHERE r.active = 1 AND r.channel IN (\(marks))
+                WHERE r.active = 1 AND r.channel IN (\(marks))\(testOnly ? " AND (';' || r.options || ';') LIKE '%;test=yes;%'" : "")
                   AND (EXISTS (SELECT 1 FROM warningArea a WHERE a.warningID = ? AND r.region LIKE a.prefix || '%')
                     -- A covering recipient also gets a warning for an area inside its own.
                     OR (r.channel IN (\(coveringMarks)) AND EXISTS (

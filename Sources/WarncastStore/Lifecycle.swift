@@ -20,7 +20,7 @@ struct Lifecycle {
         let deliveries = Deliveries(db: db)
         let planned = try deliveries.plan(
             warningID: id, channels: routing.channels(level: warning.level, event: warning.event), covering: routing.covering,
-            expiresAt: record.expiresAt?.text, at: date)
+            expiresAt: record.expiresAt?.text, testOnly: warning.capStatus != "Actual", at: date)
         if planned > 0 {
             try AuditLog.append(
                 AuditEvent(actor: .planner, action: .deliveriesPlanned, subject: id, detail: ["count": String(planned)]),

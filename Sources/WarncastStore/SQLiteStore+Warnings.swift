@@ -44,13 +44,15 @@ extension SQLiteStore {
         }
     }
 
-    public func activeWarnings(at date: Date) async throws -> [Warning] {
+    public func releasedMessages(since date: Date) async throws -> [Warning] {
         try await writer.read { db in
             try WarningRecord.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM warning WHERE status = 'released' AND (expiresAt IS NULL OR expiresAt > ?)
-                    ORDER BY releasedAt DESC, id LIMIT 1000
+                    SELECT * FROM warning
+                    WHERE status IN ('released', 'superseded', 'cancelled', 'expired') AND releasedAt > ?1
+                      AND (expiresAt IS NULL OR expiresAt > ?1)
+                    ORDER BY releasedAt DESC, id LIMIT 2000
                     """,
                 arguments: [Timestamp.string(date)]
             ).map { try $0.warning(approvals: []) }

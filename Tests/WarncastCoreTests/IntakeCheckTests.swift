@@ -56,6 +56,27 @@ struct IntakeCheckTests {
         }
     }
 
+    @Test("an area located only by a polygon is refused with its path: a geocode is needed; beside a geocode it is kept")
+    func polygonOnlyArea() throws {
+        let fixture = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
+        let polygon = "<polygon>28.1,113.0 28.3,113.0 28.3,113.2 28.1,113.0</polygon>"
+        let polygonOnly = fixture.replacingOccurrences(
+            of: "  </info>", with: "  <area>\n      <areaDesc>山洪沟</areaDesc>\n      \(polygon)\n    </area>\n  </info>")
+        let data = Data(polygonOnly.utf8)
+        #expect(throws: IntakeError.areaNeedsGeocode(path: "info[0].area[1]", areaDesc: "山洪沟")) {
+            try check.check(try CAPReader.readXML(data), raw: data, format: .xml, principal: countyWeather, now: TestSupport.now)
+        }
+        #expect(IntakeError.areaNeedsGeocode(path: "info[0].area[1]", areaDesc: "山洪沟").detail.contains("GB/T 2260"))
+        let beside = Data(
+            fixture.replacingOccurrences(
+                of: "<areaDesc>长沙县第1乡镇、第2乡镇</areaDesc>", with: "<areaDesc>长沙县第1乡镇、第2乡镇</areaDesc>\n      \(polygon)"
+            ).utf8)
+        let draft = try check.check(
+            try CAPReader.readXML(beside), raw: beside, format: .xml, principal: countyWeather, now: TestSupport.now)
+        #expect(draft.alert.info[0].area[0].polygon == ["28.1,113.0 28.3,113.0 28.3,113.2 28.1,113.0"])
+        #expect(String(decoding: CAPWriter.xml(draft.alert), as: UTF8.self).contains(polygon))
+    }
+
     @Test("a county bureau cannot warn the neighbouring county")
     func neighbouringCounty() {
         #expect(throws: IntakeError.areaOutsideJurisdiction(area: "430102001", department: "csx-weather", region: "430121")) {

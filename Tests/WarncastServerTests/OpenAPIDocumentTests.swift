@@ -32,7 +32,7 @@ struct OpenAPIDocumentTests {
             "body_too_large", "unsupported_media_type", "malformed_xml", "xml_doctype_forbidden", "xml_too_complex",
             "xml_processing_instruction",
             "malformed_json", "not_cap_1_2", "missing_field", "invalid_field", "invalid_time", "unsupported_msg_type",
-            "level_missing", "level_severity_mismatch", "unknown_event_type", "event_not_allowed", "area_missing",
+            "level_missing", "level_severity_mismatch", "unknown_event_type", "event_not_allowed", "area_missing", "area_needs_geocode",
             "invalid_region_code", "unknown_region", "area_outside_jurisdiction", "expires_before_effective",
             "already_expired", "references_missing", "unknown_reference", "reference_not_owned",
             "identifier_conflict", "not_an_issuer", "unauthenticated", "forbidden", "not_found", "invalid_query",

@@ -6,6 +6,7 @@ import NIOFoundationEssentialsCompat
 import Testing
 import WarncastCore
 import WarncastServer
+import WarncastStore
 import WarncastTestSupport
 
 @Suite("The public web channel: feed, JSON, CAP per warning, HTML page")
@@ -21,10 +22,31 @@ struct PublicControllerTests {
             government: try await api.token(.approver, region: "430121", name: "副县长", approvalRole: "government-leader"))
     }
 
-    @Test("a released warning is in the feed, the JSON list and the page; its CAP reads back; pending ones are not")
+    /// Submits `fixture` (or `body`) and approves it as far as its rule asks (two leaders for red).
+    func release(
+        _ client: any TestClientProtocol, _ t: Tokens, fixture: String, replacing: [String: String] = [:]
+    ) async throws -> String {
+        var text = String(decoding: TestSupport.fixture(fixture), as: UTF8.self)
+        for (old, new) in replacing { text = text.replacingOccurrences(of: old, with: new) }
+        let accepted = try await client.submit(Data(text.utf8), token: t.issuer, contentType: "application/cap+xml")
+        #expect(accepted.status == .created, "\(String(buffer: accepted.body))")
+        let id = try accepted.decode(Accepted.self).id
+        for token in [t.leader, t.government] {
+            let status = try await client.get("/v1/warnings/\(id)", token: t.leader).decode(Status.self).status
+            if status == "released" { break }
+            _ = try await client.post("/v1/warnings/\(id)/approve", token: token)
+        }
+        #expect(try await client.get("/v1/warnings/\(id)", token: t.leader).decode(Status.self).status == "released")
+        return id
+    }
+
+    struct Status: Decodable { var status: String }
+
+    @Test("a released warning is in the feed, the JSON list and the page with absolute links; its CAP reads back; pending ones are not")
     func releasedWarningPublished() async throws {
         let api = try await APIHarness()
         let t = try await tokens(api)
+        let store = api.store
         try await api.test { client in
             let red = try await client.submit("rainstorm-red-csx.xml", token: t.issuer).decode(Accepted.self)
             let pending = String(buffer: try await client.get("/public/warnings.json", token: nil).body)
@@ -34,13 +56,21 @@ struct PublicControllerTests {
 
             let json = try await client.get("/public/warnings.json", token: nil)
             #expect(json.status == .ok)
-            #expect(String(buffer: json.body).contains(#""id":"\#(red.id)""#))
+            let list = String(buffer: json.body)
+            #expect(list.contains(#""id":"\#(red.id)""#) && list.contains(#""cap":"http://localhost/public/cap/\#(red.id)""#))
 
             let atom = try await client.get("/public/warnings.atom", token: nil)
             #expect(atom.headers[.contentType] == "application/atom+xml; charset=utf-8")
             let feed = String(buffer: atom.body)
+            #expect(feed.contains("<title>湖南省突发事件预警信息发布中心 预警信息</title>"))
+            #expect(feed.contains(#"xml:base="http://localhost/""#))
             #expect(feed.contains("<title>长沙县气象局发布暴雨红色预警信号</title>"))
-            #expect(feed.contains("href=\"/public/cap/\(red.id)\""))
+            #expect(feed.contains(#"type="application/cap+xml" href="http://localhost/public/cap/\#(red.id)""#))
+            #expect(feed.contains(#"<link rel="self" type="application/atom+xml" href="http://localhost/public/warnings.atom"/>"#))
+            #expect(feed.contains("<id>urn:warncast:hunan-provincial-centre:public</id>"))
+            // The feed's time is its newest entry's (the release), not the time of the request.
+            let released = try #require(try await store.warning(id: Warning.ID(rawValue: red.id))?.approval?.releasedAt)
+            #expect(feed.contains("  <updated>\(released)</updated>\n  <author>"))
 
             let cap = try await client.get("/public/cap/\(red.id)", token: nil)
             let alert = try CAPReader.readXML(Data(buffer: cap.body))
@@ -48,33 +78,159 @@ struct PublicControllerTests {
             #expect(alert.info.first?.headline == "长沙县气象局发布暴雨红色预警信号")
 
             let page = String(buffer: try await client.get("/public?region=430121", token: nil).body)
-            #expect(page.contains("长沙县第1乡镇"))
-            #expect(page.contains("data-level=\"red\""))
+            #expect(page.contains("<title>湖南省突发事件预警信息发布中心 预警信息</title>"))
+            #expect(page.contains(#"<link rel="alternate" type="application/atom+xml""#))
+            #expect(page.contains("data-level=\"red\"") && page.contains("红色预警"))
+            // One card for the warning, naming both townships, times as people here read them.
+            #expect(page.components(separatedBy: "<article").count == 2)
+            let names = try #require(try await store.region(RegionCode("430121001")!)?.name)
+            #expect(page.contains(names))
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+            let parts = calendar.dateComponents([.month, .day, .hour, .minute], from: released.date)
+            let local = "\(parts.month!)月\(parts.day!)日 " + String(format: "%02d:%02d", parts.hour!, parts.minute!)
+            #expect(page.contains(#"<time datetime="\#(released)">\#(local)</time>"#))
+            // The instruction comes first on the card.
+            let instruction = try #require(page.range(of: "停止集会"))
+            #expect(instruction.lowerBound < (page.range(of: "<h2>长沙县气象局发布")?.lowerBound ?? page.startIndex))
             let elsewhere = String(buffer: try await client.get("/public?region=430102", token: nil).body)
             #expect(elsewhere.contains("No active warnings"))
         }
     }
 
-    @Test("cancelled and expired warnings leave the feed")
-    func leaving() async throws {
+    @Test("an Update then a Cancel are entries an aggregator can follow: the replaced ones stay, marked, until they expire")
+    func updateThenCancel() async throws {
         let api = try await APIHarness()
         let t = try await tokens(api)
         let clock = api.clock
         try await api.test { client in
-            let red = try await client.submit("rainstorm-red-csx.xml", token: t.issuer).decode(Accepted.self)
-            _ = try await client.post("/v1/warnings/\(red.id)/approve", token: t.leader)
-            _ = try await client.post("/v1/warnings/\(red.id)/approve", token: t.government)
-            let cancel = try await client.submit("cancel-csx.xml", token: t.issuer).decode(Accepted.self)
-            _ = try await client.post("/v1/warnings/\(cancel.id)/approve", token: t.leader)
-            let feed = String(buffer: try await client.get("/public/warnings.atom", token: nil).body)
-            #expect(!feed.contains(red.id) && !feed.contains(cancel.id))
-            #expect(try await client.get("/public/cap/\(red.id)", token: nil).status == .notFound)
+            let red = try await release(client, t, fixture: "rainstorm-red-csx.xml")
+            let update = try await release(client, t, fixture: "update-csx.xml")
+            var feed = String(buffer: try await client.get("/public/warnings.atom", token: nil).body)
+            #expect(feed.contains("<title>[已更新 Updated] 长沙县气象局发布暴雨红色预警信号</title>"))
+            #expect(feed.contains(#"<link rel="related" type="application/cap+xml" href="http://localhost/public/cap/\#(update)"/>"#))
+            // The Cancel lifts both the warning and its update.
+            let cancel = try await release(
+                client, t, fixture: "cancel-csx.xml",
+                replacing: [
+                    "</references>":
+                        " csx-weather@warncast.example,csx-weather-20260701-0002,2026-07-01T09:00:00+08:00</references>"
+                ])
+            feed = String(buffer: try await client.get("/public/warnings.atom", token: nil).body)
+            for id in [red, update, cancel] {
+                #expect(feed.contains("<id>urn:warncast:hunan-provincial-centre:message:\(id)</id>"))
+                #expect(try await client.get("/public/cap/\(id)", token: nil).status == .ok)
+            }
+            #expect(feed.components(separatedBy: #"term="cancelled""#).count == 3, "the warning and its update, cancelled")
+            #expect(feed.contains(#"term="Cancel""#) && feed.contains("<title>长沙县气象局解除暴雨红色预警信号</title>"))
+            let list = try client.decodeJSON(try await client.get("/public/warnings.json", token: nil))
+            #expect(list.map(\.standing).sorted() == ["cancelled", "cancelled", "in_force"])
+            let page = String(buffer: try await client.get("/public", token: nil).body)
+            #expect(page.contains("No active warnings") && page.contains("已解除"))
 
-            let yellow = try await client.submit("rainstorm-yellow-csx.json", token: t.issuer).decode(Accepted.self)
-            _ = try await client.post("/v1/warnings/\(yellow.id)/approve", token: t.leader)
-            #expect(String(buffer: try await client.get("/public/warnings.json", token: nil).body).contains(yellow.id))
+            // A region's feed is a feed of its own.
+            let county = String(buffer: try await client.get("/public/warnings.atom?region=430121", token: nil).body)
+            #expect(county.contains("<id>urn:warncast:hunan-provincial-centre:public:region:430121</id>"))
+            #expect(county.contains(#"href="http://localhost/public/warnings.atom?region=430121""#))
+
+            // Everything leaves when it expires.
             clock.advance(by: 100 * 365 * 86400)
-            #expect(!String(buffer: try await client.get("/public/warnings.json", token: nil).body).contains(yellow.id))
+            #expect(!String(buffer: try await client.get("/public/warnings.atom", token: nil).body).contains("<entry>"))
+            #expect(try await client.get("/public/cap/\(red)", token: nil).status == .notFound)
         }
+    }
+
+    @Test("ETag and Last-Modified: a conditional GET that finds nothing new gets 304, a new warning gets 200")
+    func conditionalGet() async throws {
+        let api = try await APIHarness()
+        let t = try await tokens(api)
+        let clock = api.clock
+        try await api.test { client in
+            _ = try await release(client, t, fixture: "rainstorm-red-csx.xml")
+            for path in ["/public/warnings.atom", "/public/warnings.json", "/public"] {
+                let first = try await client.get(path, token: nil)
+                let tag = try #require(first.headers[.eTag])
+                let again = try await client.execute(uri: path, method: .get, headers: [.ifNoneMatch: tag])
+                #expect(again.status == .notModified && again.body.readableBytes == 0, "\(path)")
+                #expect(again.headers[.eTag] == tag)
+                if path != "/public" {
+                    let modified = try #require(first.headers[.lastModified])
+                    clock.advance(by: 60)
+                    let since = try await client.execute(uri: path, method: .get, headers: [.ifModifiedSince: modified])
+                    #expect(since.status == .notModified, "\(path)")
+                }
+            }
+            let feed = try await client.get("/public/warnings.atom", token: nil)
+            clock.advance(by: 60)
+            _ = try await release(client, t, fixture: "update-csx.xml")
+            let changed = try await client.execute(
+                uri: "/public/warnings.atom", method: .get,
+                headers: [.ifNoneMatch: feed.headers[.eTag]!, .ifModifiedSince: feed.headers[.lastModified]!])
+            #expect(changed.status == .ok && changed.headers[.eTag] != feed.headers[.eTag])
+            let later = try await client.execute(
+                uri: "/public/warnings.atom", method: .get, headers: [.ifModifiedSince: feed.headers[.lastModified]!])
+            #expect(later.status == .ok, "the Update was released after the first Last-Modified")
+        }
+    }
+
+    @Test("every language on the page and in the feeds, each set as it is read; block order does not matter")
+    func languages() async throws {
+        let api = try await APIHarness()
+        let t = try await tokens(api)
+        try await api.test { client in
+            let id = try await release(client, t, fixture: "rainstorm-red-csx-languages.xml")
+            let page = String(buffer: try await client.get("/public", token: nil).body)
+            #expect(page.contains(#"<div class="info vertical" lang="mn-Mong" dir="ltr">"#))
+            #expect(page.contains(#"<div class="info" lang="ug" dir="rtl">"#))
+            #expect(page.contains(#"<div class="info" lang="zh-CN" dir="ltr">"#))
+            #expect(page.contains(#"<div class="info" lang="en" dir="ltr">"#))
+            #expect(page.contains("ᠬᠦᠴᠦᠲᠡᠢ ᠪᠣᠷᠤᠭᠠᠨ") && page.contains("قاتتىق يامغۇر"))
+            // The node's language leads although the Mongolian block comes first in the message.
+            let zh = try #require(page.range(of: #"lang="zh-CN" dir"#))
+            let mn = try #require(page.range(of: #"lang="mn-Mong""#))
+            #expect(zh.lowerBound < mn.lowerBound)
+
+            let feed = String(buffer: try await client.get("/public/warnings.atom", token: nil).body)
+            #expect(feed.contains(#"<div xml:lang="mn-Mong" lang="mn-Mong" dir="ltr">"#))
+            #expect(feed.contains(#"<div xml:lang="ug" lang="ug" dir="rtl">"#))
+            #expect(feed.contains("<title>长沙县气象局发布暴雨红色预警信号</title>"))
+
+            let list = try client.decodeJSON(try await client.get("/public/warnings.json", token: nil))
+            let entry = try #require(list.first { $0.id == id })
+            #expect(entry.languages.map(\.language) == ["zh-CN", "mn-Mong", "ug", "en"])
+            #expect(entry.languages.map(\.writingMode) == ["ltr", "vertical", "rtl", "ltr"])
+        }
+    }
+
+    @Test("Test and Exercise messages are never public")
+    func testMessagesNotPublic() async throws {
+        let api = try await APIHarness()
+        let t = try await tokens(api)
+        try await api.test { client in
+            let id = try await release(
+                client, t, fixture: "rainstorm-red-csx.xml", replacing: ["<status>Actual</status>": "<status>Test</status>"])
+            for path in ["/public/warnings.atom", "/public/warnings.json", "/public"] {
+                #expect(!String(buffer: try await client.get(path, token: nil).body).contains(id))
+            }
+            #expect(try await client.get("/public/cap/\(id)", token: nil).status == .notFound)
+        }
+    }
+}
+
+struct PublicEntryView: Decodable {
+    struct Text: Decodable {
+        var language: String
+        var writingMode: String
+    }
+    var id: String
+    var standing: String
+    var languages: [Text]
+}
+
+struct PublicEntryList: Decodable { var warnings: [PublicEntryView] }
+
+extension TestClientProtocol {
+    func decodeJSON(_ response: TestResponse) throws -> [PublicEntryView] {
+        try JSONDecoder().decode(PublicEntryList.self, from: Data(buffer: response.body)).warnings
     }
 }

@@ -166,4 +166,38 @@ struct RegistryImporterTests {
             #expect(error.rows.first?.reason.contains("may not issue 'geological-hazard'") == true)
         }
     }
+
+    @Test("a Test or Exercise message is delivered only to recipients marked test=yes; an Actual one to all of them")
+    func testMessages() async throws {
+        let store = try await TestSupport.loadedStore()
+        let speakers = [("ls-real", ""), ("ls-test", "test=yes")].map { id, options in
+            (
+                recipient: Recipient(
+                    id: id, channel: "loudspeaker", region: RegionCode("430121001001")!, name: id, address: "http://127.0.0.1:9/\(id)",
+                    options: options.isEmpty ? [:] : ["test": "yes"]), secretHash: String?.none
+            )
+        }
+        try await store.saveRecipients(speakers, audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: "2"))
+        let issuer = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
+        var planned: [String: Set<String>] = [:]
+        for (status, identifier) in [("Test", "t-1"), ("Exercise", "t-2"), ("Actual", "t-3")] {
+            let id = try await TestSupport.accept(
+                "rainstorm-red-csx.xml", into: store, as: issuer, at: Date(),
+                replacing: ["<status>Actual</status>": "<status>\(status)</status>", "csx-weather-20260701-0001": identifier]
+            ).warning.id
+            for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")]
+                as [(String, String?, String?)]
+            {
+                let approver = try await TestSupport.principal(
+                    store,
+                    try await TestSupport.token(store, role: .approver, department: department, region: region, approvalRole: role))
+                _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: Date(), routing: try TestSupport.routing)
+            }
+            #expect(try await store.warning(id: id)?.status == .released)
+            planned[status] = Set(try await store.deliveries(warningID: id, state: nil, limit: 10).map(\.recipient))
+        }
+        #expect(planned["Test"] == ["ls-test"])
+        #expect(planned["Exercise"] == ["ls-test"])
+        #expect(planned["Actual"] == ["ls-real", "ls-test"])
+    }
 }

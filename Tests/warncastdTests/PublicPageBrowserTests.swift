@@ -48,7 +48,8 @@ struct PublicPageBrowserTests {
         #expect(page.contains("id=\"w-\(id)\""))
         #expect(page.contains("data-level=\"red\""))
         #expect(page.contains("红色预警"))
-        #expect(page.contains("长沙县第1乡镇 (430121001)"))
+        #expect(page.contains("<p class=\"areas\">长沙县第1乡镇、长沙县第2乡镇</p>"), "one card naming both townships")
+        #expect(page.components(separatedBy: "<article").count == 2)
         #expect(page.contains("停止集会、停课、停业；转移危险地带人员。"))
     }
 }

@@ -20,4 +20,12 @@ extension CAPAlert {
     public func info(in language: String) -> CAPInfo? {
         info.isEmpty ? nil : info[infoIndex(for: nil, fallback: language)]
     }
+
+    /// Every block's index, the block for `language` first and the others in their order:
+    /// how a page or feed that shows all languages lists them.
+    public func orderedInfoIndices(leading language: String) -> [Int] {
+        guard !info.isEmpty else { return [] }
+        let lead = infoIndex(for: nil, fallback: language)
+        return [lead] + info.indices.filter { $0 != lead }
+    }
 }

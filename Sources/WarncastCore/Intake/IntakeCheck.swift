@@ -169,7 +169,11 @@ public struct IntakeCheck: Sendable {
 
     private func areas(of infos: [CAPInfo], department: Department) throws(IntakeError) -> [RegionCode] {
         var codes: [RegionCode] = []
-        for area in infos.flatMap(\.area) {
+        let located = infos.enumerated().flatMap { i, info in info.area.enumerated().map { ("info[\(i)].area[\($0)]", $1) } }
+        for (path, area) in located {
+            guard area.geocode.contains(where: { Self.geocodeNames.contains($0.valueName.lowercased()) }) else {
+                throw .areaNeedsGeocode(path: path, areaDesc: area.areaDesc)
+            }
             for geocode in area.geocode where Self.geocodeNames.contains(geocode.valueName.lowercased()) {
                 guard let code = RegionCode(geocode.value) else { throw .invalidRegionCode(geocode.value) }
                 guard department.mayWarn(code) else {

@@ -31,6 +31,9 @@ public enum IntakeError: Error, Sendable, Equatable {
     /// translations of one warning).
     case invalidInfoBlock(index: Int, reason: String)
     case areaMissing
+    /// An `<area>` located only by `<polygon>`, `<circle>` or a geocode that is not a
+    /// division code: Warncast cannot tell which divisions it covers.
+    case areaNeedsGeocode(path: String, areaDesc: String)
     case invalidRegionCode(String)
     case unknownRegion([String])
     case areaOutsideJurisdiction(area: String, department: String, region: String)
@@ -67,6 +70,7 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .invalidInfoBlock: "info_block_invalid"
         case .eventNotAllowed: "event_not_allowed"
         case .areaMissing: "area_missing"
+        case .areaNeedsGeocode: "area_needs_geocode"
         case .invalidRegionCode: "invalid_region_code"
         case .unknownRegion: "unknown_region"
         case .areaOutsideJurisdiction: "area_outside_jurisdiction"
@@ -115,6 +119,8 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .invalidInfoBlock(let index, let reason):
             "info[\(index)] (block \(index + 1)): \(reason); the blocks of one message are translations of one warning"
         case .areaMissing: "no area carries a division code in <geocode>"
+        case .areaNeedsGeocode(let path, let areaDesc):
+            "\(path) ('\(areaDesc)') has no division code: a polygon or circle alone cannot be resolved to the divisions whose recipients it reaches; add a <geocode> with valueName 'GB/T 2260' and the code of each division it covers"
         case .invalidRegionCode(let code): "'\(code)' is not a division code (6, 9 or 12 digits)"
         case .unknownRegion(let codes): "unknown region(s): \(codes.joined(separator: ", "))"
         case .areaOutsideJurisdiction(let area, let department, let region):

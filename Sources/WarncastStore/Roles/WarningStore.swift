@@ -16,8 +16,10 @@ public protocol WarningStore: Sendable {
     /// The message exactly as it was received, with its format.
     func rawMessage(id: Warning.ID) async throws -> (data: Data, format: CAPFormat)?
     func warnings(_ query: WarningQuery) async throws -> [Warning]
-    /// Released warnings not yet expired, cancelled or superseded, newest first: the public view.
-    func activeWarnings(at: Date) async throws -> [Warning]
+    /// Every message released since `since` (Alert, Update and Cancel, whatever became of
+    /// it since), unless its `expires` is before `since`; newest release first, at most 2,000.
+    /// What the public feeds choose their entries from.
+    func releasedMessages(since: Date) async throws -> [Warning]
     /// Records an approval or rejection, decided by `ApprovalLedger` inside one transaction
     /// with its effects (release with deliveries planned by `routing`, supersession,
     /// cancellation) and audit entries. Throws `ApprovalError`, or `StoreError.unknownWarning`.
