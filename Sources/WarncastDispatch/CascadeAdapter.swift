@@ -4,6 +4,9 @@ import WarncastNet
 
 /// A lower-tier Warncast node as a recipient: the warning's CAP XML is POSTed, signed by
 /// this node (as every outgoing message is), to the lower node's `/v1/cascade/warnings`.
+/// A message that arrived as CAP XML is handed down byte for byte as it was received, so an
+/// enveloped `<Signature>` of its issuer still verifies below; this node's signature is in
+/// the request's headers beside it. One that arrived as JSON goes as this node writes it.
 /// The lower node knows this node's public key (its `cascade.upstream`), verifies the
 /// signature, and files the warning under this node. `Warncast-Path` lists the nodes the
 /// warning has passed, this one last, so a node that finds itself in it refuses a loop.
@@ -31,8 +34,11 @@ public struct CascadeAdapter: ChannelAdapter {
         let path = (message.warning.upstreamPath ?? []) + [node]
         return HTTPRequestSpec(
             method: "POST", url: base + Self.intakePath,
-            headers: ["Content-Type: application/cap+xml", "Warncast-Path: \(path.joined(separator: ","))"], body: message.cap)
+            headers: ["Content-Type: application/cap+xml", "Warncast-Path: \(path.joined(separator: ","))"],
+            body: message.original ?? message.cap)
     }
+
+    public var wantsOriginal: Bool { true }
 
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {
         switch HTTPStatusClass(result.status) {

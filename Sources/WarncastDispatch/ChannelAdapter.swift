@@ -9,6 +9,9 @@ public final class OutgoingMessage: Sendable {
     public let warning: Warning
     /// CAP 1.2 XML, whichever format the warning arrived in.
     public let cap: Data
+    /// The message exactly as this node received it, when it arrived as CAP XML (with any
+    /// enveloped `<Signature>` of its sender): what a lower node is handed, unchanged.
+    public let original: Data?
     /// Headline and instruction in the node's language, for broadcast and SMS.
     public let text: String
     /// The same for each `<info>` block, in the blocks' order.
@@ -19,8 +22,11 @@ public final class OutgoingMessage: Sendable {
     /// (for the loudspeaker adapter: the JSON of the fields all terminals get alike).
     public let prepared: [String: String]
 
-    public init(warning: Warning, defaultLanguage: String = "zh-CN", preparedBy adapter: (any ChannelAdapter)? = nil) {
+    public init(
+        warning: Warning, original: Data? = nil, defaultLanguage: String = "zh-CN", preparedBy adapter: (any ChannelAdapter)? = nil
+    ) {
         let cap = CAPWriter.xml(warning.alert)
+        self.original = warning.format == .xml ? original : nil
         let texts = warning.alert.info.map(Self.text(of:))
         self.warning = warning
         self.cap = cap
@@ -71,6 +77,10 @@ public protocol ChannelAdapter: Sendable {
     /// default the recipient's address; for a gateway, the gateway).
     func endpoint(for job: DeliveryJob) -> String
 
+    /// Whether the adapter sends the message as it was received (`message.original`)
+    /// rather than as this node writes it; only then is the raw message read.
+    var wantsOriginal: Bool { get }
+
     /// Whether the adapter signs inside the message itself (email); otherwise the
     /// dispatcher adds the signature headers to each request. Default: false.
     var signsItself: Bool { get }
@@ -112,6 +122,8 @@ extension ChannelAdapter {
     public func endpoint(for job: DeliveryJob) -> String { job.recipient.address }
 
     public var signsItself: Bool { false }
+
+    public var wantsOriginal: Bool { false }
 
     /// The usual reading of HTTP statuses: 2xx taken, 408 / 429 / 5xx worth retrying, any
     /// other status a refusal.

@@ -17,7 +17,8 @@ actor MessageCache {
         let key = warningID.rawValue + "|" + name.rawValue
         if let message = messages[key] { return message }
         guard let warning = try await outbox.warning(id: warningID) else { throw DispatchError.unknownWarning(warningID.rawValue) }
-        let message = OutgoingMessage(warning: warning, defaultLanguage: defaultLanguage, preparedBy: adapter)
+        let original = adapter.wantsOriginal ? try await outbox.rawMessage(id: warningID)?.data : nil
+        let message = OutgoingMessage(warning: warning, original: original, defaultLanguage: defaultLanguage, preparedBy: adapter)
         if messages.count > 256 { messages.removeAll() }
         messages[key] = message
         return message

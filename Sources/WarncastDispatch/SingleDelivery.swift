@@ -9,6 +9,7 @@ struct SingleDelivery: BatchChannelAdapter {
 
     var batchLimit: Int { 1 }
     var signsItself: Bool { adapter.signsItself }
+    var wantsOriginal: Bool { adapter.wantsOriginal }
 
     func prepare(warning: Warning, cap: Data, text: String) -> [String: String] {
         adapter.prepare(warning: warning, cap: cap, text: text)

@@ -152,3 +152,20 @@ struct EmailAdapterTests {
         }
     }
 }
+
+@Suite("The cascade adapter")
+struct CascadeAdapterTests {
+    @Test("a message received as CAP XML is handed down byte for byte; one received as JSON as this node writes it")
+    func original() throws {
+        let adapter = try CascadeAdapter(AdapterContext(channel: "nodes", settings: [:], callbacks: callbacks))
+        #expect(adapter.wantsOriginal)
+        let received = Data("<alert>…as the issuer signed it…</alert>".utf8)
+        let xml = OutgoingMessage(warning: try TestSupport.countyWarning(), original: received)
+        let request = try adapter.request(for: job(1, "http://127.0.0.1:9", channel: "nodes"), message: xml)
+        #expect(request.body == received && request.url == "http://127.0.0.1:9/v1/cascade/warnings")
+        var fromJSON = try TestSupport.countyWarning()
+        fromJSON.format = .json
+        let json = OutgoingMessage(warning: fromJSON, original: Data("{}".utf8))
+        #expect(try adapter.request(for: job(1, "http://127.0.0.1:9", channel: "nodes"), message: json).body == json.cap)
+    }
+}

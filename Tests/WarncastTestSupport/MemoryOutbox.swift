@@ -86,6 +86,9 @@ public actor MemoryOutbox: Outbox {
 
     public func warning(id: Warning.ID) -> Warning? { warnings[id] }
 
+    /// Warnings here have no raw message: adapters that want one get this node's CAP.
+    public func rawMessage(id: Warning.ID) -> (data: Data, format: CAPFormat)? { nil }
+
     @discardableResult
     private func apply(_ event: DeliveryEvent, to id: Int64) -> DeliveryRecord? {
         guard let planned = deliveries[id], let transition = DeliveryLifecycle.apply(event, to: planned.record) else { return nil }

@@ -101,8 +101,14 @@ struct CascadeEndToEndTests {
             province, ["--role", "approver", "--department", "hn-weather", "--name", "带班领导", "--approval-role", "duty-leader"])
         let government = try token(
             province, ["--role", "approver", "--region", "430000", "--name", "副省长", "--approval-role", "government-leader"])
-        let submitted = try provinceDaemon.api(
-            "POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-province.xml"), type: "application/cap+xml")
+        // The issuer signs its own CAP (an enveloped XML signature); the nodes hand it down as it came.
+        let signed = Data(
+            String(decoding: TestSupport.fixture("rainstorm-red-province.xml"), as: UTF8.self).replacingOccurrences(
+                of: "</alert>",
+                with:
+                    #"<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo/><SignatureValue>c2ln</SignatureValue></Signature></alert>"#
+            ).utf8)
+        let submitted = try provinceDaemon.api("POST", "/v1/warnings", token: issuer, body: signed, type: "application/cap+xml")
         let id = try #require(jsonID(submitted.body), "\(String(decoding: submitted.body, as: UTF8.self))")
         #expect(try provinceDaemon.api("POST", "/v1/warnings/\(id)/approve", token: leader).status == 200)
         #expect(try provinceDaemon.api("POST", "/v1/warnings/\(id)/approve", token: government).status == 200)
@@ -112,6 +118,13 @@ struct CascadeEndToEndTests {
         while fleet.uniqueDeliveries < 12 && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(fleet.uniqueDeliveries == 12, "\(countyDaemon.log)")
         #expect(fleet.badSignatures == 0)
+
+        // The county holds the issuer's message byte for byte, its signature with it.
+        let auditor = try token(county, ["--role", "auditor", "--region", "430121", "--name", "县审计员"])
+        let listed = try JSONSerialization.jsonObject(with: try countyDaemon.api("GET", "/v1/warnings", token: auditor).body)
+        let countyID = try #require(((listed as? [String: Any])?["warnings"] as? [[String: Any]])?.first?["id"] as? String)
+        let held = try countyDaemon.api("GET", "/v1/warnings/\(countyID)/cap", token: auditor).body
+        #expect(held == signed, "\(String(decoding: held, as: UTF8.self))")
 
         // The province's report holds the city's, which holds the county's villages.
         var villages: [[String: Any]] = []

@@ -21,6 +21,8 @@ public protocol Outbox: Sendable {
     func acknowledge(idempotencyKey: String, secretHashes: [String], at: Date) async throws -> AckResult
     /// The warning a leased delivery carries.
     func warning(id: Warning.ID) async throws -> Warning?
+    /// The message exactly as it was received, with its format.
+    func rawMessage(id: Warning.ID) async throws -> (data: Data, format: CAPFormat)?
 }
 
 /// What an acknowledgement came to.
