@@ -86,7 +86,7 @@ public final class KannelPeer: @unchecked Sendable {
         public var parts: Int
     }
 
-    /// Everything the fake SMSC has received so far, decoded: UCS-2 (`data`) and plain
+    /// Everything the fake SMSC has received so far, decoded: UCS-2 (`ucs-2`, `data`) and plain
     /// (`text`) messages, concatenated parts joined in order by their UDH reference.
     public var received: [ReceivedSMS] {
         var single: [ReceivedSMS] = []
@@ -105,8 +105,9 @@ public final class KannelPeer: @unchecked Sendable {
             }
             let kind = fields[2]
             let payload = Self.percentDecoded(fields[3...].joined(separator: " "))
+            // fakesmsc logs a single UCS-2 message as `ucs-2`, a part of a concatenated one as `data`.
             let text =
-                kind == "data"
+                kind == "data" || kind == "ucs-2"
                 ? String(decoding: Self.utf16BigEndian(payload), as: UTF16.self) : String(decoding: payload, as: UTF8.self)
             // UDH IE 0x00: concatenated SMS, 8-bit reference, total parts, this part's number.
             if let header, header.count >= 6, header[header.startIndex + 1] == 0 {

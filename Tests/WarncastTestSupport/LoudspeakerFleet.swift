@@ -27,6 +27,7 @@ public final class LoudspeakerFleet: Sendable {
         var fallback = Behaviour.ack
         var served: [String: Int] = [:]
         var keys: [String: Set<String>] = [:]
+        var bodies: [String: Data] = [:]
         var requests = 0
         var repeats = 0
         var badSignatures = 0
@@ -73,6 +74,8 @@ public final class LoudspeakerFleet: Sendable {
 
     /// Distinct idempotency keys each endpoint received.
     public var keysByEndpoint: [String: Set<String>] { state.withLock { $0.keys } }
+    /// The last signed body terminal `name` took.
+    public func body(of name: String) -> Data? { state.withLock { $0.bodies[name] } }
     public var uniqueDeliveries: Int { state.withLock { $0.keys.values.reduce(0) { $0 + $1.count } } }
     public var requests: Int { state.withLock { $0.requests } }
     public var repeats: Int { state.withLock { $0.repeats } }
@@ -98,6 +101,7 @@ public final class LoudspeakerFleet: Sendable {
             let behaviour = state.behaviours[name] ?? state.fallback
             if case .fail(let status, let times) = behaviour, count <= times { return .status(status) }
             if !state.keys[name, default: []].insert(key).inserted { state.repeats += 1 }
+            state.bodies[name] = body
             switch behaviour {
             case .acceptOnly: return .accept
             case .slow(let milliseconds): return .slow(milliseconds)
