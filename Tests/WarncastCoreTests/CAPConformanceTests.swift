@@ -190,6 +190,12 @@ struct CAPConformanceTests {
             let file = directory.appendingPathComponent("\(name).cap.xml")
             try CAPWriter.xml(alert).write(to: file)
             written.append(file.path)
+            // A lower node is handed the XML exactly as it was received: that too must be valid.
+            if !name.hasSuffix(".json") {
+                let original = directory.appendingPathComponent("\(name).received.xml")
+                try data.write(to: original)
+                written.append(original.path)
+            }
         }
         #expect(accepted.isSuperset(of: ["languages", "resources-and-shapes", "envelope", "update-csx.xml", "rainstorm-red-csx.json"]))
         let (status, output) = try await Self.capCheck(written)

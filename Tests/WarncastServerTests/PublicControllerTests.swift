@@ -125,6 +125,21 @@ struct PublicControllerTests {
             #expect(feed.contains(#"term="Cancel""#) && feed.contains("<title>长沙县气象局解除暴雨红色预警信号</title>"))
             let list = try client.decodeJSON(try await client.get("/public/warnings.json", token: nil))
             #expect(list.map(\.standing).sorted() == ["cancelled", "cancelled", "in_force"])
+
+            // As a feed reader sees it (feedparser): three entries, each linking its CAP absolutely.
+            let read = try await PublicControllerTests.feedparser(feed)
+            #expect(!read.bozo, "\(read.error)")
+            #expect(read.id == "urn:warncast:hunan-provincial-centre:public")
+            #expect(Set(read.entries.map(\.id)) == Set([red, update, cancel].map { "urn:warncast:hunan-provincial-centre:message:\($0)" }))
+            for entry in read.entries {
+                let id = String(entry.id.split(separator: ":").last!)
+                #expect(
+                    entry.links.contains {
+                        $0.rel == "alternate" && $0.type == "application/cap+xml" && $0.href == "http://localhost/public/cap/\(id)"
+                    })
+                let standing = entry.tags.first { $0.scheme == "urn:warncast:standing" }?.term
+                #expect(standing == (id == cancel ? "in_force" : "cancelled"), "\(entry)")
+            }
             let page = String(buffer: try await client.get("/public", token: nil).body)
             #expect(page.contains("No active warnings") && page.contains("已解除"))
 
@@ -214,6 +229,39 @@ struct PublicControllerTests {
             }
             #expect(try await client.get("/public/cap/\(id)", token: nil).status == .notFound)
         }
+    }
+}
+
+/// What Tests/Peers/feed_check.py (feedparser) read of a feed.
+struct ReadFeed: Decodable {
+    struct Link: Decodable {
+        var rel: String?
+        var type: String?
+        var href: String?
+    }
+    struct Tag: Decodable {
+        var scheme: String?
+        var term: String?
+    }
+    struct Entry: Decodable {
+        var id: String
+        var title: String?
+        var links: [Link]
+        var tags: [Tag]
+    }
+    var bozo: Bool
+    var error: String
+    var id: String?
+    var entries: [Entry]
+}
+
+extension PublicControllerTests {
+    static func feedparser(_ feed: String) async throws -> ReadFeed {
+        let file = try TestSupport.temporaryDirectory().appendingPathComponent("feed.atom")
+        try feed.write(to: file, atomically: true, encoding: .utf8)
+        let (_, output) = try await TestSupport.run(
+            ["python3", TestSupport.root.appendingPathComponent("Tests/Peers/feed_check.py").path, file.path])
+        return try JSONDecoder().decode(ReadFeed.self, from: Data(output.utf8))
     }
 }
 
