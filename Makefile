@@ -65,7 +65,7 @@ test: deps-test lint
 	$(SWIFT) test --skip-build --skip warncastdTests
 	$(SWIFT) test --skip-build --filter warncastdTests
 	@$(MAKE) --no-print-directory schema ST_SECONDS=30
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_SEED=20261201
 
 ## schema: schemathesis (PyPI, pinned) against docs/openapi.yaml and a warncastd of the debug
 ## build, as an issuer and as an auditor, ST_SECONDS per pass (default 45); then
@@ -79,13 +79,16 @@ schema: deps
 ## fuzz: libFuzzer over the CAP reader and writer (XML and JSON intake) for FUZZ_SECONDS,
 ## seeded with Tests/Fixtures. Its own build (.build/fuzz), so the debug build is untouched.
 ## A finding is saved in .build/fuzz/findings/ and fails the run; replay one with
-## `.build/debug/warncast-fuzz FILE`, and keep it in Tests/Fixtures once fixed.
+## `.build/debug/warncast-fuzz FILE`, and keep it in Tests/Fixtures once fixed. make test
+## runs it for a minute from a fixed FUZZ_SEED, so a clean clone explores the same inputs
+## first; on its own it starts from a random seed, to go further each time.
 FUZZ_SECONDS ?= 300
+FUZZ_SEED    ?= 0
 FUZZ_DIR     := .build/fuzz
 fuzz: deps
 	$(SWIFT) build --product warncast-fuzz --build-path $(FUZZ_DIR) -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/findings
-	SWIFT_BACKTRACE=enable=no $(FUZZ_DIR)/debug/warncast-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	SWIFT_BACKTRACE=enable=no $(FUZZ_DIR)/debug/warncast-fuzz -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -max_len=16384 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/ $(FUZZ_DIR)/corpus Tests/Fixtures
 
 ## bench: release build, then a provincial red warning to 100,000 loudspeakers on nginx,

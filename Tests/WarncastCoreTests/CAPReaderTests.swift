@@ -37,6 +37,10 @@ struct CAPReaderTests {
             // Found by make fuzz: an empty processing instruction crashed Foundation's parser.
             ("fuzz-crash-empty-processing-instruction.xml", "xml_processing_instruction"),
             ("fuzz-crash-unclosed-declaration.xml", "malformed_xml"),
+            // Found by make fuzz in CI: a control character in a comment left open before a
+            // processing instruction, which the scan took as inside the comment.
+            ("fuzz-crash-control-character-in-comment.xml", "control_character"),
+            ("fuzz-unclosed-comment.xml", "malformed_xml"),
         ])
     func refusals(fixture: String, code: String) {
         #expect(throws: IntakeError.self) { try CAPReader.readXML(TestSupport.fixture(fixture)) }

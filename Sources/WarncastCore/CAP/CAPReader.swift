@@ -61,6 +61,7 @@ public enum CAPReader {
             case .tooComplex(let reason): throw .xmlTooComplex(reason)
             case .unsupportedEncoding(let what): throw .unsupportedEncoding(what)
             case .processingInstruction(let what): throw .xmlProcessingInstruction(what)
+            case .controlCharacter(let value): throw .controlCharacter(value)
             }
         }
         guard root.name == "alert" else { throw .notCAP12("the root element is <\(root.name)>, not <alert>") }

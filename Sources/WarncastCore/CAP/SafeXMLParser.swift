@@ -22,11 +22,18 @@ struct SafeXMLParser {
         case unsupportedEncoding(String)
         /// A processing instruction other than the XML declaration.
         case processingInstruction(String)
+        /// A control character XML 1.0 does not allow anywhere in a document.
+        case controlCharacter(UInt32)
     }
 
     func parse(_ data: Data) throws(Failure) -> XMLNode {
         if let problem = Self.encodingProblem(in: data) {
             throw .unsupportedEncoding(problem)
+        }
+        // XML 1.0 allows no control character but tab, line feed and carriage return, in text,
+        // comments or anywhere else; the parser is never handed one.
+        if let control = data.first(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) {
+            throw .controlCharacter(UInt32(control))
         }
         if let forbidden = Self.forbiddenMarkup(in: data) { throw forbidden }
         let parser = XMLParser(data: data)
@@ -76,11 +83,14 @@ struct SafeXMLParser {
         var index = start
         /// Moves past the construct opened at `index` (`opener` bytes long) and its `end`,
         /// looking for `end` only after the opener: `<!-->` does not close a comment.
-        func skip(opener: Int, past end: String) {
+        /// Returns false when the document ends before `end`.
+        @discardableResult
+        func skip(opener: Int, past end: String) -> Bool {
             let terminator = Array(end.utf8)
             index += opener
             while index < bytes.count && !bytes[index...].starts(with: terminator) { index += 1 }
             index += terminator.count
+            return index <= bytes.count
         }
         while index + 1 < bytes.count {
             guard bytes[index] == UInt8(ascii: "<") else {
@@ -88,10 +98,12 @@ struct SafeXMLParser {
                 continue
             }
             let rest = bytes[(index + 1)...].prefix(9)
+            // A comment or CDATA section left open would hide the rest of the document from
+            // this scan, whatever the parser makes of it.
             if rest.starts(with: Array("!--".utf8)) {
-                skip(opener: 4, past: "-->")
+                guard skip(opener: 4, past: "-->") else { return .malformed("a comment is not closed with -->") }
             } else if rest.starts(with: Array("![CDATA[".utf8)) {
-                skip(opener: 9, past: "]]>")
+                guard skip(opener: 9, past: "]]>") else { return .malformed("a CDATA section is not closed with ]]>") }
             } else if rest.first == UInt8(ascii: "!") {
                 let word = String(decoding: rest.dropFirst().prefix { $0 >= 0x41 && $0 <= 0x7A }, as: UTF8.self)
                 return .declarationForbidden(word.isEmpty ? "<!" : "<!\(word)")
