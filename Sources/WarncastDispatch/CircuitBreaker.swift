@@ -19,6 +19,11 @@ public final class CircuitBreakers: Sendable {
         self.cooldown = cooldown
     }
 
+    /// How many endpoints' breakers are open at `now`.
+    public func openCount(now: Date) -> Int {
+        states.withLock { states in states.values.count { ($0.openUntil ?? .distantPast) > now } }
+    }
+
     /// When the breaker of `endpoint` will let requests through again, or `nil` if it does now.
     public func blockedUntil(_ endpoint: String, now: Date) -> Date? {
         states.withLock { states in

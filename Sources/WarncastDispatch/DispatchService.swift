@@ -73,6 +73,11 @@ public final class DispatchService: Service, ReleaseSubscriber {
         }
     }
 
+    /// Endpoints whose circuit breaker is open now, by channel (every channel listed).
+    public func openBreakers(at date: Date = Date()) -> [String: Int] {
+        Dictionary(runners.map { ($0.channel.name, $0.breakers.openCount(now: date)) }, uniquingKeysWith: +)
+    }
+
     /// A release wakes the dispatcher at once instead of at its next poll.
     public func warningReleased(_ warning: Warning) async {
         for runner in runners { runner.doorbell.ring() }

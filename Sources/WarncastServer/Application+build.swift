@@ -64,7 +64,7 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     router.add(middleware: RequestMetricsMiddleware(metrics: parts.metrics))
     let root = RouteRegistrar(methods: router, prefix: "", table: routes)
     let refusals = AnonymousRefusals(store: parts.store, now: parts.now)
-    HealthController(store: parts.store, metrics: parts.metrics).register(on: root)
+    HealthController(store: parts.store, metrics: parts.metrics, now: parts.now).register(on: root)
     KeysController(keys: parts.publishedKeys).register(on: root)
     let node = parts.configuration.node
     PublicController(
@@ -74,7 +74,7 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     let reports = WarningReportBuilder(store: parts.store, node: parts.configuration.node.name, downstream: parts.downstream)
     let deliveries = DeliveryController(
         store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), reports: reports, refusals: refusals,
-        secrets: parts.recipientSecrets, now: parts.now)
+        secrets: parts.recipientSecrets, metrics: parts.metrics, now: parts.now)
     deliveries.registerReceipts(on: root)
     // The channels' settings were checked when the daemon started (as --check-config does).
     let readers = (try? parts.adapters.receiptReaders(for: Array(parts.configuration.dispatch.channels.values))) ?? [:]

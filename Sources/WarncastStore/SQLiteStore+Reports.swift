@@ -179,6 +179,20 @@ extension SQLiteStore {
         try await deliveries(warningID: warningID, state: nil, limit: limit, excluding: .delivered)
     }
 
+    public func oldestWaitingRelease(level: Level) async throws -> Date? {
+        try await writer.read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT min(w.releasedAt) FROM warning w
+                    WHERE w.status = 'released' AND w.level = ?
+                      AND EXISTS (SELECT 1 FROM delivery d WHERE d.warningID = w.id AND d.state IN ('queued', 'sending'))
+                    """,
+                arguments: [level.rawValue]
+            ).flatMap { Timestamp(text: $0)?.date }
+        }
+    }
+
     public func deliverySummary(warningID: Warning.ID) async throws -> [DeliveryState: Int] {
         try await writer.read { db in
             var summary: [DeliveryState: Int] = [:]

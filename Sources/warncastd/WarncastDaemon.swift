@@ -105,6 +105,9 @@ struct WarncastDaemon: AsyncParsableCommand {
         let scheduler = ApprovalScheduler(
             store: store, approval: configuration.approval, notifier: LogEscalationNotifier(logger: logger),
             logger: logger)
+        metrics.beforeScrape { [dispatcher] metrics in
+            for (channel, open) in dispatcher.openBreakers() { metrics.setOpenBreakers(channel: channel, count: open) }
+        }
         let server = configuration.server
         let covering = AdapterRegistry.standard.routing(
             configuration.dispatch.routing, channels: Array(configuration.dispatch.channels.values)

@@ -31,6 +31,7 @@ struct PolicyTests {
         #expect(breakers.blockedUntil("a", now: now.addingTimeInterval(29)) != nil)
         #expect(breakers.blockedUntil("a", now: now.addingTimeInterval(31)) == nil)
         #expect(breakers.blockedUntil("b", now: now) == nil)
+        #expect(breakers.openCount(now: now) == 1 && breakers.openCount(now: now.addingTimeInterval(31)) == 0)
         breakers.recordFailure("c", now: now)
         breakers.recordSuccess("c")
         breakers.recordFailure("c", now: now)

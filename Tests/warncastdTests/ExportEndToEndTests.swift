@@ -38,6 +38,9 @@ struct ExportEndToEndTests {
             if !metrics.contains(counted) { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(metrics.contains(counted), "\(metrics)")
+        // Read at the scrape: no terminal's breaker open, no red delivery waiting.
+        #expect(metrics.contains(#"warncast_circuit_breakers_open{channel="loudspeaker"} 0"#), "\(metrics)")
+        #expect(metrics.contains(#"warncast_oldest_undelivered_seconds{level="red"} 0"#), "\(metrics)")
 
         // The timeline and the late list from the CLI: released at once, every village reached.
         let timeline = try Binaries.warncast(["timeline", id, "--url", daemon.url, "--token", auditor], config: config)

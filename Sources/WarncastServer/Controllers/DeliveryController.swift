@@ -14,6 +14,7 @@ struct DeliveryController {
     let refusals: AnonymousRefusals
     /// How recipients' secrets are kept; nil: plain SHA-256.
     let secrets: RecipientSecrets?
+    let metrics: ServerMetrics
     let now: @Sendable () -> Date
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
@@ -194,6 +195,7 @@ struct DeliveryController {
         let count = try await store.resend(
             warningID: id, channel: ask.channel, within: region, states: states, by: .principal(principal), reason: ask.reason,
             at: now())
+        metrics.countResends(channel: ask.channel, count: count)
         return Resent(warning: id, resent: count)
     }
 

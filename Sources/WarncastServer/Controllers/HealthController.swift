@@ -1,11 +1,15 @@
+import Foundation
 import Hummingbird
+import Logging
 import Prometheus
+import WarncastCore
 import WarncastStore
 
 /// `/healthz` and `/metrics`, public and unauthenticated.
 struct HealthController {
     let store: any Store
     let metrics: ServerMetrics
+    let now: @Sendable () -> Date
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
     where Methods.Context == WarncastRequestContext {
@@ -30,7 +34,17 @@ struct HealthController {
     }
 
     @Sendable func exposition(_ request: Request, context: WarncastRequestContext) async throws -> Response {
-        Response(
+        await metrics.runScrapeHooks()
+        // A store that cannot be read leaves the gauge as it was; /healthz says why.
+        for level in [Level.red, .orange] {
+            do {
+                let released = try await store.oldestWaitingRelease(level: level)
+                metrics.setOldestWaiting(level: level, seconds: max(0, now().timeIntervalSince(released ?? now())))
+            } catch {
+                context.logger.warning("cannot read waiting deliveries for /metrics", metadata: ["error": "\(error)"])
+            }
+        }
+        return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
     }

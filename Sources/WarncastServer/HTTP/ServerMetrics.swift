@@ -11,9 +11,52 @@ public struct ServerMetrics: Sendable, DeliveryCounter {
     /// The attempt counters by channel and outcome: a fan-out counts hundreds of thousands
     /// of attempts, and looking a counter up in the registry each time showed in profiles.
     private let attemptCounters = CounterCache()
+    /// Work done just before each scrape: gauges read from the dispatcher and the store.
+    private let scrapeHooks = ScrapeHooks()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+    }
+
+    /// Runs `hook` before every scrape of `/metrics`, to set gauges that are read rather
+    /// than counted.
+    public func beforeScrape(_ hook: @escaping @Sendable (ServerMetrics) async -> Void) {
+        scrapeHooks.hooks.withLock { $0.append(hook) }
+    }
+
+    func runScrapeHooks() async {
+        for hook in scrapeHooks.hooks.withLock({ $0 }) { await hook(self) }
+    }
+
+    /// Deliveries queued again by an operator's resend.
+    func countResends(channel: String?, count: Int) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "warncast", metricName: "deliveries_resent", unitName: "total",
+                helpText: "Deliveries queued again by an operator (warncast warnings resend), by channel (all: every channel)."),
+            labels: [("channel", channel ?? "all")]
+        ).increment(by: Int64(count))
+    }
+
+    /// Endpoints (terminals, gateways) whose circuit breaker is open now, on `channel`.
+    public func setOpenBreakers(channel: String, count: Int) {
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "warncast", metricName: "circuit_breakers_open",
+                helpText: "Endpoints whose circuit breaker is open (left alone for a cooldown after failing in a row), by channel."),
+            labels: [("channel", channel)]
+        ).set(Double(count))
+    }
+
+    /// Seconds since the oldest red warning in force with a delivery still waiting to go out
+    /// was released; 0 when none is waiting.
+    public func setOldestWaiting(level: Level, seconds: Double) {
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "warncast", metricName: "oldest_undelivered", unitName: "seconds",
+                helpText: "Age of the oldest warning in force with deliveries not yet sent, by level (0: none waiting)."),
+            labels: [("level", level.rawValue)]
+        ).set(seconds)
     }
 
     func countRequest(method: String, route: String, status: Int) {
@@ -88,6 +131,11 @@ struct RequestMetricsMiddleware: RouterMiddleware {
             throw APIError(.internalServerError, code: "internal_error", detail: "the request could not be completed; see the daemon's log")
         }
     }
+}
+
+/// Hooks run before a scrape; shared by the copies of `ServerMetrics`.
+final class ScrapeHooks: Sendable {
+    let hooks = Mutex<[@Sendable (ServerMetrics) async -> Void]>([])
 }
 
 /// Counters already made, by key; shared by the copies of `ServerMetrics`.

@@ -13,6 +13,10 @@ public protocol ReportStore: Sendable {
     func reports(warningID: Warning.ID, limit: Int) async throws -> [StoredReport]
     func deliveries(warningID: Warning.ID, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
     func deliverySummary(warningID: Warning.ID) async throws -> [DeliveryState: Int]
+    /// The release time of the oldest warning of `level` in force with a delivery still
+    /// waiting to be sent (queued, or leased and on its way): how long someone has been
+    /// waiting for it. Nil when every delivery of such warnings has gone out.
+    func oldestWaitingRelease(level: Level) async throws -> Date?
     /// Deliveries counted per division at every tier down to `depth`, with times to deliver.
     func rollup(warningID: Warning.ID, depth: Tier) async throws -> WarningRollup
     /// Deliveries that did not (or not yet) reach their recipient: the blind spots.
