@@ -29,7 +29,37 @@ extension SQLiteStore {
             attempts: row["attempts"], idempotencyKey: row["idempotencyKey"], queuedAt: row["queuedAt"],
             sendingAt: row["sendingAt"], acceptedAt: row["acceptedAt"], deliveredAt: row["deliveredAt"],
             failedAt: row["failedAt"], expiredAt: row["expiredAt"], supersededAt: row["supersededAt"],
-            nextAttemptAt: row["nextAttemptAt"], lastStatus: row["lastStatus"], lastError: row["lastError"])
+            nextAttemptAt: row["nextAttemptAt"], lastStatus: row["lastStatus"], lastError: row["lastError"],
+            retryingSince: row.hasColumn("retryingSince") ? row["retryingSince"] : nil)
+    }
+
+    /// The first attempt of a delivery still waiting after one, as a column of `d`.
+    static let retryingSinceColumn = """
+        CASE WHEN d.state IN ('queued', 'sending') AND d.attempts > 0
+          THEN (SELECT min(a.at) FROM attempt a WHERE a.deliveryID = d.id) END AS retryingSince
+        """
+
+    public func retrying(warningID: Warning.ID) async throws -> [WarningTimeline.Retrying] {
+        try await writer.read { db in
+            let waiting = """
+                FROM delivery d WHERE d.warningID = ? AND d.state IN ('queued', 'sending') AND d.attempts > 0
+                """
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.channel, count(*) AS n, min((SELECT min(a.at) FROM attempt a WHERE a.deliveryID = d.id)) AS since,
+                      (SELECT e.lastError FROM delivery e
+                       WHERE e.warningID = d.warningID AND e.channel = d.channel AND e.state IN ('queued', 'sending')
+                         AND e.attempts > 0 AND e.lastError IS NOT NULL
+                       ORDER BY e.nextAttemptAt DESC LIMIT 1) AS lastError
+                    """ + " " + waiting + " GROUP BY d.channel ORDER BY d.channel",
+                arguments: [warningID]
+            ).map { row in
+                WarningTimeline.Retrying(
+                    channel: row["channel"], deliveries: row["n"], since: (row["since"] as String?).map(Timestamp.init(stored:)),
+                    lastError: row["lastError"])
+            }
+        }
     }
 
     public func exportDeliveries(
@@ -102,7 +132,7 @@ extension SQLiteStore {
     ) async throws -> [DeliveryView] {
         try await writer.read { db in
             var sql = """
-                SELECT d.*, r.name AS recipientName, r.region AS region FROM delivery d
+                SELECT d.*, r.name AS recipientName, r.region AS region, \(Self.retryingSinceColumn) FROM delivery d
                 JOIN recipient r ON r.id = d.recipientID WHERE d.warningID = ?
                 """
             var arguments: StatementArguments = [warningID]

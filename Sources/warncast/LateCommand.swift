@@ -76,5 +76,10 @@ struct TimelineCommand: AsyncParsableCommand {
             print(timeline.threshold == nil ? "no timeliness threshold for \(timeline.level.rawValue)" : "on time")
         }
         for step in timeline.late { print("LATE \(step.step): \(step.detail)") }
+        for waiting in timeline.retrying {
+            print(
+                "RETRYING \(waiting.channel): \(waiting.deliveries) not reached yet, retrying since \(waiting.since?.text ?? "-")"
+                    + ", last error \(waiting.lastError ?? "-")")
+        }
     }
 }

@@ -77,7 +77,8 @@ struct ReportCommand: AsyncParsableCommand {
             print(
                 [
                     spot.recipient, spot.recipientName, spot.region, spot.channel, spot.state.rawValue,
-                    "attempts \(spot.attempts)", spot.lastError ?? "-",
+                    "attempts \(spot.attempts)",
+                    spot.retryingSince.map { "retrying since \($0), last error \(spot.lastError ?? "-")" } ?? spot.lastError ?? "-",
                 ].joined(separator: "\t"))
         }
         for lower in report.downstream ?? [] {

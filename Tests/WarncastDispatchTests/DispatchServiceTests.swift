@@ -144,6 +144,12 @@ struct DispatchServiceTests {
         let delivery = try #require(try await harness.store.deliveries(warningID: warning, state: nil, limit: 1).first)
         #expect(delivery.attempts == 2)
         #expect(harness.fleet.requests == 2)
+        // The report and the timeline say since when it has been retried, and why.
+        let waiting = try await harness.store.retrying(warningID: warning)
+        #expect(waiting.map(\.channel) == ["loudspeaker"] && waiting.first?.deliveries == 1)
+        #expect(waiting.first?.lastError?.contains("503") == true, "\(waiting)")
+        let since = try #require(waiting.first?.since)
+        #expect(delivery.retryingSince == since && since.date <= (delivery.nextAttemptAt?.date ?? .distantPast))
     }
 
     @Test("deliveries expire with their warning")

@@ -105,6 +105,9 @@ public struct DeliveryView: Sendable, Codable, Equatable {
     public var nextAttemptAt: Timestamp?
     public var lastStatus: Int?
     public var lastError: String?
+    /// For a delivery not reached yet after at least one attempt: when its first attempt
+    /// was made (it has been retried since).
+    public var retryingSince: Timestamp?
 
     public init(
         id: Int64,
@@ -124,7 +127,8 @@ public struct DeliveryView: Sendable, Codable, Equatable {
         supersededAt: Timestamp?,
         nextAttemptAt: Timestamp?,
         lastStatus: Int?,
-        lastError: String?
+        lastError: String?,
+        retryingSince: Timestamp? = nil
     ) {
         self.id = id
         self.recipient = recipient
@@ -144,5 +148,6 @@ public struct DeliveryView: Sendable, Codable, Equatable {
         self.nextAttemptAt = nextAttemptAt
         self.lastStatus = lastStatus
         self.lastError = lastError
+        self.retryingSince = retryingSince
     }
 }

@@ -57,6 +57,24 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
     public var coverage: [CoverageMarks]
     public var threshold: TimelinessThreshold?
     public var late: [LateStep]
+    /// Per channel, the deliveries not reached yet that have been tried and are being
+    /// retried: how many, since when, and the last error.
+    public var retrying: [Retrying] = []
+
+    public struct Retrying: Sendable, Codable, Equatable {
+        public var channel: String
+        public var deliveries: Int
+        /// The first attempt of the longest-retried of them.
+        public var since: Timestamp?
+        public var lastError: String?
+
+        public init(channel: String, deliveries: Int, since: Timestamp?, lastError: String?) {
+            self.channel = channel
+            self.deliveries = deliveries
+            self.since = since
+            self.lastError = lastError
+        }
+    }
 
     /// One division's first delivery on one channel (nil: not reached on it).
     public struct Reach: Sendable, Equatable {

@@ -16,9 +16,11 @@ struct TimelinessController {
     }
 
     func timeline(of warning: Warning) async throws -> WarningTimeline {
-        WarningTimeline(
+        var timeline = WarningTimeline(
             warning: warning, reaches: try await store.reaches(warningID: warning.id), threshold: thresholds[warning.level],
             now: now())
+        timeline.retrying = try await store.retrying(warningID: warning.id)
+        return timeline
     }
 
     @Sendable func timeline(_ request: Request, context: WarncastRequestContext) async throws -> WarningTimeline {

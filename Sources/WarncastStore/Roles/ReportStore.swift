@@ -13,6 +13,9 @@ public protocol ReportStore: Sendable {
     func reports(warningID: Warning.ID, limit: Int) async throws -> [StoredReport]
     func deliveries(warningID: Warning.ID, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
     func deliverySummary(warningID: Warning.ID) async throws -> [DeliveryState: Int]
+    /// Per channel, the warning's deliveries waiting to go out again after an attempt that
+    /// did not reach the recipient.
+    func retrying(warningID: Warning.ID) async throws -> [WarningTimeline.Retrying]
     /// The release time of the oldest warning of `level` in force with a delivery still
     /// waiting to be sent (queued, or leased and on its way): how long someone has been
     /// waiting for it. Nil when every delivery of such warnings has gone out.
