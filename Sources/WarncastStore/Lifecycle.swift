@@ -18,8 +18,19 @@ struct Lifecycle {
         guard let record = try WarningRecord.fetchOne(db, key: id) else { return [] }
         let warning = try record.warning()
         let deliveries = Deliveries(db: db)
+        let routed = routing.channels(level: warning.level, event: warning.event)
+        let blocked = warning.alert.blockedChannels
+        if !blocked.isEmpty {
+            try AuditLog.append(
+                AuditEvent(
+                    actor: .planner, action: .channelsBlocked, subject: id,
+                    detail: [
+                        "asked": blocked.sorted().joined(separator: ","),
+                        "kept_off": routed.filter(blocked.contains).joined(separator: ","),
+                    ]), at: date, in: db)
+        }
         let planned = try deliveries.plan(
-            warningID: id, channels: routing.channels(level: warning.level, event: warning.event), covering: routing.covering,
+            warningID: id, channels: routed.filter { !blocked.contains($0) }, covering: routing.covering,
             expiresAt: record.expiresAt?.text, testOnly: warning.capStatus != "Actual", at: date)
         if planned > 0 {
             try AuditLog.append(

@@ -200,4 +200,34 @@ struct RegistryImporterTests {
         #expect(planned["Exercise"] == ["ls-test"])
         #expect(planned["Actual"] == ["ls-real", "ls-test"])
     }
+
+    @Test("a BLOCKCHANNEL parameter keeps the warning off that channel, and the audit log says so")
+    func blockChannel() async throws {
+        let store = try await TestSupport.loadedStore()
+        let recipients = [("ls-1", "loudspeaker", "http://127.0.0.1:9/ls-1"), ("sms-1", "sms-duty", "13800000001")].map {
+            id, channel, address in
+            (
+                recipient: Recipient(id: id, channel: channel, region: RegionCode("430121001001")!, name: id, address: address),
+                secretHash: String?.none
+            )
+        }
+        try await store.saveRecipients(recipients, audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: "2"))
+        let routing = DeliveryRouting(byLevel: [.red: ["loudspeaker", "sms-duty"]])
+        let issuer = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
+        let blocked = "<parameter><valueName>BLOCKCHANNEL</valueName><value>sms-duty</value></parameter>"
+        let id = try await TestSupport.accept(
+            "rainstorm-red-csx.xml", into: store, as: issuer, at: Date(), routing: routing,
+            replacing: ["<area>": blocked + "<parameter><valueName>BLOCKCHANNEL</valueName><value>CMAS</value></parameter><area>"]
+        ).warning.id
+        for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")]
+            as [(String, String?, String?)]
+        {
+            let approver = try await TestSupport.principal(
+                store, try await TestSupport.token(store, role: .approver, department: department, region: region, approvalRole: role))
+            _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: Date(), routing: routing)
+        }
+        #expect(try await store.deliveries(warningID: id, state: nil, limit: 10).map(\.channel) == ["loudspeaker"])
+        let entry = try #require(try await store.auditEntries(subject: id.rawValue).first { $0.action == "channels.blocked" })
+        #expect(entry.detail.contains("sms-duty") && entry.detail.contains("CMAS"), "\(entry.detail)")
+    }
 }

@@ -25,6 +25,8 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     public static let deliveriesSuperseded = AuditAction(name: "deliveries.superseded")
     /// An operator queued failed or expired deliveries again.
     public static let deliveriesResent = AuditAction(name: "deliveries.resent")
+    /// Channels a warning's `BLOCKCHANNEL` parameters kept it off.
+    public static let channelsBlocked = AuditAction(name: "channels.blocked")
     public static let receiptForged = AuditAction(name: "receipt.forged")
     /// Anonymous refusals beyond the per-minute limit, counted in one entry.
     public static let refusalsSuppressed = AuditAction(name: "refusals.suppressed")

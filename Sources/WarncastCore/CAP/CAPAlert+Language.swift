@@ -29,3 +29,18 @@ extension CAPAlert {
         return [lead] + info.indices.filter { $0 != lead }
     }
 }
+
+extension CAPAlert {
+    /// The `<parameter>` name by which a message keeps itself off channels (the convention
+    /// of IPAWS, where the values are CMAS, EAS, NWEM, PUBLIC): in Warncast the values are
+    /// channel names of the configuration, e.g. `sms-public`.
+    public static let blockChannelParameter = "BLOCKCHANNEL"
+
+    /// The channels this message's `BLOCKCHANNEL` parameters (in any `<info>` block, name
+    /// compared without regard to case) keep it off.
+    public var blockedChannels: Set<String> {
+        Set(
+            info.flatMap(\.parameter).filter { $0.valueName.uppercased() == Self.blockChannelParameter }
+                .map { $0.value.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    }
+}
