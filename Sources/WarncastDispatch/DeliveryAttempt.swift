@@ -17,20 +17,25 @@ struct DeliveryAttempt: Sendable {
     let logger: Logger
     let now: @Sendable () -> Date
 
-    /// Sends `jobs` (all of one warning, at most the adapter's batch) as one request.
-    func send(_ jobs: [DeliveryJob], with runner: ChannelRunner) async {
+    /// Sends `jobs` (all of one warning, at most the adapter's batch) as one request, in the
+    /// slot of `ticket`. Returns how long the endpoint took to answer, if it answered.
+    @discardableResult
+    func send(_ jobs: [DeliveryJob], ticket: UInt64, with runner: ChannelRunner) async -> TimeInterval? {
         let channel = runner.channel
         let adapter = runner.adapter
         let endpoint = adapter.endpoint(for: jobs[0])
         let started = now()
         if let until = runner.breakers.blockedUntil(endpoint, now: started) {
             for job in jobs { recorder.handBack(job, dueAt: until, at: started, reason: "circuit open") }
-            return
+            return nil
         }
         await runner.limiter.acquire()
         await runner.gatewayLimiter?.acquire()
         let jobs = await stillHeld(jobs, with: runner)
-        guard !jobs.isEmpty else { return }
+        guard !jobs.isEmpty else { return nil }
+        // Only the request itself counts against the slot's time, not the wait for the limiter.
+        let requested = now()
+        runner.requestStarted(ticket, at: requested)
         let outcomes = await answer(jobs, channel: channel, adapter: adapter)
         let finished = now()
         if runner.breakers.record(Self.overall(outcomes), for: endpoint, now: finished) {
@@ -39,6 +44,7 @@ struct DeliveryAttempt: Sendable {
         for (job, outcome) in zip(jobs, outcomes) {
             recorder.record(job, outcome, channel: channel, started: started, finished: finished)
         }
+        return outcomes.contains { $0.status != nil } ? finished.timeIntervalSince(requested) : nil
     }
 
     /// The deliveries this dispatcher may still send: a lease that could run out before the

@@ -19,19 +19,30 @@ struct LeaseLoop: Service {
     func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await keepLeased() }
+            group.addTask { await releaseSlowSlots() }
             while !stopping() {
-                guard let jobs = runner.nextJobs(limit: runner.adapter.batchLimit) else {
+                guard let (jobs, ticket) = runner.nextJobs(limit: runner.adapter.batchLimit) else {
                     await runner.sendable.wait(timeout: .milliseconds(50))
                     continue
                 }
                 group.addTask {
-                    await attempt.send(jobs, with: runner)
-                    runner.finished()
+                    let answered = await attempt.send(jobs, ticket: ticket, with: runner)
+                    runner.finished(ticket, answeredIn: answered)
                 }
             }
         }
         // Only now has the leasing loop stopped too: nothing more can be leased behind this.
         handBackUnsent()
+    }
+
+    /// Every 25 ms, requests that have run far longer than the channel's usual answer give
+    /// their slots to the next deliveries: a hanging terminal waits out its timeout on a
+    /// connection of its own instead of holding up healthy villages.
+    private func releaseSlowSlots() async {
+        while !stopping() {
+            runner.releaseSlowSlots(now: now())
+            try? await Task.sleep(for: .milliseconds(25))
+        }
     }
 
     /// On shutdown, leased deliveries that never went out are handed back as due now, so a

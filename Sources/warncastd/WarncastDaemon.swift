@@ -83,9 +83,13 @@ struct WarncastDaemon: AsyncParsableCommand {
         _ configuration: WarncastConfiguration, store: SQLiteStore, keyring: SigningKeyring, logger: Logger
     ) async throws {
         let tls = configuration.dispatch.tls
+        // Each channel's slots, and four times as many slow requests beside them (a hanging
+        // terminal keeps its connection until its timeout, not a slot): see ChannelRunner.
+        let connections = configuration.dispatch.channels.values.reduce(0) { $0 + $1.concurrency * 5 }
         let engine = CurlEngine(
             options: .init(
-                verifyTLS: tls.verify, caBundle: tls.caBundle, clientCertificate: tls.clientCertificate, clientKey: tls.clientKey))
+                maxConnections: min(16_384, max(512, connections)), verifyTLS: tls.verify, caBundle: tls.caBundle,
+                clientCertificate: tls.clientCertificate, clientKey: tls.clientKey))
         let metrics = ServerMetrics()
         let dispatcher: DispatchService
         let callbacks: CallbackSettings
