@@ -77,6 +77,15 @@ public protocol ChannelAdapter: Sendable {
     /// default the recipient's address; for a gateway, the gateway).
     func endpoint(for job: DeliveryJob) -> String
 
+    /// Every endpoint the delivery may go through, the usual one first and then fallbacks (a
+    /// second SMS gateway), each with a breaker of its own: a request goes through the first
+    /// whose breaker is closed. By default only `endpoint(for:)`.
+    func endpoints(for job: DeliveryJob) -> [String]
+
+    /// The request for `job` through `endpoint`, one of `endpoints(for:)`. By default
+    /// `request(for:message:)`, for adapters with one endpoint.
+    func request(for job: DeliveryJob, message: OutgoingMessage, via endpoint: String) throws -> HTTPRequestSpec
+
     /// Whether the adapter sends the message as it was received (`message.original`)
     /// rather than as this node writes it; only then is the raw message read.
     var wantsOriginal: Bool { get }
@@ -94,8 +103,18 @@ public protocol BatchChannelAdapter: ChannelAdapter {
 
     func request(for batch: [DeliveryJob], message: OutgoingMessage) throws -> HTTPRequestSpec
 
+    /// The request for `batch` through `endpoint`, one of `endpoints(for:)` of its first
+    /// delivery. By default `request(for:message:)`.
+    func request(for batch: [DeliveryJob], message: OutgoingMessage, via endpoint: String) throws -> HTTPRequestSpec
+
     /// One outcome per delivery of `batch`, in its order.
     func outcomes(of result: Result<HTTPResult, CurlError>, for batch: [DeliveryJob]) -> [BatchOutcome]
+}
+
+extension BatchChannelAdapter {
+    public func request(for batch: [DeliveryJob], message: OutgoingMessage, via endpoint: String) throws -> HTTPRequestSpec {
+        try request(for: batch, message: message)
+    }
 }
 
 /// One delivery's share of an answer: its outcome, the status (HTTP or SMTP reply code)
@@ -120,6 +139,12 @@ extension ChannelAdapter {
     public func reference(in result: HTTPResult) -> String? { nil }
 
     public func endpoint(for job: DeliveryJob) -> String { job.recipient.address }
+
+    public func endpoints(for job: DeliveryJob) -> [String] { [endpoint(for: job)] }
+
+    public func request(for job: DeliveryJob, message: OutgoingMessage, via endpoint: String) throws -> HTTPRequestSpec {
+        try request(for: job, message: message)
+    }
 
     public var signsItself: Bool { false }
 

@@ -23,11 +23,17 @@ struct DeliveryAttempt: Sendable {
     func send(_ jobs: [DeliveryJob], ticket: UInt64, with runner: ChannelRunner) async -> TimeInterval? {
         let channel = runner.channel
         let adapter = runner.adapter
-        let endpoint = adapter.endpoint(for: jobs[0])
         let started = now()
-        if let until = runner.breakers.blockedUntil(endpoint, now: started) {
+        // The first endpoint whose breaker is closed: the usual one, else a fallback gateway.
+        let candidates = adapter.endpoints(for: jobs[0])
+        guard let endpoint = candidates.first(where: { runner.breakers.blockedUntil($0, now: started) == nil }) else {
+            let until = candidates.compactMap { runner.breakers.blockedUntil($0, now: started) }.min() ?? started
             for job in jobs { recorder.handBack(job, dueAt: until, at: started, reason: "circuit open") }
             return nil
+        }
+        if endpoint != candidates.first {
+            logger.debug(
+                "sending through a fallback endpoint", metadata: ["channel": .string(channel.name), "endpoint": .string(endpoint)])
         }
         await runner.limiter.acquire()
         await runner.gatewayLimiter?.acquire()
@@ -36,7 +42,7 @@ struct DeliveryAttempt: Sendable {
         // Only the request itself counts against the slot's time, not the wait for the limiter.
         let requested = now()
         runner.requestStarted(ticket, at: requested)
-        let outcomes = await answer(jobs, channel: channel, adapter: adapter)
+        let outcomes = await answer(jobs, channel: channel, adapter: adapter, via: endpoint)
         let finished = now()
         if runner.breakers.record(Self.overall(outcomes), for: endpoint, now: finished) {
             logger.warning("circuit breaker opened", metadata: ["endpoint": .string(endpoint)])
@@ -70,10 +76,12 @@ struct DeliveryAttempt: Sendable {
     }
 
     /// Each delivery's share of the answer; a request that cannot be built is a refusal.
-    private func answer(_ jobs: [DeliveryJob], channel: ChannelSettings, adapter: any BatchChannelAdapter) async -> [BatchOutcome] {
+    private func answer(
+        _ jobs: [DeliveryJob], channel: ChannelSettings, adapter: any BatchChannelAdapter, via endpoint: String
+    ) async -> [BatchOutcome] {
         do {
             let message = try await messages.message(for: jobs[0].warningID, adapter: channel.adapter, using: adapter)
-            var request = try adapter.request(for: jobs, message: message)
+            var request = try adapter.request(for: jobs, message: message, via: endpoint)
             request.connectTimeoutMilliseconds = channel.connectTimeoutMilliseconds
             request.totalTimeoutMilliseconds = channel.timeoutMilliseconds
             if !adapter.signsItself, jobs.count == 1 {

@@ -10,11 +10,14 @@ import WarncastNet
 /// delivery. Kannel answering 202 means taken (accepted); the DLR then makes it delivered
 /// or failed.
 ///
-/// Settings: `url` (the sendsms URL), `username`, `password`; optional `from` (sender
-/// number), `smsc` (route through one SMSC id), `dlr_mask` (default 27: delivered, failed,
+/// Settings: `url` (the sendsms URL), `username`, `password`; optional `fallback_urls`
+/// (comma-separated sendsms URLs of other Kannels, with the same user, tried in order while
+/// the gateways before them have their breakers open), `from` (sender number), `smsc` (route through one SMSC id), `dlr_mask` (default 27: delivered, failed,
 /// SMSC accepted, SMSC rejected), `max_characters` (default 670, ten UCS-2 parts).
 public struct KannelAdapter: ChannelAdapter {
     let url: String
+    /// Further sendsms URLs (a second Kannel) used while the first's breaker is open.
+    let fallbackURLs: [String]
     let username: String
     let password: String
     let from: String?
@@ -31,12 +34,20 @@ public struct KannelAdapter: ChannelAdapter {
         receipts: ReceiptRegistration(route: ReceiptRoute(method: "GET", path: reportPath)) { _, _ in KannelReports() })
 
     public init(_ context: AdapterContext) throws(AdapterSettingError) {
-        try context.rejectUnknown(except: ["url", "username", "password", "from", "smsc", "dlr_mask", "max_characters"])
+        try context.rejectUnknown(except: ["url", "fallback_urls", "username", "password", "from", "smsc", "dlr_mask", "max_characters"])
         url = try context.required("url")
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw AdapterSettingError(channel: context.channel, key: "url", reason: "expected the http(s) URL of Kannel's /cgi-bin/sendsms")
         }
         username = try context.required("username")
+        fallbackURLs = (context.settings["fallback_urls"] ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        for fallback in fallbackURLs where !(fallback.hasPrefix("http://") || fallback.hasPrefix("https://")) {
+            throw AdapterSettingError(
+                channel: context.channel, key: "fallback_urls",
+                reason: "'\(fallback)' is not the http(s) URL of a Kannel's /cgi-bin/sendsms")
+        }
         password = try context.required("password")
         from = context.settings["from"]
         smsc = context.settings["smsc"]
@@ -48,7 +59,14 @@ public struct KannelAdapter: ChannelAdapter {
     /// One breaker for the gateway, not one per phone number.
     public func endpoint(for job: DeliveryJob) -> String { url }
 
+    /// The gateway, then the fallback gateways, each with a breaker of its own.
+    public func endpoints(for job: DeliveryJob) -> [String] { [url] + fallbackURLs }
+
     public func request(for job: DeliveryJob, message: OutgoingMessage) throws -> HTTPRequestSpec {
+        try request(for: job, message: message, via: url)
+    }
+
+    public func request(for job: DeliveryJob, message: OutgoingMessage, via endpoint: String) throws -> HTTPRequestSpec {
         // Kannel fills in %d (report type) and %A (the SMSC's answer) when it calls back.
         let report = context.callbackURL(Self.reportPath, deliveryID: job.id) + "&type=%d&reason=%A"
         var query: [(String, String)] = [
@@ -58,8 +76,8 @@ public struct KannelAdapter: ChannelAdapter {
         ]
         if let from { query.append(("from", from)) }
         if let smsc { query.append(("smsc", smsc)) }
-        let separator = url.contains("?") ? "&" : "?"
-        return HTTPRequestSpec(method: "GET", url: url + separator + FormEncoding.encode(query), headers: [], body: nil)
+        let separator = endpoint.contains("?") ? "&" : "?"
+        return HTTPRequestSpec(method: "GET", url: endpoint + separator + FormEncoding.encode(query), headers: [], body: nil)
     }
 
     /// 202 (accepted, or queued for later delivery while the SMSC is away) is taken; 4xx

@@ -17,12 +17,18 @@ struct SingleDelivery: BatchChannelAdapter {
 
     func endpoint(for job: DeliveryJob) -> String { adapter.endpoint(for: job) }
 
+    func endpoints(for job: DeliveryJob) -> [String] { adapter.endpoints(for: job) }
+
     func request(for job: DeliveryJob, message: OutgoingMessage) throws -> HTTPRequestSpec {
         try adapter.request(for: job, message: message)
     }
 
     func request(for batch: [DeliveryJob], message: OutgoingMessage) throws -> HTTPRequestSpec {
         try adapter.request(for: batch[0], message: message)
+    }
+
+    func request(for batch: [DeliveryJob], message: OutgoingMessage, via endpoint: String) throws -> HTTPRequestSpec {
+        try adapter.request(for: batch[0], message: message, via: endpoint)
     }
 
     func outcome(of result: HTTPResult) -> DeliveryOutcome { adapter.outcome(of: result) }

@@ -77,6 +77,26 @@ struct KannelAdapterTests {
         #expect(throws: DispatchError.self) {
             _ = try AdapterRegistry.standard.adapters(for: [ChannelSettings(name: "x", adapter: "fax")], callbacks: callbacks, signer: nil)
         }
+        var fallback = settings
+        fallback["fallback_urls"] = "ftp://backup"
+        #expect(throws: AdapterSettingError.self) {
+            _ = try KannelAdapter(AdapterContext(channel: "sms", settings: fallback, callbacks: callbacks))
+        }
+    }
+
+    @Test("fallback gateways come after the first, each an endpoint of its own, and a request goes to the one chosen")
+    func fallbackGateways() throws {
+        var withFallback = settings
+        withFallback["fallback_urls"] = "http://10.0.0.8:13013/cgi-bin/sendsms, http://10.0.0.9:13013/cgi-bin/sendsms"
+        let adapter = try KannelAdapter(AdapterContext(channel: "sms", settings: withFallback, callbacks: callbacks))
+        let delivery = job(7, "13800000001")
+        #expect(
+            adapter.endpoints(for: delivery) == [
+                "http://127.0.0.1:13013/cgi-bin/sendsms", "http://10.0.0.8:13013/cgi-bin/sendsms", "http://10.0.0.9:13013/cgi-bin/sendsms",
+            ])
+        let request = try adapter.request(for: delivery, message: try sampleMessage(), via: "http://10.0.0.9:13013/cgi-bin/sendsms")
+        #expect(request.url.hasPrefix("http://10.0.0.9:13013/cgi-bin/sendsms?username=warncast&"))
+        #expect(try adapter.request(for: delivery, message: try sampleMessage()).url.hasPrefix("http://127.0.0.1:13013/cgi-bin/sendsms?"))
     }
 }
 

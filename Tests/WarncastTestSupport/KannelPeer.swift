@@ -13,7 +13,13 @@ public final class KannelPeer: @unchecked Sendable {
     public let password = "sms-secret"
     public let sendsmsPort: Int
     private var peers: [PeerProcess] = []
-    private let smsc: PeerProcess
+    private var smsc: PeerProcess?
+    /// What fake SMSCs stopped before this one received.
+    private var earlierLogs: [String] = []
+    private let directory: URL
+    private let file: URL
+    private let admin: Int
+    private let smscPort: Int
 
     /// The URL the Kannel adapter's `url` setting points at.
     public var sendsmsURL: String { "http://127.0.0.1:\(sendsmsPort)/cgi-bin/sendsms" }
@@ -22,10 +28,12 @@ public final class KannelPeer: @unchecked Sendable {
         for binary in [Self.bearerbox, Self.smsbox, Self.fakesmsc] where !FileManager.default.isExecutableFile(atPath: binary) {
             throw PeerFailure(name: binary, log: "not installed: run `make deps-test` (Debian packages kannel and kannel-extras)")
         }
-        let admin = PeerProcess.freePort()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        admin = PeerProcess.freePort()
         let box = PeerProcess.freePort()
-        let smscPort = PeerProcess.freePort()
+        smscPort = PeerProcess.freePort()
         sendsmsPort = PeerProcess.freePort()
+        self.directory = directory
         let config = """
             group = core
             admin-port = \(admin)
@@ -62,19 +70,30 @@ public final class KannelPeer: @unchecked Sendable {
             text = "not taking messages"
 
             """
-        let file = directory.appendingPathComponent("kannel.conf")
+        file = directory.appendingPathComponent("kannel.conf")
         try config.write(to: file, atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    /// Starts Kannel in its order: bearerbox, the fake SMSC, smsbox (again after `stop()`,
+    /// on the same ports).
+    public func start() throws {
         peers.append(try PeerProcess("bearerbox", executable: Self.bearerbox, arguments: [file.path], directory: directory, port: admin))
         // `-m 0`: the fake SMSC sends no messages of its own, it only receives and reports.
-        smsc = try PeerProcess(
+        let smsc = try PeerProcess(
             "fakesmsc", executable: Self.fakesmsc, arguments: ["-H", "127.0.0.1", "-r", String(smscPort), "-m", "0", "100 200 text nop"],
             directory: directory)
+        self.smsc = smsc
         peers.append(smsc)
         peers.append(try PeerProcess("smsbox", executable: Self.smsbox, arguments: [file.path], directory: directory, port: sendsmsPort))
     }
 
+    /// Stops every Kannel process, keeping what the fake SMSC received so far.
     public func stop() {
         for peer in peers.reversed() { peer.stop() }
+        if let smsc { earlierLogs.append(smsc.log) }
+        smsc = nil
+        peers = []
     }
 
     deinit { stop() }
@@ -93,7 +112,8 @@ public final class KannelPeer: @unchecked Sendable {
         var partial: [String: [Int: Data]] = [:]
         var totals: [String: Int] = [:]
         var order: [String] = []
-        for line in smsc.log.split(separator: "\n") where line.contains("Got message") {
+        let log = (earlierLogs + [smsc?.log ?? ""]).joined(separator: "\n")
+        for line in log.split(separator: "\n") where line.contains("Got message") {
             guard let open = line.firstIndex(of: "<"), let close = line.lastIndex(of: ">") else { continue }
             var fields = line[line.index(after: open)..<close].split(separator: " ").map(String.init)
             guard fields.count >= 4 else { continue }

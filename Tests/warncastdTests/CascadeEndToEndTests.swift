@@ -160,4 +160,59 @@ struct CascadeEndToEndTests {
         #expect(countyAudit.out.contains("upstream:changsha-city"))
         #expect(countyAudit.out.contains("rule 'upstream:changsha-city' releases at once"))
     }
+
+    @Test("a county node down during a release gets the warning when it returns, and the province's report shows its villages")
+    func countyComesBack() async throws {
+        let fleet = try await LoudspeakerFleet()
+        var speakers = ""
+        for index in 1...6 { speakers += "ls-\(index),loudspeaker,43012100100\(index),村大喇叭 \(index),\(fleet.url("back-\(index)")),,\n" }
+        let countyPort = PeerProcess.freePort()
+        let province = try Self.node(
+            "hunan-province", region: "430000", tier: "province", port: PeerProcess.freePort(),
+            recipients: "changsha-county,nodes,430121,长沙县预警信息发布中心,http://127.0.0.1:\(countyPort),,\n", upstream: nil)
+        // Retries a second apart at most, so the test need not wait out the default minute.
+        let text = try String(contentsOfFile: province.config, encoding: .utf8).replacingOccurrences(
+            of: "    nodes:\n      adapter: cascade\n",
+            with: "    nodes:\n      adapter: cascade\n      backoff_max_ms: 1000\n      breaker_cooldown_ms: 1000\n")
+        try text.write(toFile: province.config, atomically: true, encoding: .utf8)
+        let provinceKey = try Self.publicKey(config: province.config)
+        let county = try Self.node(
+            "changsha-county", region: "430121", tier: "county", port: countyPort, recipients: speakers,
+            upstream: ("hunan-province", "430000", provinceKey))
+        fleet.trust(publicKey: try #require(Data(base64Encoded: try Self.publicKey(config: county.config))))
+        let provinceDaemon = try DaemonProcess(config: province.config, directory: province.directory)
+        defer { provinceDaemon.stop() }
+
+        func token(_ arguments: [String]) throws -> String { try Binaries.createToken(arguments, config: province.config) }
+        let issuer = try token(["--role", "issuer", "--department", "hn-weather", "--name", "省气象台值班员"])
+        let leader = try token(["--role", "approver", "--department", "hn-weather", "--name", "带班领导", "--approval-role", "duty-leader"])
+        let government = try token(["--role", "approver", "--region", "430000", "--name", "副省长", "--approval-role", "government-leader"])
+        let submitted = try provinceDaemon.api(
+            "POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-province.xml"), type: "application/cap+xml")
+        let id = try #require(jsonID(submitted.body))
+        #expect(try provinceDaemon.api("POST", "/v1/warnings/\(id)/approve", token: leader).status == 200)
+        #expect(try provinceDaemon.api("POST", "/v1/warnings/\(id)/approve", token: government).status == 200)
+
+        // The county is down: the hand-down is retried, not given up.
+        try await Task.sleep(for: .seconds(6))
+        let waiting = try provinceDaemon.deliveries(of: id, token: issuer)
+        #expect(waiting.summary["failed"] == nil && waiting.summary["delivered"] == nil, "\(waiting.summary)")
+        #expect((waiting.byRecipient["changsha-county"]?["attempts"] as? Int ?? 0) >= 2)
+
+        let countyDaemon = try DaemonProcess(config: county.config, directory: county.directory)
+        defer { countyDaemon.stop() }
+        let deadline = Date().addingTimeInterval(60)
+        while fleet.uniqueDeliveries < 6 && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(fleet.uniqueDeliveries == 6 && fleet.repeats == 0, "\(countyDaemon.log)")
+        var villages: [[String: Any]] = []
+        while Date() < deadline {
+            let answer = try provinceDaemon.api("GET", "/v1/warnings/\(id)/report", token: issuer)
+            let report = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+            let countyReport = (report["downstream"] as? [[String: Any]])?.first?["report"] as? [String: Any]
+            villages = (countyReport?["tiers"] as? [[String: Any]] ?? []).filter { $0["tier"] as? String == "village" }
+            if villages.reduce(0, { $0 + ($1["delivered"] as? Int ?? 0) }) == 6 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(villages.count == 6 && villages.allSatisfy { $0["delivered"] as? Int == 1 }, "\(villages)")
+    }
 }
