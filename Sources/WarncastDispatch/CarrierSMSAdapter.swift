@@ -9,6 +9,8 @@ import WarncastNet
 ///
 /// Settings:
 /// - `url` (required): the gateway's send URL.
+/// - `fallback_urls`: send URLs of other gateways taking the same request (comma-separated),
+///   tried in order while the gateways before them have their breakers open.
 /// - `body` (required): the JSON body, with `{{to}}`, `{{text}}`, `{{callback}}`, `{{key}}`
 ///   (idempotency key) and `{{warning}}` replaced by JSON-escaped text, so the template puts
 ///   them inside quotes: `{"mobile":"{{to}}","content":"{{text}}","notify":"{{callback}}"}`.
@@ -21,6 +23,7 @@ import WarncastNet
 ///   `reason_path` (default `reason`): how to read a status callback's JSON.
 public struct CarrierSMSAdapter: ChannelAdapter {
     let url: String
+    let fallbackURLs: [String]
     let template: String
     let headers: [String]
     let messageIDPath: [String]?
@@ -38,11 +41,12 @@ public struct CarrierSMSAdapter: ChannelAdapter {
 
     public init(_ context: AdapterContext) throws(AdapterSettingError) {
         let known: Set<String> = [
-            "url", "body", "message_id", "success_path", "success_value", "max_characters",
+            "url", "fallback_urls", "body", "message_id", "success_path", "success_value", "max_characters",
             "status_path", "delivered_values", "failed_values", "reason_path",
         ]
         try context.rejectUnknown(except: known, prefixes: ["header."])
         url = try context.required("url")
+        fallbackURLs = try context.urls("fallback_urls", describing: "a gateway")
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw AdapterSettingError(channel: context.channel, key: "url", reason: "expected an http(s) URL")
         }
@@ -71,7 +75,14 @@ public struct CarrierSMSAdapter: ChannelAdapter {
     /// A gateway, not a phone number, is what a breaker protects.
     public func endpoint(for job: DeliveryJob) -> String { url }
 
+    /// The gateway, then the fallback gateways, each with a breaker of its own.
+    public func endpoints(for job: DeliveryJob) -> [String] { [url] + fallbackURLs }
+
     public func request(for job: DeliveryJob, message: OutgoingMessage) throws -> HTTPRequestSpec {
+        try request(for: job, message: message, via: url)
+    }
+
+    public func request(for job: DeliveryJob, message: OutgoingMessage, via endpoint: String) throws -> HTTPRequestSpec {
         let body = Self.fill(
             template,
             [
@@ -79,7 +90,8 @@ public struct CarrierSMSAdapter: ChannelAdapter {
                 "callback": context.callbackURL(Self.reportPath(channel: context.channel), deliveryID: job.id),
                 "key": job.idempotencyKey, "warning": message.warning.id.rawValue,
             ])
-        return HTTPRequestSpec(method: "POST", url: url, headers: ["Content-Type: application/json"] + headers, body: Data(body.utf8))
+        return HTTPRequestSpec(
+            method: "POST", url: endpoint, headers: ["Content-Type: application/json"] + headers, body: Data(body.utf8))
     }
 
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {

@@ -214,6 +214,15 @@ public struct AdapterContext: Sendable {
         return value
     }
 
+    /// A comma-separated list of http(s) URLs (`fallback_urls`), empty when absent.
+    public func urls(_ key: String, describing what: String) throws(AdapterSettingError) -> [String] {
+        let list = (settings[key] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for url in list where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw AdapterSettingError(channel: channel, key: key, reason: "'\(url)' is not the http(s) URL of \(what)")
+        }
+        return list
+    }
+
     /// A whole-number setting within `range`, or `fallback` when absent.
     public func integer(_ key: String, _ range: ClosedRange<Int>, default fallback: Int) throws(AdapterSettingError) -> Int {
         guard let text = settings[key] else { return fallback }

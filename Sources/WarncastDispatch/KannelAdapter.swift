@@ -40,14 +40,7 @@ public struct KannelAdapter: ChannelAdapter {
             throw AdapterSettingError(channel: context.channel, key: "url", reason: "expected the http(s) URL of Kannel's /cgi-bin/sendsms")
         }
         username = try context.required("username")
-        fallbackURLs = (context.settings["fallback_urls"] ?? "").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }.filter { !$0.isEmpty }
-        for fallback in fallbackURLs where !(fallback.hasPrefix("http://") || fallback.hasPrefix("https://")) {
-            throw AdapterSettingError(
-                channel: context.channel, key: "fallback_urls",
-                reason: "'\(fallback)' is not the http(s) URL of a Kannel's /cgi-bin/sendsms")
-        }
+        fallbackURLs = try context.urls("fallback_urls", describing: "a Kannel's /cgi-bin/sendsms")
         password = try context.required("password")
         from = context.settings["from"]
         smsc = context.settings["smsc"]

@@ -189,3 +189,26 @@ struct CascadeAdapterTests {
         #expect(try adapter.request(for: job(1, "http://127.0.0.1:9", channel: "nodes"), message: json).body == json.cap)
     }
 }
+
+@Suite("The carrier SMS adapter")
+struct CarrierSMSAdapterTests {
+    @Test("fallback gateways take the same request, each its own endpoint; a bad one is named")
+    func fallbackGateways() throws {
+        let settings = [
+            "url": "https://sms.carrier-a.example/send", "fallback_urls": "https://sms.carrier-b.example/send",
+            "body": #"{"mobile":"{{to}}","content":"{{text}}"}"#,
+        ]
+        let adapter = try CarrierSMSAdapter(AdapterContext(channel: "sms-public", settings: settings, callbacks: callbacks))
+        let delivery = job(3, "13700000001", channel: "sms-public")
+        #expect(adapter.endpoints(for: delivery) == ["https://sms.carrier-a.example/send", "https://sms.carrier-b.example/send"])
+        let first = try adapter.request(for: delivery, message: try sampleMessage())
+        let second = try adapter.request(for: delivery, message: try sampleMessage(), via: "https://sms.carrier-b.example/send")
+        #expect(first.url == "https://sms.carrier-a.example/send" && second.url == "https://sms.carrier-b.example/send")
+        #expect(first.body == second.body && first.headers == second.headers)
+        var bad = settings
+        bad["fallback_urls"] = "sms.carrier-b.example"
+        #expect(throws: AdapterSettingError.self) {
+            _ = try CarrierSMSAdapter(AdapterContext(channel: "sms-public", settings: bad, callbacks: callbacks))
+        }
+    }
+}
