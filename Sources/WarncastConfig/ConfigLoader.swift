@@ -56,11 +56,21 @@ struct ConfigBuilder {
             dispatch: try DispatchConfigBuilder(catalogue: events, base: base).build(root.section("dispatch")),
             logLevel: try logging?.optionalString("level", allowed: Self.logLevels) ?? "info",
             cascade: try self.cascade(try root.optionalSection("cascade")),
-            timeliness: try self.timeliness(try root.optionalSection("timeliness")))
+            timeliness: try self.timeliness(try root.optionalSection("timeliness")),
+            notify: try self.notify(try root.optionalSection("notify")))
         for section in [server, store, node, registries, root] + [logging].compactMap({ $0 }) {
             try section.rejectUnknownKeys()
         }
         return configuration
+    }
+
+    private func notify(_ section: ConfigSection?) throws(ConfigError) -> WarncastConfiguration.Notify {
+        guard let section else { return .init() }
+        let notify = WarncastConfiguration.Notify(
+            contacts: try section.optionalStringList("contacts"),
+            minInterval: TimeInterval(try section.optionalInt("min_interval_seconds", range: 0...86_400) ?? 300))
+        try section.rejectUnknownKeys()
+        return notify
     }
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

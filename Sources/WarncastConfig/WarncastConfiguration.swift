@@ -16,8 +16,23 @@ public struct WarncastConfiguration: Sendable {
     public var logLevel: String
     /// Upper-tier nodes this node takes warnings from.
     public var cascade: Cascade = Cascade()
+
+    /// The duty contacts told when a gateway goes down or deliveries are given up
+    /// (`notify`): recipient ids of the recipient registry, reached through their channels.
+    public struct Notify: Sendable {
+        public var contacts: [String] = []
+        /// The same trouble (a gateway, a warning's give-ups) is told at most this often.
+        public var minInterval: TimeInterval = 300
+
+        public init(contacts: [String] = [], minInterval: TimeInterval = 300) {
+            self.contacts = contacts
+            self.minInterval = minInterval
+        }
+    }
     /// How fast warnings of each level must be approved and reach their villages.
     public var timeliness: [Level: TimelinessThreshold] = [:]
+    /// Who on duty is told of trouble in delivery.
+    public var notify: Notify = Notify()
 
     /// The province / city / county chain: which upper-tier nodes may hand warnings down to
     /// this one, known by their public keys.

@@ -12,6 +12,7 @@ final class AttemptRecorder: Service {
     private let outbox: any Outbox
     private let buffer = Mutex<[AttemptResult]>([])
     private let counter: (any DeliveryCounter)?
+    private let trouble: TroubleRelay?
     private let logger: Logger
     private let stopping: @Sendable () -> Bool
 
@@ -19,9 +20,10 @@ final class AttemptRecorder: Service {
     private let untilExpiry: Set<Level>
 
     init(
-        outbox: any Outbox, counter: (any DeliveryCounter)?, logger: Logger, untilExpiry: Set<Level>,
+        outbox: any Outbox, counter: (any DeliveryCounter)?, trouble: TroubleRelay? = nil, logger: Logger, untilExpiry: Set<Level>,
         stopping: @escaping @Sendable () -> Bool
     ) {
+        self.trouble = trouble
         self.untilExpiry = untilExpiry
         self.outbox = outbox
         self.counter = counter
@@ -48,6 +50,9 @@ final class AttemptRecorder: Service {
                     "recipient": .string(job.recipient.id), "attempts": "\(job.attempt)", "error": .string(errorText ?? "-"),
                 ])
             counter?.countGiveUp(channel: channel.name)
+            trouble?.report(
+                .givenUp(
+                    channel: channel.name, warning: job.warningID.rawValue, recipient: job.recipient.id, error: errorText ?? "-"))
         }
         append(
             AttemptResult(

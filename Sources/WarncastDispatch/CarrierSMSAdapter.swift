@@ -94,6 +94,18 @@ public struct CarrierSMSAdapter: ChannelAdapter {
             method: "POST", url: endpoint, headers: ["Content-Type: application/json"] + headers, body: Data(body.utf8))
     }
 
+    /// A notice through the same template, with no status callback.
+    public func notice(_ text: String, to recipient: Recipient, via endpoint: String) -> HTTPRequestSpec? {
+        let body = Self.fill(
+            template,
+            [
+                "to": recipient.address, "text": String(text.prefix(maxCharacters)), "callback": "", "key": "notice-" + UUID().uuidString,
+                "warning": "",
+            ])
+        return HTTPRequestSpec(
+            method: "POST", url: endpoint, headers: ["Content-Type: application/json"] + headers, body: Data(body.utf8))
+    }
+
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {
         switch HTTPStatusClass(result.status) {
         case .taken:

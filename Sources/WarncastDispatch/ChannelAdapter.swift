@@ -86,6 +86,11 @@ public protocol ChannelAdapter: Sendable {
     /// `request(for:message:)`, for adapters with one endpoint.
     func request(for job: DeliveryJob, message: OutgoingMessage, via endpoint: String) throws -> HTTPRequestSpec
 
+    /// A plain-text notice to a person on duty (a gateway down, deliveries given up, an
+    /// approval overdue) through `endpoint`, or nil if the channel cannot carry one (a
+    /// loudspeaker, a lower node). Not a warning: no delivery, no receipt.
+    func notice(_ text: String, to recipient: Recipient, via endpoint: String) -> HTTPRequestSpec?
+
     /// Whether the adapter sends the message as it was received (`message.original`)
     /// rather than as this node writes it; only then is the raw message read.
     var wantsOriginal: Bool { get }
@@ -141,6 +146,8 @@ extension ChannelAdapter {
     public func endpoint(for job: DeliveryJob) -> String { job.recipient.address }
 
     public func endpoints(for job: DeliveryJob) -> [String] { [endpoint(for: job)] }
+
+    public func notice(_ text: String, to recipient: Recipient, via endpoint: String) -> HTTPRequestSpec? { nil }
 
     public func request(for job: DeliveryJob, message: OutgoingMessage, via endpoint: String) throws -> HTTPRequestSpec {
         try request(for: job, message: message)

@@ -14,6 +14,7 @@ struct DeliveryAttempt: Sendable {
     let signer: MessageSigner
     let messages: MessageCache
     let recorder: AttemptRecorder
+    var trouble: TroubleRelay? = nil
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -46,6 +47,11 @@ struct DeliveryAttempt: Sendable {
         let finished = now()
         if runner.breakers.record(Self.overall(outcomes), for: endpoint, now: finished) {
             logger.warning("circuit breaker opened", metadata: ["endpoint": .string(endpoint)])
+            // A gateway every delivery of the channel goes through, not one village's terminal.
+            if endpoint != jobs[0].recipient.address {
+                let error = outcomes.first?.detail ?? outcomes.first.map { "\($0.outcome)" } ?? "-"
+                trouble?.report(.gatewayDown(channel: channel.name, endpoint: endpoint, error: error))
+            }
         }
         for (job, outcome) in zip(jobs, outcomes) {
             recorder.record(job, outcome, channel: channel, started: started, finished: finished)

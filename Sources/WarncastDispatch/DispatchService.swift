@@ -42,6 +42,7 @@ public final class DispatchService: Service, ReleaseSubscriber {
 
     let runners: [ChannelRunner]
     let loops: [LeaseLoop]
+    let trouble = TroubleRelay()
     let recorder: AttemptRecorder
     let sweeper: ExpirySweeper
     let logger: Logger
@@ -56,12 +57,13 @@ public final class DispatchService: Service, ReleaseSubscriber {
         let stopping: @Sendable () -> Bool = { Task.isShuttingDownGracefully || Task.isCancelled }
         self.logger = logger
         recorder = AttemptRecorder(
-            outbox: outbox, counter: counter, logger: logger, untilExpiry: configuration.retryUntilExpiry, stopping: stopping)
+            outbox: outbox, counter: counter, trouble: trouble, logger: logger, untilExpiry: configuration.retryUntilExpiry,
+            stopping: stopping)
         sweeper = ExpirySweeper(outbox: outbox, logger: logger, now: now, stopping: stopping)
         let attempt = DeliveryAttempt(
             outbox: outbox, transport: transport, signer: signer,
             messages: MessageCache(outbox: outbox, defaultLanguage: configuration.defaultLanguage), recorder: recorder,
-            logger: logger, now: now)
+            trouble: trouble, logger: logger, now: now)
         // Channels sending through one gateway share its limiter.
         let gatewayLimiters = configuration.gateways.mapValues { RateLimiter(perSecond: $0, now: now) }
         runners = try configuration.adapters.adapters(for: configuration.channels, callbacks: callbacks, signer: signer).map {
@@ -71,6 +73,14 @@ public final class DispatchService: Service, ReleaseSubscriber {
         loops = runners.map { [recorder] runner in
             LeaseLoop(runner: runner, outbox: outbox, attempt: attempt, recorder: recorder, logger: logger, now: now, stopping: stopping)
         }
+    }
+
+    /// Who hears of gateways going down and deliveries given up from now on.
+    public func tellTrouble(to listener: any DispatchTroubleListener) { trouble.set(listener) }
+
+    /// Each channel's adapter, by channel name.
+    public var adapters: [String: any ChannelAdapter] {
+        Dictionary(runners.map { ($0.channel.name, $0.adapter as any ChannelAdapter) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Endpoints whose circuit breaker is open now, by channel (every channel listed).

@@ -73,6 +73,18 @@ public struct KannelAdapter: ChannelAdapter {
         return HTTPRequestSpec(method: "GET", url: endpoint + separator + FormEncoding.encode(query), headers: [], body: nil)
     }
 
+    /// A notice as a plain SMS, without a delivery report.
+    public func notice(_ text: String, to recipient: Recipient, via endpoint: String) -> HTTPRequestSpec? {
+        var query: [(String, String)] = [
+            ("username", username), ("password", password), ("to", recipient.address),
+            ("text", String(text.prefix(maxCharacters))), ("coding", "2"), ("charset", "UTF-8"),
+        ]
+        if let from { query.append(("from", from)) }
+        if let smsc { query.append(("smsc", smsc)) }
+        let separator = endpoint.contains("?") ? "&" : "?"
+        return HTTPRequestSpec(method: "GET", url: endpoint + separator + FormEncoding.encode(query), headers: [], body: nil)
+    }
+
     /// 202 (accepted, or queued for later delivery while the SMSC is away) is taken; 4xx
     /// (bad credentials, a refused number) a refusal; 5xx worth retrying.
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {

@@ -19,6 +19,10 @@ struct SingleDelivery: BatchChannelAdapter {
 
     func endpoints(for job: DeliveryJob) -> [String] { adapter.endpoints(for: job) }
 
+    func notice(_ text: String, to recipient: Recipient, via endpoint: String) -> HTTPRequestSpec? {
+        adapter.notice(text, to: recipient, via: endpoint)
+    }
+
     func request(for job: DeliveryJob, message: OutgoingMessage) throws -> HTTPRequestSpec {
         try adapter.request(for: job, message: message)
     }

@@ -148,6 +148,10 @@ extension SQLiteStore {
         }
     }
 
+    public func recipient(id: String) async throws -> Recipient? {
+        try await writer.read { db in try RecipientRecord.fetchOne(db, key: id)?.recipient }
+    }
+
     public func recipientCount() async throws -> Int {
         try await writer.read { db in try RecipientRecord.fetchCount(db) }
     }

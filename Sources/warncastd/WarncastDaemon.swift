@@ -106,9 +106,14 @@ struct WarncastDaemon: AsyncParsableCommand {
         let notifier = SystemdNotifier()
         let watchdog = WatchdogService(
             notifier: notifier, interval: SystemdNotifier.watchdogInterval(), store: store, logger: logger)
+        // Duty contacts hear of gateways down, give-ups and overdue approvals through their channels.
+        let duty = DutyNotifier(
+            store: store, adapters: dispatcher.adapters, transport: engine, contacts: configuration.notify.contacts,
+            minInterval: configuration.notify.minInterval, node: configuration.node.name, logger: logger)
+        dispatcher.tellTrouble(to: duty)
         let scheduler = ApprovalScheduler(
-            store: store, approval: configuration.approval, notifier: LogEscalationNotifier(logger: logger),
-            logger: logger)
+            store: store, approval: configuration.approval,
+            notifier: EscalationNotifiers([LogEscalationNotifier(logger: logger), duty]), logger: logger)
         metrics.beforeScrape { [dispatcher] metrics in
             for (channel, open) in dispatcher.openBreakers() { metrics.setOpenBreakers(channel: channel, count: open) }
         }

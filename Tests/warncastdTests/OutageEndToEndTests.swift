@@ -12,6 +12,9 @@ struct OutageEndToEndTests {
         let directory = try TestSupport.temporaryDirectory()
         let kannel = try KannelPeer(directory: directory)
         defer { kannel.stop() }
+        // The duty officer is told through another gateway (a carrier's), as a recipient there.
+        let carrier = try await CarrierGateway()
+        defer { carrier.stop() }
         // Two attempts at most with backoff capped at a second: before retries lasted until
         // expiry, these phones would have been given up within seconds.
         let channel = """
@@ -30,6 +33,12 @@ struct OutageEndToEndTests {
                     password: \(kannel.password)
                     from: "12379"
                     smsc: fake
+                duty-notices:
+                  adapter: carrier-sms
+                  settings:
+                    url: \(carrier.url)
+                    body: '{"mobile":"{{to}}","content":"{{text}}","notify":"{{callback}}","outId":"{{key}}"}'
+                    header.X-Api-Key: k-123
 
             """
         let config = try testConfiguration(
@@ -38,9 +47,11 @@ struct OutageEndToEndTests {
                 duty-1,sms-duty,430121001,第1乡镇 应急责任人,13800000001,,
                 duty-2,sms-duty,430121002,第2乡镇 应急责任人,13800000002,,
                 duty-3,sms-duty,430121001,第1乡镇 副责任人,13800000003,,
+                officer,duty-notices,430121,县应急值班室,13900009999,,
 
                 """,
-            channels: channel, red: ["sms-duty"])
+            channels: channel, red: ["sms-duty"],
+            replacing: ["\ntimeliness:": "\nnotify:\n  contacts: [officer]\n  min_interval_seconds: 600\n\ntimeliness:"])
         let daemon = try DaemonProcess(config: config, directory: directory)
         defer { daemon.stop() }
         kannel.stop()
@@ -55,6 +66,13 @@ struct OutageEndToEndTests {
         let metrics = String(decoding: try CurlTransfer.perform(HTTPRequestSpec(url: daemon.url + "/metrics")).body, as: UTF8.self)
         #expect(metrics.contains(#"warncast_oldest_undelivered_seconds{level="red"} "#))
         #expect(!metrics.contains(#"warncast_oldest_undelivered_seconds{level="red"} 0.0"#), "the red warning has waited")
+        // The duty officer was told the gateway is down, once, by SMS through the other gateway.
+        let notices = carrier.messages.filter { $0.mobile == "13900009999" }
+        #expect(notices.count == 1, "\(carrier.messages)\n\(daemon.log)")
+        #expect(notices.first?.content.contains("sms-duty") == true && notices.first?.content.contains("127.0.0.1") == true)
+        #expect(notices.first?.content.contains(kannel.password) == false, "no credentials in the notice")
+        let audit = try Binaries.warncast(["audit", "list"], config: config)
+        #expect(audit.out.contains("notice.sent"), "\(audit.out)")
 
         try kannel.start()
         let deadline = Date().addingTimeInterval(60)
@@ -66,8 +84,8 @@ struct OutageEndToEndTests {
         // Each phone got it exactly once.
         let received = kannel.received.map(\.to).sorted()
         #expect(received == ["13800000001", "13800000002", "13800000003"], "\(kannel.received)")
-        let audit = try Binaries.warncast(["audit", "verify"], config: config)
-        #expect(audit.status == 0, "\(audit.out)\(audit.err)")
+        let verified = try Binaries.warncast(["audit", "verify"], config: config)
+        #expect(verified.status == 0, "\(verified.out)\(verified.err)")
     }
 
     @Test("the primary Kannel down: SMS go out through the fallback gateway, each phone once")

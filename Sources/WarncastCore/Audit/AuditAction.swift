@@ -27,6 +27,9 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     public static let deliveriesResent = AuditAction(name: "deliveries.resent")
     /// Channels a warning's `BLOCKCHANNEL` parameters kept it off.
     public static let channelsBlocked = AuditAction(name: "channels.blocked")
+    /// A notice to a duty contact (a gateway down, deliveries given up, an approval overdue).
+    public static let noticeSent = AuditAction(name: "notice.sent")
+    public static let noticeFailed = AuditAction(name: "notice.failed")
     public static let receiptForged = AuditAction(name: "receipt.forged")
     /// Anonymous refusals beyond the per-minute limit, counted in one entry.
     public static let refusalsSuppressed = AuditAction(name: "refusals.suppressed")
@@ -71,6 +74,7 @@ public struct AuditActor: Hashable, Sendable, CustomStringConvertible {
     public static let anonymous = AuditActor(name: "anonymous")
     /// The daemon planning and superseding deliveries.
     public static let planner = AuditActor(name: "system:planner")
+    public static let notifier = AuditActor(name: "system:notifier")
     /// The daemon's approval timers and expiry.
     public static let scheduler = AuditActor(name: "system:scheduler")
     public static let retention = AuditActor(name: "system:retention")

@@ -55,3 +55,16 @@ public struct LogEscalationNotifier: EscalationNotifier {
             ])
     }
 }
+
+/// Several escalation notifiers, each told in turn (the log, then the duty contacts).
+public struct EscalationNotifiers: EscalationNotifier {
+    let all: [any EscalationNotifier]
+
+    public init(_ all: [any EscalationNotifier]) {
+        self.all = all
+    }
+
+    public func notify(_ escalation: Escalation) async {
+        for notifier in all { await notifier.notify(escalation) }
+    }
+}

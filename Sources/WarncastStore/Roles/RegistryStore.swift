@@ -25,6 +25,8 @@ public protocol RegistryStore: Sendable {
         _ recipients: [(recipient: Recipient, secretHash: String?)], within scope: RegionCode?, audit: AuditEvent
     ) async throws
     func recipients(channel: String?, within region: RegionCode?, limit: Int) async throws -> [Recipient]
+    /// The recipient with this id, active or not.
+    func recipient(id: String) async throws -> Recipient?
     func recipientCount() async throws -> Int
 }
 

@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+import Testing
+import WarncastCore
+import WarncastDispatch
+import WarncastNet
+import WarncastStore
+import WarncastTestSupport
+
+@Suite("Duty contacts are told")
+struct DutyNotifierTests {
+    @Test("an overdue approval reaches the escalation contacts by SMS, once per escalation; an unknown contact is audited as not told")
+    func escalation() async throws {
+        let store = try await TestSupport.loadedStore()
+        try await store.saveRecipients(
+            [
+                (
+                    recipient: Recipient(
+                        id: "duty-county", channel: "sms-duty", region: RegionCode("430121")!, name: "县值班室", address: "13800000001"),
+                    secretHash: String?.none
+                )
+            ], audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: "1"))
+        let kannel = try KannelAdapter(
+            AdapterContext(
+                channel: "sms-duty",
+                settings: ["url": "http://127.0.0.1:13013/cgi-bin/sendsms", "username": "warncast", "password": "p", "from": "12379"],
+                callbacks: callbacks))
+        let transport = LoopbackTransport { _ in HTTPResult(status: 202, body: Data("0: Accepted for delivery".utf8)) }
+        let notifier = DutyNotifier(
+            store: store, adapters: ["sms-duty": kannel], transport: transport, contacts: [], minInterval: 300, node: "csx-county",
+            logger: Logger(label: "test"))
+        let escalation = Escalation(
+            warningID: "w-1", number: 1, at: Timestamp(Date()), deadline: Timestamp(Date()), headline: "长沙县气象局发布暴雨红色预警信号",
+            level: .red, rule: "red-two-leaders", missing: [MissingApproval(role: "government-leader", scope: .government, remaining: 1)],
+            contacts: ["duty-county", "省应急值班室"])
+        await notifier.notify(escalation)
+        await notifier.notify(escalation)
+        #expect(transport.requests.count == 1, "told once, to the one contact who is a recipient")
+        let query = try #require(URLComponents(string: transport.requests[0].url)?.queryItems)
+        let text = try #require(query.first { $0.name == "text" }?.value)
+        #expect(query.first { $0.name == "to" }?.value == "13800000001")
+        #expect(text.contains("长沙县气象局发布暴雨红色预警信号") && text.contains("government-leader@government") && text.contains("超时"))
+        #expect(query.first { $0.name == "dlr-url" } == nil, "a notice asks for no delivery report")
+        let audit = try await store.auditEntries(subject: "w-1")
+        #expect(audit.filter { $0.action == "notice.sent" }.count == 1)
+        let failed = try #require(audit.first { $0.action == "notice.failed" })
+        #expect(failed.detail.contains("省应急值班室") && failed.detail.contains("no recipient with this id"))
+        // The next escalation of the same warning is told again.
+        var second = escalation
+        second.number = 2
+        await notifier.notify(second)
+        #expect(transport.requests.count == 2)
+    }
+}
