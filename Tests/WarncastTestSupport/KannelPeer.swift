@@ -78,14 +78,20 @@ public final class KannelPeer: @unchecked Sendable {
     /// Starts Kannel in its order: bearerbox, the fake SMSC, smsbox (again after `stop()`,
     /// on the same ports).
     public func start() throws {
-        peers.append(try PeerProcess("bearerbox", executable: Self.bearerbox, arguments: [file.path], directory: directory, port: admin))
+        // Killed, not asked to stop: a test's Kannel has nothing to keep, and bearerbox takes
+        // seconds to shut down politely (an outage test stops it mid-run on purpose).
+        peers.append(
+            try PeerProcess(
+                "bearerbox", executable: Self.bearerbox, arguments: [file.path], directory: directory, port: admin, stopSignal: SIGKILL))
         // `-m 0`: the fake SMSC sends no messages of its own, it only receives and reports.
         let smsc = try PeerProcess(
             "fakesmsc", executable: Self.fakesmsc, arguments: ["-H", "127.0.0.1", "-r", String(smscPort), "-m", "0", "100 200 text nop"],
-            directory: directory)
+            directory: directory, stopSignal: SIGKILL)
         self.smsc = smsc
         peers.append(smsc)
-        peers.append(try PeerProcess("smsbox", executable: Self.smsbox, arguments: [file.path], directory: directory, port: sendsmsPort))
+        peers.append(
+            try PeerProcess(
+                "smsbox", executable: Self.smsbox, arguments: [file.path], directory: directory, port: sendsmsPort, stopSignal: SIGKILL))
     }
 
     /// Stops every Kannel process, keeping what the fake SMSC received so far.

@@ -28,6 +28,16 @@ extension CAPAlert {
         let lead = infoIndex(for: nil, fallback: language)
         return [lead] + info.indices.filter { $0 != lead }
     }
+
+    /// Every block as a page or feed shows it, the block for `language` first: with its
+    /// language tag (`en-US` when it has none, as CAP 1.2 says) and how its text is set.
+    public func languageBlocks(leading language: String) -> [LanguageBlock] {
+        orderedInfoIndices(leading: language).map { index in
+            let block = info[index]
+            let text = [block.headline, block.description, block.instruction].compactMap { $0 }.joined()
+            return LanguageBlock(info: block, tag: block.language ?? "en-US", mode: WritingMode.of(language: block.language, text: text))
+        }
+    }
 }
 
 extension CAPAlert {
@@ -43,4 +53,11 @@ extension CAPAlert {
             info.flatMap(\.parameter).filter { $0.valueName.uppercased() == Self.blockChannelParameter }
                 .map { $0.value.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
     }
+}
+
+/// One `<info>` block as a page shows it: its text, its language tag and its writing mode.
+public struct LanguageBlock: Sendable {
+    public var info: CAPInfo
+    public var tag: String
+    public var mode: WritingMode
 }

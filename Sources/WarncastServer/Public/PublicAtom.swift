@@ -59,12 +59,10 @@ struct PublicAtom {
         xml += "    <summary>\(escape(summary))</summary>\n"
         // Every language of the message, each in its own direction.
         xml += #"    <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">"# + "\n"
-        for index in alert.orderedInfoIndices(leading: language) {
-            let info = alert.info[index]
-            let text = [info.headline, info.description, info.instruction].compactMap { $0 }
-            let mode = WritingMode.of(language: info.language, text: text.joined())
-            let tag = escape(info.language ?? "en-US")
-            xml += #"      <div xml:lang="\#(tag)" lang="\#(tag)" dir="\#(mode.direction)">"#
+        for block in alert.languageBlocks(leading: language) {
+            let text = [block.info.headline, block.info.description, block.info.instruction].compactMap { $0 }
+            let tag = escape(block.tag)
+            xml += #"      <div xml:lang="\#(tag)" lang="\#(tag)" dir="\#(block.mode.direction)">"#
             xml += text.map { "<p>\(escape($0))</p>" }.joined()
             xml += "</div>\n"
         }

@@ -88,13 +88,11 @@ struct PublicController {
                 replacedBy: PublicAtom.replacement(entry.standing), areas: warning.areas, effective: warning.effective,
                 expires: warning.expires, releasedAt: warning.approval?.releasedAt, updated: Timestamp(entry.changed),
                 instruction: alert.info(in: language)?.instruction,
-                languages: alert.orderedInfoIndices(leading: language).map { index in
-                    let info = alert.info[index]
-                    let mode = WritingMode.of(
-                        language: info.language, text: [info.headline, info.description].compactMap { $0 }.joined())
-                    return Text(
-                        language: info.language ?? "en-US", writingMode: mode == .vertical ? "vertical" : mode.direction,
-                        event: info.event, headline: info.headline, description: info.description, instruction: info.instruction)
+                languages: alert.languageBlocks(leading: language).map { block in
+                    Text(
+                        language: block.tag, writingMode: block.mode == .vertical ? "vertical" : block.mode.direction,
+                        event: block.info.event, headline: block.info.headline, description: block.info.description,
+                        instruction: block.info.instruction)
                 },
                 cap: base + "/public/cap/\(warning.id)")
         }

@@ -100,13 +100,10 @@ struct PublicPage {
             <p class="areas">\(areas)</p>
 
             """
-        for (position, index) in alert.orderedInfoIndices(leading: language).enumerated() {
-            let info = alert.info[index]
-            let text = [info.instruction, info.headline, info.description].compactMap { $0 }
-            let mode = WritingMode.of(language: info.language, text: text.joined())
-            let tag = escape(info.language ?? "en-US")
-            let vertical = mode == .vertical ? " vertical" : ""
-            html += "<div class=\"info\(vertical)\" lang=\"\(tag)\" dir=\"\(mode.direction)\">"
+        for (position, block) in alert.languageBlocks(leading: language).enumerated() {
+            let info = block.info
+            let vertical = block.mode == .vertical ? " vertical" : ""
+            html += "<div class=\"info\(vertical)\" lang=\"\(escape(block.tag))\" dir=\"\(block.mode.direction)\">"
             if let instruction = info.instruction { html += "<p class=\"instruction\">\(escape(instruction))</p>" }
             let heading = position == 0 ? "h2" : "h3"
             if let headline = info.headline { html += "<\(heading)>\(escape(headline))</\(heading)>" }
