@@ -23,7 +23,8 @@ struct InMemoryDispatchTests {
         }
     }
 
-    /// Runs a dispatcher over `outbox` until every delivery is final (at most 10 s).
+    /// Runs a dispatcher over `outbox` until every delivery is final (at most 60 s: the whole
+    /// suite starts at once on two cores, and this one may get little time at first).
     static func dispatch(_ outbox: MemoryOutbox, through transport: any Transport) async throws {
         var logger = Logger(label: "in-memory-dispatch")
         logger.logLevel = .critical
@@ -32,7 +33,7 @@ struct InMemoryDispatchTests {
             outbox: outbox, configuration: .init(channels: [channel]), transport: transport, signer: try keyring.signer(),
             callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()), logger: logger)
         let running = Task { try await service.run() }
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, await outbox.states().keys.contains(where: { !$0.isFinal }) {
             try await Task.sleep(for: .milliseconds(20))
         }
