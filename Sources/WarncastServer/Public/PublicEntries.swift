@@ -34,7 +34,7 @@ struct PublicEntries {
         /// When it leaves the feed; nil while a warning without `expires` is in force.
         var until: Date?
 
-        var released: Date { warning.approval?.releasedAt?.date ?? warning.receivedAt.date }
+        var released: Date { PublicEntries.released(warning) }
         /// A warning people are to act on now: an Alert or Update in force.
         var isInForce: Bool { standing == .inForce && warning.msgType != .cancel }
     }
@@ -97,7 +97,8 @@ struct PublicEntries {
         self.lastModified = Date(timeIntervalSince1970: lastModified.timeIntervalSince1970.rounded(.down))
     }
 
-    private static func released(_ warning: Warning) -> Date {
+    /// When a message was released (its receipt, for one released at once without a record).
+    static func released(_ warning: Warning) -> Date {
         warning.approval?.releasedAt?.date ?? warning.receivedAt.date
     }
 }
