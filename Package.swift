@@ -81,7 +81,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Blocks SIGTERM and SIGINT before main(), so no thread can drop them (see the file).
+        // SIGTERM and SIGINT: blocked before main(), then read through a pipe by one thread (see the file).
         .target(name: "CShutdownSignals"),
         .executableTarget(
             name: "warncastd",
@@ -91,7 +91,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

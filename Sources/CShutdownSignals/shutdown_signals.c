@@ -1,15 +1,25 @@
+#define _GNU_SOURCE
 #include "CShutdownSignals.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
+#include <unistd.h>
 
-// warncastd reads SIGTERM and SIGINT through libdispatch's signal source (ServiceLifecycle
-// sets them to SIG_IGN), which sees a signal only while no thread can take it itself. The
-// block must be in place before any thread exists: the Swift runtime may start threads of
-// its cooperative pool before the daemon's own code runs, and a thread started earlier
-// keeps the signals unblocked and drops them. A constructor runs on the main thread before
-// main(), so every later thread inherits the block.
+// warncastd stops gracefully on SIGTERM (systemd) and SIGINT (Ctrl-C). A process-directed
+// signal goes to any one thread that does not block it, so relying on every thread's mask
+// (or on a signalfd read by one thread) drops the signal whenever some thread, started by
+// a library, has it unblocked. Here instead:
+//   - a constructor blocks both before main(), so every thread inherits the block and a
+//     signal that arrives before the handler exists stays pending rather than killing us;
+//   - the handler only writes the signal's number into a pipe, which is safe in a handler
+//     and works on whichever thread the kernel picks;
+//   - one watcher thread unblocks both and reads the pipe, so there is always a thread
+//     that takes the signal.
 static int blocked = 0;
+static int pipe_fds[2] = {-1, -1};
 
 __attribute__((constructor)) static void warncast_block_shutdown_signals(void) {
     sigset_t signals;
@@ -20,3 +30,37 @@ __attribute__((constructor)) static void warncast_block_shutdown_signals(void) {
 }
 
 int warncast_shutdown_signals_blocked(void) { return blocked; }
+
+static void warncast_on_shutdown_signal(int number) {
+    int saved = errno;
+    unsigned char byte = (unsigned char)number;
+    ssize_t written = write(pipe_fds[1], &byte, 1);
+    (void)written;
+    errno = saved;
+}
+
+int warncast_shutdown_signals_install(void) {
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return errno;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = warncast_on_shutdown_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    if (sigaction(SIGTERM, &action, 0) != 0 || sigaction(SIGINT, &action, 0) != 0) return errno;
+    return 0;
+}
+
+int warncast_wait_shutdown_signal(void) {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &signals, 0);
+    for (;;) {
+        unsigned char byte = 0;
+        ssize_t got = read(pipe_fds[0], &byte, 1);
+        if (got == 1) return byte;
+        if (got < 0 && errno == EINTR) continue;
+        return -1;
+    }
+}

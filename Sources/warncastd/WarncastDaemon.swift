@@ -4,7 +4,6 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
-import UnixSignals
 import WarncastConfig
 import WarncastCore
 import WarncastDispatch
@@ -27,10 +26,10 @@ struct WarncastDaemon: AsyncParsableCommand {
     var checkConfig = false
 
     func run() async throws {
-        // SIGTERM and SIGINT were blocked before main() (CShutdownSignals), so every thread
-        // leaves them to the signal source ServiceLifecycle reads.
-        guard warncast_shutdown_signals_blocked() == 1 else {
-            FileHandle.standardError.write(Data("warncastd: could not block SIGTERM and SIGINT\n".utf8))
+        // SIGTERM and SIGINT were blocked before main() (CShutdownSignals): one arriving
+        // now waits for the handler and its watcher thread (`watchShutdownSignals`).
+        guard warncast_shutdown_signals_blocked() == 1, warncast_shutdown_signals_install() == 0 else {
+            FileHandle.standardError.write(Data("warncastd: could not take over SIGTERM and SIGINT\n".utf8))
             throw ExitCode(71)  // EX_OSERR
         }
         let configuration: WarncastConfiguration
@@ -148,12 +147,39 @@ struct WarncastDaemon: AsyncParsableCommand {
                     .init(service: watchdog),
                     .init(service: RetentionService(store: store, days: configuration.store.retentionDays, logger: logger)),
                 ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
+                // Signals are read by this daemon's own watcher, not by ServiceLifecycle.
+                gracefulShutdownSignals: [],
                 logger: logger))
+        Self.watchShutdownSignals(group, logger: logger)
         // The engine is shared by the dispatcher and the downstream reports: it stops only
         // once every service has.
         defer { engine.shutdown() }
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// A thread of its own waits for SIGTERM or SIGINT and begins the graceful shutdown:
+    /// services stop in reverse order, the dispatcher finishes the requests in flight.
+    private static func watchShutdownSignals(_ group: ServiceGroup, logger: Logger) {
+        let watcher = Thread {
+            var shuttingDown = false
+            while true {
+                let number = warncast_wait_shutdown_signal()
+                guard number > 0 else {
+                    logger.error("the shutdown signal pipe failed; stop warncastd with SIGKILL")
+                    return
+                }
+                let name = number == SIGINT ? "SIGINT" : "SIGTERM"
+                if shuttingDown {
+                    logger.notice("already shutting down", metadata: ["signal": .string(name)])
+                    continue
+                }
+                shuttingDown = true
+                logger.notice("shutting down", metadata: ["signal": .string(name)])
+                Task { await group.triggerGracefulShutdown() }
+            }
+        }
+        watcher.name = "warncast-signals"
+        watcher.start()
     }
 }

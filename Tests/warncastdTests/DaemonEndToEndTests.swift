@@ -57,6 +57,7 @@ struct DaemonEndToEndTests {
         #expect(health.status == 200)
 
         #expect(daemon.stop(signal: SIGTERM) == 0)
+        #expect(daemon.log.contains(#"msg="shutting down" signal=SIGTERM"#))
         #expect(daemon.log.contains("msg=stopped"))
         #expect(notify.messages(within: 0.2).contains("STOPPING=1"))
 
