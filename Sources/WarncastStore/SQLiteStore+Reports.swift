@@ -88,7 +88,7 @@ extension SQLiteStore {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT d.id, r.id AS recipientID, r.name, r.address,
+                    SELECT d.id, r.id AS recipientID, r.name, d.region, r.address,
                       (SELECT a.reference FROM attempt a WHERE a.deliveryID = d.id AND a.reference IS NOT NULL
                        ORDER BY a.number DESC LIMIT 1) AS reference
                     FROM delivery d JOIN recipient r ON r.id = d.recipientID
@@ -99,8 +99,8 @@ extension SQLiteStore {
             ).compactMap { row in
                 guard let reference: String = row["reference"] else { return nil }
                 return DeliveryReference(
-                    deliveryID: row["id"], recipientID: row["recipientID"], recipientName: row["name"], address: row["address"],
-                    reference: reference)
+                    deliveryID: row["id"], recipientID: row["recipientID"], recipientName: row["name"], region: row["region"],
+                    address: row["address"], reference: reference)
             }
         }
     }
@@ -152,8 +152,10 @@ extension SQLiteStore {
         }
     }
 
-    public func rollup(warningID: Warning.ID, depth: Tier) async throws -> WarningRollup {
-        try await writer.read { db in
+    public func rollup(warningID: Warning.ID, depth: Tier, excluding: Set<Int64>) async throws -> WarningRollup {
+        // Delivery ids are integers, so the list is written into the SQL as it is.
+        let left = excluding.isEmpty ? "0" : "id IN (\(excluding.sorted().map(String.init).joined(separator: ", ")))"
+        return try await writer.read { db in
             let released = try String.fetchOne(db, sql: "SELECT releasedAt FROM warning WHERE id = ?", arguments: [warningID])
                 .flatMap(Timestamp.parse)
             // One builder over all channels and, when there are several, one per channel, fed
@@ -163,13 +165,20 @@ extension SQLiteStore {
             // Counts per recipient region, state and channel, grouped by SQLite from the index.
             let groups = try Row.fetchAll(
                 db,
-                sql: "SELECT region, state, channel, count(*) FROM delivery WHERE warningID = ? GROUP BY region, state, channel",
+                sql: """
+                    SELECT region, state, channel, count(*), sum(\(left)) FROM delivery WHERE warningID = ?
+                    GROUP BY region, state, channel
+                    """,
                 arguments: [warningID])
             let channels = Set(groups.map { $0[2] as String })
+            // Per-channel rows of their own when there are several channels, or when the
+            // total leaves some deliveries out.
+            let separate = channels.count > 1 || !excluding.isEmpty
             for row in groups {
                 guard let region = RegionCode(row[0]), let state = DeliveryState(rawValue: row[1]) else { continue }
-                total.add(region: region, state: state, count: row[3])
-                if channels.count > 1 {
+                let counted = (row[3] as Int) - (row[4] as Int)
+                if counted > 0 { total.add(region: region, state: state, count: counted) }
+                if separate {
                     byChannel[row[2], default: RollupBuilder(depth: depth)].add(region: region, state: state, count: row[3])
                 }
             }
@@ -180,27 +189,29 @@ extension SQLiteStore {
                     db,
                     // In index order: deliveredAt ascending is seconds ascending, with no sort.
                     sql: """
-                        SELECT region, \(channels.count > 1 ? "channel" : "NULL"), max(0, (julianday(deliveredAt) - julianday(?)) * 86400.0)
+                        SELECT region, \(separate ? "channel" : "NULL"), max(0, (julianday(deliveredAt) - julianday(?)) * 86400.0),
+                          \(left)
                         FROM delivery WHERE warningID = ? AND state = 'delivered' ORDER BY deliveredAt
                         """,
                     arguments: [Timestamp.string(released), warningID])
                 while let row = try times.next() {
                     let region: String = row[0]
                     let seconds: Double = row[2]
-                    total.addAscending(region: region, seconds: seconds)
-                    if channels.count > 1, let channel = row[1] as String? {
+                    if !(row[3] as Bool) { total.addAscending(region: region, seconds: seconds) }
+                    if separate, let channel = row[1] as String? {
                         byChannel[channel]?.addAscending(region: region, seconds: seconds)
                     }
                 }
             }
             var names: [RegionCode: String] = [:]
             let name = try db.cachedStatement(sql: "SELECT name FROM region WHERE code = ?")
-            for code in total.regions {
+            for code in Set(total.regions + byChannel.values.flatMap(\.regions)) {
                 names[code] = try String.fetchOne(name, arguments: [code.rawValue])
             }
             let entries = total.entries(names: names)
-            // With one channel, its roll-up is the total.
-            let perChannel = channels.count == 1 ? [channels.first!: entries] : byChannel.mapValues { $0.entries(names: names) }
+            // With one channel, and nothing left out, its roll-up is the total.
+            let perChannel =
+                channels.count == 1 && !separate ? [channels.first!: entries] : byChannel.mapValues { $0.entries(names: names) }
             return WarningRollup(total: entries, byChannel: perChannel)
         }
     }

@@ -60,6 +60,10 @@ struct ReportCommand: AsyncParsableCommand {
                     String(format: "%.1f%%", entry.coverage * 100),
                 ] + seconds).joined(separator: "\t"))
         }
+        let answered = (report.downstream ?? []).filter { $0.report != nil }.map(\.recipient)
+        if !answered.isEmpty {
+            print("(rows count the recipients of \(answered.joined(separator: ", ")) in place of the hand-down)")
+        }
         if let channels = report.byChannel, channels.count > 1 {
             print("\nPER CHANNEL\tTARGETED\tDELIVERED\tFAILED\tCOVERAGE\tP95 s")
             for (channel, entries) in channels.sorted(by: { $0.key < $1.key }) {

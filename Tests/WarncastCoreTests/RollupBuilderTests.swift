@@ -134,4 +134,35 @@ struct TimelineTests {
         #expect(waiting.late.count == 1 && waiting.late[0].step == "approval" && waiting.late[0].tookSeconds == nil)
         #expect(waiting.late[0].detail.contains("not released 20.0 min after submission"))
     }
+
+    @Test("a lower node's rows add into an upper node's by code; its seconds shift to the upper node's release")
+    func mergeLower() throws {
+        func entry(_ code: String, targeted: Int, delivered: Int, p50: Double?, p95: Double?, max: Double?) -> RollupEntry {
+            RollupEntry(
+                region: RegionCode(code)!, tier: RegionCode(code)!.tier, name: nil, targeted: targeted, pending: targeted - delivered,
+                accepted: 0, delivered: delivered, failed: 0, expired: 0, superseded: 0, p50Seconds: p50, p95Seconds: p95,
+                maxSeconds: max)
+        }
+        // The province reached two villages of its own in 430102; the county node (released
+        // 3 s after the province) reached three of its own in 430121.
+        let upper = [
+            entry("430000", targeted: 2, delivered: 2, p50: 1, p95: 2, max: 2),
+            entry("430100", targeted: 2, delivered: 2, p50: 1, p95: 2, max: 2),
+            entry("430102", targeted: 2, delivered: 2, p50: 1, p95: 2, max: 2),
+        ]
+        let lower = [
+            entry("430000", targeted: 3, delivered: 2, p50: 1, p95: 4, max: 4),
+            entry("430100", targeted: 3, delivered: 2, p50: 1, p95: 4, max: 4),
+            entry("430121", targeted: 3, delivered: 2, p50: 1, p95: 4, max: 4),
+        ]
+        let merged = RollupMerge.merge(upper, lower, shift: 3)
+        #expect(merged.map(\.region.rawValue) == ["430000", "430100", "430102", "430121"])
+        let province = try #require(merged.first)
+        #expect(province.targeted == 5 && province.delivered == 4 && province.pending == 1)
+        // Both sides delivered: the slower of the two, never a faster made-up value.
+        #expect(province.p50Seconds == 4 && province.p95Seconds == 7 && province.maxSeconds == 7)
+        let county = try #require(merged.last)
+        #expect(county.targeted == 3 && county.p50Seconds == 4 && county.maxSeconds == 7)
+        #expect(merged[2] == upper[2])
+    }
 }

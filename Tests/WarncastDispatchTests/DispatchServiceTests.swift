@@ -254,6 +254,26 @@ struct DispatchReportTests {
         #expect(Set(blind.map(\.recipient)) == ["ls-430121002-3", "ls-430121002-7"])
         #expect(blind.allSatisfy { $0.lastError == "HTTP 404" && $0.region.hasPrefix("430121002") })
     }
+
+    @Test("deliveries left out of the total (hand-downs a lower node reports on) still count in their channel's rows")
+    func rollupExcluding() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(4, in: "430121001")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.delivered] == 4 })
+        let views = try await harness.store.deliveries(warningID: warning, state: nil, limit: 10)
+        let left = Set(views.prefix(2).map(\.id))
+        let rollup = try await harness.store.rollup(warningID: warning, depth: .village, excluding: left)
+        let total = Dictionary(uniqueKeysWithValues: rollup.total.map { ($0.region.rawValue, $0) })
+        #expect(total["430121"]?.targeted == 2 && total["430121"]?.delivered == 2)
+        #expect(total[views[0].region] == nil && total[views[3].region]?.delivered == 1)
+        let channel = try #require(rollup.byChannel[views[0].channel])
+        #expect(channel.first { $0.region.rawValue == "430121" }?.targeted == 4)
+        #expect(channel.first { $0.region.rawValue == "430121" }?.p95Seconds != nil)
+        // Nothing left out: one channel's rows are the total.
+        let whole = try await harness.store.rollup(warningID: warning, depth: .village)
+        #expect(whole.byChannel[views[0].channel] == whole.total)
+    }
 }
 
 @Suite("Gateway delivery reports in the store")

@@ -131,7 +131,7 @@ struct CascadeEndToEndTests {
         let reportDeadline = Date().addingTimeInterval(30)
         var report: [String: Any] = [:]
         while Date() < reportDeadline {
-            let answer = try provinceDaemon.api("GET", "/v1/warnings/\(id)/report", token: issuer)
+            let answer = try provinceDaemon.api("GET", "/v1/warnings/\(id)/report?depth=village", token: issuer)
             report = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
             let cityReport = ((report["downstream"] as? [[String: Any]])?.first?["report"] as? [String: Any])
             let countyReport = ((cityReport?["downstream"] as? [[String: Any]])?.first?["report"] as? [String: Any])
@@ -145,6 +145,27 @@ struct CascadeEndToEndTests {
         let cityEntry = (report["downstream"] as? [[String: Any]])?.first
         #expect(cityEntry?["recipient"] as? String == "长沙市预警信息发布中心")
         #expect((cityEntry?["report"] as? [String: Any])?["node"] as? String == "changsha-city")
+
+        // The province's own rows count the county's villages, in place of the hand-down to
+        // the city: twelve recipients, not the one node it sent the warning to.
+        let own = Dictionary(
+            (report["tiers"] as? [[String: Any]] ?? []).map { ($0["region"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(own.keys.filter { $0.count == 12 }.count == 12, "\(report["tiers"] ?? "")")
+        #expect(
+            own["430000"]?["targeted"] as? Int == 12 && own["430000"]?["delivered"] as? Int == 12, "\(String(describing: own["430000"]))")
+        #expect(own["430121"]?["delivered"] as? Int == 12)
+        #expect(own["430121001001"]?["p95Seconds"] != nil)
+        // The hand-down itself stays in its channel's rows.
+        let handDowns = (report["byChannel"] as? [String: [[String: Any]]])?["nodes"]
+        #expect(handDowns?.first { $0["region"] as? String == "430100" }?["targeted"] as? Int == 1)
+        // Its timeline counts the twelve villages as its divisions, each reached when its
+        // loudspeaker was, not the city as reached when it accepted the hand-down.
+        let timeline =
+            try JSONSerialization.jsonObject(
+                with: try provinceDaemon.api("GET", "/v1/warnings/\(id)/timeline", token: issuer).body) as? [String: Any]
+        let all = (timeline?["coverage"] as? [[String: Any]])?.first { $0["channel"] == nil }
+        #expect(all?["divisions"] as? Int == 12 && all?["reached"] as? Int == 12, "\(timeline ?? [:])")
+        #expect((timeline?["coverage"] as? [[String: Any]])?.contains { $0["channel"] as? String == "loudspeaker" } == true)
 
         // `warncast report` prints the province's tables, then the city's, then the county's.
         let printed = try Binaries.warncast(
@@ -206,7 +227,7 @@ struct CascadeEndToEndTests {
         #expect(fleet.uniqueDeliveries == 6 && fleet.repeats == 0, "\(countyDaemon.log)")
         var villages: [[String: Any]] = []
         while Date() < deadline {
-            let answer = try provinceDaemon.api("GET", "/v1/warnings/\(id)/report", token: issuer)
+            let answer = try provinceDaemon.api("GET", "/v1/warnings/\(id)/report?depth=village", token: issuer)
             let report = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
             let countyReport = (report["downstream"] as? [[String: Any]])?.first?["report"] as? [String: Any]
             villages = (countyReport?["tiers"] as? [[String: Any]] ?? []).filter { $0["tier"] as? String == "village" }
@@ -214,5 +235,12 @@ struct CascadeEndToEndTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(villages.count == 6 && villages.allSatisfy { $0["delivered"] as? Int == 1 }, "\(villages)")
+        // And in the province's own rows: six villages reached, the county counted by them.
+        let report =
+            try JSONSerialization.jsonObject(
+                with: try provinceDaemon.api("GET", "/v1/warnings/\(id)/report?depth=village", token: issuer).body) as? [String: Any]
+        let own = (report?["tiers"] as? [[String: Any]] ?? [])
+        #expect(own.filter { ($0["region"] as? String)?.count == 12 && $0["delivered"] as? Int == 1 }.count == 6, "\(own)")
+        #expect(own.first { $0["region"] as? String == "430121" }?["targeted"] as? Int == 6)
     }
 }

@@ -20,6 +20,25 @@ public struct RollupEntry: Sendable, Codable, Equatable {
 
     /// Delivered out of targeted, 0…1.
     public var coverage: Double { targeted == 0 ? 0 : Double(delivered) / Double(targeted) }
+
+    public init(
+        region: RegionCode, tier: Tier, name: String?, targeted: Int, pending: Int, accepted: Int, delivered: Int, failed: Int,
+        expired: Int, superseded: Int, p50Seconds: Double?, p95Seconds: Double?, maxSeconds: Double?
+    ) {
+        self.region = region
+        self.tier = tier
+        self.name = name
+        self.targeted = targeted
+        self.pending = pending
+        self.accepted = accepted
+        self.delivered = delivered
+        self.failed = failed
+        self.expired = expired
+        self.superseded = superseded
+        self.p50Seconds = p50Seconds
+        self.p95Seconds = p95Seconds
+        self.maxSeconds = maxSeconds
+    }
 }
 
 /// A warning's roll-up over all its channels, and for each channel on its own.

@@ -182,3 +182,22 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
         seconds < 120 ? String(format: "%.0f s", seconds) : String(format: "%.1f min", seconds / 60)
     }
 }
+
+/// As a lower-tier node tells its upper node: the first delivery as a CAP-style time.
+extension WarningTimeline.Reach: Codable {
+    enum CodingKeys: String, CodingKey { case channel, division, firstDelivered }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        channel = try container.decode(String.self, forKey: .channel)
+        division = try container.decode(String.self, forKey: .division)
+        firstDelivered = try container.decodeIfPresent(Timestamp.self, forKey: .firstDelivered)?.date
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(channel, forKey: .channel)
+        try container.encode(division, forKey: .division)
+        try container.encodeIfPresent(firstDelivered.map(Timestamp.init), forKey: .firstDelivered)
+    }
+}

@@ -81,7 +81,7 @@ struct CascadeController {
         guard let warning = try await store.warning(id: id), warning.department == upstream.departmentID else {
             throw APIError.notFound("no warning \(id) from \(upstream.name)")
         }
-        return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request))
+        return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request), forUpstream: true)
     }
 
     private func authenticate(_ request: Request, body: Data, idempotencyKey: String?) async throws -> WarncastConfiguration.Upstream {

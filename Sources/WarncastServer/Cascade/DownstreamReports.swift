@@ -16,8 +16,14 @@ public struct WarningReport: ResponseEncodable, Decodable, Sendable {
     public var byChannel: [String: [RollupEntry]]?
     /// Recipients not (yet) delivered, with their last error; at most 1000.
     public var blindSpots: [DeliveryView]
-    /// Lower-tier nodes' reports, asked for when this one was made.
+    /// Lower-tier nodes' reports, asked for when this one was made. Their rows are also
+    /// added into `tiers` (see `RollupMerge`), in place of the hand-downs themselves.
     public var downstream: [DownstreamReport]?
+    /// When this node released the warning: a lower node's seconds count from its own release.
+    public var releasedAt: Timestamp?
+    /// Only in answers to an upper node: when each division (on each channel) was first
+    /// reached, this node's and its lower nodes', for the upper node's timeline.
+    public var reaches: [WarningTimeline.Reach]?
 }
 
 /// What one lower-tier node said about the warning, or why it could not be asked.
@@ -55,15 +61,21 @@ public struct DownstreamReports: Sendable {
 
     public static func reportPath(_ id: String) -> String { "/v1/cascade/warnings/\(id)/report" }
 
-    func fetch(warningID: Warning.ID, depth: Tier, store: any Store) async throws -> [DownstreamReport] {
+    /// A lower node's answer, with the hand-down it is about.
+    struct Fetched: Sendable {
+        var handDown: DeliveryReference
+        var answer: DownstreamReport
+    }
+
+    func fetch(warningID: Warning.ID, depth: Tier, store: any Store) async throws -> [Fetched] {
         let targets = try await store.deliveryReferences(warningID: warningID, channels: channels)
-        return await withTaskGroup(of: DownstreamReport.self) { group in
+        return await withTaskGroup(of: Fetched.self) { group in
             for target in targets {
-                group.addTask { await fetch(target, depth: depth) }
+                group.addTask { Fetched(handDown: target, answer: await fetch(target, depth: depth)) }
             }
-            var reports: [DownstreamReport] = []
+            var reports: [Fetched] = []
             for await report in group { reports.append(report) }
-            return reports.sorted { $0.recipient < $1.recipient }
+            return reports.sorted { $0.answer.recipient < $1.answer.recipient }
         }
     }
 
@@ -101,20 +113,63 @@ struct WarningReportBuilder: Sendable {
     let node: String
     let downstream: DownstreamReports?
 
-    /// The report's `?depth=` (default village), or a clear refusal.
+    /// The report's `?depth=` (default county, as `warncast report`), or a clear refusal.
     static func depth(of request: Request) throws -> Tier {
-        guard let text = request.uri.queryParameters["depth"] else { return .village }
+        guard let text = request.uri.queryParameters["depth"] else { return .county }
         guard let tier = Tier(rawValue: String(text)) else {
             throw APIError.badQuery("depth must be one of \(Tier.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return tier
     }
 
-    func report(warningID id: Warning.ID, depth: Tier) async throws -> WarningReport {
-        let lower = try await downstream?.fetch(warningID: id, depth: depth, store: store)
-        let rollup = try await store.rollup(warningID: id, depth: depth)
+    /// The warning's report. The rows count this node's own recipients and, for each lower
+    /// node that answered, that node's rows in place of the hand-down it was sent; a lower
+    /// node that could not be asked is still counted by its hand-down. `forUpstream` adds
+    /// the reaches an upper node's timeline needs.
+    func report(warningID id: Warning.ID, depth: Tier, forUpstream: Bool = false) async throws -> WarningReport {
+        let lower = try await downstream?.fetch(warningID: id, depth: depth, store: store) ?? []
+        let answered = lower.filter { $0.answer.report != nil }
+        let rollup = try await store.rollup(warningID: id, depth: depth, excluding: Set(answered.map(\.handDown.deliveryID)))
+        let released = try await store.warning(id: id)?.approval?.releasedAt
+        var tiers = rollup.total
+        for fetched in answered {
+            guard let report = fetched.answer.report else { continue }
+            // Their seconds count from their release; ours from ours.
+            var shift = 0.0
+            if let theirs = report.releasedAt?.date, let ours = released?.date { shift = theirs.timeIntervalSince(ours) }
+            tiers = RollupMerge.merge(tiers, report.tiers, shift: shift)
+        }
         return WarningReport(
-            warning: id, node: node, depth: depth, tiers: rollup.total, byChannel: rollup.byChannel,
-            blindSpots: try await store.undelivered(warningID: id, limit: 1000), downstream: lower?.isEmpty == false ? lower : nil)
+            warning: id, node: node, depth: depth, tiers: tiers, byChannel: rollup.byChannel,
+            blindSpots: try await store.undelivered(warningID: id, limit: 1000),
+            downstream: lower.isEmpty ? nil : lower.map(\.answer), releasedAt: released,
+            reaches: forUpstream ? try await reaches(warningID: id, lower: lower) : nil)
+    }
+
+    /// When each division was first reached, on each channel, for the timeline. A hand-down
+    /// does not reach anybody by itself: its division is replaced by the lower node's own
+    /// divisions when that node answers, and counts as not reached when it does not.
+    func reaches(warningID id: Warning.ID) async throws -> [WarningTimeline.Reach] {
+        let lower = try await downstream?.fetch(warningID: id, depth: .county, store: store) ?? []
+        return try await reaches(warningID: id, lower: lower)
+    }
+
+    private func reaches(warningID id: Warning.ID, lower: [DownstreamReports.Fetched]) async throws -> [WarningTimeline.Reach] {
+        let own = try await store.reaches(warningID: id)
+        guard let cascade = downstream?.channels, !cascade.isEmpty else { return own }
+        let answered = lower.filter { $0.answer.report?.reaches != nil }
+        let replaced = Set(answered.map(\.handDown.region))
+        var reaches: [WarningTimeline.Reach] = []
+        for reach in own {
+            guard cascade.contains(reach.channel) else {
+                reaches.append(reach)
+                continue
+            }
+            if !replaced.contains(reach.division) {
+                reaches.append(WarningTimeline.Reach(channel: reach.channel, division: reach.division, firstDelivered: nil))
+            }
+        }
+        for fetched in answered { reaches += fetched.answer.report?.reaches ?? [] }
+        return reaches
     }
 }

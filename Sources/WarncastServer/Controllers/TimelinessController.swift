@@ -6,6 +6,8 @@ import WarncastStore
 /// A warning's timeline, and the warnings that were late by the configured thresholds.
 struct TimelinessController {
     let store: any Store
+    /// Counts a lower node's divisions, not the hand-down, as reached.
+    let reports: WarningReportBuilder
     let thresholds: [Level: TimelinessThreshold]
     let now: @Sendable () -> Date
 
@@ -17,7 +19,7 @@ struct TimelinessController {
 
     func timeline(of warning: Warning) async throws -> WarningTimeline {
         var timeline = WarningTimeline(
-            warning: warning, reaches: try await store.reaches(warningID: warning.id), threshold: thresholds[warning.level],
+            warning: warning, reaches: try await reports.reaches(warningID: warning.id), threshold: thresholds[warning.level],
             now: now())
         timeline.retrying = try await store.retrying(warningID: warning.id)
         return timeline

@@ -21,7 +21,9 @@ public protocol ReportStore: Sendable {
     /// waiting for it. Nil when every delivery of such warnings has gone out.
     func oldestWaitingRelease(level: Level) async throws -> Date?
     /// Deliveries counted per division at every tier down to `depth`, with times to deliver.
-    func rollup(warningID: Warning.ID, depth: Tier) async throws -> WarningRollup
+    /// The deliveries in `excluding` are left out of the total (not of their channel's rows):
+    /// hand-downs whose lower node's own rows take their place.
+    func rollup(warningID: Warning.ID, depth: Tier, excluding: Set<Int64>) async throws -> WarningRollup
     /// Deliveries that did not (or not yet) reach their recipient: the blind spots.
     func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView]
     /// A page of deliveries planned in `[since, until)` to recipients within `region`, after
@@ -49,15 +51,26 @@ public struct DeliveryReference: Sendable, Equatable {
     public var deliveryID: Int64
     public var recipientID: String
     public var recipientName: String
+    /// The recipient's division.
+    public var region: String
     public var address: String
     public var reference: String
 
-    public init(deliveryID: Int64, recipientID: String, recipientName: String, address: String, reference: String) {
+    public init(
+        deliveryID: Int64, recipientID: String, recipientName: String, region: String, address: String, reference: String
+    ) {
         self.deliveryID = deliveryID
         self.recipientID = recipientID
         self.recipientName = recipientName
+        self.region = region
         self.address = address
         self.reference = reference
+    }
+}
+
+extension ReportStore {
+    public func rollup(warningID: Warning.ID, depth: Tier) async throws -> WarningRollup {
+        try await rollup(warningID: warningID, depth: depth, excluding: [])
     }
 }
 
