@@ -70,6 +70,16 @@ public struct EmailAdapter: BatchChannelAdapter {
         (200..<300).contains(result.status) ? .delivered : .retry("SMTP \(result.status)")
     }
 
+    /// A notice as a plain-text mail to the one contact.
+    public func notice(_ text: String, to recipient: Recipient, via endpoint: String) -> HTTPRequestSpec? {
+        let mail = MailMessage.notice(
+            text, to: recipient.address, from: from, fromName: fromName, messageID: "notice.\(UUID().uuidString)@warncast", date: now())
+        var request = HTTPRequestSpec(method: "SMTP", url: endpoint, body: mail)
+        request.mail = MailEnvelope(
+            from: from, recipients: [recipient.address], security: security, username: username, password: password)
+        return request
+    }
+
     public func outcomes(of result: Result<HTTPResult, CurlError>, for batch: [DeliveryJob]) -> [BatchOutcome] {
         let transcript: [String]
         let failure: CurlError?

@@ -62,6 +62,29 @@ enum MailMessage {
         return Data(lines.joined(separator: "\r\n").utf8)
     }
 
+    /// A short notice to a person on duty: plain text, no attachment, the first line of
+    /// `text` as its subject.
+    static func notice(_ text: String, to address: String, from: String, fromName: String?, messageID: String, date: Date) -> Data {
+        let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? text
+        let subject = firstLine.count > 80 ? String(firstLine.prefix(79)) + "…" : firstLine
+        let sender = fromName.map { "\(encodedWord($0)) <\(from)>" } ?? from
+        let lines = [
+            "From: \(sender)",
+            "To: <\(address)>",
+            "Subject: \(encodedWord(subject))",
+            "Date: \(rfc5322Date(date))",
+            "Message-ID: <\(messageID)>",
+            "MIME-Version: 1.0",
+            "Auto-Submitted: auto-generated",
+            "Content-Type: text/plain; charset=UTF-8",
+            "Content-Transfer-Encoding: base64",
+            "",
+            base64Lines(Data(text.utf8)),
+            "",
+        ]
+        return Data(lines.joined(separator: "\r\n").utf8)
+    }
+
     /// The identifier, reduced to characters safe in a file name.
     static func attachmentName(_ warning: Warning) -> String {
         let safe = warning.identifier.unicodeScalars.map {

@@ -51,4 +51,45 @@ struct DutyNotifierTests {
         await notifier.notify(second)
         #expect(transport.requests.count == 2)
     }
+
+    @Test("a gateway down reaches an email contact as a plain-text mail through a real SMTP server, audited")
+    func emailNotice() async throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let smtp = try SMTPPeer(directory: directory)
+        defer { smtp.stop() }
+        let store = try await TestSupport.loadedStore()
+        try await store.saveRecipients(
+            [
+                (
+                    recipient: Recipient(
+                        id: "duty-mail", channel: "email", region: RegionCode("430121")!, name: "县应急管理局值班室",
+                        address: "duty@csx.example.gov.cn"),
+                    secretHash: String?.none
+                )
+            ], audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: "1"))
+        let email = try EmailAdapter(
+            AdapterContext(
+                channel: "email", settings: ["url": smtp.url, "from": "alerts@warncast.example", "security": "none"],
+                callbacks: callbacks))
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let notifier = DutyNotifier(
+            store: store, adapters: ["email": email], transport: engine, contacts: ["duty-mail"], minInterval: 300,
+            node: "csx-county", logger: Logger(label: "test"))
+        notifier.heard(.gatewayDown(channel: "sms-duty", endpoint: "http://127.0.0.1:13013/cgi-bin/sendsms?password=x", error: "HTTP 503"))
+        let deadline = Date().addingTimeInterval(20)
+        while smtp.messages.isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let mail = try #require(smtp.messages.first)
+        #expect(mail.subject?.contains("sms-duty") == true, "\(mail.headers)")
+        #expect(mail.header("Auto-Submitted") == "auto-generated")
+        let text = String(decoding: mail.parts.first?.content ?? Data(), as: UTF8.self)
+        #expect(text.contains("http://127.0.0.1:13013/cgi-bin/sendsms") && text.contains("HTTP 503"))
+        #expect(!text.contains("password"), "the gateway's credentials stay out of the notice")
+        var sent: [AuditEntry] = []
+        while sent.isEmpty && Date() < deadline {
+            sent = try await store.auditEntries(subject: "sms-duty").filter { $0.action == "notice.sent" }
+            if sent.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(sent.first?.detail.contains("duty-mail") == true)
+    }
 }

@@ -51,17 +51,22 @@ public struct StoredMail: Sendable {
         let (head, body) = Self.split(text)
         headers = Self.headers(head)
         parts = []
-        guard let type = header("Content-Type"), let range = type.range(of: "boundary=\"") else { return }
+        guard let type = header("Content-Type"), let range = type.range(of: "boundary=\"") else {
+            // A single part: the message's own headers describe its body.
+            parts = [(headers, Self.decoded(body, encoding: header("Content-Transfer-Encoding")))]
+            return
+        }
         let boundary = String(type[range.upperBound...].prefix { $0 != "\"" })
         for chunk in body.components(separatedBy: "--\(boundary)").dropFirst() where !chunk.hasPrefix("--") {
             let (partHead, partBody) = Self.split(String(chunk.drop { $0 == "\n" }))
             let partHeaders = Self.headers(partHead)
-            let encoding = partHeaders.first { $0.name.lowercased() == "content-transfer-encoding" }?.value.lowercased()
-            let content =
-                encoding == "base64"
-                ? Data(base64Encoded: partBody.filter { !$0.isWhitespace }) ?? Data() : Data(partBody.utf8)
-            parts.append((partHeaders, content))
+            let encoding = partHeaders.first { $0.name.lowercased() == "content-transfer-encoding" }?.value
+            parts.append((partHeaders, Self.decoded(partBody, encoding: encoding)))
         }
+    }
+
+    private static func decoded(_ body: String, encoding: String?) -> Data {
+        encoding?.lowercased() == "base64" ? Data(base64Encoded: body.filter { !$0.isWhitespace }) ?? Data() : Data(body.utf8)
     }
 
     public func header(_ name: String) -> String? {
