@@ -130,6 +130,8 @@ TABLE=$(cat <<MD
 MD
 )
 echo "$TABLE"
+# make soak's section (from its heading to the end) is kept as it is.
+SOAK=$(sed -n '/^## Soak$/,$p' "$ROOT/docs/benchmarks.md" 2>/dev/null || true)
 cat > "$ROOT/docs/benchmarks.md" <<MD
 # Benchmarks
 
@@ -150,4 +152,5 @@ Targets from the dispatch issue: 100,000 deliveries with receipts in under 20 s,
 300 MB, at least 10 times Apprise's rate. From the roll-up issue: the per-tier report of a
 100,000-delivery warning in under 200 ms.
 MD
+if [ -n "$SOAK" ]; then printf '\n%s\n' "$SOAK" >> "$ROOT/docs/benchmarks.md"; fi
 say "wrote docs/benchmarks.md"
