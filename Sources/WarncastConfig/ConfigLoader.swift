@@ -6,10 +6,13 @@ import Yams
 public enum ConfigLoader {
     public static func load(path: String) throws(ConfigError) -> WarncastConfiguration {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        guard let data = FileManager.default.contents(atPath: absolute) else {
-            throw ConfigError(file: path, key: "", reason: "cannot read the file")
+        let text: String
+        do {
+            text = try TextFile.utf8(absolute)
+        } catch {
+            throw ConfigError(file: path, key: "", reason: error.reason)
         }
-        return try parse(String(decoding: data, as: UTF8.self), file: absolute)
+        return try parse(text, file: absolute)
     }
 
     /// Parses YAML `text` as if read from `file` (which anchors relative paths).

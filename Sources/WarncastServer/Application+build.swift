@@ -101,6 +101,9 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
         .register(on: v1)
     ApprovalController(store: parts.store, releases: releases, now: parts.now, routing: parts.routing).register(on: v1)
     deliveries.register(on: v1)
+    RecipientController(
+        store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), secrets: parts.recipientSecrets
+    ).register(on: v1)
     TimelinessController(store: parts.store, reports: reports, thresholds: parts.configuration.timeliness, now: parts.now).register(on: v1)
     ExportController(store: parts.store, now: parts.now, nodeRegion: parts.configuration.node.region).register(on: v1)
     return router

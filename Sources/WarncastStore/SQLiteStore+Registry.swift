@@ -139,9 +139,43 @@ extension SQLiteStore {
         }
     }
 
+    public func importRecipients(_ rows: some RecipientRows, audit: @escaping @Sendable (Int) -> AuditEvent) async throws -> Int {
+        try await write { db in
+            // Ids seen in this import, to tell a repeated id from one saved before.
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_seen (id TEXT PRIMARY KEY)")
+            try db.execute(sql: "DELETE FROM import_seen")
+            let seen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO import_seen (id) VALUES (?)")
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO recipient (id, channel, region, name, address, options, secretHash, active)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+                    ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, region = excluded.region, name = excluded.name,
+                      address = excluded.address, options = excluded.options, secretHash = excluded.secretHash, active = 1
+                    """)
+            var count = 0
+            while let (recipient, secretHash) = try rows.next() {
+                try seen.execute(arguments: [recipient.id])
+                guard db.changesCount == 1 else {
+                    rows.duplicate(id: recipient.id)
+                    continue
+                }
+                let record = RecipientRecord(recipient, secretHash: secretHash)
+                try upsert.execute(
+                    arguments: [
+                        record.id, record.channel, record.region, record.name, record.address, record.options, record.secretHash,
+                    ])
+                count += 1
+            }
+            try rows.finish()
+            try db.execute(sql: "DELETE FROM import_seen")
+            try AuditLog.append(audit(count), at: now(), in: db)
+            return count
+        }
+    }
+
     public func recipients(channel: String?, within region: RegionCode?, limit: Int) async throws -> [Recipient] {
         try await writer.read { db in
-            var request = RecipientRecord.all().order(Column("id")).limit(limit)
+            var request = RecipientRecord.filter(Column("active") == true).order(Column("id")).limit(limit)
             if let channel { request = request.filter(Column("channel") == channel) }
             if let region { request = request.filter(Column("region").like(String(region.prefix) + "%")) }
             return try request.fetchAll(db).compactMap(\.recipient)
@@ -153,6 +187,23 @@ extension SQLiteStore {
     }
 
     public func recipientCount() async throws -> Int {
-        try await writer.read { db in try RecipientRecord.fetchCount(db) }
+        try await writer.read { db in try RecipientRecord.filter(Column("active") == true).fetchCount(db) }
+    }
+
+    public func removeRecipient(id: String, within scope: RegionCode?, audit: AuditEvent) async throws -> Bool {
+        try await write { db in
+            guard let existing = try RecipientRecord.fetchOne(db, key: id), existing.active else { return false }
+            if let scope {
+                guard let region = RegionCode(existing.region), region.isWithin(scope) else {
+                    throw StoreError.recipientOutOfScope(id: id, region: existing.region)
+                }
+            }
+            try db.execute(sql: "UPDATE recipient SET active = 0 WHERE id = ?", arguments: [id])
+            var event = audit
+            event.detail.merge(
+                ["channel": existing.channel, "region": existing.region, "name": existing.name]) { given, _ in given }
+            try AuditLog.append(event, at: now(), in: db)
+            return true
+        }
     }
 }

@@ -32,7 +32,7 @@ struct AuditCommand: AsyncParsableCommand {
             defer { try? file.close() }
             var shown = Date.distantPast
             let result = try CurlTransfer.download(
-                daemon.url + "/v1/export/\(kind)?" + query.joined(separator: "&"),
+                try daemon.baseURL() + "/v1/export/\(kind)?" + query.joined(separator: "&"),
                 headers: ["Authorization: Bearer \(try daemon.bearer())"], to: file
             ) { bytes in
                 // Progress on stderr, at most a few times a second, so the file stays clean.
@@ -60,7 +60,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Argument(help: "An exported CSV or JSON Lines file.") var file: String
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+            let data = try TextFile.data(file)
             do {
                 let result = try ExportVerifier.verify(data)
                 print("\(file): \(result.rows) \(result.kind.rawValue) row(s) intact, last hash \(result.lastHash)")

@@ -8,7 +8,7 @@ import WarncastStore
 struct RecipientsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recipients", abstract: "Loudspeakers and other recipients of warnings.",
-        subcommands: [Import.self, List.self])
+        subcommands: [Import.self, Add.self, Remove.self, List.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -19,22 +19,88 @@ struct RecipientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try CLIContext(options)
-            // Secrets are kept keyed with the node's keyring, made now if the daemon never ran.
-            let path = context.configuration.dispatch.signingKeyFile
-            let (keyring, created) = try SigningKeyring.loadOrCreate(path: path)
-            if created {
-                try await context.store.appendAudit(
-                    AuditEvent(actor: context.actor, action: .keysGenerated, subject: keyring.active.id, detail: ["file": path]),
-                    at: Date())
+            let secrets = try await RecipientsCommand.recipientSecrets(context)
+            // A progress line on stderr, rewritten in place, as `audit export` does.
+            let progress: @Sendable (RegistryImporter.Progress) -> Void = { step in
+                let line =
+                    "\r\(step.finished ? "read" : "reading") \(step.rows) row(s), "
+                    + String(format: "%.0f rows/s, %d rejected, %d MiB read", step.rowsPerSecond, step.rejected, step.bytes >> 20)
+                FileHandle.standardError.write(Data((line + (step.finished ? "\n" : "")).utf8))
             }
             do {
-                let count = try await RegistryImporter(store: context.store, actor: context.actor, secrets: try keyring.recipientSecrets())
-                    .importRecipients(file: file, channels: Set(context.configuration.dispatch.channels.keys))
+                let count = try await RegistryImporter(store: context.store, actor: context.actor, secrets: secrets)
+                    .importRecipients(file: file, channels: Set(context.configuration.dispatch.channels.keys), progress: progress)
                 print("imported \(count) recipient(s) from \(file)")
             } catch let error as RegistryImporter.FileError {
                 throw CLIError(error.description)
+            } catch let error as FileReadError {
+                throw CLIError(error.description)
             }
         }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add one recipient, or replace the one with its id (and bring back a removed one).")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "Recipient id, e.g. ls-430121001001-2.") var id: String
+        @Option(help: "Channel name from the configuration, e.g. loudspeaker.") var channel: String
+        @Option(help: "Division code it is in, e.g. 430121001001.") var region: String
+        @Option(help: "Name people know it by.") var name: String
+        @Option(help: "URL, phone number or mailbox, by channel.") var address: String
+        @Option(help: "Secret it acknowledges with (stored keyed, never shown).") var secret = ""
+        @Option(name: .customLong("options"), help: "key=value;… e.g. language=zh-CN;repeat=3") var recipientOptions = ""
+
+        func run() async throws {
+            let context = try CLIContext(options)
+            let row: RecipientCSV.Row
+            switch RecipientCSV.row(
+                id: id, channel: channel, region: region, name: name, address: address, secret: secret, options: recipientOptions,
+                channels: Set(context.configuration.dispatch.channels.keys))
+            {
+            case .success(let made): row = made
+            case .failure(let failure): throw CLIError("recipient \(id): \(failure.reason)")
+            }
+            let existed = try await context.store.recipient(id: id) != nil
+            let secrets = try await RecipientsCommand.recipientSecrets(context)
+            try await context.store.saveRecipients(
+                [(row.recipient, row.secret.map { secrets.hash($0) })],
+                audit: AuditEvent(actor: context.actor, action: .recipientsSaved, subject: id, detail: ["count": "1"]))
+            print("\(existed ? "replaced" : "added") recipient \(id) (\(channel), \(region))")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove one recipient: later warnings leave it out; its past deliveries stay on record.")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "Recipient id.") var id: String
+        @Option(help: "Why, for the audit log.") var reason: String?
+
+        func run() async throws {
+            let context = try CLIContext(options)
+            var detail: [String: String] = [:]
+            detail["reason"] = reason
+            let removed = try await context.store.removeRecipient(
+                id: id, within: nil, audit: AuditEvent(actor: context.actor, action: .recipientRemoved, subject: id, detail: detail))
+            guard removed else { throw CLIError("no recipient '\(id)' (or it was removed already)") }
+            print("removed recipient \(id)")
+        }
+    }
+
+    /// How recipients' secrets are kept: keyed with the node's keyring, made now (and
+    /// audited) if the daemon never ran.
+    static func recipientSecrets(_ context: CLIContext) async throws -> RecipientSecrets {
+        let path = context.configuration.dispatch.signingKeyFile
+        let (keyring, created) = try SigningKeyring.loadOrCreate(path: path)
+        if created {
+            try await context.store.appendAudit(
+                AuditEvent(actor: context.actor, action: .keysGenerated, subject: keyring.active.id, detail: ["file": path]),
+                at: Date())
+        }
+        return try keyring.recipientSecrets()
     }
 
     struct List: AsyncParsableCommand {

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import WarncastCore
+import WarncastDispatch
 import WarncastNet
 
 struct WarningsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warnings", abstract: "Submit and read warnings through the daemon's API.",
-        subcommands: [Submit.self, Show.self, List.self, Deliveries.self, Resend.self])
+        subcommands: [Submit.self, Show.self, List.self, History.self, Deliveries.self, Resend.self])
 
     struct Submit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Submit a CAP 1.2 message (XML or JSON file).")
@@ -14,7 +16,7 @@ struct WarningsCommand: AsyncParsableCommand {
         @Argument(help: "CAP file; .json is sent as JSON, anything else as CAP XML.") var file: String
 
         func run() async throws {
-            guard let body = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+            let body = try TextFile.data(file)
             let type = file.hasSuffix(".json") ? "application/json" : "application/cap+xml"
             try call(daemon, method: "POST", path: "/v1/warnings", body: body, contentType: type)
         }
@@ -33,20 +35,54 @@ struct WarningsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List warnings visible to the token.")
+        static let configuration = CommandConfiguration(abstract: "List warnings visible to the token, newest first.")
 
         @OptionGroup var daemon: DaemonOptions
-        @Option(help: "pending_approval, released, …") var status: String?
+        @Option(help: "pending_approval, released, rejected, superseded, cancelled or expired.") var status: String?
         @Option(help: "Division code the warnings affect.") var region: String?
         @Option(help: "blue, yellow, orange or red.") var level: String?
+        @Option(help: "Issuing department id.") var department: String?
         @Option(help: "Received since, e.g. 2026-07-01T08:00:00+08:00.") var since: String?
+        @Option(help: "Received before this time.") var until: String?
+        @Flag(help: "Only warnings with a step late by the timeliness thresholds.") var late = false
+        @Option(help: "At most this many (the API's default when not given).") var limit: Int?
 
         func run() async throws {
-            let pairs = [("status", status), ("region", region), ("level", level), ("since", since)]
-                .compactMap { name, value in
-                    value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" }
-                }
+            let pairs = [
+                ("status", status), ("region", region), ("level", level), ("department", department), ("since", since),
+                ("until", until), ("late", late ? "true" : nil), ("limit", limit.map(String.init)),
+            ].compactMap { name, value in value.map { "\(name)=\(FormEncoding.escape($0))" } }
             try call(daemon, method: "GET", path: "/v1/warnings" + (pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")))
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Everything on record about a warning: each audit entry (who, what, when), deliveries per state.")
+
+        @OptionGroup var daemon: DaemonOptions
+        @Argument(help: "Warning id.") var id: String
+        @Flag(help: "Print the API's JSON (with the message as received and the gateways' reports).") var json = false
+
+        struct Answer: Decodable {
+            var entries: [AuditEntry]
+            var deliveries: [String: Int]
+            var reports: [Report]
+
+            struct Report: Decodable {}
+        }
+
+        func run() async throws {
+            let body = try call(daemon, method: "GET", path: "/v1/warnings/\(id)/history", printing: json)
+            if json { return }
+            let answer = try JSONDecoder().decode(Answer.self, from: body)
+            print(["TIME", "WHO", "WHAT", "DETAIL"].joined(separator: "\t"))
+            for entry in answer.entries {
+                print([entry.at, entry.actor, entry.action, entry.detail].joined(separator: "\t"))
+            }
+            let states = answer.deliveries.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            print("\ndeliveries: \(states.isEmpty ? "none" : states.joined(separator: ", "))")
+            print("gateway reports: \(answer.reports.count) (warncast warnings history \(id) --json shows them)")
         }
     }
 }
@@ -115,11 +151,12 @@ func call(
 ) throws -> Data {
     var headers = ["Authorization: Bearer \(try daemon.bearer())"]
     if let contentType { headers.append("Content-Type: \(contentType)") }
+    let base = try daemon.baseURL()
     let result: HTTPResult
     do {
-        result = try CurlTransfer.perform(HTTPRequestSpec(method: method, url: daemon.url + path, headers: headers, body: body))
+        result = try CurlTransfer.perform(HTTPRequestSpec(method: method, url: base + path, headers: headers, body: body))
     } catch {
-        throw CLIError("cannot reach \(daemon.url): \(error)")
+        throw CLIError("cannot reach warncastd at \(base): \(error)")
     }
     let success = (200..<300).contains(result.status)
     if printing || !success { print(String(decoding: result.body, as: UTF8.self)) }

@@ -47,6 +47,8 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     public static let recipientsSaved = AuditAction(name: "recipients.saved")
     /// An existing recipient changed: what it was and what it became.
     public static let recipientChanged = AuditAction(name: "recipient.changed")
+    /// A recipient taken out of planning; its past deliveries stay.
+    public static let recipientRemoved = AuditAction(name: "recipient.removed")
     public static let keysGenerated = AuditAction(name: "keys.generated")
     public static let keysRotated = AuditAction(name: "keys.rotated")
     public static let tokenCreated = AuditAction(name: "token.created")

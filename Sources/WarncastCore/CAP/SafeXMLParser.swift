@@ -43,11 +43,55 @@ struct SafeXMLParser {
         parser.delegate = builder
         let ok = parser.parse()
         if let failure = builder.failure { throw failure }
-        guard ok, let root = builder.root else {
-            let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "unreadable document"
-            throw .malformed("line \(parser.lineNumber): \(reason)")
+        // Foundation on Linux may return true and still record an error (content after the
+        // root element, an unquoted attribute): either one refuses the document.
+        guard ok, parser.parserError == nil, let root = builder.root else {
+            let code = (parser.parserError as? NSError)?.code
+            throw .malformed("line \(parser.lineNumber), column \(parser.columnNumber): \(Self.reason(code))")
         }
         return root
+    }
+
+    /// libxml2's error as a reader would say it (Foundation on Linux only gives
+    /// `NSXMLParserErrorDomain error N`).
+    static func reason(_ code: Int?) -> String {
+        guard let code else { return "not a well-formed XML document" }
+        let known: [XMLParser.ErrorCode: String] = [
+            .emptyDocumentError: "no root element: the document is empty or does not start with '<'",
+            // libxml2 gives this one for many things: an element, comment or CDATA section
+            // left open at the end, an unquoted attribute, content after the root element.
+            .prematureDocumentEndError:
+                "not well-formed here: an element, comment or CDATA section left open, an unquoted attribute, or content after the root element",
+            .notWellBalancedError: "an element is not closed, or closed in the wrong order",
+            .tagNameMismatchError: "an end tag does not match its start tag",
+            .ltRequiredError: "text where an element was expected",
+            .gtRequiredError: "a tag is not closed with '>'",
+            .attributeNotStartedError: "an attribute value is not quoted",
+            .attributeNotFinishedError: "an attribute value is not closed",
+            .attributeHasNoValueError: "an attribute has no value",
+            .attributeRedefinedError: "an attribute is given twice",
+            .literalNotStartedError: "a quoted value is missing",
+            .literalNotFinishedError: "a quoted value is not closed",
+            .entityRefAtEOFError: "the document ends inside an entity reference",
+            .entityRefLoopError: "an entity refers to itself",
+            .undeclaredEntityError: "an undeclared entity is used",
+            .entityReferenceMissingSemiError: "an entity reference lacks its ';'",
+            .entityReferenceWithoutNameError: "'&' is not followed by an entity name (write &amp;)",
+            .invalidCharacterError: "a character XML does not allow",
+            .invalidCharacterRefError: "a character reference to a character XML does not allow",
+            .namespaceDeclarationError: "a namespace declaration is wrong",
+            .uriRequiredError: "a namespace prefix is not declared",
+            .misplacedXMLDeclarationError: "the XML declaration is not at the very start",
+            .xmlDeclNotFinishedError: "the XML declaration is not closed",
+            .extraContentError: "content after the root element",
+            .commentNotFinishedError: "a comment is not closed",
+            .cdataNotFinishedError: "a CDATA section is not closed",
+            .nameRequiredError: "a name is missing",
+        ]
+        // libxml2's namespace errors are numbered after Foundation's list ends.
+        if code == 201 { return "a namespace prefix is not declared (XML error 201)" }
+        guard let errorCode = XMLParser.ErrorCode(rawValue: code) else { return "not a well-formed XML document (XML error \(code))" }
+        return known[errorCode].map { "\($0) (XML error \(code))" } ?? "not a well-formed XML document (XML error \(code))"
     }
 
     /// Why `data` is not a UTF-8 document, if it is not: a UTF-16 or UTF-32 byte order mark,

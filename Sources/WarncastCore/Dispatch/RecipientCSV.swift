@@ -1,60 +1,56 @@
 import Foundation
 
-/// Reads recipients: a header line, then `id,channel,region,name,address,secret,options` where
-/// `options` is `key=value` pairs separated by `;`, e.g. `language=zh-CN;repeat=3`. The
-/// secret (which a loudspeaker uses to acknowledge later) may be empty.
+/// Reads recipients a line at a time (`RegistryImporter` streams the file): a header line,
+/// then `id,channel,region,name,address,secret,options` where `options` is `key=value` pairs
+/// separated by `;`, e.g. `language=zh-CN;repeat=3`. The secret (which a loudspeaker uses to
+/// acknowledge later) may be empty.
 public enum RecipientCSV {
     public struct Row: Sendable {
         public var recipient: Recipient
         public var secret: String?
     }
 
-    public static func parse(_ text: String, channels: Set<String>) -> (rows: [Row], errors: [RegionCSV.RowError]) {
-        var rows: [Row] = []
-        var errors: [RegionCSV.RowError] = []
-        var seen: Set<String> = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let row = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            if row.isEmpty || row.hasPrefix("#") || (index == 0 && row.hasPrefix("id,")) { continue }
-            switch parseRow(row, channels: channels) {
-            case .success(let parsed):
-                if seen.insert(parsed.recipient.id).inserted {
-                    rows.append(parsed)
-                } else {
-                    errors.append(.init(line: index + 1, reason: "duplicate id \(parsed.recipient.id)"))
-                }
-            case .failure(let failure):
-                errors.append(.init(line: index + 1, reason: failure.reason))
-            }
-        }
-        return (rows, errors)
+    /// Why a row (or a recipient given field by field) cannot be a recipient.
+    public struct Failure: Error, CustomStringConvertible {
+        public var reason: String
+        public var description: String { reason }
     }
 
-    struct Failure: Error { var reason: String }
-
-    static func parseRow(_ row: String, channels: Set<String>) -> Result<Row, Failure> {
-        let fields = row.split(separator: ",", omittingEmptySubsequences: false).map {
+    /// One line of the file (not the header).
+    public static func parseRow(_ line: String, channels: Set<String>) -> Result<Row, Failure> {
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespaces)
         }
         guard fields.count == 7 else {
             return .failure(.init(reason: "expected id,channel,region,name,address,secret,options but found \(fields.count) field(s)"))
         }
-        guard !fields[0].isEmpty else { return .failure(.init(reason: "empty id")) }
-        guard channels.contains(fields[1]) else {
-            return .failure(.init(reason: "unknown channel '\(fields[1])' (configured: \(channels.sorted().joined(separator: ", ")))"))
+        return row(
+            id: fields[0], channel: fields[1], region: fields[2], name: fields[3], address: fields[4], secret: fields[5],
+            options: fields[6], channels: channels)
+    }
+
+    /// One recipient from its fields as the CSV has them (`options` as `key=value;…`,
+    /// an empty secret for none), checked as an import checks a row.
+    public static func row(
+        id: String, channel: String, region regionText: String, name: String, address: String, secret: String,
+        options optionText: String,
+        channels: Set<String>
+    ) -> Result<Row, Failure> {
+        guard !id.isEmpty else { return .failure(.init(reason: "empty id")) }
+        guard channels.contains(channel) else {
+            return .failure(.init(reason: "unknown channel '\(channel)' (configured: \(channels.sorted().joined(separator: ", ")))"))
         }
-        guard let region = RegionCode(fields[2]) else {
-            return .failure(.init(reason: "'\(fields[2])' is not a division code"))
+        guard let region = RegionCode(regionText) else {
+            return .failure(.init(reason: "'\(regionText)' is not a division code"))
         }
-        guard !fields[4].isEmpty else { return .failure(.init(reason: "recipient \(fields[0]) has no address")) }
+        guard !address.isEmpty else { return .failure(.init(reason: "recipient \(id) has no address")) }
         var options: [String: String] = [:]
-        for pair in fields[6].split(separator: ";") where !pair.isEmpty {
+        for pair in optionText.split(separator: ";") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { return .failure(.init(reason: "option '\(pair)' is not key=value")) }
             options[String(parts[0])] = String(parts[1])
         }
-        let recipient = Recipient(
-            id: fields[0], channel: fields[1], region: region, name: fields[3], address: fields[4], options: options)
-        return .success(Row(recipient: recipient, secret: fields[5].isEmpty ? nil : fields[5]))
+        let recipient = Recipient(id: id, channel: channel, region: region, name: name, address: address, options: options)
+        return .success(Row(recipient: recipient, secret: secret.isEmpty ? nil : secret))
     }
 }

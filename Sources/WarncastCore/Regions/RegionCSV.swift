@@ -9,6 +9,11 @@ public enum RegionCSV {
         public var reason: String
 
         public var description: String { "line \(line): \(reason)" }
+
+        public init(line: Int, reason: String) {
+            self.line = line
+            self.reason = reason
+        }
     }
 
     /// What a file yielded: the good rows and one error per bad row.

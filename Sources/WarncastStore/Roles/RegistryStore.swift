@@ -24,10 +24,21 @@ public protocol RegistryStore: Sendable {
     func saveRecipients(
         _ recipients: [(recipient: Recipient, secretHash: String?)], within scope: RegionCode?, audit: AuditEvent
     ) async throws
+    /// Saves every recipient `rows` gives, in one transaction: all of them or, if `rows`
+    /// throws (a bad row, its `finish()` refusing), none. Returns how many were saved; the
+    /// audit event is made from that count.
+    func importRecipients(_ rows: some RecipientRows, audit: @escaping @Sendable (Int) -> AuditEvent) async throws -> Int
+    /// Active recipients (removed ones are left out), by id.
     func recipients(channel: String?, within region: RegionCode?, limit: Int) async throws -> [Recipient]
     /// The recipient with this id, active or not.
     func recipient(id: String) async throws -> Recipient?
+    /// How many active recipients there are.
     func recipientCount() async throws -> Int
+    /// Takes an active recipient out of every later warning's plan, audited; its deliveries
+    /// so far stay on record, and saving it again brings it back. False when there is no
+    /// active recipient with this id; `StoreError.recipientOutOfScope` when it lies outside
+    /// `scope`.
+    func removeRecipient(id: String, within scope: RegionCode?, audit: AuditEvent) async throws -> Bool
 }
 
 /// A token as the store lists it: everything except the secret.
@@ -65,4 +76,15 @@ extension RegistryStore {
     public func saveRecipients(_ recipients: [(recipient: Recipient, secretHash: String?)], audit: AuditEvent) async throws {
         try await saveRecipients(recipients, within: nil, audit: audit)
     }
+}
+
+/// Recipients read one at a time for an import (a CSV file of a million rows). Used on the
+/// store's writer only, one call after another.
+public protocol RecipientRows: AnyObject, Sendable {
+    /// The next recipient and its secret's hash; nil after the last.
+    func next() throws -> (recipient: Recipient, secretHash: String?)?
+    /// The row just given has the id of one given earlier.
+    func duplicate(id: String)
+    /// After the last row, before anything is committed: throwing undoes the whole import.
+    func finish() throws
 }

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import WarncastNet
+import WarncastTestSupport
+
+/// The CLI as a new operator meets it: where it finds the daemon, what it says about a bad
+/// file or a mistyped command, one recipient at a time, a large import.
+@Suite("warncast on the command line", .serialized)
+struct CommandLineTests {
+    @Test("API commands find warncastd at the configuration's server.host and server.port; --url still overrides")
+    func addressFromConfiguration() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let port = PeerProcess.freePort()
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "port: 0", with: "port: \(port)")
+            .replacingOccurrences(of: "host: 127.0.0.1", with: "host: 0.0.0.0")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop() }
+        let token = try Binaries.createToken(["--role", "auditor", "--region", "430000", "--name", "审计员"], config: config)
+        let listed = try Binaries.warncast(["warnings", "list", "--token", token], config: config)
+        #expect(listed.status == 0, "\(listed.out)\(listed.err)")
+        #expect(listed.out.contains(#""warnings""#))
+        let elsewhere = try Binaries.warncast(["warnings", "list", "--token", token, "--url", "http://127.0.0.1:9"], config: config)
+        #expect(elsewhere.status != 0 && elsewhere.err.contains("cannot reach warncastd at http://127.0.0.1:9"), "\(elsewhere.err)")
+        // A configuration that lets the daemon pick its port cannot say where it is.
+        let picked = try testConfiguration(in: TestSupport.temporaryDirectory())
+        let unknown = try Binaries.warncast(["warnings", "list", "--token", token], config: picked)
+        #expect(unknown.status != 0 && unknown.err.contains("server.port: 0"), "\(unknown.err)")
+        // Help says which configuration is in use.
+        let help = try Binaries.warncast(["--help"], config: config)
+        let unwrapped = help.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(unwrapped.contains("Configuration in use: \(config), from $WARNCAST_CONFIG"), "\(help.out)")
+    }
+
+    @Test("a mistyped command, a missing file, a directory and broken XML are each said in words")
+    func plainErrors() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let unknown = try Binaries.warncast(["warnigns", "list"], config: config)
+        #expect(unknown.status == 64)
+        #expect(unknown.err.contains("unknown command 'warncast warnigns'") && unknown.err.contains("warnings"), "\(unknown.err)")
+        let nested = try Binaries.warncast(["warnings", "histroy", "x"], config: config)
+        #expect(nested.status == 64 && nested.err.contains("unknown command 'warncast warnings histroy'"), "\(nested.err)")
+
+        let missing = directory.appendingPathComponent("no-such-warning.xml").path
+        let submitted = try Binaries.warncast(
+            ["warnings", "submit", missing, "--token", "x", "--url", "http://127.0.0.1:9"], config: config)
+        #expect(submitted.status != 0 && submitted.err.contains("\(missing): no such file"), "\(submitted.err)")
+        let imported = try Binaries.warncast(["recipients", "import", directory.path], config: config)
+        #expect(imported.status != 0 && imported.err.contains("\(directory.path): is a directory"), "\(imported.err)")
+        let noConfig = try Binaries.warncast(["recipients", "list", "--config", missing], config: config)
+        #expect(noConfig.status != 0 && noConfig.err.contains("no such file"), "\(noConfig.err)")
+        for output in [submitted.err, imported.err, noConfig.err] {
+            #expect(!output.contains("NSCocoaErrorDomain") && !output.contains("UserInfo"), "\(output)")
+        }
+
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop() }
+        let token = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员"], config: config)
+        let broken = directory.appendingPathComponent("broken.xml")
+        try Data("<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><identifier>x</identifier>".utf8).write(to: broken)
+        let refused = try Binaries.warncast(["warnings", "submit", broken.path, "--url", daemon.url, "--token", token], config: config)
+        #expect(refused.status != 0)
+        #expect(!refused.out.contains("NSXMLParserErrorDomain"), "\(refused.out)")
+        #expect(refused.out.contains("line 1, column"), "\(refused.out)")
+    }
+
+    @Test("history lists who did what to a warning; one recipient is added, replaced and removed, and the API removes one too")
+    func historyAndOneRecipient() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop() }
+        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员 张三"], config: config)
+        let submitted = try daemon.api(
+            "POST", "/v1/warnings", token: issuer, body: TestSupport.fixture("rainstorm-red-csx.xml"), type: "application/cap+xml")
+        let id = try #require(jsonID(submitted.body))
+        let history = try Binaries.warncast(["warnings", "history", id, "--url", daemon.url, "--token", issuer], config: config)
+        #expect(history.status == 0, "\(history.err)")
+        #expect(history.out.hasPrefix("TIME\tWHO\tWHAT\tDETAIL"))
+        #expect(history.out.contains("warning.accepted") && history.out.contains("值班员 张三"), "\(history.out)")
+
+        func cli(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+            try Binaries.warncast(["recipients"] + arguments, config: config)
+        }
+        let added = try cli([
+            "add", "ls-new-1", "--channel", "loudspeaker", "--region", "430121001001", "--name", "新村大喇叭",
+            "--address", "http://127.0.0.1:9/speaker", "--options", "language=zh-CN;repeat=2",
+        ])
+        #expect(added.status == 0 && added.out.contains("added recipient ls-new-1"), "\(added.err)")
+        let bad = try cli(["add", "ls-new-2", "--channel", "pager", "--region", "430121001001", "--name", "x", "--address", "y"])
+        #expect(bad.status != 0 && bad.err.contains("unknown channel 'pager'"), "\(bad.err)")
+        let replaced = try cli([
+            "add", "ls-new-1", "--channel", "loudspeaker", "--region", "430121001002", "--name", "新村大喇叭",
+            "--address", "http://127.0.0.1:9/speaker",
+        ])
+        #expect(replaced.out.contains("replaced recipient ls-new-1"))
+        #expect(try cli(["list", "--region", "430121001002"]).out.contains("ls-new-1"))
+        let removed = try cli(["remove", "ls-new-1", "--reason", "设备拆除"])
+        #expect(removed.status == 0 && removed.out.contains("removed recipient ls-new-1"), "\(removed.err)")
+        #expect(!(try cli(["list"]).out.contains("ls-new-1")))
+        #expect(try cli(["remove", "ls-new-1"]).err.contains("no recipient 'ls-new-1'"))
+
+        // Over the API: an operator of the county removes one of its own, not one elsewhere.
+        #expect(
+            try cli(["add", "ls-api", "--channel", "loudspeaker", "--region", "430121001001", "--name", "a", "--address", "b"]).status == 0)
+        #expect(
+            try cli(["add", "ls-far", "--channel", "loudspeaker", "--region", "430102001001", "--name", "c", "--address", "d"]).status == 0)
+        let operatorToken = try Binaries.createToken(["--role", "operator", "--region", "430121", "--name", "县运维"], config: config)
+        let far = try daemon.api("DELETE", "/v1/recipients/ls-far", token: operatorToken)
+        #expect(far.status == 403 && String(decoding: far.body, as: UTF8.self).contains("recipient_out_of_scope"))
+        let near = try daemon.api("DELETE", "/v1/recipients/ls-api", token: operatorToken)
+        #expect(near.status == 200 && String(decoding: near.body, as: UTF8.self).contains(#""removed":true"#))
+        #expect(try daemon.api("DELETE", "/v1/recipients/ls-api", token: operatorToken).status == 404)
+        let audit = try Binaries.warncast(["audit", "list"], config: config).out
+        #expect(audit.contains(#""action":"recipient.removed""#) && audit.contains("设备拆除"))
+    }
+
+    @Test("an import streams: 50,000 rows with a progress line, and one bad row (or a repeated id) imports nothing")
+    func largeImport() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let file = directory.appendingPathComponent("recipients.csv")
+        var csv = "id,channel,region,name,address,secret,options\n"
+        for index in 0..<50_000 {
+            csv +=
+                "ls-\(index),loudspeaker,430121001\(String(format: "%03d", index % 10 + 1)),大喇叭 \(index),http://10.1.0.1/s/\(index),s\(index),repeat=3\n"
+        }
+        try csv.write(to: file, atomically: true, encoding: .utf8)
+        let imported = try Binaries.warncast(["recipients", "import", file.path], config: config, timeout: 300)
+        #expect(imported.status == 0, "\(imported.err)")
+        #expect(imported.out.contains("imported 50000 recipient(s)"))
+        #expect(imported.err.contains("read 50000 row(s)") && imported.err.contains("rows/s") && imported.err.contains("0 rejected"))
+
+        // Two bad rows and a repeated id: reported with their lines, and nothing changes.
+        let broken = directory.appendingPathComponent("broken.csv")
+        try
+            (csv.replacingOccurrences(of: "ls-7,loudspeaker,", with: "ls-7,pager,")
+            .replacingOccurrences(of: "ls-9,loudspeaker,430121001010", with: "ls-9,loudspeaker,43x")
+            + "ls-5,loudspeaker,430121001001,again,http://10.1.0.1/again,,\n").write(to: broken, atomically: true, encoding: .utf8)
+        let refused = try Binaries.warncast(["recipients", "import", broken.path], config: config, timeout: 300)
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("3 bad row(s); nothing was imported"), "\(refused.err)")
+        #expect(refused.err.contains(":9: unknown channel 'pager'") && refused.err.contains(":11: '43x' is not a division code"))
+        #expect(refused.err.contains(":50002: duplicate id ls-5"), "\(refused.err)")
+        let list = try Binaries.warncast(["recipients", "list", "--limit", "1"], config: config)
+        #expect(list.out.contains("50000 in all"))
+    }
+}
