@@ -140,6 +140,8 @@ private final class ActiveTransfer {
     var response = Data()
     /// The SMTP conversation, for mail submissions.
     var transcript: [String] = []
+    /// Header fields of the response, when the request keeps them.
+    var responseHeaders: [(name: String, value: String)] = []
 
     init(_ request: HTTPRequestSpec, continuation: CheckedContinuation<HTTPResult, any Error>) {
         self.request = request
@@ -179,6 +181,16 @@ private final class ActiveTransfer {
             let transfer = Unmanaged<ActiveTransfer>.fromOpaque(context).takeUnretainedValue()
             transfer.response.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
             return size * count
+        }
+        if request.keepHeaders {
+            _ = warncast_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, Unmanaged.passUnretained(self).toOpaque())
+            _ = warncast_easy_setopt_write_function(easy, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+                guard let data, let context else { return 0 }
+                let transfer = Unmanaged<ActiveTransfer>.fromOpaque(context).takeUnretainedValue()
+                let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+                transfer.keepHeader(line)
+                return size * count
+            }
         }
         if let payload = request.body, request.mail == nil {
             _ = warncast_easy_setopt_offset(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(payload.count))
@@ -228,6 +240,18 @@ private final class ActiveTransfer {
         }
     }
 
+    /// One header line as libcurl hands it over; a status line starts a new response (after
+    /// a `100 Continue`, say), so only the last response's fields are kept.
+    func keepHeader(_ line: String) {
+        let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("HTTP/") {
+            responseHeaders = []
+        } else if let colon = text.firstIndex(of: ":") {
+            responseHeaders.append(
+                (String(text[..<colon]), text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+    }
+
     func finish(easy: UnsafeMutableRawPointer, code: CURLcode) {
         guard code == CURLE_OK else {
             continuation.resume(
@@ -237,6 +261,6 @@ private final class ActiveTransfer {
         }
         var status = 0
         _ = warncast_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        continuation.resume(returning: HTTPResult(status: status, body: response, transcript: transcript))
+        continuation.resume(returning: HTTPResult(status: status, body: response, transcript: transcript, headers: responseHeaders))
     }
 }

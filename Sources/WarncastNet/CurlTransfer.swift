@@ -12,6 +12,9 @@ public struct HTTPRequestSpec: Sendable {
     public var totalTimeoutMilliseconds: Int
     /// Set for a mail submission (`smtp://` or `smtps://` URL): `body` is the whole message.
     public var mail: MailEnvelope?
+    /// Keep the response's header lines in `HTTPResult.headers` (off for deliveries: nobody
+    /// reads them, and each line would cost a callback).
+    public var keepHeaders = false
 
     public init(
         method: String = "GET", url: String, headers: [String] = [], body: Data? = nil,
@@ -58,11 +61,14 @@ public struct HTTPResult: Sendable {
     public var body: Data
     /// For SMTP, the conversation: commands sent as `> …`, replies received as `< …`.
     public var transcript: [String]
+    /// The final response's header fields in order, when the request asked to keep them.
+    public var headers: [(name: String, value: String)]
 
-    public init(status: Int, body: Data, transcript: [String] = []) {
+    public init(status: Int, body: Data, transcript: [String] = [], headers: [(name: String, value: String)] = []) {
         self.status = status
         self.body = body
         self.transcript = transcript
+        self.headers = headers
     }
 }
 

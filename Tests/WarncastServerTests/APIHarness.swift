@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOFoundationEssentialsCompat
@@ -12,7 +11,7 @@ import WarncastStore
 import WarncastTestSupport
 
 /// An application on an in-memory store with the example registries, a fixed clock and a
-/// few tokens, driven through Hummingbird's test client.
+/// few tokens, served on a loopback port for each test (`TestServer`).
 struct APIHarness {
     let store: SQLiteStore
     let parts: ApplicationParts
@@ -40,7 +39,7 @@ struct APIHarness {
     }
 
     func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        try await Application(router: router, logger: parts.logger).test(.router, body)
+        try await TestServer.run(router, logger: parts.logger, body)
     }
 
     func token(

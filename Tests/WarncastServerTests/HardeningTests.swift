@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import Testing
 import WarncastCore
@@ -244,30 +243,27 @@ struct HardeningTests {
         let issuer = try await api.token(.issuer, department: "csx-weather")
         let body = try TestSupport.temporaryDirectory().appendingPathComponent("big.xml")
         try Data(repeating: 0x41, count: 5 << 20).write(to: body)
-        try await Application(router: api.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: api.parts.logger)
-            .test(.live) { client in
-                let port = try #require(client.port)
-                let started = Date()
-                // `Expect:` empty: curl sends the whole body without waiting for a go-ahead.
-                let (status, output) = try await Self.curl([
-                    "-s", "-S", "--max-time", "20", "-H", "Expect:", "-H", "Authorization: Bearer \(issuer)",
-                    "-H", "Content-Type: application/cap+xml", "--data-binary", "@\(body.path)",
-                    "-D", "-", "http://127.0.0.1:\(port)/v1/warnings",
-                ])
-                #expect(Date().timeIntervalSince(started) < 10, "answered promptly")
-                #expect(output.contains(" 413"), "\(output.prefix(300))")
-                #expect(output.lowercased().contains("connection: close"))
-                #expect(output.contains(#""error":"body_too_large""#))
-                #expect(status == 0 || status == 55 || status == 56, "curl exit \(status): the server may close while the rest is unsent")
-            }
+        try await TestServer.run(api.router, logger: api.parts.logger) { client in
+            let port = try #require(client.port)
+            let started = Date()
+            // `Expect:` empty: curl sends the whole body without waiting for a go-ahead.
+            let (status, output) = try await Self.curl([
+                "-s", "-S", "--max-time", "20", "-H", "Expect:", "-H", "Authorization: Bearer \(issuer)",
+                "-H", "Content-Type: application/cap+xml", "--data-binary", "@\(body.path)",
+                "-D", "-", "http://127.0.0.1:\(port)/v1/warnings",
+            ])
+            #expect(Date().timeIntervalSince(started) < 10, "answered promptly")
+            #expect(output.contains(" 413"), "\(output.prefix(300))")
+            #expect(output.lowercased().contains("connection: close"))
+            #expect(output.contains(#""error":"body_too_large""#))
+            #expect(status == 0 || status == 55 || status == 56, "curl exit \(status): the server may close while the rest is unsent")
+        }
     }
 
     @Test("a request the HTTP parser cannot read gets the documented JSON error: a NUL in a header, headers too large")
     func parserErrors() async throws {
         let api = try await APIHarness()
-        let server = Application(
-            router: api.router, server: .warncast, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: api.parts.logger)
-        try await server.test(.live) { client in
+        try await TestServer.run(api.router, logger: api.parts.logger) { client in
             let port = try #require(client.port)
             let nul = try await Self.raw(port: port, Data("GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: a\u{0}b\r\n\r\n".utf8))
             #expect(nul.hasPrefix("HTTP/1.1 400 "), "\(nul.prefix(200))")

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Testing
 import WarncastConfig
@@ -54,7 +53,6 @@ struct HealthOnFullDiskTests {
             var logger = Logger(label: "health-test")
             logger.logLevel = .critical
             let router = buildRouter(ApplicationParts(configuration: configuration, store: store, logger: logger))
-            let app = Application(router: router, logger: logger)
             #expect(await store.health().isHealthy)
 
             let filler = fill(disk)
@@ -67,7 +65,7 @@ struct HealthOnFullDiskTests {
                 do { try await store.appendAudit(event, at: Date()) } catch { failed = true }
             }
             #expect(failed, "the disk is full")
-            try await app.test(.router) { client in
+            try await TestServer.run(router, logger: logger) { client in
                 let response = try await client.execute(uri: "/healthz", method: .get)
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body).contains("full"))
@@ -75,7 +73,7 @@ struct HealthOnFullDiskTests {
 
             try FileManager.default.removeItem(at: filler)
             try await store.appendAudit(AuditEvent(actor: .test, action: .recipientsSaved, subject: "after"), at: Date())
-            try await app.test(.router) { client in
+            try await TestServer.run(router, logger: logger) { client in
                 let response = try await client.execute(uri: "/healthz", method: .get)
                 #expect(response.status == .ok)
             }

@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTypes
-import HummingbirdTesting
 import NIOCore
 import NIOFoundationEssentialsCompat
 import Testing
@@ -48,6 +47,8 @@ struct PublicControllerTests {
         let t = try await tokens(api)
         let store = api.store
         try await api.test { client in
+            // Links are absolute, made from the Host the request came with.
+            let base = "http://127.0.0.1:\(client.port ?? 0)"
             let red = try await client.submit("rainstorm-red-csx.xml", token: t.issuer).decode(Accepted.self)
             let pending = String(buffer: try await client.get("/public/warnings.json", token: nil).body)
             #expect(!pending.contains(red.id))
@@ -57,16 +58,16 @@ struct PublicControllerTests {
             let json = try await client.get("/public/warnings.json", token: nil)
             #expect(json.status == .ok)
             let list = String(buffer: json.body)
-            #expect(list.contains(#""id":"\#(red.id)""#) && list.contains(#""cap":"http://localhost/public/cap/\#(red.id)""#))
+            #expect(list.contains(#""id":"\#(red.id)""#) && list.contains(#""cap":"\#(base)/public/cap/\#(red.id)""#))
 
             let atom = try await client.get("/public/warnings.atom", token: nil)
             #expect(atom.headers[.contentType] == "application/atom+xml; charset=utf-8")
             let feed = String(buffer: atom.body)
             #expect(feed.contains("<title>湖南省突发事件预警信息发布中心 预警信息</title>"))
-            #expect(feed.contains(#"xml:base="http://localhost/""#))
+            #expect(feed.contains(#"xml:base="\#(base)/""#))
             #expect(feed.contains("<title>长沙县气象局发布暴雨红色预警信号</title>"))
-            #expect(feed.contains(#"type="application/cap+xml" href="http://localhost/public/cap/\#(red.id)""#))
-            #expect(feed.contains(#"<link rel="self" type="application/atom+xml" href="http://localhost/public/warnings.atom"/>"#))
+            #expect(feed.contains(#"type="application/cap+xml" href="\#(base)/public/cap/\#(red.id)""#))
+            #expect(feed.contains(#"<link rel="self" type="application/atom+xml" href="\#(base)/public/warnings.atom"/>"#))
             #expect(feed.contains("<id>urn:warncast:hunan-provincial-centre:public</id>"))
             // The feed's time is its newest entry's (the release), not the time of the request.
             let released = try #require(try await store.warning(id: Warning.ID(rawValue: red.id))?.approval?.releasedAt)
@@ -104,11 +105,13 @@ struct PublicControllerTests {
         let t = try await tokens(api)
         let clock = api.clock
         try await api.test { client in
+            // Links are absolute, made from the Host the request came with.
+            let base = "http://127.0.0.1:\(client.port ?? 0)"
             let red = try await release(client, t, fixture: "rainstorm-red-csx.xml")
             let update = try await release(client, t, fixture: "update-csx.xml")
             var feed = String(buffer: try await client.get("/public/warnings.atom", token: nil).body)
             #expect(feed.contains("<title>[已更新 Updated] 长沙县气象局发布暴雨红色预警信号</title>"))
-            #expect(feed.contains(#"<link rel="related" type="application/cap+xml" href="http://localhost/public/cap/\#(update)"/>"#))
+            #expect(feed.contains(#"<link rel="related" type="application/cap+xml" href="\#(base)/public/cap/\#(update)"/>"#))
             // The Cancel lifts both the warning and its update.
             let cancel = try await release(
                 client, t, fixture: "cancel-csx.xml",
@@ -135,7 +138,7 @@ struct PublicControllerTests {
                 let id = String(entry.id.split(separator: ":").last!)
                 #expect(
                     entry.links.contains {
-                        $0.rel == "alternate" && $0.type == "application/cap+xml" && $0.href == "http://localhost/public/cap/\(id)"
+                        $0.rel == "alternate" && $0.type == "application/cap+xml" && $0.href == "\(base)/public/cap/\(id)"
                     })
                 let standing = entry.tags.first { $0.scheme == "urn:warncast:standing" }?.term
                 #expect(standing == (id == cancel ? "in_force" : "cancelled"), "\(entry)")
@@ -146,7 +149,7 @@ struct PublicControllerTests {
             // A region's feed is a feed of its own.
             let county = String(buffer: try await client.get("/public/warnings.atom?region=430121", token: nil).body)
             #expect(county.contains("<id>urn:warncast:hunan-provincial-centre:public:region:430121</id>"))
-            #expect(county.contains(#"href="http://localhost/public/warnings.atom?region=430121""#))
+            #expect(county.contains(#"href="\#(base)/public/warnings.atom?region=430121""#))
 
             // Everything leaves when it expires.
             clock.advance(by: 100 * 365 * 86400)
