@@ -71,6 +71,19 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test("SIGTERM stops the daemon even when nobody reads the notify socket and its queue is full")
+    func stopsWithFullNotifySocket() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        // Bound, never read: the kernel queues ten datagrams, then a blocking send waits.
+        let notify = try NotifySocket(directory: directory)
+        let daemon = try DaemonProcess(
+            config: config, directory: directory, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "100000"])
+        Thread.sleep(forTimeInterval: 2)
+        #expect(daemon.stop(signal: SIGTERM) == 0, "\(daemon.log)")
+        #expect(daemon.log.contains("msg=stopped"))
+    }
+
     @Test("a warning acknowledged with 201 survives kill -9, and verify finds a manual edit")
     func durableAndTamperEvident() throws {
         let directory = try TestSupport.temporaryDirectory()
@@ -119,6 +132,46 @@ struct DaemonEndToEndTests {
         #expect(process.terminationStatus == 78)
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(message.contains("\(config): server.port: expected a whole number"))
+    }
+
+    @Test("--check-config loads every registry and checks the channels, and creates nothing: no data directory, store or key")
+    func checkConfigChangesNothing() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let process = Process()
+        process.executableURL = Binaries.directory.appendingPathComponent("warncastd")
+        process.arguments = ["--config", config, "--check-config"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("configuration OK"))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("data").path), "the data directory was made")
+    }
+
+    @Test("an upper node whose region this node's registry lacks stops the start naming cascade.upstream[0].region")
+    func upstreamRegionMissing() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let text =
+            try String(contentsOfFile: config, encoding: .utf8)
+            + "\ncascade:\n  upstream:\n    - name: guangdong-centre\n      region: \"440000\"\n      public_keys: [\"\(Data(repeating: 1, count: 32).base64EncodedString())\"]\n"
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = Binaries.directory.appendingPathComponent("warncastd")
+        process.arguments = ["--config", config, "--check-config"]
+        let log = directory.appendingPathComponent("check.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardError = handle
+        process.standardOutput = handle
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 78)
+        let output = try String(contentsOf: log, encoding: .utf8)
+        #expect(output.contains("cascade.upstream[0].region: region 440000 of upper node 'guangdong-centre'"), "\(output)")
     }
 
     @Test("a channel with a missing adapter setting stops --check-config with exit 78 naming the setting")

@@ -35,7 +35,10 @@ public struct SystemdNotifier: Sendable {
             let message = Array(state.utf8)
             let sent = withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
-                    sendto(fd, message, message.count, Int32(MSG_NOSIGNAL), sockaddrPointer, length)
+                    // Never wait: with the receiver's queue full (systemd busy, or nobody
+                    // reading), a blocking send held the watchdog service, and with it the
+                    // graceful shutdown, for good. A notification that does not fit is dropped.
+                    sendto(fd, message, message.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), sockaddrPointer, length)
                 }
             }
             return sent == message.count
