@@ -41,6 +41,8 @@ static void warncast_on_shutdown_signal(int number) {
 
 int warncast_shutdown_signals_install(void) {
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) return errno;
+    // The handler must never block: with the pipe full (signals nobody reads), drop the byte.
+    if (fcntl(pipe_fds[1], F_SETFL, fcntl(pipe_fds[1], F_GETFL) | O_NONBLOCK) != 0) return errno;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = warncast_on_shutdown_signal;

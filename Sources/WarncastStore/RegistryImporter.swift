@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import WarncastCore
 
 /// Loads the region and department registries from their CSV files into a store.
@@ -73,83 +74,94 @@ public struct RegistryImporter: Sendable {
 
     /// Imports every recipient of `file`, secrets stored as hashes. All or nothing: one bad
     /// row (or an id given twice) and nothing is saved, and every bad row is reported (the
-    /// first 1000 of them in full). The file is read as it is saved, a buffer at a time, so
-    /// a million rows need no more memory than a thousand. `progress` hears at most four
-    /// times a second, and once at the end.
+    /// first 1000 of them in full). The file is read a buffer at a time into a scratch file
+    /// in the temporary directory, so a million rows need no more memory than a thousand and the
+    /// running daemon's writes wait only for the final copy, not for the reading. `progress`
+    /// hears at most four times a second, and once at the end. `revive`: see
+    /// `RegistryStore.importRecipients`.
     @discardableResult
     public func importRecipients(
-        file: String, channels: Set<String>, progress: (@Sendable (Progress) -> Void)? = nil
+        file: String, channels: Set<String>, revive: Bool = true, progress: (@Sendable (Progress) -> Void)? = nil
     ) async throws -> Int {
-        let rows = CSVRecipientRows(
+        let staging = try RecipientStaging(
             reader: try LineReader(file: file), channels: channels, hash: { [secrets] in secrets?.hash($0) ?? AccessToken.hash($0) },
             progress: progress)
-        let actor = actor
-        return try await store.importRecipients(rows) { count in
-            AuditEvent(actor: actor, action: .recipientsImported, subject: file, detail: ["file": file, "count": String(count)])
-        }
+        defer { staging.remove() }
+        return try await store.importRecipients(
+            staged: staging, revive: revive,
+            audit: AuditEvent(actor: actor, action: .recipientsImported, subject: file, detail: ["file": file]))
     }
 }
 
-/// The rows of a recipients CSV as the store saves them: parsed one line at a time, bad rows
-/// counted and kept (the first 1000) for the refusal at the end.
-final class CSVRecipientRows: RecipientRows, @unchecked Sendable {
-    private let reader: LineReader
-    private let channels: Set<String>
-    private let hash: @Sendable (String) -> String
-    private let progress: (@Sendable (RegistryImporter.Progress) -> Void)?
-    private var errors: [RegionCSV.RowError] = []
-    private var rejected = 0
-    private var rows = 0
-    private let started = Date()
-    private var told = Date.distantPast
+/// A recipients file read, checked and written row by row into a scratch SQLite file
+/// (`row`, keyed by id, so a repeated id is found on disk rather than in memory), ready to
+/// be copied into the store at once. Building it throws `RegistryImporter.FileError` with
+/// every bad row.
+public struct RecipientStaging: Sendable {
+    public let path: String
 
     init(
-        reader: LineReader, channels: Set<String>, hash: @escaping @Sendable (String) -> String,
+        reader: LineReader, channels: Set<String>, hash: @Sendable (String) -> String,
         progress: (@Sendable (RegistryImporter.Progress) -> Void)?
-    ) {
-        self.reader = reader
-        self.channels = channels
-        self.hash = hash
-        self.progress = progress
-    }
-
-    func next() throws -> (recipient: Recipient, secretHash: String?)? {
-        while let line = try reader.next() {
-            let row = line.trimmingCharacters(in: .whitespaces)
-            if row.isEmpty || row.hasPrefix("#") || (reader.line == 1 && row.hasPrefix("id,")) { continue }
-            tell()
-            switch RecipientCSV.parseRow(row, channels: channels) {
-            case .success(let parsed):
-                rows += 1
-                return (parsed.recipient, parsed.secret.map(hash))
-            case .failure(let failure):
-                reject(failure.reason)
+    ) throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("warncast-import-\(UUID().uuidString).sqlite").path
+        var staged = false
+        defer { if !staged { try? FileManager.default.removeItem(atPath: path) } }
+        let queue = try DatabaseQueue(path: path)
+        var errors: [RegionCSV.RowError] = []
+        var rejected = 0
+        var rows = 0
+        let started = Date()
+        var told = Date.distantPast
+        func tell(finished: Bool) {
+            guard let progress else { return }
+            let now = Date()
+            guard finished || now.timeIntervalSince(told) >= 0.25 else { return }
+            told = now
+            progress(
+                .init(rows: rows, rejected: rejected, bytes: reader.bytesRead, seconds: now.timeIntervalSince(started), finished: finished))
+        }
+        func reject(_ reason: String) {
+            rejected += 1
+            if errors.count < 1000 { errors.append(.init(line: reader.line, reason: reason)) }
+        }
+        // A scratch file: no journal, no syncing; it is thrown away after the copy.
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = OFF")
+            try db.execute(sql: "PRAGMA synchronous = OFF")
+            try db.execute(
+                sql: """
+                    CREATE TABLE row (id TEXT PRIMARY KEY, channel TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+                      address TEXT NOT NULL, options TEXT NOT NULL, secretHash TEXT)
+                    """)
+        }
+        try queue.write { db in
+            let insert = try db.makeStatement(
+                sql: "INSERT OR IGNORE INTO row (id, channel, region, name, address, options, secretHash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            while let line = try reader.next() {
+                let text = line.trimmingCharacters(in: .whitespaces)
+                if text.isEmpty || text.hasPrefix("#") || (reader.line == 1 && text.hasPrefix("id,")) { continue }
+                tell(finished: false)
+                switch RecipientCSV.parseRow(text, channels: channels) {
+                case .success(let parsed):
+                    let record = RecipientRecord(parsed.recipient, secretHash: parsed.secret.map(hash))
+                    try insert.execute(
+                        arguments: [
+                            record.id, record.channel, record.region, record.name, record.address, record.options, record.secretHash,
+                        ])
+                    if db.changesCount == 1 { rows += 1 } else { reject("duplicate id \(record.id)") }
+                case .failure(let failure):
+                    reject(failure.reason)
+                }
             }
         }
-        return nil
-    }
-
-    func duplicate(id: String) {
-        rows -= 1
-        reject("duplicate id \(id)")
-    }
-
-    func finish() throws {
+        try queue.close()
         tell(finished: true)
         guard rejected == 0 else { throw RegistryImporter.FileError(file: reader.file, rows: errors, rejected: rejected) }
+        staged = true
     }
 
-    private func reject(_ reason: String) {
-        rejected += 1
-        if errors.count < 1000 { errors.append(.init(line: reader.line, reason: reason)) }
-    }
-
-    private func tell(finished: Bool = false) {
-        guard let progress else { return }
-        let now = Date()
-        guard finished || now.timeIntervalSince(told) >= 0.25 else { return }
-        told = now
-        progress(
-            .init(rows: rows, rejected: rejected, bytes: reader.bytesRead, seconds: now.timeIntervalSince(started), finished: finished))
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
     }
 }

@@ -139,37 +139,36 @@ extension SQLiteStore {
         }
     }
 
-    public func importRecipients(_ rows: some RecipientRows, audit: @escaping @Sendable (Int) -> AuditEvent) async throws -> Int {
-        try await write { db in
-            // Ids seen in this import, to tell a repeated id from one saved before.
-            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_seen (id TEXT PRIMARY KEY)")
-            try db.execute(sql: "DELETE FROM import_seen")
-            let seen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO import_seen (id) VALUES (?)")
-            let upsert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO recipient (id, channel, region, name, address, options, secretHash, active)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 1)
-                    ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, region = excluded.region, name = excluded.name,
-                      address = excluded.address, options = excluded.options, secretHash = excluded.secretHash, active = 1
-                    """)
-            var count = 0
-            while let (recipient, secretHash) = try rows.next() {
-                try seen.execute(arguments: [recipient.id])
-                guard db.changesCount == 1 else {
-                    rows.duplicate(id: recipient.id)
-                    continue
+    public func importRecipients(staged: RecipientStaging, revive: Bool, audit: AuditEvent) async throws -> Int {
+        let at = now()
+        do {
+            // ATTACH cannot happen inside a transaction: attach, copy in one transaction, detach.
+            let count = try await writer.writeWithoutTransaction { db -> Int in
+                try db.execute(sql: "ATTACH DATABASE ? AS staged", arguments: [staged.path])
+                defer { try? db.execute(sql: "DETACH DATABASE staged") }
+                var count = 0
+                try db.inTransaction {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO recipient (id, channel, region, name, address, options, secretHash, active)
+                            SELECT id, channel, region, name, address, options, secretHash, 1 FROM staged.row WHERE true
+                            ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, region = excluded.region,
+                              name = excluded.name, address = excluded.address, options = excluded.options,
+                              secretHash = excluded.secretHash, active = CASE WHEN ? THEN 1 ELSE recipient.active END
+                            """, arguments: [revive])
+                    count = try Int.fetchOne(db, sql: "SELECT count(*) FROM staged.row") ?? 0
+                    var event = audit
+                    event.detail["count"] = String(count)
+                    try AuditLog.append(event, at: at, in: db)
+                    return .commit
                 }
-                let record = RecipientRecord(recipient, secretHash: secretHash)
-                try upsert.execute(
-                    arguments: [
-                        record.id, record.channel, record.region, record.name, record.address, record.options, record.secretHash,
-                    ])
-                count += 1
+                return count
             }
-            try rows.finish()
-            try db.execute(sql: "DELETE FROM import_seen")
-            try AuditLog.append(audit(count), at: now(), in: db)
+            monitor.succeeded(at: now())
             return count
+        } catch {
+            if WriteMonitor.isStorageFailure(error) { monitor.failed(at: now(), reason: "\(error)") }
+            throw error
         }
     }
 

@@ -45,18 +45,36 @@ struct WarncastDaemon: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "warncastd")
-        let store = try Bootstrap.openStore(configuration)
+        // --check-config works on a scratch store and leaves the data directory, the store and
+        // the key file as they are (it reads the key file if there is one).
+        let scratch = checkConfig ? FileManager.default.temporaryDirectory.appendingPathComponent("warncastd-check-\(UUID())") : nil
+        defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
+        let store: SQLiteStore
+        var checked = configuration
+        if let scratch {
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            checked.store.dataDirectory = scratch.path
+            if !FileManager.default.fileExists(atPath: configuration.dispatch.signingKeyFile) {
+                checked.dispatch.signingKeyFile = scratch.appendingPathComponent("signing-keys.json").path
+            }
+        }
+        do {
+            store = try Bootstrap.openStore(checked)
+        } catch {
+            logger.critical("cannot open the store; refusing to start", metadata: ["error": "\(error)"])
+            throw ExitCode(73)  // EX_CANTCREAT
+        }
         // The keyring first: recipients' secrets in the registries are kept keyed with it.
         let keyring: SigningKeyring
         do {
-            keyring = try await Bootstrap.loadKeyring(configuration, store: store, actor: .daemon)
+            keyring = try await Bootstrap.loadKeyring(checked, store: store, actor: .daemon)
         } catch {
             logger.critical("cannot load the signing keyring; refusing to start", metadata: ["error": "\(error)"])
             throw ExitCode(78)
         }
         do {
             try await Bootstrap.loadRegistries(
-                configuration, into: store, actor: .daemon, logger: logger, secrets: try keyring.recipientSecrets())
+                checked, into: store, actor: .daemon, logger: logger, secrets: try keyring.recipientSecrets())
         } catch {
             logger.critical("cannot load the registries; refusing to start", metadata: ["error": "\(error)"])
             throw ExitCode(78)
@@ -171,8 +189,10 @@ struct WarncastDaemon: AsyncParsableCommand {
                 }
                 let name = number == SIGINT ? "SIGINT" : "SIGTERM"
                 if shuttingDown {
-                    logger.notice("already shutting down", metadata: ["signal": .string(name)])
-                    continue
+                    // A second signal while stopping: stop now. Nothing accepted is lost; what
+                    // was in flight is sent again after the restart, with the same keys.
+                    logger.warning("second signal while shutting down: stopping now", metadata: ["signal": .string(name)])
+                    Foundation.exit(1)
                 }
                 shuttingDown = true
                 logger.notice("shutting down", metadata: ["signal": .string(name)])

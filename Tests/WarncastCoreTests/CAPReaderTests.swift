@@ -125,6 +125,23 @@ struct CAPReaderTests {
         #expect(throws: IntakeError.malformedJSON("not valid JSON")) { try CAPReader.readJSON(Data("{".utf8)) }
     }
 
+    @Test("content after the alert is refused though Foundation's parser says yes; a libxml2 warning alone is not")
+    func trailingContentAndWarnings() throws {
+        let text = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
+        do {
+            _ = try CAPReader.readXML(Data((text + "<extra/>").utf8))
+            Issue.record("a second root element was accepted")
+        } catch {
+            #expect(error.code == "malformed_xml")
+            #expect("\(error)".contains("content after the root element") && "\(error)".contains("line 39"), "\(error)")
+            #expect(!"\(error)".contains("NSXMLParserErrorDomain"))
+        }
+        // An XML 1.1 declaration is only a warning to libxml2 (code 97): still read.
+        let declared = text.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", with: "<?xml version=\"1.1\"?>")
+        #expect(declared != text, "the fixture starts with an XML declaration")
+        #expect(try CAPReader.readXML(Data(declared.utf8)).identifier == "csx-weather-20260701-0001")
+    }
+
     @Test("content types map to formats; others are refused")
     func contentTypes() throws {
         #expect(try CAPFormat(contentType: "application/cap+xml") == .xml)

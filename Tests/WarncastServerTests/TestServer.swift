@@ -49,10 +49,17 @@ enum TestServer {
             }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                // A server that never starts (the port refused) ends the wait for its port too.
+                defer { bound.finish() }
+                try await group.run()
+            }
             var port = 0
             for await value in ports { port = value }
-            guard port > 0 else { throw TestServerError(message: "the test server did not start") }
+            guard port > 0 else {
+                try await tasks.waitForAll()
+                throw TestServerError(message: "the test server did not start")
+            }
             do {
                 let value = try await body(LoopbackClient(port: port))
                 await group.triggerGracefulShutdown()

@@ -92,6 +92,10 @@ struct CommandLineTests {
         #expect(added.status == 0 && added.out.contains("added recipient ls-new-1"), "\(added.err)")
         let bad = try cli(["add", "ls-new-2", "--channel", "pager", "--region", "430121001001", "--name", "x", "--address", "y"])
         #expect(bad.status != 0 && bad.err.contains("unknown channel 'pager'"), "\(bad.err)")
+        let injected = try cli([
+            "add", "ls-new-3", "--channel", "loudspeaker", "--region", "430121001001", "--name", "x", "--address", "a@b>\r\nBcc: c@d",
+        ])
+        #expect(injected.status != 0 && injected.err.contains("which no address has"), "\(injected.err)")
         let replaced = try cli([
             "add", "ls-new-1", "--channel", "loudspeaker", "--region", "430121001002", "--name", "新村大喇叭",
             "--address", "http://127.0.0.1:9/speaker",
@@ -138,6 +142,7 @@ struct CommandLineTests {
         let broken = directory.appendingPathComponent("broken.csv")
         try
             (csv.replacingOccurrences(of: "ls-7,loudspeaker,", with: "ls-7,pager,")
+            .replacingOccurrences(of: ",大喇叭 3,", with: ",大喇叭 3 改,")
             .replacingOccurrences(of: "ls-9,loudspeaker,430121001010", with: "ls-9,loudspeaker,43x")
             + "ls-5,loudspeaker,430121001001,again,http://10.1.0.1/again,,\n").write(to: broken, atomically: true, encoding: .utf8)
         let refused = try Binaries.warncast(["recipients", "import", broken.path], config: config, timeout: 300)
@@ -147,5 +152,35 @@ struct CommandLineTests {
         #expect(refused.err.contains(":50002: duplicate id ls-5"), "\(refused.err)")
         let list = try Binaries.warncast(["recipients", "list", "--limit", "1"], config: config)
         #expect(list.out.contains("50000 in all"))
+        // The good rows of the refused file were not saved either: ls-3 kept its name.
+        let three = try Binaries.warncast(["recipients", "list", "--region", "430121001004", "--limit", "10000"], config: config)
+        #expect(three.out.contains("ls-3\tloudspeaker\t430121001004\t大喇叭 3\t"), "\(three.out.prefix(300))")
+        #expect(!three.out.contains("大喇叭 3 改"))
+    }
+
+    @Test(
+        "a recipient removed with the CLI stays removed when the daemon re-imports its configured file; an explicit import brings it back")
+    func removedStaysRemoved() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let file = directory.appendingPathComponent("recipients.csv")
+        try """
+        id,channel,region,name,address,secret,options
+        ls-keep,loudspeaker,430121001001,留下的大喇叭,http://10.1.0.1/keep,,
+        ls-gone,loudspeaker,430121001002,拆除的大喇叭,http://10.1.0.1/gone,,
+
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let config = try testConfiguration(in: directory)
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "  # recipients: recipients.csv", with: "  recipients: \(file.path)")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        var daemon = try DaemonProcess(config: config, directory: directory)
+        #expect(try Binaries.warncast(["recipients", "remove", "ls-gone"], config: config).status == 0)
+        daemon.stop()
+        daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop() }
+        let listed = try Binaries.warncast(["recipients", "list"], config: config).out
+        #expect(listed.contains("ls-keep") && !listed.contains("ls-gone"), "\(listed)")
+        #expect(try Binaries.warncast(["recipients", "import", file.path], config: config).status == 0)
+        #expect(try Binaries.warncast(["recipients", "list"], config: config).out.contains("ls-gone"))
     }
 }

@@ -28,15 +28,40 @@ enum Binaries {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // Read while it runs: a command that prints more than a pipe holds would otherwise
+        // wait for a reader until the timeout.
+        let printed = PipeDrain(out)
+        let complained = PipeDrain(err)
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         return (
-            process.terminationStatus,
-            String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.terminationStatus, String(decoding: printed.data, as: UTF8.self), String(decoding: complained.data, as: UTF8.self)
         )
+    }
+}
+
+/// Everything written to a pipe, collected on a thread of its own until the writer closes it.
+final class PipeDrain: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected = Data()
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ pipe: Pipe) {
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            let data = handle.readDataToEndOfFile()
+            lock.withLock { collected = data }
+            finished.signal()
+        }
+    }
+
+    /// Waits for the end of the output.
+    var data: Data {
+        finished.wait()
+        finished.signal()
+        return lock.withLock { collected }
     }
 }
 

@@ -15,7 +15,7 @@ struct SoakTests {
         let terminals = Int(Self.environment["SOAK_TERMINALS"] ?? "") ?? 10_000
         let fleet = try await LoudspeakerFleet()
         // Slow enough terminals that the fan-out outlives the kills.
-        fleet.setDefault(.slow(milliseconds: 300))
+        fleet.setDefault(.slow(milliseconds: 500))
         for index in 0..<terminals where index % 10 < 3 { fleet.set(.fail(status: 503, times: 1), for: String(index)) }
         let node = try FanOutNode(
             fleet: fleet, terminals: terminals,

@@ -44,55 +44,57 @@ struct SafeXMLParser {
         let ok = parser.parse()
         if let failure = builder.failure { throw failure }
         // Foundation on Linux may return true and still record an error (content after the
-        // root element, an unquoted attribute): either one refuses the document.
-        guard ok, parser.parserError == nil, let root = builder.root else {
-            let code = (parser.parserError as? NSError)?.code
+        // root element, an unquoted attribute): either one refuses the document. libxml2's
+        // warnings (an XML 1.1 declaration, a relative namespace URI) are recorded the same
+        // way and do not.
+        let code = (parser.parserError as? NSError)?.code
+        let failed = code.map { !Self.libxml2Warnings.contains($0) } ?? false
+        guard ok, !failed, let root = builder.root else {
             throw .malformed("line \(parser.lineNumber), column \(parser.columnNumber): \(Self.reason(code))")
         }
         return root
     }
 
+    /// libxml2's warning codes (XML_WAR_*): recorded like errors, but the document is read.
+    static let libxml2Warnings: Set<Int> = [27, 93, 97, 98, 99, 100, 102, 106, 107]
+
     /// libxml2's error as a reader would say it (Foundation on Linux only gives
     /// `NSXMLParserErrorDomain error N`).
     static func reason(_ code: Int?) -> String {
         guard let code else { return "not a well-formed XML document" }
-        let known: [XMLParser.ErrorCode: String] = [
-            .emptyDocumentError: "no root element: the document is empty or does not start with '<'",
-            // libxml2 gives this one for many things: an element, comment or CDATA section
-            // left open at the end, an unquoted attribute, content after the root element.
-            .prematureDocumentEndError:
-                "not well-formed here: an element, comment or CDATA section left open, an unquoted attribute, or content after the root element",
-            .notWellBalancedError: "an element is not closed, or closed in the wrong order",
-            .tagNameMismatchError: "an end tag does not match its start tag",
-            .ltRequiredError: "text where an element was expected",
-            .gtRequiredError: "a tag is not closed with '>'",
-            .attributeNotStartedError: "an attribute value is not quoted",
-            .attributeNotFinishedError: "an attribute value is not closed",
-            .attributeHasNoValueError: "an attribute has no value",
-            .attributeRedefinedError: "an attribute is given twice",
-            .literalNotStartedError: "a quoted value is missing",
-            .literalNotFinishedError: "a quoted value is not closed",
-            .entityRefAtEOFError: "the document ends inside an entity reference",
-            .entityRefLoopError: "an entity refers to itself",
-            .undeclaredEntityError: "an undeclared entity is used",
-            .entityReferenceMissingSemiError: "an entity reference lacks its ';'",
-            .entityReferenceWithoutNameError: "'&' is not followed by an entity name (write &amp;)",
-            .invalidCharacterError: "a character XML does not allow",
-            .invalidCharacterRefError: "a character reference to a character XML does not allow",
-            .namespaceDeclarationError: "a namespace declaration is wrong",
-            .uriRequiredError: "a namespace prefix is not declared",
-            .misplacedXMLDeclarationError: "the XML declaration is not at the very start",
-            .xmlDeclNotFinishedError: "the XML declaration is not closed",
-            .extraContentError: "content after the root element",
-            .commentNotFinishedError: "a comment is not closed",
-            .cdataNotFinishedError: "a CDATA section is not closed",
-            .nameRequiredError: "a name is missing",
-        ]
-        // libxml2's namespace errors are numbered after Foundation's list ends.
-        if code == 201 { return "a namespace prefix is not declared (XML error 201)" }
-        guard let errorCode = XMLParser.ErrorCode(rawValue: code) else { return "not a well-formed XML document (XML error \(code))" }
-        return known[errorCode].map { "\($0) (XML error \(code))" } ?? "not a well-formed XML document (XML error \(code))"
+        return Self.libxml2Errors[code].map { "\($0) (XML error \(code))" } ?? "not a well-formed XML document (XML error \(code))"
     }
+
+    /// libxml2's error numbers (xmlParserErrors), which Foundation passes on as its codes.
+    static let libxml2Errors: [Int: String] = [
+        4: "no root element: the document is empty or does not start with '<'",
+        // libxml2 gives this one for many things: an element, comment or CDATA section left
+        // open at the end, an unquoted attribute, content after the root element.
+        5:
+            "not well-formed here: an element, comment or CDATA section left open, an unquoted attribute, or content after the root element",
+        9: "a character XML does not allow",
+        23: "an entity reference lacks its ';'",
+        26: "an undeclared entity is used",
+        38: "'<' inside an attribute value",
+        39: "an attribute value is not quoted",
+        40: "an attribute value is not closed",
+        41: "an attribute has no value",
+        42: "an attribute is given twice",
+        43: "a quoted value is missing",
+        44: "a quoted value is not closed",
+        45: "a comment is not closed",
+        57: "the XML declaration is not closed",
+        63: "a CDATA section is not closed",
+        64: "the XML declaration is not at the very start",
+        68: "'&' or '<' is not followed by a name (write &amp; and &lt;)",
+        73: "a tag is not closed with '>'",
+        74: "an end tag is not closed",
+        76: "an end tag does not match its start tag",
+        77: "an element is not closed",
+        85: "an element is not closed, or closed in the wrong order",
+        86: "content after the root element",
+        201: "a namespace prefix is not declared",
+    ]
 
     /// Why `data` is not a UTF-8 document, if it is not: a UTF-16 or UTF-32 byte order mark,
     /// NUL bytes (UTF-16 without a mark), bytes that are not UTF-8, or an XML declaration

@@ -44,6 +44,7 @@ public enum RecipientCSV {
             return .failure(.init(reason: "'\(regionText)' is not a division code"))
         }
         guard !address.isEmpty else { return .failure(.init(reason: "recipient \(id) has no address")) }
+        if let problem = addressProblem(address) { return .failure(.init(reason: "recipient \(id): \(problem)")) }
         var options: [String: String] = [:]
         for pair in optionText.split(separator: ";") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1)
@@ -52,5 +53,17 @@ public enum RecipientCSV {
         }
         let recipient = Recipient(id: id, channel: channel, region: region, name: name, address: address, options: options)
         return .success(Row(recipient: recipient, secret: secret.isEmpty ? nil : secret))
+    }
+
+    /// Why `address` cannot be a recipient's address: no URL, phone number or mailbox holds
+    /// a control character, a space or angle brackets, and one that did could add lines to a
+    /// mail's headers or an SMTP conversation.
+    public static func addressProblem(_ address: String) -> String? {
+        for scalar in address.unicodeScalars
+        where scalar.value < 0x20 || scalar.value == 0x7F || scalar == " " || scalar == "<" || scalar == ">" {
+            return
+                "the address holds \(scalar.value < 0x20 || scalar.value == 0x7F ? "a control character" : "'\(scalar)'"), which no address has"
+        }
+        return nil
     }
 }

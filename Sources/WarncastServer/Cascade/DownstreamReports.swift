@@ -128,7 +128,9 @@ struct WarningReportBuilder: Sendable {
     /// the reaches an upper node's timeline needs.
     func report(warningID id: Warning.ID, depth: Tier, forUpstream: Bool = false) async throws -> WarningReport {
         let lower = try await downstream?.fetch(warningID: id, depth: depth, store: store) ?? []
-        let answered = lower.filter { $0.answer.report != nil }
+        // A lower node with nobody to reach (still awaiting its own approval, rejected, no
+        // recipients there) has no rows to stand for the hand-down: the hand-down stays.
+        let answered = lower.filter { $0.answer.report?.tiers.contains { $0.targeted > 0 } == true }
         let rollup = try await store.rollup(warningID: id, depth: depth, excluding: Set(answered.map(\.handDown.deliveryID)))
         let released = try await store.warning(id: id)?.approval?.releasedAt
         var tiers = rollup.total
@@ -148,7 +150,8 @@ struct WarningReportBuilder: Sendable {
 
     /// When each division was first reached, on each channel, for the timeline. A hand-down
     /// does not reach anybody by itself: its division is replaced by the lower node's own
-    /// divisions when that node answers, and counts as not reached when it does not.
+    /// divisions when that node answers with some, and counts as not reached otherwise (it
+    /// cannot be asked, or has not sent the warning on).
     func reaches(warningID id: Warning.ID) async throws -> [WarningTimeline.Reach] {
         let lower = try await downstream?.fetch(warningID: id, depth: .county, store: store) ?? []
         return try await reaches(warningID: id, lower: lower)
@@ -157,7 +160,7 @@ struct WarningReportBuilder: Sendable {
     private func reaches(warningID id: Warning.ID, lower: [DownstreamReports.Fetched]) async throws -> [WarningTimeline.Reach] {
         let own = try await store.reaches(warningID: id)
         guard let cascade = downstream?.channels, !cascade.isEmpty else { return own }
-        let answered = lower.filter { $0.answer.report?.reaches != nil }
+        let answered = lower.filter { $0.answer.report?.reaches?.isEmpty == false }
         let replaced = Set(answered.map(\.handDown.region))
         var reaches: [WarningTimeline.Reach] = []
         for reach in own {

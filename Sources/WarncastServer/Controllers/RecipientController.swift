@@ -73,6 +73,9 @@ struct RecipientController {
             guard !item.id.isEmpty, !item.address.isEmpty else {
                 throw APIError(.unprocessableContent, code: "missing_field", detail: "[\(index)]: id and address are required")
             }
+            if let problem = RecipientCSV.addressProblem(item.address) {
+                throw APIError(.unprocessableContent, code: "invalid_address", detail: "[\(index)]: \(problem)")
+            }
             let recipient = Recipient(
                 id: item.id, channel: item.channel, region: region, name: item.name, address: item.address,
                 options: item.options ?? [:])

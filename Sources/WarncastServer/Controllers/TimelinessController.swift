@@ -17,10 +17,13 @@ struct TimelinessController {
         registrar.on(.get, "/late", use: late)
     }
 
-    func timeline(of warning: Warning) async throws -> WarningTimeline {
+    /// `lowerNodes`: ask the lower-tier nodes for their villages (the timeline of one
+    /// warning); without, this node's own deliveries only, hand-downs counted when accepted
+    /// (the late list, which looks at up to 1000 warnings and must not wait on each county).
+    func timeline(of warning: Warning, lowerNodes: Bool = true) async throws -> WarningTimeline {
+        let reaches = lowerNodes ? try await reports.reaches(warningID: warning.id) : try await store.reaches(warningID: warning.id)
         var timeline = WarningTimeline(
-            warning: warning, reaches: try await reports.reaches(warningID: warning.id), threshold: thresholds[warning.level],
-            now: now())
+            warning: warning, reaches: reaches, threshold: thresholds[warning.level], now: now())
         timeline.retrying = try await store.retrying(warningID: warning.id)
         return timeline
     }
@@ -64,7 +67,7 @@ struct TimelinessController {
         let warnings = try await store.warnings(query)
         var late: [LateWarning] = []
         for warning in warnings where thresholds[warning.level] != nil && warning.status != .rejected {
-            let steps = try await timeline(of: warning).late
+            let steps = try await timeline(of: warning, lowerNodes: false).late
             guard !steps.isEmpty else { continue }
             late.append(
                 LateWarning(

@@ -46,6 +46,15 @@ public enum Bootstrap {
     ) async throws {
         let upstream = configuration.cascade.upstream.map { $0.department(catalogue: configuration.events) }
         guard !upstream.isEmpty else { return }
+        // Each upper node is filed as a department of its region, which must be in this
+        // node's regions registry: say which key names the missing one, and what to do.
+        for (index, node) in configuration.cascade.upstream.enumerated() where try await store.region(node.region) == nil {
+            throw ConfigError(
+                file: configuration.file, key: "cascade.upstream[\(index)].region",
+                reason:
+                    "region \(node.region.rawValue) of upper node '\(node.name)' is not in the regions registry; add its row (code,name,parent) to a file of registries.regions (a county node that loads only its own county needs this one row too)"
+            )
+        }
         try await store.saveDepartments(
             upstream,
             audit: AuditEvent(actor: actor, action: .cascadeUpstreamLoaded, subject: upstream.map(\.id).joined(separator: " ")))
@@ -68,7 +77,9 @@ public enum Bootstrap {
         try await saveUpstreamDepartments(configuration, into: store, actor: actor)
         var recipients = 0
         if let file = configuration.registries.recipients {
-            recipients = try await importer.importRecipients(file: file, channels: Set(configuration.dispatch.channels.keys))
+            // Recipients removed with the CLI or API stay removed though the file still lists them.
+            recipients = try await importer.importRecipients(
+                file: file, channels: Set(configuration.dispatch.channels.keys), revive: false)
         }
         let digest = FileManager.default.contents(atPath: configuration.file).map { SHA256.hash(data: $0).hexString } ?? "-"
         try await store.appendAudit(

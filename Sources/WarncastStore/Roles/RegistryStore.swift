@@ -24,10 +24,11 @@ public protocol RegistryStore: Sendable {
     func saveRecipients(
         _ recipients: [(recipient: Recipient, secretHash: String?)], within scope: RegionCode?, audit: AuditEvent
     ) async throws
-    /// Saves every recipient `rows` gives, in one transaction: all of them or, if `rows`
-    /// throws (a bad row, its `finish()` refusing), none. Returns how many were saved; the
-    /// audit event is made from that count.
-    func importRecipients(_ rows: some RecipientRows, audit: @escaping @Sendable (Int) -> AuditEvent) async throws -> Int
+    /// Saves every recipient of a checked staging file (`RecipientStaging`) in one short
+    /// transaction, with the audit event; returns how many. With `revive`, a recipient
+    /// removed earlier and listed again is active again; without (the configured file at
+    /// every start), it stays removed.
+    func importRecipients(staged: RecipientStaging, revive: Bool, audit: AuditEvent) async throws -> Int
     /// Active recipients (removed ones are left out), by id.
     func recipients(channel: String?, within region: RegionCode?, limit: Int) async throws -> [Recipient]
     /// The recipient with this id, active or not.
@@ -76,15 +77,4 @@ extension RegistryStore {
     public func saveRecipients(_ recipients: [(recipient: Recipient, secretHash: String?)], audit: AuditEvent) async throws {
         try await saveRecipients(recipients, within: nil, audit: audit)
     }
-}
-
-/// Recipients read one at a time for an import (a CSV file of a million rows). Used on the
-/// store's writer only, one call after another.
-public protocol RecipientRows: AnyObject, Sendable {
-    /// The next recipient and its secret's hash; nil after the last.
-    func next() throws -> (recipient: Recipient, secretHash: String?)?
-    /// The row just given has the id of one given earlier.
-    func duplicate(id: String)
-    /// After the last row, before anything is committed: throwing undoes the whole import.
-    func finish() throws
 }
