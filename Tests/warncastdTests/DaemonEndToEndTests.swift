@@ -122,15 +122,8 @@ struct DaemonEndToEndTests {
         let config = try testConfiguration(in: directory)
         let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "port: 0", with: "port: http")
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = Binaries.directory.appendingPathComponent("warncastd")
-        process.arguments = ["--config", config]
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 78)
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (status, message) = try Self.warncastd(["--config", config], in: directory)
+        #expect(status == 78)
         #expect(message.contains("\(config): server.port: expected a whole number"))
     }
 
@@ -138,16 +131,9 @@ struct DaemonEndToEndTests {
     func checkConfigChangesNothing() throws {
         let directory = try TestSupport.temporaryDirectory()
         let config = try testConfiguration(in: directory)
-        let process = Process()
-        process.executableURL = Binaries.directory.appendingPathComponent("warncastd")
-        process.arguments = ["--config", config, "--check-config"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("configuration OK"))
+        let (status, output) = try Self.warncastd(["--config", config, "--check-config"], in: directory)
+        #expect(status == 0)
+        #expect(output.contains("configuration OK"), "\(output)")
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("data").path), "the data directory was made")
     }
 
@@ -159,18 +145,8 @@ struct DaemonEndToEndTests {
             try String(contentsOfFile: config, encoding: .utf8)
             + "\ncascade:\n  upstream:\n    - name: guangdong-centre\n      region: \"440000\"\n      public_keys: [\"\(Data(repeating: 1, count: 32).base64EncodedString())\"]\n"
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = Binaries.directory.appendingPathComponent("warncastd")
-        process.arguments = ["--config", config, "--check-config"]
-        let log = directory.appendingPathComponent("check.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardError = handle
-        process.standardOutput = handle
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 78)
-        let output = try String(contentsOf: log, encoding: .utf8)
+        let (status, output) = try Self.warncastd(["--config", config, "--check-config"], in: directory)
+        #expect(status == 78)
         #expect(output.contains("cascade.upstream[0].region: region 440000 of upper node 'guangdong-centre'"), "\(output)")
     }
 
@@ -184,18 +160,25 @@ struct DaemonEndToEndTests {
                 "  channels:\n    sms-duty:\n      adapter: kannel\n      settings: { url: \"http://127.0.0.1:13013/cgi-bin/sendsms\", username: warncast }\n"
         )
         try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let (status, output) = try Self.warncastd(["--config", config, "--check-config"], in: directory)
+        #expect(status == 78)
+        #expect(output.contains("dispatch.channels.sms-duty.settings.password: is required"), "\(output)")
+    }
+
+    /// Runs warncastd to its end with `arguments` (a bad configuration, `--check-config`):
+    /// its exit status and everything it wrote, from a log file in `directory`.
+    static func warncastd(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = Binaries.directory.appendingPathComponent("warncastd")
-        process.arguments = ["--config", config, "--check-config"]
-        let log = directory.appendingPathComponent("check.log")
+        process.arguments = arguments
+        let log = directory.appendingPathComponent("run-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardError = handle
         process.standardOutput = handle
         try process.run()
         process.waitUntilExit()
-        #expect(process.terminationStatus == 78)
-        let output = try String(contentsOf: log, encoding: .utf8)
-        #expect(output.contains("dispatch.channels.sms-duty.settings.password: is required"), "\(output)")
+        try handle.close()
+        return (process.terminationStatus, try String(contentsOf: log, encoding: .utf8))
     }
 }
