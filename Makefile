@@ -65,7 +65,10 @@ test: deps-test lint
 	$(SWIFT) test --skip-build --skip warncastdTests
 	$(SWIFT) test --skip-build --filter warncastdTests --skip SoakTests
 	@$(MAKE) --no-print-directory schema ST_SECONDS=30
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_SEED=20261201
+	@# The fuzzer is built into the test build's own path here: only its Swift is compiled
+	@# again (instrumented), not swift-crypto's BoringSSL a second time. The next ordinary
+	@# build then compiles WarncastCore and what depends on it again.
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_SEED=20261201 FUZZ_DIR=.build
 
 ## schema: schemathesis (PyPI, pinned) against docs/openapi.yaml and a warncastd of the debug
 ## build, as an issuer and as an auditor, ST_SECONDS per pass (default 45); then
@@ -77,14 +80,14 @@ schema: deps
 	Tests/Schema/schemathesis.sh
 
 ## fuzz: libFuzzer over the CAP reader and writer (XML and JSON intake) for FUZZ_SECONDS,
-## seeded with Tests/Fixtures. Its own build (.build/fuzz), so the debug build is untouched.
-## A finding is saved in .build/fuzz/findings/ and fails the run; replay one with
+## seeded with Tests/Fixtures. Its own build (FUZZ_DIR, default .build/fuzz), so the debug
+## build is untouched. A finding is saved in $(FUZZ_DIR)/findings/ and fails the run; replay one with
 ## `.build/debug/warncast-fuzz FILE`, and keep it in Tests/Fixtures once fixed. make test
 ## runs it for a minute from a fixed FUZZ_SEED, so a clean clone explores the same inputs
 ## first; on its own it starts from a random seed, to go further each time.
 FUZZ_SECONDS ?= 300
 FUZZ_SEED    ?= 0
-FUZZ_DIR     := .build/fuzz
+FUZZ_DIR     ?= .build/fuzz
 fuzz: deps
 	$(SWIFT) build --product warncast-fuzz --build-path $(FUZZ_DIR) -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/findings
