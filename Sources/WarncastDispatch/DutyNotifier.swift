@@ -90,7 +90,9 @@ public actor DutyNotifier: DispatchTroubleListener, EscalationNotifier {
     private func send(_ text: String, to contact: String) async -> (sent: Bool, detail: String) {
         let recipient: Recipient
         do {
-            guard let found = try await store.recipient(id: contact) else { return (false, "no recipient with this id") }
+            guard let found = try await store.recipient(id: contact) else {
+                return (false, "no active recipient with this id (never added, or removed)")
+            }
             recipient = found
         } catch {
             return (false, "recipients cannot be read: \(error)")

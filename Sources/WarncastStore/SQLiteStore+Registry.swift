@@ -182,7 +182,7 @@ extension SQLiteStore {
     }
 
     public func recipient(id: String) async throws -> Recipient? {
-        try await writer.read { db in try RecipientRecord.fetchOne(db, key: id)?.recipient }
+        try await writer.read { db in try RecipientRecord.fetchOne(db, key: id).flatMap { $0.active ? $0.recipient : nil } }
     }
 
     public func recipientCount() async throws -> Int {

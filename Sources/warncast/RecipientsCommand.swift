@@ -49,7 +49,8 @@ struct RecipientsCommand: AsyncParsableCommand {
         @Option(help: "Division code it is in, e.g. 430121001001.") var region: String
         @Option(help: "Name people know it by.") var name: String
         @Option(help: "URL, phone number or mailbox, by channel.") var address: String
-        @Option(help: "Secret it acknowledges with (stored keyed, never shown).") var secret = ""
+        @Option(help: "Secret it acknowledges with (stored keyed, never shown); replacing a recipient without it clears its secret.")
+        var secret = ""
         @Option(name: .customLong("options"), help: "key=value;… e.g. language=zh-CN;repeat=3") var recipientOptions = ""
 
         func run() async throws {

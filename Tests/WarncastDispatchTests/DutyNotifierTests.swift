@@ -44,11 +44,19 @@ struct DutyNotifierTests {
         let audit = try await store.auditEntries(subject: "w-1")
         #expect(audit.filter { $0.action == "notice.sent" }.count == 1)
         let failed = try #require(audit.first { $0.action == "notice.failed" })
-        #expect(failed.detail.contains("省应急值班室") && failed.detail.contains("no recipient with this id"))
+        #expect(failed.detail.contains("省应急值班室") && failed.detail.contains("no active recipient with this id"))
         // The next escalation of the same warning is told again.
         var second = escalation
         second.number = 2
         await notifier.notify(second)
+        #expect(transport.requests.count == 2)
+        // A contact removed from the registry is no longer told.
+        #expect(
+            try await store.removeRecipient(
+                id: "duty-county", within: nil, audit: AuditEvent(actor: .test, action: .recipientRemoved, subject: "duty-county")))
+        var third = escalation
+        third.number = 3
+        await notifier.notify(third)
         #expect(transport.requests.count == 2)
     }
 

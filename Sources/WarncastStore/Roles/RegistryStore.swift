@@ -31,7 +31,7 @@ public protocol RegistryStore: Sendable {
     func importRecipients(staged: RecipientStaging, revive: Bool, audit: AuditEvent) async throws -> Int
     /// Active recipients (removed ones are left out), by id.
     func recipients(channel: String?, within region: RegionCode?, limit: Int) async throws -> [Recipient]
-    /// The recipient with this id, active or not.
+    /// The active recipient with this id (nil for a removed one).
     func recipient(id: String) async throws -> Recipient?
     /// How many active recipients there are.
     func recipientCount() async throws -> Int
