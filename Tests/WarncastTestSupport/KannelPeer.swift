@@ -24,6 +24,15 @@ public final class KannelPeer: @unchecked Sendable {
     /// The URL the Kannel adapter's `url` setting points at.
     public var sendsmsURL: String { "http://127.0.0.1:\(sendsmsPort)/cgi-bin/sendsms" }
 
+    /// The `settings:` of a Kannel channel sending through this peer to its fake SMSC (and
+    /// through `fallback` while this one is down), indented as under `dispatch.channels.<name>`.
+    public func channelSettings(fallback: KannelPeer? = nil) -> String {
+        var lines = ["      settings:", "        url: \(sendsmsURL)"]
+        if let fallback { lines.append("        fallback_urls: \(fallback.sendsmsURL)") }
+        lines += ["        username: \(username)", "        password: \(password)", "        from: \"12379\"", "        smsc: fake"]
+        return lines.joined(separator: "\n")
+    }
+
     public init(directory: URL) throws {
         for binary in [Self.bearerbox, Self.smsbox, Self.fakesmsc] where !FileManager.default.isExecutableFile(atPath: binary) {
             throw PeerFailure(name: binary, log: "not installed: run `make deps-test` (Debian packages kannel and kannel-extras)")

@@ -27,12 +27,7 @@ struct OutageEndToEndTests {
                   backoff_max_ms: 1000
                   breaker_failures: 3
                   breaker_cooldown_ms: 1500
-                  settings:
-                    url: \(kannel.sendsmsURL)
-                    username: \(kannel.username)
-                    password: \(kannel.password)
-                    from: "12379"
-                    smsc: fake
+            \(kannel.channelSettings())
                 duty-notices:
                   adapter: carrier-sms
                   settings:
@@ -104,13 +99,7 @@ struct OutageEndToEndTests {
                   backoff_max_ms: 500
                   breaker_failures: 2
                   breaker_cooldown_ms: 60000
-                  settings:
-                    url: \(primary.sendsmsURL)
-                    fallback_urls: \(fallback.sendsmsURL)
-                    username: \(primary.username)
-                    password: \(primary.password)
-                    from: "12379"
-                    smsc: fake
+            \(primary.channelSettings(fallback: fallback))
 
             """
         let config = try testConfiguration(

@@ -23,12 +23,7 @@ struct SMSEndToEndTests {
                   gateway: kannel
                   concurrency: 4
                   timeout_ms: 5000
-                  settings:
-                    url: \(kannel.sendsmsURL)
-                    username: \(kannel.username)
-                    password: \(kannel.password)
-                    from: "12379"
-                    smsc: fake
+            \(kannel.channelSettings())
 
             """
         }.joined()
