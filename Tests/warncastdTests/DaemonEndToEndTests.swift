@@ -76,7 +76,7 @@ struct DaemonEndToEndTests {
         let directory = try TestSupport.temporaryDirectory()
         let config = try testConfiguration(in: directory)
         // Bound, never read: the kernel queues ten datagrams, then a blocking send waits.
-        let notify = try NotifySocket(directory: directory)
+        let notify = try NotifySocket(directory: directory, reading: false)
         let daemon = try DaemonProcess(
             config: config, directory: directory, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "100000"])
         Thread.sleep(forTimeInterval: 2)
