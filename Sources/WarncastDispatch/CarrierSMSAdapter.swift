@@ -90,8 +90,7 @@ public struct CarrierSMSAdapter: ChannelAdapter {
                 "callback": context.callbackURL(Self.reportPath(channel: context.channel), deliveryID: job.id),
                 "key": job.idempotencyKey, "warning": message.warning.id.rawValue,
             ])
-        return HTTPRequestSpec(
-            method: "POST", url: endpoint, headers: ["Content-Type: application/json"] + headers, body: Data(body.utf8))
+        return post(body, to: endpoint)
     }
 
     /// A notice through the same template, with no status callback.
@@ -102,8 +101,12 @@ public struct CarrierSMSAdapter: ChannelAdapter {
                 "to": recipient.address, "text": String(text.prefix(maxCharacters)), "callback": "", "key": "notice-" + UUID().uuidString,
                 "warning": "",
             ])
-        return HTTPRequestSpec(
-            method: "POST", url: endpoint, headers: ["Content-Type: application/json"] + headers, body: Data(body.utf8))
+        return post(body, to: endpoint)
+    }
+
+    /// The filled-in template as the gateway takes it.
+    private func post(_ body: String, to endpoint: String) -> HTTPRequestSpec {
+        HTTPRequestSpec(method: "POST", url: endpoint, headers: ["Content-Type: application/json"] + headers, body: Data(body.utf8))
     }
 
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {

@@ -62,23 +62,21 @@ public struct KannelAdapter: ChannelAdapter {
     public func request(for job: DeliveryJob, message: OutgoingMessage, via endpoint: String) throws -> HTTPRequestSpec {
         // Kannel fills in %d (report type) and %A (the SMSC's answer) when it calls back.
         let report = context.callbackURL(Self.reportPath, deliveryID: job.id) + "&type=%d&reason=%A"
-        var query: [(String, String)] = [
-            ("username", username), ("password", password), ("to", job.recipient.address),
-            ("text", SMSText.compose(message, for: job.recipient, limit: maxCharacters)), ("coding", "2"), ("charset", "UTF-8"),
-            ("dlr-mask", String(dlrMask)), ("dlr-url", report),
-        ]
-        if let from { query.append(("from", from)) }
-        if let smsc { query.append(("smsc", smsc)) }
-        let separator = endpoint.contains("?") ? "&" : "?"
-        return HTTPRequestSpec(method: "GET", url: endpoint + separator + FormEncoding.encode(query), headers: [], body: nil)
+        return sendsms(
+            to: job.recipient.address, text: SMSText.compose(message, for: job.recipient, limit: maxCharacters), via: endpoint,
+            report: [("dlr-mask", String(dlrMask)), ("dlr-url", report)])
     }
 
     /// A notice as a plain SMS, without a delivery report.
     public func notice(_ text: String, to recipient: Recipient, via endpoint: String) -> HTTPRequestSpec? {
-        var query: [(String, String)] = [
-            ("username", username), ("password", password), ("to", recipient.address),
-            ("text", String(text.prefix(maxCharacters))), ("coding", "2"), ("charset", "UTF-8"),
-        ]
+        sendsms(to: recipient.address, text: String(text.prefix(maxCharacters)), via: endpoint, report: [])
+    }
+
+    /// smsbox's sendsms GET for one phone, through `endpoint`.
+    private func sendsms(to phone: String, text: String, via endpoint: String, report: [(String, String)]) -> HTTPRequestSpec {
+        var query: [(String, String)] =
+            [("username", username), ("password", password), ("to", phone), ("text", text), ("coding", "2"), ("charset", "UTF-8")]
+            + report
         if let from { query.append(("from", from)) }
         if let smsc { query.append(("smsc", smsc)) }
         let separator = endpoint.contains("?") ? "&" : "?"

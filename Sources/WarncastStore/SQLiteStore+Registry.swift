@@ -141,34 +141,27 @@ extension SQLiteStore {
 
     public func importRecipients(staged: RecipientStaging, revive: Bool, audit: AuditEvent) async throws -> Int {
         let at = now()
-        do {
-            // ATTACH cannot happen inside a transaction: attach, copy in one transaction, detach.
-            let count = try await writer.writeWithoutTransaction { db -> Int in
-                try db.execute(sql: "ATTACH DATABASE ? AS staged", arguments: [staged.path])
-                defer { try? db.execute(sql: "DETACH DATABASE staged") }
-                var count = 0
-                try db.inTransaction {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO recipient (id, channel, region, name, address, options, secretHash, active)
-                            SELECT id, channel, region, name, address, options, secretHash, 1 FROM staged.row WHERE true
-                            ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, region = excluded.region,
-                              name = excluded.name, address = excluded.address, options = excluded.options,
-                              secretHash = excluded.secretHash, active = CASE WHEN ? THEN 1 ELSE recipient.active END
-                            """, arguments: [revive])
-                    count = try Int.fetchOne(db, sql: "SELECT count(*) FROM staged.row") ?? 0
-                    var event = audit
-                    event.detail["count"] = String(count)
-                    try AuditLog.append(event, at: at, in: db)
-                    return .commit
-                }
-                return count
+        // ATTACH cannot happen inside a transaction: attach, copy in one transaction, detach.
+        return try await writeWithoutTransaction { db -> Int in
+            try db.execute(sql: "ATTACH DATABASE ? AS staged", arguments: [staged.path])
+            defer { try? db.execute(sql: "DETACH DATABASE staged") }
+            var count = 0
+            try db.inTransaction {
+                try db.execute(
+                    sql: """
+                        INSERT INTO recipient (id, channel, region, name, address, options, secretHash, active)
+                        SELECT id, channel, region, name, address, options, secretHash, 1 FROM staged.row WHERE true
+                        ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, region = excluded.region,
+                          name = excluded.name, address = excluded.address, options = excluded.options,
+                          secretHash = excluded.secretHash, active = CASE WHEN ? THEN 1 ELSE recipient.active END
+                        """, arguments: [revive])
+                count = try Int.fetchOne(db, sql: "SELECT count(*) FROM staged.row") ?? 0
+                var event = audit
+                event.detail["count"] = String(count)
+                try AuditLog.append(event, at: at, in: db)
+                return .commit
             }
-            monitor.succeeded(at: now())
             return count
-        } catch {
-            if WriteMonitor.isStorageFailure(error) { monitor.failed(at: now(), reason: "\(error)") }
-            throw error
         }
     }
 

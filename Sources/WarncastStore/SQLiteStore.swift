@@ -68,8 +68,18 @@ public struct SQLiteStore: Store {
 
     /// Every write of the store, so that a failing disk shows in `health`.
     func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await monitored { try await writer.write(updates) }
+    }
+
+    /// A write that manages its own transaction (an ATTACH must come before one), watched
+    /// the same way.
+    func writeWithoutTransaction<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await monitored { try await writer.writeWithoutTransaction(updates) }
+    }
+
+    private func monitored<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            let value = try await writer.write(updates)
+            let value = try await body()
             monitor.succeeded(at: now())
             return value
         } catch {

@@ -16,15 +16,8 @@ public final class LineReader {
     private let chunk: Int
 
     public init(file: String, chunk: Int = 1 << 20) throws(FileReadError) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-            throw FileReadError(file: file, reason: "no such file")
-        }
-        guard !isDirectory.boolValue else { throw FileReadError(file: file, reason: "is a directory, not a file") }
-        guard let handle = FileHandle(forReadingAtPath: file) else {
-            throw FileReadError(
-                file: file, reason: FileManager.default.isReadableFile(atPath: file) ? "cannot be read" : "permission denied")
-        }
+        try TextFile.checkReadable(file)
+        guard let handle = FileHandle(forReadingAtPath: file) else { throw FileReadError(file: file, reason: "cannot be read") }
         self.file = file
         self.handle = handle
         self.chunk = chunk

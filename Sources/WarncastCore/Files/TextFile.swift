@@ -16,14 +16,19 @@ public struct FileReadError: Error, CustomStringConvertible, Equatable {
 
 /// Reads the files an operator names: registries, CAP messages, exports.
 public enum TextFile {
-    /// The bytes of `path`, or why not.
-    public static func data(_ path: String) throws(FileReadError) -> Data {
+    /// That `path` is a file this process may read, or why not.
+    public static func checkReadable(_ path: String) throws(FileReadError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw FileReadError(file: path, reason: "no such file")
         }
         guard !isDirectory.boolValue else { throw FileReadError(file: path, reason: "is a directory, not a file") }
         guard FileManager.default.isReadableFile(atPath: path) else { throw FileReadError(file: path, reason: "permission denied") }
+    }
+
+    /// The bytes of `path`, or why not.
+    public static func data(_ path: String) throws(FileReadError) -> Data {
+        try checkReadable(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FileReadError(file: path, reason: "cannot be read")
         }
