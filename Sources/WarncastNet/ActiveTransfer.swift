@@ -19,8 +19,12 @@ final class ActiveTransfer {
     /// Header fields of the response, when the request keeps them.
     var responseHeaders: [(name: String, value: String)] = []
 
-    init(_ request: HTTPRequestSpec, continuation: CheckedContinuation<HTTPResult, any Error>) {
+    /// `scheme://host:port` of the request's URL.
+    let origin: Substring
+
+    init(_ request: HTTPRequestSpec, continuation: CheckedContinuation<HTTPResult, any Error>, origin: Substring) {
         self.request = request
+        self.origin = origin
         self.continuation = continuation
         let bytes = request.body ?? Data()
         body = .allocate(byteCount: max(bytes.count, 1), alignment: 1)
@@ -33,7 +37,9 @@ final class ActiveTransfer {
         body.deallocate()
     }
 
-    func makeHandle(options: CurlEngine.Options) -> UnsafeMutableRawPointer? {
+    /// `keepConnection`: leave the connection in libcurl's cache after the transfer
+    /// (see `ConnectionKeeping`); otherwise it is closed when the transfer ends.
+    func makeHandle(options: CurlEngine.Options, keepConnection: Bool) -> UnsafeMutableRawPointer? {
         guard let easy = curl_easy_init() else { return nil }
         for header in request.headers { headers = curl_slist_append(headers, header) }
         _ = warncast_easy_setopt_string(easy, CURLOPT_URL, request.url)
@@ -43,6 +49,15 @@ final class ActiveTransfer {
             _ = warncast_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
         }
         _ = warncast_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        // No DNS cache in the multi handle. libcurl (7.88) walks its whole DNS cache after
+        // every finished transfer to drop stale entries, and every new host adds one that
+        // stays for the timeout (60 s by default): a fan-out to 100,000 terminals, each its
+        // own host, spent most of its CPU there (a delivery's cost grew with the hosts seen
+        // before it). With 0 the cache holds only names being connected to. Kept connections
+        // are still reused without a lookup; a new connection to a named host asks the
+        // system's resolver (nscd or systemd-resolved cache, if wanted).
+        _ = warncast_easy_setopt_long(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0)
+        if !keepConnection { _ = warncast_easy_setopt_long(easy, CURLOPT_FORBID_REUSE, 1) }
         _ = warncast_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)
         _ = warncast_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.totalTimeoutMilliseconds)
         _ = warncast_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, options.verifyTLS ? 1 : 0)
@@ -137,6 +152,10 @@ final class ActiveTransfer {
         }
         var status = 0
         _ = warncast_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        continuation.resume(returning: HTTPResult(status: status, body: response, transcript: transcript, headers: responseHeaders))
+        var connects = 0
+        _ = warncast_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        var result = HTTPResult(status: status, body: response, transcript: transcript, headers: responseHeaders)
+        result.newConnections = connects
+        continuation.resume(returning: result)
     }
 }

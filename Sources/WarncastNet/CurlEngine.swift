@@ -3,7 +3,8 @@ import Foundation
 import Synchronization
 
 /// Many HTTP transfers at once on one thread: a libcurl multi handle driven by
-/// `curl_multi_poll`, bridged to async/await. Connections are kept and reused per host.
+/// `curl_multi_poll`, bridged to async/await. Connections to a host that takes more than one
+/// transfer are kept and reused (`ConnectionKeeping`).
 ///
 /// Callers `await perform(_:)` from any task; the engine thread adds the transfer to the
 /// multi handle, and resumes the caller when libcurl reports it done.
@@ -89,14 +90,18 @@ public final class CurlEngine: @unchecked Sendable {
 
     private func runLoop() {
         var active: [UnsafeMutableRawPointer: ActiveTransfer] = [:]
+        var keeping = ConnectionKeeping()
         while true {
             let (incoming, stopping) = state.withLock { state -> ([PendingTransfer], Bool) in
                 defer { state.pending.removeAll() }
                 return (state.pending, state.stopping)
             }
-            for pending in incoming {
-                let transfer = ActiveTransfer(pending.request, continuation: pending.continuation)
-                guard let easy = transfer.makeHandle(options: options) else {
+            let origins = incoming.map { ConnectionKeeping.origin(of: $0.request.url) }
+            let keep = keeping.start(origins, now: .now)
+            for (index, pending) in incoming.enumerated() {
+                let transfer = ActiveTransfer(pending.request, continuation: pending.continuation, origin: origins[index])
+                guard let easy = transfer.makeHandle(options: options, keepConnection: keep[index]) else {
+                    keeping.end(origins[index], now: .now)
                     pending.continuation.resume(throwing: CurlError(code: -1, message: "curl_easy_init failed"))
                     continue
                 }
@@ -106,20 +111,22 @@ public final class CurlEngine: @unchecked Sendable {
             if stopping && active.isEmpty { break }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
-            collectFinished(&active)
+            collectFinished(&active, keeping: &keeping)
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         curl_multi_cleanup(multi)
     }
 
-    private func collectFinished(_ active: inout [UnsafeMutableRawPointer: ActiveTransfer]) {
+    private func collectFinished(_ active: inout [UnsafeMutableRawPointer: ActiveTransfer], keeping: inout ConnectionKeeping) {
         var left: Int32 = 0
+        let now = ContinuousClock.now
         while let message = curl_multi_info_read(multi, &left) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
                 let transfer = active.removeValue(forKey: easy)
             else { continue }
             let code = warncast_message_result(message)
             curl_multi_remove_handle(multi, easy)
+            keeping.end(transfer.origin, now: now)
             transfer.finish(easy: easy, code: code)
             curl_easy_cleanup(easy)
         }

@@ -63,6 +63,8 @@ public struct HTTPResult: Sendable {
     public var transcript: [String]
     /// The final response's header fields in order, when the request asked to keep them.
     public var headers: [(name: String, value: String)]
+    /// Connections the transfer opened: 0 when it reused a kept one.
+    public var newConnections = 0
 
     public init(status: Int, body: Data, transcript: [String] = [], headers: [(name: String, value: String)] = []) {
         self.status = status

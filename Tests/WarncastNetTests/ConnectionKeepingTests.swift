@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import WarncastTestSupport
+
+@testable import WarncastNet
+
+/// Which connections the engine leaves in libcurl's cache: a host reached once (a village
+/// terminal in a fan-out) leaves nothing behind; a host that takes more keeps its connections.
+@Suite("Which connections the engine keeps")
+struct ConnectionKeepingTests {
+    @Test("the origin is the scheme, host and port of the URL")
+    func origin() {
+        #expect(ConnectionKeeping.origin(of: "http://127.1.2.3:8080/speaker/7?x=1") == "http://127.1.2.3:8080")
+        #expect(ConnectionKeeping.origin(of: "https://t1.speakers.localhost/speaker") == "https://t1.speakers.localhost")
+        #expect(ConnectionKeeping.origin(of: "smtp://mail.example.org:25") == "smtp://mail.example.org:25")
+        #expect(ConnectionKeeping.origin(of: "http://kannel:13013?text=a/b") == "http://kannel:13013")
+    }
+
+    @Test("kept only with company: another in the same batch, one running, or one ended within the memory")
+    func decisions() {
+        let start = ContinuousClock.now
+        var keeping = ConnectionKeeping(memory: .seconds(2), now: start)
+        // Three terminals, each its own host, and two deliveries to one platform.
+        #expect(keeping.start(["http://a:1", "http://b:1", "http://p:1", "http://p:1"], now: start) == [false, false, true, true])
+        // While b runs, another transfer to b keeps its connection.
+        #expect(keeping.start(["http://b:1"], now: start) == [true])
+        for origin in ["http://a:1", "http://b:1", "http://b:1", "http://p:1", "http://p:1"] {
+            keeping.end(origin[...], now: start + .milliseconds(100))
+        }
+        // a again within the memory: kept; c, never seen: not kept.
+        #expect(keeping.start(["http://a:1", "http://c:1"], now: start + .seconds(1)) == [true, false])
+        keeping.end("http://a:1", now: start + .seconds(1))
+        keeping.end("http://c:1", now: start + .seconds(1))
+        // b, last used 3 s ago: forgotten, not kept.
+        #expect(keeping.start(["http://b:1"], now: start + .milliseconds(3100)) == [false])
+        keeping.end("http://b:1", now: start + .milliseconds(3100))
+        // The sweep forgot a, c and p (used more than 2 s before 3.1 s); only b is remembered.
+        #expect(keeping.remembered == 1)
+    }
+
+    @Test("against a real server: a host reached once leaves no connection; a host reached again and a batch to one host reuse")
+    func engineReuse() async throws {
+        let fleet = try await LoudspeakerFleet()
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        @Sendable func post(_ host: String) async throws -> Int {
+            try await engine.perform(
+                HTTPRequestSpec(method: "POST", url: "http://\(host):\(fleet.port)/speaker/x", body: Data("{}".utf8))
+            ).newConnections
+        }
+        // libcurl answers *.localhost itself (127.0.0.1), so each name is a host of its own.
+        #expect(try await post("a.localhost") == 1)
+        #expect(try await post("b.localhost") == 1)
+        // a's first connection was closed after its one transfer, so a new one is opened;
+        // a is now a host that takes more than one, so this connection is kept and reused.
+        #expect(try await post("a.localhost") == 1)
+        #expect(try await post("a.localhost") == 0)
+
+        func batch() async throws -> Int {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 { group.addTask { try await post("127.0.0.1") } }
+                return try await group.reduce(0, +)
+            }
+        }
+        let first = try await batch()
+        #expect(first >= 1)
+        // The second batch finds the first batch's connections (all but possibly one kept).
+        #expect(try await batch() <= 1)
+    }
+}
