@@ -7,8 +7,9 @@ import WarncastStore
 
 /// Delivers released warnings. For every configured channel a `LeaseLoop` leases due
 /// deliveries from the outbox and sends each through one `DeliveryAttempt`; the
-/// `AttemptRecorder` writes what they came to back in batches and the `ExpirySweeper`
-/// expires what its warning outlived. Nothing is held only in memory: a delivery is leased
+/// `AttemptRecorder` writes what they came to back in batches, the `ExpirySweeper`
+/// expires what its warning outlived and the `DeliveryPlanner` plans the rest of a release
+/// too large to plan in the approval's transaction. Nothing is held only in memory: a delivery is leased
 /// in the outbox before it is sent, and a lease that runs out (a crash) makes it due
 /// again; the idempotency key lets the receiver drop the repeat.
 ///
@@ -27,11 +28,15 @@ public final class DispatchService: Service, ReleaseSubscriber {
         public var retryUntilExpiry: Set<Level>
         /// The node's language: which `<info>` block a recipient gets when none is in its own.
         public var defaultLanguage: String
+        /// The routing releases were planned with; with it, the dispatcher also plans what a
+        /// release with many recipients left for later (`DeliveryPlanner`).
+        public var routing: DeliveryRouting?
 
         public init(
             channels: [ChannelSettings], gateways: [String: Int] = [:], adapters: AdapterRegistry = .standard,
-            retryUntilExpiry: Set<Level> = [.red, .orange], defaultLanguage: String = "zh-CN"
+            retryUntilExpiry: Set<Level> = [.red, .orange], defaultLanguage: String = "zh-CN", routing: DeliveryRouting? = nil
         ) {
+            self.routing = routing
             self.retryUntilExpiry = retryUntilExpiry
             self.defaultLanguage = defaultLanguage
             self.channels = channels
@@ -45,6 +50,7 @@ public final class DispatchService: Service, ReleaseSubscriber {
     let trouble = TroubleRelay()
     let recorder: AttemptRecorder
     let sweeper: ExpirySweeper
+    let planner: DeliveryPlanner?
     let logger: Logger
 
     /// A dispatcher for `configuration`'s channels, or an error naming a channel whose
@@ -73,6 +79,11 @@ public final class DispatchService: Service, ReleaseSubscriber {
         loops = runners.map { [recorder] runner in
             LeaseLoop(runner: runner, outbox: outbox, attempt: attempt, recorder: recorder, logger: logger, now: now, stopping: stopping)
         }
+        planner = configuration.routing.map { [runners] routing in
+            DeliveryPlanner(
+                outbox: outbox, routing: routing, planned: { for runner in runners { runner.doorbell.ring() } }, logger: logger,
+                now: now, stopping: stopping)
+        }
     }
 
     /// Who hears of gateways going down and deliveries given up from now on.
@@ -91,6 +102,7 @@ public final class DispatchService: Service, ReleaseSubscriber {
     /// A release wakes the dispatcher at once instead of at its next poll.
     public func warningReleased(_ warning: Warning) async {
         for runner in runners { runner.doorbell.ring() }
+        planner?.doorbell.ring()
     }
 
     public func run() async throws {
@@ -98,6 +110,9 @@ public final class DispatchService: Service, ReleaseSubscriber {
         await withDiscardingTaskGroup { group in
             group.addTask { try? await self.recorder.run() }
             group.addTask { try? await self.sweeper.run() }
+            if let planner {
+                group.addTask { try? await planner.run() }
+            }
             for loop in loops {
                 group.addTask { try? await loop.run() }
             }

@@ -2,24 +2,21 @@ import CCurl
 import Foundation
 import Synchronization
 
-/// Many HTTP transfers at once on one thread: a libcurl multi handle driven by
-/// `curl_multi_poll`, bridged to async/await. Connections to a host that takes more than one
-/// transfer are kept and reused (`ConnectionKeeping`).
+/// Many HTTP transfers at once: libcurl multi handles, each driven by `curl_multi_poll` on a
+/// thread of its own, bridged to async/await. Connections to a host that takes more than
+/// one transfer are kept and reused (`ConnectionKeeping`).
 ///
-/// Callers `await perform(_:)` from any task; the engine thread adds the transfer to the
-/// multi handle, and resumes the caller when libcurl reports it done.
-public final class CurlEngine: @unchecked Sendable {
-    // `multi` is used only on the engine thread, except `curl_multi_wakeup`, which libcurl
-    // documents as safe to call from any thread. Everything else shared sits in `state`,
-    // behind a mutex; hence unchecked.
-    private let multi: UnsafeMutableRawPointer
-    private let state = Mutex(SharedState())
-    private let options: Options
-    private let finished = Mutex(false)
+/// Callers `await perform(_:)` from any task. A transfer goes to the thread its origin
+/// (`scheme://host:port`) hashes to, so one host's transfers share that thread's kept
+/// connections; with `threads` above one, the work of many hosts (TLS handshakes above all)
+/// is spread over several cores.
+public final class CurlEngine: Sendable {
+    private let loops: [EngineLoop]
 
     /// Transport settings shared by every transfer.
     public struct Options: Sendable {
-        /// Upper bound on open connections (`CURLMOPT_MAX_TOTAL_CONNECTIONS`).
+        /// Upper bound on open connections (`CURLMOPT_MAX_TOTAL_CONNECTIONS`), shared out
+        /// among the threads.
         public var maxConnections: Int
         /// Verify the peer's certificate and host name (on unless explicitly switched off).
         public var verifyTLS: Bool
@@ -28,18 +25,55 @@ public final class CurlEngine: @unchecked Sendable {
         /// PEM client certificate and key, for receivers that require one.
         public var clientCertificate: String?
         public var clientKey: String?
+        /// Engine threads, each with its own multi handle.
+        public var threads: Int
 
         public init(
             maxConnections: Int = 512, verifyTLS: Bool = true, caBundle: String? = nil,
-            clientCertificate: String? = nil, clientKey: String? = nil
+            clientCertificate: String? = nil, clientKey: String? = nil, threads: Int = 1
         ) {
             self.maxConnections = maxConnections
             self.verifyTLS = verifyTLS
             self.caBundle = caBundle
             self.clientCertificate = clientCertificate
             self.clientKey = clientKey
+            self.threads = threads
         }
     }
+
+    public init(options: Options = Options()) {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        let threads = max(1, options.threads)
+        loops = (0..<threads).map { index in
+            EngineLoop(options: options, maxConnections: max(64, options.maxConnections / threads), name: "warncast-curl-\(index)")
+        }
+    }
+
+    /// Sends `request`; returns the response, or throws `CurlError` when none arrived.
+    public func perform(_ request: HTTPRequestSpec) async throws -> HTTPResult {
+        guard loops.count > 1 else { return try await loops[0].perform(request) }
+        // FNV-1a over the origin: cheap, and one origin always lands on the same thread.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in ConnectionKeeping.origin(of: request.url).utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return try await loops[Int(hash % UInt64(loops.count))].perform(request)
+    }
+
+    /// Stops taking transfers, lets those in flight finish, and ends the engine threads.
+    public func shutdown() {
+        for loop in loops { loop.shutdown() }
+    }
+}
+
+/// One engine thread and its multi handle.
+private final class EngineLoop: @unchecked Sendable {
+    // `multi` is used only on the engine thread, except `curl_multi_wakeup`, which libcurl
+    // documents as safe to call from any thread. Everything else shared sits in `state`,
+    // behind a mutex; hence unchecked.
+    private let multi: UnsafeMutableRawPointer
+    private let state = Mutex(SharedState())
+    private let options: CurlEngine.Options
 
     private struct SharedState: ~Copyable {
         var pending: [PendingTransfer] = []
@@ -51,19 +85,17 @@ public final class CurlEngine: @unchecked Sendable {
         var continuation: CheckedContinuation<HTTPResult, any Error>
     }
 
-    public init(options: Options = Options()) {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    init(options: CurlEngine.Options, maxConnections: Int, name: String) {
         multi = curl_multi_init()
         self.options = options
-        _ = warncast_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.maxConnections)
-        _ = warncast_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, options.maxConnections)
+        _ = warncast_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
+        _ = warncast_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
         let thread = Thread { [self] in self.runLoop() }
-        thread.name = "warncast-curl"
+        thread.name = name
         thread.start()
     }
 
-    /// Sends `request`; returns the response, or throws `CurlError` when none arrived.
-    public func perform(_ request: HTTPRequestSpec) async throws -> HTTPResult {
+    func perform(_ request: HTTPRequestSpec) async throws -> HTTPResult {
         try await withCheckedThrowingContinuation { continuation in
             // Only the first transfer queued since the engine last looked needs to wake it;
             // it takes every queued transfer when it wakes.
@@ -80,8 +112,7 @@ public final class CurlEngine: @unchecked Sendable {
         }
     }
 
-    /// Stops taking transfers, lets those in flight finish, and ends the engine thread.
-    public func shutdown() {
+    func shutdown() {
         state.withLock { $0.stopping = true }
         curl_multi_wakeup(multi)
     }

@@ -7,6 +7,7 @@ import WarncastCore
 struct ApprovalWriter {
     let db: Database
     let routing: DeliveryRouting
+    var planningStep = Lifecycle.planningStep
 
     func decide(
         warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at date: Date
@@ -39,7 +40,7 @@ struct ApprovalWriter {
 
     private func apply(_ outcome: ApprovalLedger.Outcome, to id: String, actor: AuditActor, rule: String, at date: Date) throws -> [String]
     {
-        let lifecycle = Lifecycle(db: db)
+        let lifecycle = Lifecycle(db: db, planningStep: planningStep)
         switch outcome {
         case .recorded:
             return []

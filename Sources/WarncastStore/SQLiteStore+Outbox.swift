@@ -18,6 +18,10 @@ extension SQLiteStore {
         try await write { db in try Deliveries(db: db).record(results) }
     }
 
+    public func planNextStep(routing: DeliveryRouting, at date: Date) async throws -> PlanningStep? {
+        try await write { db in try Lifecycle(db: db, planningStep: planningStep).planNext(routing: routing, at: date) }
+    }
+
     public func expireDeliveries(at date: Date) async throws -> Int {
         try await write { db in try Deliveries(db: db).expire(at: date) }
     }

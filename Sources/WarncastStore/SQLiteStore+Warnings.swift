@@ -10,7 +10,7 @@ extension SQLiteStore {
         _ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at date: Date, routing: DeliveryRouting
     ) async throws -> Acceptance {
         try await write { db in
-            try WarningWriter(db: db, routing: routing).accept(draft, plan: plan, by: principal, at: date)
+            try WarningWriter(db: db, routing: routing, planningStep: planningStep).accept(draft, plan: plan, by: principal, at: date)
         }
     }
 
@@ -66,7 +66,7 @@ extension SQLiteStore {
         routing: DeliveryRouting
     ) async throws -> Decided {
         try await write { db in
-            try ApprovalWriter(db: db, routing: routing).decide(
+            try ApprovalWriter(db: db, routing: routing, planningStep: planningStep).decide(
                 warningID: warningID.rawValue, decision, by: principal, reason: reason, at: date)
         }
     }

@@ -9,6 +9,9 @@ public struct SQLiteStore: Store {
     let monitor = WriteMonitor()
     /// The one clock of the store, for the times it stamps itself (audit entries of imports).
     let now: @Sendable () -> Date
+    /// Recipients considered per planning step of a release (see `PlanningStep`); tests
+    /// make it small.
+    public var planningStep = 20_000
 
     /// Opens (creating if needed) the database at `path`, creating its directory.
     public init(path: String, now: @escaping @Sendable () -> Date = Date.init) throws {

@@ -35,6 +35,13 @@ enum Schema {
                 t.column("at", .text).notNull()
             }
         }
+        migrator.registerMigration("v9") { db in
+            // Where planning a released warning's deliveries goes on from: the last recipient id
+            // planned, or NULL once every recipient has been considered (issue: performance).
+            try db.alter(table: "warning") { t in
+                t.add(column: "planAfter", .text)
+            }
+        }
         return migrator
     }
 

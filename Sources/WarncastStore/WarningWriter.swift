@@ -7,6 +7,7 @@ import WarncastCore
 struct WarningWriter {
     let db: Database
     let routing: DeliveryRouting
+    var planningStep = Lifecycle.planningStep
 
     func accept(_ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at date: Date) throws -> Acceptance {
         if let existing = try WarningRecord.find(sender: draft.sender, identifier: draft.identifier, db) {
@@ -37,7 +38,7 @@ struct WarningWriter {
             AuditEvent(actor: .principal(principal), action: .warningAccepted, subject: warning.id.rawValue, detail: detail),
             at: date, in: db)
         if immediate {
-            try Lifecycle(db: db).release(
+            try Lifecycle(db: db, planningStep: planningStep).release(
                 warning.id.rawValue, actor: .principal(principal), reason: "rule '\(plan.rule)' releases at once", at: date,
                 routing: routing)
         }

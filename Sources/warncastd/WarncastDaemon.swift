@@ -106,7 +106,9 @@ struct WarncastDaemon: AsyncParsableCommand {
         let engine = CurlEngine(
             options: .init(
                 maxConnections: min(16_384, max(512, connections)), verifyTLS: tls.verify, caBundle: tls.caBundle,
-                clientCertificate: tls.clientCertificate, clientKey: tls.clientKey))
+                clientCertificate: tls.clientCertificate, clientKey: tls.clientKey,
+                // A thread per core, up to four: TLS handshakes to many hosts are CPU work.
+                threads: min(4, ProcessInfo.processInfo.activeProcessorCount)))
         let metrics = ServerMetrics()
         let dispatcher: DispatchService
         let callbacks: CallbackSettings

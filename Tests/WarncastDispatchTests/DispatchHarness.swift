@@ -24,8 +24,9 @@ struct DispatchHarness {
     var extraChannels: [WarncastConfiguration.Channel] = []
     var gateways: [String: Int] = [:]
 
+    /// `planningStep`: recipients per planning step of a release (the store's default if nil).
     init(
-        extraChannels: [WarncastConfiguration.Channel] = [], gateways: [String: Int] = [:],
+        extraChannels: [WarncastConfiguration.Channel] = [], gateways: [String: Int] = [:], planningStep: Int? = nil,
         configure: (inout WarncastConfiguration.Channel) -> Void = { _ in }
     ) async throws {
         configure(&channel)
@@ -34,7 +35,9 @@ struct DispatchHarness {
         routing = DeliveryRouting(byLevel: [
             .red: ["loudspeaker"] + extraChannels.map(\.name), .orange: ["loudspeaker"], .yellow: ["loudspeaker"],
         ])
-        store = try SQLiteStore.inMemory()
+        var store = try SQLiteStore.inMemory()
+        if let planningStep { store.planningStep = planningStep }
+        self.store = store
         try await TestSupport.load(store)
         fleet = try await LoudspeakerFleet()
         fleet.trust(publicKey: try keyring.signer().publicKey.rawRepresentation)
@@ -76,7 +79,8 @@ struct DispatchHarness {
         var logger = Logger(label: "dispatch-test")
         logger.logLevel = .critical
         return try DispatchService(
-            outbox: store, configuration: .init(channels: [channel] + extraChannels, gateways: gateways), transport: transport,
+            outbox: store, configuration: .init(channels: [channel] + extraChannels, gateways: gateways, routing: routing),
+            transport: transport,
             signer: try keyring.signer(),
             callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()), logger: logger)
     }

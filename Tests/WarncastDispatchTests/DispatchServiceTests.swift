@@ -25,6 +25,20 @@ struct DispatchServiceTests {
         #expect(deliveries.allSatisfy { $0.deliveredAt != nil && $0.sendingAt != nil && $0.attempts == 1 })
     }
 
+    @Test("a release planned in steps (3 recipients each, 20 loudspeakers): the dispatcher plans the rest and each gets it once")
+    func plannedInSteps() async throws {
+        let harness = try await DispatchHarness(planningStep: 3)
+        try await harness.addSpeakers(20, in: "430121001")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        // The approval planned the first step only; the dispatcher's planner does the rest.
+        #expect(try await harness.summary(warning).values.reduce(0, +) == 3)
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.delivered] == 20 })
+        #expect(harness.fleet.uniqueDeliveries == 20)
+        #expect(harness.fleet.repeats == 0)
+        let planned = try await harness.store.auditEntries(subject: warning.rawValue).filter { $0.action == "deliveries.planned" }
+        #expect(planned.count == 1)
+    }
+
     @Test("a 503 is retried with backoff until the endpoint acknowledges; each attempt is recorded")
     func retries() async throws {
         let harness = try await DispatchHarness()

@@ -67,6 +67,9 @@ public actor MemoryOutbox: Outbox {
         }
     }
 
+    /// Deliveries are added whole by the tests; nothing is left to plan.
+    public func planNextStep(routing: DeliveryRouting, at date: Date) -> PlanningStep? { nil }
+
     public func expireDeliveries(at date: Date) -> Int {
         deliveries.keys.filter { apply(.expiryChecked(at: Timestamp(date)), to: $0) != nil }.count
     }

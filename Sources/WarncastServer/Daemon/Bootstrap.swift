@@ -23,7 +23,8 @@ public enum Bootstrap {
     ) -> DispatchService.Configuration {
         DispatchService.Configuration(
             channels: Array(configuration.dispatch.channels.values), gateways: configuration.dispatch.gateways, adapters: registry,
-            retryUntilExpiry: configuration.dispatch.retryUntilExpiry, defaultLanguage: configuration.node.language)
+            retryUntilExpiry: configuration.dispatch.retryUntilExpiry, defaultLanguage: configuration.node.language,
+            routing: registry.routing(configuration.dispatch.routing, channels: Array(configuration.dispatch.channels.values)))
     }
 
     /// The signing keyring, created with a new key (and an audit entry) on first start.

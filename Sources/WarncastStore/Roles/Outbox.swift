@@ -12,6 +12,9 @@ public protocol Outbox: Sendable {
     func renewLeases(_ leases: [(id: Int64, attempt: Int)], until: Date) async throws -> Set<Int64>
     /// Records a batch of attempts in one transaction.
     func recordAttempts(_ results: [AttemptResult]) async throws
+    /// Plans the next step of a release with more recipients than one step takes (see
+    /// `PlanningStep`); nil when no release is being planned.
+    func planNextStep(routing: DeliveryRouting, at: Date) async throws -> PlanningStep?
     /// Expires deliveries of expired warnings; returns how many.
     func expireDeliveries(at: Date) async throws -> Int
     /// A gateway's delivery report (SMS DLR, carrier callback), already authenticated.
@@ -23,6 +26,26 @@ public protocol Outbox: Sendable {
     func warning(id: Warning.ID) async throws -> Warning?
     /// The message exactly as it was received, with its format.
     func rawMessage(id: Warning.ID) async throws -> (data: Data, format: CAPFormat)?
+}
+
+/// One step of planning a release's deliveries. A release plans its first 20,000 recipients
+/// (by id) in the approval's own transaction; a node with more plans the rest a step at a
+/// time afterwards, each step its own transaction, so the approval is answered at once and
+/// the first deliveries go out while the rest are planned. Where the next step starts is
+/// kept with the warning, so a restart goes on from there.
+public struct PlanningStep: Sendable, Equatable {
+    public var warningID: String
+    /// Deliveries this step planned.
+    public var planned: Int
+    /// Every recipient has been considered (or the warning was superseded, cancelled or
+    /// expired meanwhile).
+    public var finished: Bool
+
+    public init(warningID: String, planned: Int, finished: Bool) {
+        self.warningID = warningID
+        self.planned = planned
+        self.finished = finished
+    }
 }
 
 /// What an acknowledgement came to.

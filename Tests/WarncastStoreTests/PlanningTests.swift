@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import WarncastConfig
+import WarncastCore
+import WarncastStore
+import WarncastTestSupport
+
+/// A release with more recipients than one planning step takes: the approval plans the
+/// first step and answers; the rest is planned a step per transaction afterwards. The step
+/// is 4 recipients here (20,000 in the daemon), so the tests stay small.
+@Suite("Planning a large release in steps")
+struct PlanningTests {
+    /// A store whose planning step is 4 recipients, with `count` loudspeakers in a village
+    /// inside the Changsha County warning's area.
+    static func store(speakers count: Int) async throws -> SQLiteStore {
+        var store = try await TestSupport.loadedStore()
+        store.planningStep = 4
+        let recipients = (0..<count).map { index in
+            (
+                recipient: Recipient(
+                    id: String(format: "ls-%06d", index), channel: "loudspeaker", region: RegionCode("430121001001")!,
+                    name: "speaker \(index)", address: "http://127.0.0.1:9/\(index)"),
+                secretHash: String?.none
+            )
+        }
+        try await store.saveRecipients(recipients, audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: String(count)))
+        return store
+    }
+
+    /// Accepts the Changsha County red warning and gives both approvals.
+    static func release(_ store: SQLiteStore, identifier: String) async throws -> Warning.ID {
+        let issuer = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
+        let id = try await TestSupport.accept(
+            "rainstorm-red-csx.xml", into: store, as: issuer, at: Date(), replacing: ["csx-weather-20260701-0001": identifier]
+        ).warning.id
+        for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")]
+            as [(String, String?, String?)]
+        {
+            let approver = try await TestSupport.principal(
+                store, try await TestSupport.token(store, role: .approver, department: department, region: region, approvalRole: role))
+            _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: Date(), routing: try TestSupport.routing)
+        }
+        #expect(try await store.warning(id: id)?.status == .released)
+        return id
+    }
+
+    static func planned(_ store: SQLiteStore, _ id: Warning.ID) async throws -> Int {
+        try await store.deliverySummary(warningID: id).values.reduce(0, +)
+    }
+
+    @Test("9 recipients, steps of 4: the approval plans 4, two more steps plan the rest, each recipient once, one audit entry")
+    func steps() async throws {
+        let store = try await Self.store(speakers: 9)
+        let id = try await Self.release(store, identifier: "plan-1")
+        #expect(try await Self.planned(store, id) == 4)
+        #expect(try await store.auditEntries(subject: id.rawValue).filter { $0.action == "deliveries.planned" }.isEmpty)
+
+        let routing = try TestSupport.routing
+        let second = try await store.planNextStep(routing: routing, at: Date())
+        #expect(second == PlanningStep(warningID: id.rawValue, planned: 4, finished: false))
+        let third = try await store.planNextStep(routing: routing, at: Date())
+        #expect(third == PlanningStep(warningID: id.rawValue, planned: 1, finished: true))
+        #expect(try await store.planNextStep(routing: routing, at: Date()) == nil)
+
+        #expect(try await Self.planned(store, id) == 9)
+        let views = try await store.deliveries(warningID: id, state: nil, limit: 50)
+        #expect(Set(views.map(\.recipient)) == Set((0..<9).map { String(format: "ls-%06d", $0) }))
+        let entries = try await store.auditEntries(subject: id.rawValue).filter { $0.action == "deliveries.planned" }
+        #expect(entries.count == 1)
+        #expect(entries.first?.detail.contains("\"9\"") == true, "\(entries.first?.detail ?? "")")
+    }
+
+    @Test("a release of exactly one step is planned whole in the approval, as before")
+    func oneStep() async throws {
+        let store = try await Self.store(speakers: 4)
+        let id = try await Self.release(store, identifier: "plan-2")
+        #expect(try await Self.planned(store, id) == 4)
+        #expect(try await store.planNextStep(routing: try TestSupport.routing, at: Date()) == nil)
+        #expect(try await store.auditEntries(subject: id.rawValue).contains { $0.action == "deliveries.planned" })
+    }
+
+    @Test("a release that expired before its planning finished is planned no further, and the audit log says why")
+    func expiredStops() async throws {
+        let store = try await Self.store(speakers: 6)
+        let id = try await Self.release(store, identifier: "plan-3")
+        // The fixture expires in 2099.
+        let later = try #require(ISO8601DateFormatter().date(from: "2100-01-01T00:00:00Z"))
+        let step = try await store.planNextStep(routing: try TestSupport.routing, at: later)
+        #expect(step == PlanningStep(warningID: id.rawValue, planned: 0, finished: true))
+        #expect(try await Self.planned(store, id) == 4)
+        let entry = try #require(try await store.auditEntries(subject: id.rawValue).first { $0.action == "deliveries.planned" })
+        #expect(entry.detail.contains("expired"), "\(entry.detail)")
+    }
+}
