@@ -38,10 +38,13 @@ struct ConnectionKeepingTests {
         #expect(keeping.remembered == 1)
     }
 
-    @Test("against a real server: a host reached once leaves no connection; a host reached again and a batch to one host reuse")
-    func engineReuse() async throws {
+    @Test(
+        "against a real server: a host reached once leaves no connection; a host reached again and a batch to one host reuse",
+        arguments: [1, 3])
+    func engineReuse(threads: Int) async throws {
         let fleet = try await LoudspeakerFleet()
-        let engine = CurlEngine()
+        // With several engine threads, one host's transfers all go to the same one.
+        let engine = CurlEngine(options: .init(threads: threads))
         defer { engine.shutdown() }
         @Sendable func post(_ host: String) async throws -> Int {
             try await engine.perform(
@@ -66,5 +69,29 @@ struct ConnectionKeepingTests {
         #expect(first >= 1)
         // The second batch finds the first batch's connections (all but possibly one kept).
         #expect(try await batch() <= 1)
+    }
+
+    @Test("two engine threads: 300 transfers to 100 hosts are each answered once, and shutdown ends both")
+    func threads() async throws {
+        let fleet = try await LoudspeakerFleet()
+        let engine = CurlEngine(options: .init(threads: 2))
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<300 {
+                group.addTask {
+                    try await engine.perform(
+                        HTTPRequestSpec(
+                            method: "POST", url: "http://h\(index % 100).localhost:\(fleet.port)/speaker/\(index)", body: Data("{}".utf8))
+                    ).status
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        // Unsigned, so the fleet refuses each one, but it saw every one.
+        #expect(statuses.count == 300 && statuses.allSatisfy { $0 == 401 })
+        #expect(fleet.requests == 300)
+        engine.shutdown()
+        await #expect(throws: CurlError.self) {
+            try await engine.perform(HTTPRequestSpec(url: "http://127.0.0.1:\(fleet.port)/"))
+        }
     }
 }
