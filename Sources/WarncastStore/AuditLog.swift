@@ -5,7 +5,9 @@ import WarncastCore
 /// Appends to and reads the hash-chained audit table, always inside a caller's transaction.
 enum AuditLog {
     static func append(_ event: AuditEvent, at date: Date, in db: Database) throws {
-        let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
+        // Both statements are prepared once per connection: every intake and decision writes
+        // an entry, and parsing the SQL again each time was a large part of an intake's cost.
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1"))
         let sequence: Int64 = (last?["sequence"] ?? 0) + 1
         // The chain hashes exactly what is stored, and what is stored reads back the same:
         // control characters are written as visible escapes, and long subjects cut.
@@ -14,11 +16,12 @@ enum AuditLog {
             action: AuditText.storable(event.action.name), subject: AuditText.storable(event.subject),
             detail: event.detailJSON,
             previousHash: last?["hash"] ?? AuditEntry.genesisHash)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit (sequence, at, actor, action, subject, detail, previousHash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 entry.sequence, entry.at, entry.actor, entry.action, entry.subject, entry.detail,
                 entry.previousHash, entry.hash,

@@ -117,7 +117,12 @@ struct WarningRecord: Codable, FetchableRecord, PersistableRecord {
 
     /// The warning a CAP sender sent under `identifier`; the pair is unique.
     static func find(sender: String, identifier: String, _ db: Database) throws -> WarningRecord? {
-        try filter(Column("sender") == sender && Column("identifier") == identifier).fetchOne(db)
+        try fetchOne(db.cachedStatement(sql: "SELECT * FROM warning WHERE sender = ? AND identifier = ?"), arguments: [sender, identifier])
+    }
+
+    /// The warning `id`, through a statement prepared once per connection.
+    static func find(id: String, _ db: Database) throws -> WarningRecord? {
+        try fetchOne(db.cachedStatement(sql: "SELECT * FROM warning WHERE id = ?"), arguments: [id])
     }
 
     var approvalPlan: ApprovalPlan? {

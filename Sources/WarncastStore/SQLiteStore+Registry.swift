@@ -65,7 +65,8 @@ extension SQLiteStore {
     }
 
     static func regionExists(_ code: RegionCode, _ db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM region WHERE code = ?)", arguments: [code.rawValue]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM region WHERE code = ?)"), arguments: [code.rawValue])
+            ?? false
     }
 
     // MARK: Tokens
@@ -103,11 +104,14 @@ extension SQLiteStore {
     public func principal(secretHash: String, at date: Date) async throws -> Principal? {
         try await writer.read { db in
             guard
-                let record = try TokenRecord.filter(Column("secretHash") == secretHash)
-                    .filter(Column("revokedAt") == nil).fetchOne(db),
+                // Every authenticated request asks: statements prepared once per connection.
+                let record = try TokenRecord.fetchOne(
+                    db.cachedStatement(sql: "SELECT * FROM token WHERE secretHash = ? AND revokedAt IS NULL"), arguments: [secretHash]),
                 let grant = record.grant, grant.expiresAt.map { Timestamp(date) < $0 } ?? true
             else { return nil }
-            let department = try grant.departmentID.flatMap { try DepartmentRecord.fetchOne(db, key: $0)?.department }
+            let department = try grant.departmentID.flatMap {
+                try DepartmentRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM department WHERE id = ?"), arguments: [$0])?.department
+            }
             return Principal(
                 tokenID: grant.id, name: grant.name, role: grant.role, department: department, region: grant.region,
                 approvalRole: grant.approvalRole)

@@ -22,7 +22,8 @@ struct WarningWriter {
         let warning = Warning(
             id: Warning.ID(rawValue: UUID().uuidString.lowercased()), status: immediate ? .released : .pendingApproval, draft: draft,
             submittedBy: principal, receivedAt: date)
-        try WarningRecord(warning, raw: draft.raw, plan: plan).insert(db)
+        let record = try WarningRecord(warning, raw: draft.raw, plan: plan)
+        try record.insert(db)
         let statement = try db.makeStatement(sql: "INSERT INTO warningArea (warningID, code, prefix) VALUES (?, ?, ?)")
         for area in draft.areas {
             try statement.execute(arguments: [warning.id, area.rawValue, String(area.prefix)])
@@ -37,12 +38,19 @@ struct WarningWriter {
         try AuditLog.append(
             AuditEvent(actor: .principal(principal), action: .warningAccepted, subject: warning.id.rawValue, detail: detail),
             at: date, in: db)
-        if immediate {
-            try Lifecycle(db: db, planningStep: planningStep).release(
-                warning.id.rawValue, actor: .principal(principal), reason: "rule '\(plan.rule)' releases at once", at: date,
-                routing: routing)
+        guard immediate else {
+            // Nothing changed the row since it was written: the answer is built from the
+            // record in memory rather than read back and decoded (a tenth of an intake's cost).
+            var accepted = warning
+            accepted.approval = ApprovalState(
+                plan: plan, approvals: [], awaiting: record.awaiting, late: record.late, escalations: record.escalationCount,
+                lastEscalatedAt: record.lastEscalatedAt, releasedAt: record.releasedAt, decidedAt: record.decidedAt)
+            return .created(accepted)
         }
-        let stored = try WarningRecord.fetchOne(db, key: warning.id)!
+        try Lifecycle(db: db, planningStep: planningStep).release(
+            warning.id.rawValue, actor: .principal(principal), reason: "rule '\(plan.rule)' releases at once", at: date,
+            routing: routing)
+        let stored = try WarningRecord.find(id: warning.id.rawValue, db)!
         return .created(try stored.warning(approvals: []))
     }
 
