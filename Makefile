@@ -8,7 +8,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-ce
 # Kannel with its fake SMSC for SMS, aiosmtpd (Debian's package) for email.
 TEST_PACKAGES := chromium openssl kannel kannel-extras python3-aiosmtpd
 # What make bench measures against: nginx as the endpoints, wrk for the ceiling.
-BENCH_PACKAGES := nginx-light wrk
+BENCH_PACKAGES := nginx-light wrk time
 SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 PREFIX       ?= /usr/local
@@ -94,8 +94,10 @@ fuzz: deps
 	SWIFT_BACKTRACE=enable=no $(FUZZ_DIR)/debug/warncast-fuzz -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -max_len=16384 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/ $(FUZZ_DIR)/corpus Tests/Fixtures
 
-## bench: release build, then a provincial red warning to 100,000 loudspeakers on nginx,
-## with wrk's ceiling and Apprise's rate beside it; writes docs/benchmarks.md
+## bench: release build, then a provincial red warning to 100,000 loudspeakers on nginx in
+## three modes (one host kept alive; a loopback address per terminal; a name per terminal
+## over verified HTTPS), each with wrk's ceiling and Apprise's rate beside it; writes
+## docs/benchmarks.md. BENCH_RECIPIENTS, BENCH_APPRISE and BENCH_MODES make it smaller.
 bench: deps
 	@$(MAKE) --no-print-directory apt PACKAGES="$(BENCH_PACKAGES)"
 	@python3 -c 'import apprise' 2>/dev/null || python3 -m pip install -q apprise

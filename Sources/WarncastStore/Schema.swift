@@ -41,6 +41,8 @@ enum Schema {
             try db.alter(table: "warning") { t in
                 t.add(column: "planAfter", .text)
             }
+            // The planner asks every second; only warnings being planned are in this index.
+            try db.execute(sql: "CREATE INDEX warning_planning ON warning (releasedAt, id) WHERE planAfter IS NOT NULL")
         }
         return migrator
     }

@@ -11,9 +11,10 @@ import WarncastTestSupport
 @Suite("Planning a large release in steps")
 struct PlanningTests {
     /// A store whose planning step is 4 recipients, with `count` loudspeakers in a village
-    /// inside the Changsha County warning's area.
-    static func store(speakers count: Int) async throws -> SQLiteStore {
-        var store = try await TestSupport.loadedStore()
+    /// inside the Changsha County warning's area (in memory, or in the file at `path`).
+    static func store(speakers count: Int, path: String? = nil) async throws -> SQLiteStore {
+        var store = try path.map { try SQLiteStore(path: $0) } ?? SQLiteStore.inMemory()
+        try await TestSupport.load(store)
         store.planningStep = 4
         let recipients = (0..<count).map { index in
             (
@@ -68,6 +69,22 @@ struct PlanningTests {
         let entries = try await store.auditEntries(subject: id.rawValue).filter { $0.action == "deliveries.planned" }
         #expect(entries.count == 1)
         #expect(entries.first?.detail.contains("\"9\"") == true, "\(entries.first?.detail ?? "")")
+    }
+
+    @Test("a daemon stopped between steps goes on where it stopped: a new store on the same file plans the rest, once")
+    func restart() async throws {
+        let path = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
+        let id = try await Self.release(try await Self.store(speakers: 10, path: path), identifier: "plan-4")
+        var reopened = try SQLiteStore(path: path)
+        reopened.planningStep = 4
+        #expect(try await Self.planned(reopened, id) == 4)
+        let routing = try TestSupport.routing
+        #expect(try await reopened.planNextStep(routing: routing, at: Date())?.planned == 4)
+        #expect(
+            try await reopened.planNextStep(routing: routing, at: Date())
+                == PlanningStep(warningID: id.rawValue, planned: 2, finished: true))
+        #expect(try await reopened.planNextStep(routing: routing, at: Date()) == nil)
+        #expect(Set(try await reopened.deliveries(warningID: id, state: nil, limit: 50).map(\.recipient)).count == 10)
     }
 
     @Test("a release of exactly one step is planned whole in the approval, as before")
