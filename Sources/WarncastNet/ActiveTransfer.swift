@@ -37,6 +37,10 @@ final class ActiveTransfer {
         body.deallocate()
     }
 
+    /// Whether the linked libcurl has a default CA bundle file (Debian's:
+    /// /etc/ssl/certs/ca-certificates.crt).
+    static let hasDefaultBundle = warncast_version_info()?.pointee.cainfo != nil
+
     /// `keepConnection`: leave the connection in libcurl's cache after the transfer
     /// (see `ConnectionKeeping`); otherwise it is closed when the transfer ends.
     func makeHandle(options: CurlEngine.Options, keepConnection: Bool) -> UnsafeMutableRawPointer? {
@@ -64,11 +68,14 @@ final class ActiveTransfer {
         _ = warncast_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, options.verifyTLS ? 2 : 0)
         if let bundle = options.caBundle { _ = warncast_easy_setopt_string(easy, CURLOPT_CAINFO, bundle) }
         // Trust comes from one PEM file (the system's bundle, or ca_bundle), never from
-        // Debian's default CA directory as well: libcurl caches the parsed CAs in the multi
+        // Debian's default CA directory as well: libcurl caches the parsed CAs in each multi
         // handle only when no directory is set, and otherwise parsed the whole bundle again
         // for every new TLS connection (about 1.5 ms each, most of a handshake's cost). The
-        // cache is read again hourly, so a changed bundle is picked up without a restart.
-        _ = warncast_easy_setopt_pointer(easy, CURLOPT_CAPATH, nil)
+        // cache is read again hourly, so a changed bundle is picked up without a restart. A
+        // libcurl built with a directory and no bundle keeps its directory.
+        if options.caBundle != nil || Self.hasDefaultBundle {
+            _ = warncast_easy_setopt_pointer(easy, CURLOPT_CAPATH, nil)
+        }
         _ = warncast_easy_setopt_long(easy, CURLOPT_CA_CACHE_TIMEOUT, 3600)
         if let certificate = options.clientCertificate { _ = warncast_easy_setopt_string(easy, CURLOPT_SSLCERT, certificate) }
         if let key = options.clientKey { _ = warncast_easy_setopt_string(easy, CURLOPT_SSLKEY, key) }

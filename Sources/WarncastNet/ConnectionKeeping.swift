@@ -32,13 +32,15 @@ struct ConnectionKeeping {
     }
 
     /// Decides for each of `origins` (transfers about to start, in order) whether to keep
-    /// its connection, and counts them as running.
+    /// its connection, and counts them as running. A mail server's connection is always
+    /// kept: closing one makes libcurl (7.88) send QUIT and wait for the answer without
+    /// returning, which would hold the engine thread for as long as the server takes.
     mutating func start(_ origins: [Substring], now: ContinuousClock.Instant) -> [Bool] {
         var inBatch: [Substring: Int] = [:]
         for origin in origins { inBatch[origin, default: 0] += 1 }
         return origins.map { origin in
             let keep =
-                inBatch[origin, default: 0] > 1 || running[origin, default: 0] > 0
+                origin.hasPrefix("smtp") || inBatch[origin, default: 0] > 1 || running[origin, default: 0] > 0
                 || lastUsed[origin].map { now - $0 < memory } == true
             running[origin, default: 0] += 1
             return keep

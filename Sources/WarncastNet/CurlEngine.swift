@@ -15,8 +15,8 @@ public final class CurlEngine: Sendable {
 
     /// Transport settings shared by every transfer.
     public struct Options: Sendable {
-        /// Upper bound on open connections (`CURLMOPT_MAX_TOTAL_CONNECTIONS`), shared out
-        /// among the threads.
+        /// Upper bound on open connections (`CURLMOPT_MAX_TOTAL_CONNECTIONS`) of each thread:
+        /// one host's transfers all go to one thread, so each may need all of them.
         public var maxConnections: Int
         /// Verify the peer's certificate and host name (on unless explicitly switched off).
         public var verifyTLS: Bool
@@ -45,7 +45,7 @@ public final class CurlEngine: Sendable {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         let threads = max(1, options.threads)
         loops = (0..<threads).map { index in
-            EngineLoop(options: options, maxConnections: max(64, options.maxConnections / threads), name: "warncast-curl-\(index)")
+            EngineLoop(options: options, maxConnections: options.maxConnections, name: "warncast-curl-\(index)")
         }
     }
 

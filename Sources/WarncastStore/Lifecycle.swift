@@ -82,24 +82,40 @@ struct Lifecycle {
         return PlanningStep(warningID: record.id, planned: planned, finished: through == nil)
     }
 
-    /// Takes the next step of the oldest release still being planned, if any. A warning that
-    /// was superseded, cancelled or has expired meanwhile is planned no further.
+    /// Takes the next step of a release still being planned, if any: the most severe level
+    /// first (a red warning does not wait behind a large yellow one), then the oldest. A
+    /// warning that was superseded, cancelled or has expired meanwhile, or whose stored
+    /// message can no longer be read, is planned no further.
     func planNext(routing: DeliveryRouting, at date: Date) throws -> PlanningStep? {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT id, planAfter FROM warning WHERE planAfter IS NOT NULL ORDER BY releasedAt, id LIMIT 1"),
-            let record = try WarningRecord.fetchOne(db, key: row[0] as String)
+                db,
+                sql: """
+                    SELECT id, planAfter FROM warning WHERE planAfter IS NOT NULL
+                    ORDER BY CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END, releasedAt, id
+                    LIMIT 1
+                    """),
+            let record = try WarningRecord.find(id: row[0], db)
         else { return nil }
         let now = Timestamp(date)
-        let stopped: String? =
+        var stopped: String? =
             record.status != WarningStatus.released.rawValue
             ? record.status : (record.expiresAt.map { $0.text <= now.text } == true ? "expired" : nil)
-        if let stopped {
+        var warning: Warning?
+        if stopped == nil {
+            do {
+                warning = try record.warning()
+            } catch is DecodingError {
+                // Retrying would never succeed, and would hold up every release behind it.
+                stopped = "unreadable"
+            }
+        }
+        guard let warning, stopped == nil else {
             try db.execute(sql: "UPDATE warning SET planAfter = NULL WHERE id = ?", arguments: [record.id])
             try finishPlanning(record.id, stopped: stopped, at: date)
             return PlanningStep(warningID: record.id, planned: 0, finished: true)
         }
-        return try planStep(record, try record.warning(), after: row[1], routing: routing, at: date)
+        return try planStep(record, warning, after: row[1], routing: routing, at: date)
     }
 
     /// The audit entry of a finished (or stopped) planning: how many deliveries it made.

@@ -22,6 +22,10 @@ struct ConnectionKeepingTests {
         var keeping = ConnectionKeeping(memory: .seconds(2), now: start)
         // Three terminals, each its own host, and two deliveries to one platform.
         #expect(keeping.start(["http://a:1", "http://b:1", "http://p:1", "http://p:1"], now: start) == [false, false, true, true])
+        // A mail server's connection is always kept (closing it would block on QUIT).
+        #expect(keeping.start(["smtp://mail:25", "smtps://mail:465"], now: start) == [true, true])
+        keeping.end("smtp://mail:25", now: start)
+        keeping.end("smtps://mail:465", now: start)
         // While b runs, another transfer to b keeps its connection.
         #expect(keeping.start(["http://b:1"], now: start) == [true])
         for origin in ["http://a:1", "http://b:1", "http://b:1", "http://p:1", "http://p:1"] {
@@ -71,7 +75,7 @@ struct ConnectionKeepingTests {
         #expect(try await batch() <= 1)
     }
 
-    @Test("two engine threads: 300 transfers to 100 hosts are each answered once, and shutdown ends both")
+    @Test("two engine threads: 300 transfers to 100 hosts are each answered once, and after shutdown none is taken")
     func threads() async throws {
         let fleet = try await LoudspeakerFleet()
         let engine = CurlEngine(options: .init(threads: 2))

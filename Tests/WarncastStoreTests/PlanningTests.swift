@@ -28,15 +28,19 @@ struct PlanningTests {
         return store
     }
 
-    /// Accepts the Changsha County red warning and gives both approvals.
-    static func release(_ store: SQLiteStore, identifier: String) async throws -> Warning.ID {
+    /// Accepts the Changsha County warning (red, or `level`; or another `fixture`) and gives
+    /// the approvals it needs.
+    static func release(
+        _ store: SQLiteStore, identifier: String, level: Level = .red, fixture: String = "rainstorm-red-csx.xml"
+    ) async throws -> Warning.ID {
         let issuer = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
         let id = try await TestSupport.accept(
-            "rainstorm-red-csx.xml", into: store, as: issuer, at: Date(), replacing: ["csx-weather-20260701-0001": identifier]
+            fixture, into: store, as: issuer, at: Date(), replacing: ["csx-weather-20260701-0001": identifier],
+            adjust: { $0.level = level }
         ).warning.id
         for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")]
             as [(String, String?, String?)]
-        {
+        where try await store.warning(id: id)?.status == .pendingApproval {
             let approver = try await TestSupport.principal(
                 store, try await TestSupport.token(store, role: .approver, department: department, region: region, approvalRole: role))
             _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: Date(), routing: try TestSupport.routing)
@@ -85,6 +89,37 @@ struct PlanningTests {
                 == PlanningStep(warningID: id.rawValue, planned: 2, finished: true))
         #expect(try await reopened.planNextStep(routing: routing, at: Date()) == nil)
         #expect(Set(try await reopened.deliveries(warningID: id, state: nil, limit: 50).map(\.recipient)).count == 10)
+    }
+
+    @Test("an Update released while the warning it replaces is being planned stops that planning; the Update is planned whole")
+    func supersededStops() async throws {
+        let store = try await Self.store(speakers: 10)
+        let original = try await Self.release(store, identifier: "csx-weather-20260701-0001")
+        #expect(try await Self.planned(store, original) == 4)
+        let update = try await Self.release(store, identifier: "csx-weather-20260701-0001", fixture: "update-csx.xml")
+        let routing = try TestSupport.routing
+        // The original comes first (older), and stops: it was superseded.
+        #expect(
+            try await store.planNextStep(routing: routing, at: Date())
+                == PlanningStep(warningID: original.rawValue, planned: 0, finished: true))
+        while try await store.planNextStep(routing: routing, at: Date()) != nil {}
+        #expect(try await Self.planned(store, original) == 4)
+        #expect(try await store.deliverySummary(warningID: original)[.superseded] == 4)
+        #expect(try await Self.planned(store, update) == 10)
+        let entry = try #require(try await store.auditEntries(subject: original.rawValue).first { $0.action == "deliveries.planned" })
+        #expect(entry.detail.contains("superseded"), "\(entry.detail)")
+    }
+
+    @Test("a red release being planned goes before an older yellow one")
+    func severityFirst() async throws {
+        let store = try await Self.store(speakers: 10)
+        let yellow = try await Self.release(store, identifier: "plan-yellow", level: .yellow)
+        let red = try await Self.release(store, identifier: "plan-red")
+        let routing = try TestSupport.routing
+        #expect(try await store.planNextStep(routing: routing, at: Date())?.warningID == red.rawValue)
+        #expect(try await store.planNextStep(routing: routing, at: Date())?.warningID == red.rawValue)
+        #expect(try await store.planNextStep(routing: routing, at: Date())?.warningID == yellow.rawValue)
+        #expect(try await Self.planned(store, red) == 10)
     }
 
     @Test("a release of exactly one step is planned whole in the approval, as before")
