@@ -50,6 +50,24 @@ cap = open(sys.argv[1], encoding="utf-8").read()
 print(json.dumps({"text": "湖南省气象台发布暴雨红色预警信号。停止集会、停课、停业；转移危险地带人员。", "repeat": 3, "cap": cap}, ensure_ascii=False))
 PY
 
+# Starts warncastd on $WARNCAST_CONFIG (its log in $1), makes the bench's tokens, submits
+# the provincial red warning and gives its first approval. Sets URL, ISSUER, GOV (the
+# second approver, whose approval releases it) and ID.
+start_and_submit() {
+    "$BIN/warncastd" --config "$WARNCAST_CONFIG" 2> "$1/warncastd.log" &
+    DAEMON_PID=$!
+    URL="http://127.0.0.1:$API_PORT"
+    for _ in $(seq 1 1200); do curl -fs "$URL/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
+    curl -fs "$URL/healthz" > /dev/null
+    local leader
+    ISSUER=$("$BIN/warncast" token create --role issuer --department hn-weather --name bench-issuer 2>/dev/null)
+    leader=$("$BIN/warncast" token create --role approver --department hn-weather --approval-role duty-leader --name bench-leader 2>/dev/null)
+    GOV=$("$BIN/warncast" token create --role approver --region 430000 --approval-role government-leader --name bench-gov 2>/dev/null)
+    ID=$(curl -fs -X POST "$URL/v1/warnings" -H "Authorization: Bearer $ISSUER" -H "Content-Type: application/cap+xml" \
+        --data-binary @"$ROOT/Tests/Fixtures/rainstorm-red-province.xml" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    curl -fs -X POST "$URL/v1/warnings/$ID/approve" -H "Authorization: Bearer $leader" > /dev/null
+}
+
 # One mode: a fresh store and daemon, the release, the receipts, the ceiling and Apprise.
 # Prints "name=value" lines into $WORK/$MODE.result.
 run_mode() {
@@ -83,19 +101,8 @@ PY
     export WARNCAST_CONFIG="$out/warncast.yaml"
 
     say "[$mode] warncastd (release build)"
-    "$BIN/warncastd" --config "$WARNCAST_CONFIG" 2> "$out/warncastd.log" &
-    DAEMON_PID=$!
-    local url="http://127.0.0.1:$API_PORT"
-    for _ in $(seq 1 600); do curl -fs "$url/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
-    curl -fs "$url/healthz" > /dev/null
-
-    local issuer leader gov id
-    issuer=$("$BIN/warncast" token create --role issuer --department hn-weather --name bench-issuer 2>/dev/null)
-    leader=$("$BIN/warncast" token create --role approver --department hn-weather --approval-role duty-leader --name bench-leader 2>/dev/null)
-    gov=$("$BIN/warncast" token create --role approver --region 430000 --approval-role government-leader --name bench-gov 2>/dev/null)
-    id=$(curl -fs -X POST "$url/v1/warnings" -H "Authorization: Bearer $issuer" -H "Content-Type: application/cap+xml" \
-        --data-binary @"$ROOT/Tests/Fixtures/rainstorm-red-province.xml" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-    curl -fs -X POST "$url/v1/warnings/$id/approve" -H "Authorization: Bearer $leader" > /dev/null
+    start_and_submit "$out"
+    local url=$URL issuer=$ISSUER gov=$GOV id=$ID
 
     say "[$mode] release: the second approval"
     local start done=0 approve_ms
@@ -226,18 +233,8 @@ PY
         "$BIN/warncast" recipients import "$out/recipients.csv" > /dev/null 2>&1
     tr ' ' '\n' < "$out/import.time" > "$WORK/million.result"
 
-    "$BIN/warncastd" --config "$WARNCAST_CONFIG" 2> "$out/warncastd.log" &
-    DAEMON_PID=$!
-    local url="http://127.0.0.1:$API_PORT"
-    for _ in $(seq 1 1200); do curl -fs "$url/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
-    curl -fs "$url/healthz" > /dev/null
-    local issuer leader gov id approve_ms
-    issuer=$("$BIN/warncast" token create --role issuer --department hn-weather --name bench-issuer 2>/dev/null)
-    leader=$("$BIN/warncast" token create --role approver --department hn-weather --approval-role duty-leader --name bench-leader 2>/dev/null)
-    gov=$("$BIN/warncast" token create --role approver --region 430000 --approval-role government-leader --name bench-gov 2>/dev/null)
-    id=$(curl -fs -X POST "$url/v1/warnings" -H "Authorization: Bearer $issuer" -H "Content-Type: application/cap+xml" \
-        --data-binary @"$ROOT/Tests/Fixtures/rainstorm-red-province.xml" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-    curl -fs -X POST "$url/v1/warnings/$id/approve" -H "Authorization: Bearer $leader" > /dev/null
+    start_and_submit "$out"
+    local url=$URL issuer=$ISSUER gov=$GOV id=$ID approve_ms
     say "[million] release, and planning in steps"
     approve_ms=$(curl -fs -o /dev/null -w '%{time_total}' -X POST "$url/v1/warnings/$id/approve" -H "Authorization: Bearer $gov" |
         python3 -c 'import sys; print(f"{float(sys.stdin.read()) * 1000:.0f}")')
