@@ -51,13 +51,14 @@ public final class CurlEngine: Sendable {
 
     /// Sends `request`; returns the response, or throws `CurlError` when none arrived.
     public func perform(_ request: HTTPRequestSpec) async throws -> HTTPResult {
-        guard loops.count > 1 else { return try await loops[0].perform(request) }
+        let origin = ConnectionKeeping.origin(of: request.url)
+        guard loops.count > 1 else { return try await loops[0].perform(request, origin: origin) }
         // FNV-1a over the origin: cheap, and one origin always lands on the same thread.
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in ConnectionKeeping.origin(of: request.url).utf8 {
+        for byte in origin.utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
-        return try await loops[Int(hash % UInt64(loops.count))].perform(request)
+        return try await loops[Int(hash % UInt64(loops.count))].perform(request, origin: origin)
     }
 
     /// Stops taking transfers, lets those in flight finish, and ends the engine threads.
@@ -82,6 +83,8 @@ private final class EngineLoop: @unchecked Sendable {
 
     private struct PendingTransfer: Sendable {
         var request: HTTPRequestSpec
+        /// `scheme://host:port` of the request's URL.
+        var origin: Substring
         var continuation: CheckedContinuation<HTTPResult, any Error>
     }
 
@@ -95,13 +98,13 @@ private final class EngineLoop: @unchecked Sendable {
         thread.start()
     }
 
-    func perform(_ request: HTTPRequestSpec) async throws -> HTTPResult {
+    func perform(_ request: HTTPRequestSpec, origin: Substring) async throws -> HTTPResult {
         try await withCheckedThrowingContinuation { continuation in
             // Only the first transfer queued since the engine last looked needs to wake it;
             // it takes every queued transfer when it wakes.
             let (accepted, wake) = state.withLock { state -> (Bool, Bool) in
                 guard !state.stopping else { return (false, false) }
-                state.pending.append(PendingTransfer(request: request, continuation: continuation))
+                state.pending.append(PendingTransfer(request: request, origin: origin, continuation: continuation))
                 return (true, state.pending.count == 1)
             }
             if !accepted {
@@ -127,7 +130,7 @@ private final class EngineLoop: @unchecked Sendable {
                 defer { state.pending.removeAll() }
                 return (state.pending, state.stopping)
             }
-            let origins = incoming.map { ConnectionKeeping.origin(of: $0.request.url) }
+            let origins = incoming.map(\.origin)
             let keep = keeping.start(origins, now: .now)
             for (index, pending) in incoming.enumerated() {
                 let transfer = ActiveTransfer(pending.request, continuation: pending.continuation, origin: origins[index])

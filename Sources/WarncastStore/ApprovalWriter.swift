@@ -7,7 +7,7 @@ import WarncastCore
 struct ApprovalWriter {
     let db: Database
     let routing: DeliveryRouting
-    var planningStep = Lifecycle.planningStep
+    let planningStep: Int
 
     func decide(
         warningID: String, _ decision: Approval.Decision, by principal: Principal, reason: String?, at date: Date

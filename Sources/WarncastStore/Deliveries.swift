@@ -2,74 +2,11 @@ import Foundation
 import GRDB
 import WarncastCore
 
-/// The durable outbox: planning deliveries on release, then reading the deliveries an event
-/// may concern, asking `DeliveryLifecycle` what it changes, and writing that back (with the
+/// The durable outbox once deliveries are planned (`Planning`): reading the deliveries an
+/// event may concern, asking `DeliveryLifecycle` what it changes, and writing that back (with the
 /// receipt's seal when it is final). All inside the caller's transaction.
 struct Deliveries {
     let db: Database
-
-    /// Plans one delivery for every active recipient of `channels` within the warning's
-    /// areas, in one statement (nothing is loaded into memory, however many recipients there
-    /// are). A message that is not `Actual` (Test, Exercise, System, Draft) goes only to
-    /// recipients whose options say `test=yes`. With `after` and `through`, only recipients
-    /// whose id lies in that range are considered (see `chunkEnd`). Returns the count; a
-    /// recipient already planned for the warning is not planned twice.
-    @discardableResult
-    func plan(
-        warningID: String, channels: [String], covering: Set<String> = [], expiresAt: String?, testOnly: Bool = false,
-        after: String? = nil, through: String? = nil, at date: Date
-    ) throws -> Int {
-        guard !channels.isEmpty else { return 0 }
-        // A range walks the primary key; the channel index would read every recipient of the
-        // channel for each chunk (hence the `+`, which keeps SQLite off that index).
-        var range = ""
-        var rangeArguments: [String] = []
-        if let after {
-            range += " AND r.id > ?"
-            rangeArguments.append(after)
-        }
-        if let through {
-            range += " AND r.id <= ?"
-            rangeArguments.append(through)
-        }
-        let channelColumn = range.isEmpty ? "r.channel" : "+r.channel"
-        let now = Timestamp.string(date)
-        let marks = channels.map { _ in "?" }.joined(separator: ", ")
-        let coveringList = channels.filter(covering.contains)
-        let coveringMarks = coveringList.isEmpty ? "NULL" : coveringList.map { _ in "?" }.joined(separator: ", ")
-        var arguments: StatementArguments = [warningID, warningID, now, expiresAt, now]
-        _ = arguments.append(contentsOf: StatementArguments(channels))
-        _ = arguments.append(contentsOf: StatementArguments(rangeArguments))
-        _ = arguments.append(contentsOf: [warningID])
-        _ = arguments.append(contentsOf: StatementArguments(coveringList))
-        _ = arguments.append(contentsOf: [warningID])
-        try db.execute(
-            sql: """
-                INSERT OR IGNORE INTO delivery
-                  (warningID, recipientID, channel, idempotencyKey, endpoint, state, attempts, nextAttemptAt, expiresAt, queuedAt, region)
-                SELECT ?, r.id, r.channel, ? || '/' || r.id, r.address, 'queued', 0, ?, ?, ?, r.region
-                FROM recipient r
-                WHERE r.active = 1 AND \(channelColumn) IN (\(marks))\(range)\(testOnly ? " AND (';' || r.options || ';') LIKE '%;test=yes;%'" : "")
-                  AND (EXISTS (SELECT 1 FROM warningArea a WHERE a.warningID = ? AND r.region LIKE a.prefix || '%')
-                    -- A covering recipient also gets a warning for an area inside its own.
-                    OR (r.channel IN (\(coveringMarks)) AND EXISTS (
-                      SELECT 1 FROM warningArea a WHERE a.warningID = ? AND a.code LIKE
-                        (CASE WHEN length(r.region) = 6 AND substr(r.region, 3) = '0000' THEN substr(r.region, 1, 2)
-                              WHEN length(r.region) = 6 AND substr(r.region, 5) = '00' THEN substr(r.region, 1, 4)
-                              ELSE r.region END) || '%')))
-                """,
-            arguments: arguments)
-        return db.changesCount
-    }
-
-    /// The id that ends a chunk of `size` recipients after `after` (all recipients, active or
-    /// not, in id order), or nil when no more than `size` are left: planning the rest is then
-    /// one step.
-    func chunkEnd(after: String, size: Int) throws -> String? {
-        let ids = try String.fetchAll(
-            db, sql: "SELECT id FROM recipient WHERE id > ? ORDER BY id LIMIT 2 OFFSET ?", arguments: [after, size - 1])
-        return ids.count == 2 ? ids[0] : nil
-    }
 
     /// Queued deliveries of `warningID` that have not gone out are superseded by a newer message.
     @discardableResult

@@ -19,7 +19,7 @@ extension SQLiteStore {
     }
 
     public func planNextStep(routing: DeliveryRouting, at date: Date) async throws -> PlanningStep? {
-        try await write { db in try Lifecycle(db: db, planningStep: planningStep).planNext(routing: routing, at: date) }
+        try await write { db in try Planning(db: db, size: planningStep).next(routing: routing, at: date) }
     }
 
     public func expireDeliveries(at date: Date) async throws -> Int {

@@ -11,7 +11,7 @@ public struct SQLiteStore: Store {
     let now: @Sendable () -> Date
     /// Recipients considered per planning step of a release (see `PlanningStep`); tests
     /// make it small.
-    public var planningStep = 20_000
+    public var planningStep = Planning.defaultStep
 
     /// Opens (creating if needed) the database at `path`, creating its directory.
     public init(path: String, now: @escaping @Sendable () -> Date = Date.init) throws {

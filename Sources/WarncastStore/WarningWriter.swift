@@ -7,7 +7,7 @@ import WarncastCore
 struct WarningWriter {
     let db: Database
     let routing: DeliveryRouting
-    var planningStep = Lifecycle.planningStep
+    let planningStep: Int
 
     func accept(_ draft: WarningDraft, plan: ApprovalPlan, by principal: Principal, at date: Date) throws -> Acceptance {
         if let existing = try WarningRecord.find(sender: draft.sender, identifier: draft.identifier, db) {
