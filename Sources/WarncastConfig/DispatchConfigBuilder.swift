@@ -14,6 +14,7 @@ import WarncastCore
 ///   channels:
 ///     loudspeaker: { adapter: loudspeaker, concurrency: 256 }
 ///     sms-duty: { adapter: kannel, gateway: kannel, settings: { url: …, username: …, password: … } }
+///   terminals: { heartbeat_seconds: 20, offline_after: 3 }
 /// ```
 struct DispatchConfigBuilder {
     let catalogue: EventCatalogue
@@ -38,7 +39,12 @@ struct DispatchConfigBuilder {
         }
         // Which channels cover the divisions inside their recipients' own (lower-tier nodes)
         // is the adapters' to say; the dispatcher's registry fills `routing.covering` in.
-        let routing = try self.routing(try section.section("routing"), channels: Set(channels.keys))
+        var routing = try self.routing(try section.section("routing"), channels: Set(channels.keys))
+        if let terminals = try section.optionalSection("terminals") {
+            routing.terminals.heartbeatSeconds = try terminals.optionalInt("heartbeat_seconds", range: 1...3600) ?? 20
+            routing.terminals.missedBeats = try terminals.optionalInt("offline_after", range: 1...100) ?? 3
+            try terminals.rejectUnknownKeys()
+        }
         let keyFile = resolvePath(try section.string("signing_key_file"), against: base)
         let tls = try self.tls(try section.optionalSection("tls"))
         var retryUntilExpiry: Set<Level> = [.red, .orange]

@@ -12,6 +12,8 @@ public struct AdapterCapabilities: OptionSet, Sendable {
     /// Its recipients also get warnings for areas inside their own region, not only those
     /// overlapping it (a lower-tier node serves the whole county).
     public static let coversDivisions = AdapterCapabilities(rawValue: 1)
+    /// Its recipients are broadcast terminals: they send heartbeats and playback reports.
+    public static let broadcastTerminals = AdapterCapabilities(rawValue: 4)
     /// It sends one request for several deliveries (`BatchChannelAdapter`).
     public static let batches = AdapterCapabilities(rawValue: 2)
 }
@@ -97,6 +99,8 @@ public struct AdapterRegistry: Sendable {
     public func routing(_ routing: DeliveryRouting, channels: [ChannelSettings]) -> DeliveryRouting {
         var routing = routing
         routing.covering = Set(channels.filter { registrations[$0.adapter]?.capabilities.contains(.coversDivisions) == true }.map(\.name))
+        routing.terminals.channels = channels.filter { registrations[$0.adapter]?.capabilities.contains(.broadcastTerminals) == true }
+            .map(\.name).sorted()
         return routing
     }
 

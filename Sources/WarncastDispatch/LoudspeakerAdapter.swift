@@ -8,7 +8,7 @@ import WarncastNet
 public struct LoudspeakerAdapter: ChannelAdapter {
     public init() {}
 
-    public static let registration = AdapterRegistration(kind: .loudspeaker) { context in
+    public static let registration = AdapterRegistration(kind: .loudspeaker, capabilities: .broadcastTerminals) { context in
         try context.rejectUnknown(except: [])
         return LoudspeakerAdapter()
     }

@@ -71,11 +71,16 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
         store: parts.store, node: node.name, title: node.title, language: node.language, timeZone: node.timeZone,
         publicURL: parts.configuration.server.publicURL, now: parts.now
     ).register(on: root)
-    let reports = WarningReportBuilder(store: parts.store, node: parts.configuration.node.name, downstream: parts.downstream)
+    let reports = WarningReportBuilder(
+        store: parts.store, node: parts.configuration.node.name, downstream: parts.downstream, terminals: parts.routing.terminals,
+        now: parts.now)
     let deliveries = DeliveryController(
         store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), reports: reports, refusals: refusals,
         secrets: parts.recipientSecrets, metrics: parts.metrics, now: parts.now)
     deliveries.registerReceipts(on: root)
+    let terminals = TerminalController(
+        store: parts.store, watch: parts.routing.terminals, refusals: refusals, secrets: parts.recipientSecrets, now: parts.now)
+    terminals.registerTerminalCalls(on: root)
     // The channels' settings were checked when the daemon started (as --check-config does).
     let readers = (try? parts.adapters.receiptReaders(for: Array(parts.configuration.dispatch.channels.values))) ?? [:]
     ReceiptController(
@@ -101,6 +106,7 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
         .register(on: v1)
     ApprovalController(store: parts.store, releases: releases, now: parts.now, routing: parts.routing).register(on: v1)
     deliveries.register(on: v1)
+    terminals.register(on: v1)
     RecipientController(
         store: parts.store, channels: Set(parts.configuration.dispatch.channels.keys), secrets: parts.recipientSecrets
     ).register(on: v1)

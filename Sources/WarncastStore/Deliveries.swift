@@ -157,6 +157,37 @@ struct Deliveries {
         return try persist(.acknowledged(at: Timestamp(date)), record) == nil ? .alreadyDelivered : .delivered
     }
 
+    /// A terminal's broadcast report on the delivery with `playback.idempotencyKey`, if that
+    /// delivery is the terminal's and `secretHashes` holds its secret. A played report makes
+    /// the delivery `played` and keeps the report's times (the first report's); a failed one
+    /// is kept as a receipt and changes nothing.
+    func played(terminal id: String, secretHashes: [String], _ playback: TerminalPlayback, at date: Date) throws -> PlaybackResult {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT \(DeliveryRecord.columns(of: "d")), r.secretHash FROM delivery d JOIN recipient r ON r.id = d.recipientID
+                    WHERE d.idempotencyKey = ? AND r.id = ?
+                    """,
+                arguments: [playback.idempotencyKey, id]),
+            let expected: String = row["secretHash"], secretHashes.contains(expected)
+        else { return .forged }
+        let record = DeliveryRecord(row: row)
+        guard playback.result == "played" else {
+            try db.execute(
+                sql: "INSERT INTO receipt (deliveryID, at, source, state, detail) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    record.id, Timestamp(date), "terminal:\(id)", record.state.rawValue, "not played: \(playback.detail ?? "no detail")",
+                ])
+            return .recorded(record.state)
+        }
+        guard let after = try persist(.played(at: playback.ended), record) else { return .recorded(record.state) }
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO playback (deliveryID, startedAt, endedAt, timesPlayed, reportedAt) VALUES (?, ?, ?, ?, ?)",
+            arguments: [record.id, playback.started, playback.ended, playback.timesPlayed, Timestamp(date)])
+        return .recorded(after.state)
+    }
+
     // MARK: Reading and writing records
 
     private func record(id: Int64) throws -> DeliveryRecord? {

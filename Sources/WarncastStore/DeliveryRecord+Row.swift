@@ -8,7 +8,7 @@ extension DeliveryRecord {
     /// result reads them, so they are read by position rather than by name.
     static let columns = """
         id, state, attempts, leaseUntil, nextAttemptAt, expiresAt, sendingAt, acceptedAt, deliveredAt, failedAt,
-        expiredAt, supersededAt, lastStatus, lastError
+        expiredAt, supersededAt, lastStatus, lastError, playedAt
         """
 
     /// The same columns of the table aliased `alias`.
@@ -21,13 +21,13 @@ extension DeliveryRecord {
         self.init(
             id: row[0], state: DeliveryState(rawValue: row[1]) ?? .queued, attempts: row[2], leaseUntil: row[3],
             nextAttemptAt: row[4], expiresAt: row[5], sendingAt: row[6], acceptedAt: row[7], deliveredAt: row[8],
-            failedAt: row[9], expiredAt: row[10], supersededAt: row[11], lastStatus: row[12], lastError: row[13])
+            failedAt: row[9], expiredAt: row[10], supersededAt: row[11], lastStatus: row[12], lastError: row[13], playedAt: row[14])
     }
 
     /// The columns `write` may set, in the order of their bit in a change mask.
     private static let writable = [
         "state", "attempts", "leaseUntil", "nextAttemptAt", "sendingAt", "acceptedAt", "deliveredAt", "failedAt",
-        "expiredAt", "supersededAt", "lastStatus", "lastError",
+        "expiredAt", "supersededAt", "lastStatus", "lastError", "playedAt",
     ]
 
     /// The UPDATE for each set of changed columns, built once: a fan-out writes a few shapes
@@ -68,6 +68,7 @@ extension DeliveryRecord {
         set(9, supersededAt != before.supersededAt, supersededAt)
         set(10, lastStatus != before.lastStatus, lastStatus)
         set(11, lastError != before.lastError, lastError)
+        set(12, playedAt != before.playedAt, playedAt)
         guard mask != 0 else { return }
         values.append(id)
         try db.cachedStatement(sql: Self.update(for: mask)).execute(arguments: StatementArguments(values))

@@ -31,6 +31,7 @@ struct Lifecycle {
                         "kept_off": routed.filter(blocked.contains).joined(separator: ","),
                     ]), at: date, in: db)
         }
+        try recordTerminals(of: warning, routing: routing, at: date)
         try Planning(db: db, size: planningStep).step(record, warning, after: "", routing: routing, at: date)
         let replacedStatus: WarningStatus
         switch warning.msgType {
@@ -55,6 +56,23 @@ struct Lifecycle {
             replaced.append(earlier.id)
         }
         return replaced
+    }
+
+    /// What the audit log keeps of the terminals in a warning's area as it goes out: how many
+    /// were online, offline or faulty, and the divisions (villages) with none working, so
+    /// a report can say later who could not have heard it.
+    private func recordTerminals(of warning: Warning, routing: DeliveryRouting, at date: Date) throws {
+        guard !routing.terminals.channels.isEmpty, warning.capStatus == "Actual" else { return }
+        let summary = try Terminals(db: db, watch: routing.terminals).summary(areas: warning.areas, at: date)
+        guard summary.terminals > 0 else { return }
+        try AuditLog.append(
+            AuditEvent(
+                actor: .planner, action: .terminalsAtRelease, subject: warning.id.rawValue,
+                detail: [
+                    "terminals": String(summary.terminals), "online": String(summary.online), "offline": String(summary.offline),
+                    "faulty": String(summary.faulty), "silent": String(summary.silentCount),
+                    "silent_divisions": summary.silent.prefix(200).map(\.code).joined(separator: ","),
+                ]), at: date, in: db)
     }
 
     /// Moves a warning to `status`; it no longer waits for approvals.

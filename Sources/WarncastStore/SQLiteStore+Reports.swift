@@ -9,14 +9,15 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT channel, region, min(deliveredAt) AS first FROM delivery
-                    WHERE warningID = ? AND state IN ('queued', 'sending', 'accepted', 'delivered', 'failed', 'expired')
+                    SELECT channel, region, min(deliveredAt) AS first, min(playedAt) AS played FROM delivery
+                    WHERE warningID = ? AND state IN ('queued', 'sending', 'accepted', 'delivered', 'played', 'failed', 'expired')
                     GROUP BY channel, region
                     """,
                 arguments: [warningID]
             ).map { row in
                 WarningTimeline.Reach(
-                    channel: row["channel"], division: row["region"], firstDelivered: (row["first"] as String?).flatMap(Timestamp.parse))
+                    channel: row["channel"], division: row["region"], firstDelivered: (row["first"] as String?).flatMap(Timestamp.parse),
+                    firstPlayed: (row["played"] as String?).flatMap(Timestamp.parse))
             }
         }
     }
@@ -92,7 +93,7 @@ extension SQLiteStore {
                       (SELECT a.reference FROM attempt a WHERE a.deliveryID = d.id AND a.reference IS NOT NULL
                        ORDER BY a.number DESC LIMIT 1) AS reference
                     FROM delivery d JOIN recipient r ON r.id = d.recipientID
-                    WHERE d.warningID = ? AND d.state = 'delivered' AND d.channel IN (\(marks))
+                    WHERE d.warningID = ? AND d.state IN ('delivered', 'played') AND d.channel IN (\(marks))
                     ORDER BY r.id
                     """,
                 arguments: arguments
@@ -124,11 +125,11 @@ extension SQLiteStore {
     }
 
     public func deliveries(warningID: Warning.ID, state: DeliveryState?, limit: Int) async throws -> [DeliveryView] {
-        try await deliveries(warningID: warningID, state: state, limit: limit, excluding: nil)
+        try await deliveries(warningID: warningID, state: state, limit: limit, excluding: [])
     }
 
     private func deliveries(
-        warningID: Warning.ID, state: DeliveryState?, limit: Int, excluding: DeliveryState?
+        warningID: Warning.ID, state: DeliveryState?, limit: Int, excluding: Set<DeliveryState>
     ) async throws -> [DeliveryView] {
         try await writer.read { db in
             // The page's ids come from the (warningID, state …) index alone, and only those
@@ -140,9 +141,9 @@ extension SQLiteStore {
                 page += " AND state = ?"
                 _ = arguments.append(contentsOf: [state.rawValue])
             }
-            if let excluding {
+            if !excluding.isEmpty {
                 // Spelled as the states wanted, so the index narrows it.
-                let wanted = DeliveryState.allCases.filter { $0 != excluding }
+                let wanted = DeliveryState.allCases.filter { !excluding.contains($0) }
                 page += " AND state IN (\(wanted.map { _ in "?" }.joined(separator: ", ")))"
                 _ = arguments.append(contentsOf: StatementArguments(wanted.map(\.rawValue)))
             }
@@ -189,21 +190,34 @@ extension SQLiteStore {
             // Seconds to deliver, computed by SQLite; each division keeps only the values at
             // its percentile ranks as they stream past.
             if let released {
-                let times = try Row.fetchCursor(
-                    db,
-                    // In index order: deliveredAt ascending is seconds ascending, with no sort.
-                    sql: """
-                        SELECT region, \(separate ? "channel" : "NULL"), max(0, (julianday(deliveredAt) - julianday(?)) * 86400.0),
-                          \(left)
-                        FROM delivery WHERE warningID = ? AND state = 'delivered' ORDER BY deliveredAt
-                        """,
-                    arguments: [Timestamp.string(released), warningID])
-                while let row = try times.next() {
-                    let region: String = row[0]
-                    let seconds: Double = row[2]
-                    if !(row[3] as Bool) { total.addAscending(region: region, seconds: seconds) }
-                    if separate, let channel = row[1] as String? {
-                        byChannel[channel]?.addAscending(region: region, seconds: seconds)
+                // In index order: deliveredAt ascending is seconds ascending, with no sort. The
+                // delivered and the played are two runs of the index, merged here.
+                func times(_ state: DeliveryState) throws -> RowCursor {
+                    try Row.fetchCursor(
+                        db,
+                        sql: """
+                            SELECT region, \(separate ? "channel" : "NULL"), max(0, (julianday(deliveredAt) - julianday(?)) * 86400.0),
+                              \(left)
+                            FROM delivery WHERE warningID = ? AND state = ? ORDER BY deliveredAt
+                            """,
+                        arguments: [Timestamp.string(released), warningID, state.rawValue])
+                }
+                let delivered = try times(.delivered)
+                let played = try times(.played)
+                var a = try delivered.next().map(TimeRow.init)
+                var b = try played.next().map(TimeRow.init)
+                while a != nil || b != nil {
+                    let row: TimeRow
+                    if let first = a, b.map({ first.seconds <= $0.seconds }) ?? true {
+                        row = first
+                        a = try delivered.next().map(TimeRow.init)
+                    } else {
+                        row = b!
+                        b = try played.next().map(TimeRow.init)
+                    }
+                    if !row.left { total.addAscending(region: row.region, seconds: row.seconds) }
+                    if separate, let channel = row.channel {
+                        byChannel[channel]?.addAscending(region: row.region, seconds: row.seconds)
                     }
                 }
             }
@@ -220,8 +234,23 @@ extension SQLiteStore {
         }
     }
 
+    /// One delivered time of the roll-up's query.
+    private struct TimeRow {
+        var region: String
+        var channel: String?
+        var seconds: Double
+        var left: Bool
+
+        init(_ row: Row) {
+            region = row[0]
+            channel = row[1]
+            seconds = row[2]
+            left = row[3]
+        }
+    }
+
     public func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView] {
-        try await deliveries(warningID: warningID, state: nil, limit: limit, excluding: .delivered)
+        try await deliveries(warningID: warningID, state: nil, limit: limit, excluding: [.delivered, .played])
     }
 
     public func oldestWaitingRelease(level: Level) async throws -> Date? {

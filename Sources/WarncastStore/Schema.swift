@@ -44,7 +44,36 @@ enum Schema {
             // The planner asks every second; only warnings being planned are in this index.
             try db.execute(sql: "CREATE INDEX warning_planning ON warning (releasedAt, id) WHERE planAfter IS NOT NULL")
         }
+        migrator.registerMigration("v10") { db in
+            try addTerminals(db)
+        }
         return migrator
+    }
+
+    /// Terminals' heartbeats and broadcast reports (issue: the last mile). A delivery a
+    /// terminal reports having broadcast is `played`, with the time it ended; the report's
+    /// start, end and times played are kept beside it. `terminal` holds the last heartbeat of
+    /// each recipient that sends them.
+    private static func addTerminals(_ db: Database) throws {
+        try db.alter(table: "delivery") { t in
+            t.add(column: "playedAt", .text)
+        }
+        try db.create(table: "playback") { t in
+            t.primaryKey("deliveryID", .integer)
+            t.column("startedAt", .text).notNull()
+            t.column("endedAt", .text).notNull()
+            t.column("timesPlayed", .integer).notNull()
+            t.column("reportedAt", .text).notNull()
+        }
+        try db.create(table: "terminal") { t in
+            t.primaryKey("recipientID", .text)
+            t.column("status", .text).notNull()
+            t.column("volume", .integer)
+            t.column("lastPlayed", .text)
+            t.column("version", .text)
+            t.column("firstSeenAt", .text).notNull()
+            t.column("lastSeenAt", .text).notNull()
+        }
     }
 
     /// Each department's CAP sender addresses, and an optional expiry for every token

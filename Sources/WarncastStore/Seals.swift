@@ -11,7 +11,7 @@ enum Seals {
     /// The fields of a receipt that are sealed, read from `delivery`.
     static let receiptSQL = """
         SELECT id, state, attempts, lastStatus, lastError,
-          coalesce(CASE state WHEN 'delivered' THEN deliveredAt WHEN 'failed' THEN failedAt
+          coalesce(CASE state WHEN 'delivered' THEN deliveredAt WHEN 'played' THEN playedAt WHEN 'failed' THEN failedAt
                               WHEN 'expired' THEN expiredAt WHEN 'superseded' THEN supersededAt END, '') AS finalAt
         FROM delivery
         """
@@ -117,7 +117,7 @@ enum Seals {
             previous = hash
         }
         let current = try Row.fetchCursor(
-            db, sql: receiptSQL + " WHERE state IN ('delivered', 'failed', 'expired', 'superseded') ORDER BY id")
+            db, sql: receiptSQL + " WHERE state IN ('delivered', 'played', 'failed', 'expired', 'superseded') ORDER BY id")
         var finished: Int64 = 0
         while let row = try current.next() {
             finished += 1
@@ -133,8 +133,10 @@ enum Seals {
     }
 
     /// Seals every delivery already final when the seals were introduced (migration v5).
+    /// The schema then had no `playedAt` (v10), and nothing was played.
     static func sealExisting(in db: Database) throws {
-        let rows = try Row.fetchAll(db, sql: receiptSQL + " WHERE state IN ('delivered', 'failed', 'expired', 'superseded') ORDER BY id")
+        let before = receiptSQL.replacingOccurrences(of: "WHEN 'played' THEN playedAt ", with: "")
+        let rows = try Row.fetchAll(db, sql: before + " WHERE state IN ('delivered', 'failed', 'expired', 'superseded') ORDER BY id")
         try append(rows.map(Receipt.init(row:)), in: db)
     }
 }

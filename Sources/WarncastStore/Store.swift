@@ -8,7 +8,7 @@ import WarncastCore
 ///
 /// Every method that changes something is one transaction, and its audit entry commits in
 /// that same transaction.
-public protocol Store: Outbox, WarningStore, RegistryStore, ReportStore, AuditStore {
+public protocol Store: Outbox, WarningStore, RegistryStore, ReportStore, AuditStore, TerminalStore {
     /// Whether the store answers reads.
     func ping() async throws
     /// Whether the store can read and write now; for `/healthz` and the watchdog.

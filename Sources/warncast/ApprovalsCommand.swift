@@ -18,8 +18,12 @@ struct ApprovalsCommand: AsyncParsableCommand {
             let body = try call(daemon, method: "GET", path: "/v1/approvals/pending", printing: json)
             if json { return }
             let queue = try JSONDecoder().decode(PendingQueue.self, from: body)
+            let terminals = try JSONDecoder().decode(PendingTerminals.self, from: body).pending
             print(PendingQueue.header)
-            for warning in queue.pending { print(PendingQueue.row(warning)) }
+            for (warning, area) in zip(queue.pending, terminals) {
+                print(PendingQueue.row(warning))
+                if let summary = area.terminals { print(PendingTerminals.line(summary)) }
+            }
             print("\(queue.count) awaiting a decision")
         }
     }
@@ -42,6 +46,25 @@ struct ApprovalsCommand: AsyncParsableCommand {
                 approved.isEmpty ? "-" : approved.joined(separator: ", "),
                 missing.isEmpty ? "-" : missing.joined(separator: " "), warning.headline ?? "",
             ].joined(separator: "\t")
+        }
+    }
+
+    /// The terminals of each pending warning's area, as the same answer carries them.
+    struct PendingTerminals: Decodable {
+        struct Item: Decodable {
+            var terminals: TerminalSummary?
+        }
+        var pending: [Item]
+
+        /// `  terminals: 48 of 50 online, 2 offline; no terminal working in 430121001001 某村`
+        static func line(_ summary: TerminalSummary) -> String {
+            var line = "  terminals: \(summary.online) of \(summary.terminals) online, \(summary.offline) offline"
+            if summary.faulty > 0 { line += ", \(summary.faulty) faulty" }
+            if summary.silentCount > 0 {
+                let named = summary.silent.prefix(20).map { "\($0.code) \($0.name ?? "")" }.joined(separator: ", ")
+                line += "; none working in \(summary.silentCount) division(s): \(named)\(summary.silentCount > 20 ? ", …" : "")"
+            }
+            return line
         }
     }
 

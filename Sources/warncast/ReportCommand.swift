@@ -19,6 +19,8 @@ struct ReportCommand: AsyncParsableCommand {
         var byChannel: [String: [RollupEntry]]?
         var blindSpots: [DeliveryView]
         var downstream: [Downstream]?
+        var terminals: [TerminalCount]?
+        var terminalsAtRelease: [String: String]?
     }
 
     /// A lower-tier node's report, or why it could not be had.
@@ -48,7 +50,7 @@ struct ReportCommand: AsyncParsableCommand {
     /// One node's tables, then each lower-tier node's under its name.
     private func printReport(_ report: Report) {
         print(
-            ["REGION", "TIER", "TARGETED", "DELIVERED", "FAILED", "EXPIRED", "PENDING", "COVERAGE", "P50 s", "P95 s", "MAX s"]
+            ["REGION", "TIER", "TARGETED", "DELIVERED", "HEARD", "FAILED", "EXPIRED", "PENDING", "COVERAGE", "P50 s", "P95 s", "MAX s"]
                 .joined(separator: "\t"))
         for entry in report.tiers {
             let indent = String(repeating: "  ", count: Tier.allCases.firstIndex(of: entry.tier) ?? 0)
@@ -56,7 +58,8 @@ struct ReportCommand: AsyncParsableCommand {
             print(
                 ([
                     "\(indent)\(entry.region) \(entry.name ?? "")", entry.tier.rawValue, String(entry.targeted),
-                    String(entry.delivered), String(entry.failed), String(entry.expired), String(entry.pending + entry.accepted),
+                    String(entry.delivered), String(entry.heard), String(entry.failed), String(entry.expired),
+                    String(entry.pending + entry.accepted),
                     String(format: "%.1f%%", entry.coverage * 100),
                 ] + seconds).joined(separator: "\t"))
         }
@@ -74,6 +77,19 @@ struct ReportCommand: AsyncParsableCommand {
                         String(format: "%.1f%%", top.coverage * 100), top.p95Seconds.map { String(format: "%.2f", $0) } ?? "-",
                     ]
                     .joined(separator: "\t"))
+            }
+        }
+        if let release = report.terminalsAtRelease {
+            print(
+                "\nterminals at release: \(release["online"] ?? "?") of \(release["terminals"] ?? "?") online, "
+                    + "\(release["offline"] ?? "?") offline, \(release["faulty"] ?? "0") faulty; "
+                    + "\(release["silent"] ?? "0") division(s) with none working: \(release["silent_divisions"].flatMap { $0.isEmpty ? nil : $0 } ?? "-")"
+            )
+        }
+        if let terminals = report.terminals {
+            print("\nTERMINALS NOW\tONLINE\tOFFLINE")
+            for count in terminals {
+                print(["\(count.region) \(count.name ?? "")", String(count.online), String(count.offline)].joined(separator: "\t"))
             }
         }
         print("\n\(report.blindSpots.count) recipient(s) not reached\(report.blindSpots.count == 1000 ? " (first 1000)" : ""):")

@@ -133,8 +133,19 @@ struct WarncastDaemon: AsyncParsableCommand {
         let scheduler = ApprovalScheduler(
             store: store, approval: configuration.approval,
             notifier: EscalationNotifiers([LogEscalationNotifier(logger: logger), duty]), logger: logger)
+        let terminals = AdapterRegistry.standard.routing(
+            configuration.dispatch.routing, channels: Array(configuration.dispatch.channels.values)
+        ).terminals
         metrics.beforeScrape { [dispatcher] metrics in
             for (channel, open) in dispatcher.openBreakers() { metrics.setOpenBreakers(channel: channel, count: open) }
+            // Per county of the node's region; a county whose terminals are all gone keeps its
+            // row at zero online rather than vanishing.
+            guard !terminals.channels.isEmpty,
+                let counts = try? await store.terminalCounts(terminals, within: configuration.node.region, depth: .county, at: Date())
+            else { return }
+            for count in counts where RegionCode(count.region)?.tier == .county {
+                metrics.setTerminals(county: count.region, online: count.online, offline: count.offline)
+            }
         }
         let server = configuration.server
         let covering = AdapterRegistry.standard.routing(

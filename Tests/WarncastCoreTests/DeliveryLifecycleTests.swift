@@ -18,6 +18,10 @@ struct DeliveryLifecycleTests {
         case .delivered:
             record.deliveredAt = at(-5)
             record.acceptedAt = at(-5)
+        case .played:
+            record.deliveredAt = at(-5)
+            record.acceptedAt = at(-5)
+            record.playedAt = at(-2)
         case .failed: record.failedAt = at(-5)
         case .expired: record.expiredAt = at(-5)
         case .superseded: record.supersededAt = at(-5)
@@ -54,6 +58,7 @@ struct DeliveryLifecycleTests {
         ("warning expired", .expiryChecked(at: at(3601))),
         ("superseded", .superseded(at: at(1))),
         ("resent", .resent(at: at(1))),
+        ("played", .played(at: at(1))),
     ]
 
     /// The state each event leads to from each state; nil: the event changes nothing.
@@ -62,14 +67,15 @@ struct DeliveryLifecycleTests {
     /// formatter leaves it alone.
     // swift-format-ignore
     static let expected: [DeliveryState: [DeliveryState?]] = [
-        //            lease     lease-late  renew     renew-old  answer:del  answer:acc  retry-later  retry-none  refused     handed-back  older  rep:del     rep:fail  rep:acc    rep:buf  ack         not-exp  expired   superseded   resent
-        .queued:     [.sending, .sending,   nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, .superseded, nil],
-        .sending:    [nil,      .sending,   .sending, nil,       .delivered, .accepted,  .queued,     .failed,    .failed,    .queued,     nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, nil,         nil],
-        .accepted:   [nil,      nil,        nil,      nil,       .accepted,  .accepted,  .accepted,   .accepted,  .accepted,  nil,         nil,   .delivered, .failed,  nil,       nil,     .delivered, nil,     nil,      nil,         nil],
-        .delivered:  [nil,      nil,        nil,      nil,       .delivered, .delivered, .delivered,  .delivered, .delivered, nil,         nil,   nil,        nil,      nil,       nil,     nil,        nil,     nil,      nil,         nil],
-        .failed:     [nil,      nil,        nil,      nil,       .failed,    .failed,    .failed,     .failed,    .failed,    nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil,         .queued],
-        .expired:    [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil,         .queued],
-        .superseded: [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   nil,        nil,      nil,       nil,     .delivered, nil,     nil,      nil,         nil],
+        //            lease     lease-late  renew     renew-old  answer:del  answer:acc  retry-later  retry-none  refused     handed-back  older  rep:del     rep:fail  rep:acc    rep:buf  ack         not-exp  expired   superseded   resent  played
+        .queued:     [.sending, .sending,   nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, .superseded, nil, .played],
+        .sending:    [nil,      .sending,   .sending, nil,       .delivered, .accepted,  .queued,     .failed,    .failed,    .queued,     nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, nil,         nil, .played],
+        .accepted:   [nil,      nil,        nil,      nil,       .accepted,  .accepted,  .accepted,   .accepted,  .accepted,  nil,         nil,   .delivered, .failed,  nil,       nil,     .delivered, nil,     nil,      nil,         nil, .played],
+        .delivered:  [nil,      nil,        nil,      nil,       .delivered, .delivered, .delivered,  .delivered, .delivered, nil,         nil,   nil,        nil,      nil,       nil,     nil,        nil,     nil,      nil,         nil, .played],
+        .played:     [nil,      nil,        nil,      nil,       .played,    .played,    .played,     .played,    .played,    nil,         nil,   nil,        nil,      nil,       nil,     nil,        nil,     nil,      nil,         nil,     nil],
+        .failed:     [nil,      nil,        nil,      nil,       .failed,    .failed,    .failed,     .failed,    .failed,    nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil,         .queued, .played],
+        .expired:    [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil,         .queued, .played],
+        .superseded: [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   nil,        nil,      nil,       nil,     .delivered, nil,     nil,      nil,         nil, nil],
     ]
 
     @Test("every state against every event", arguments: DeliveryState.allCases)
@@ -80,6 +86,19 @@ struct DeliveryLifecycleTests {
             let transition = DeliveryLifecycle.apply(event, to: Self.record(state))
             #expect(transition?.record.state == wanted, "\(state) + \(name)")
         }
+    }
+
+    @Test("a playback report keeps the delivery time, adds the time it was played, and is sealed")
+    func played() throws {
+        let played = try #require(DeliveryLifecycle.apply(.played(at: Self.at(1)), to: Self.record(.delivered)))
+        #expect(played.record.state == .played)
+        #expect(played.record.deliveredAt == Self.at(-5))
+        #expect(played.record.playedAt == Self.at(1))
+        #expect(played.seal)
+        let unacknowledged = try #require(DeliveryLifecycle.apply(.played(at: Self.at(1)), to: Self.record(.accepted)))
+        #expect(unacknowledged.record.deliveredAt == Self.at(1), "a terminal that played it has it")
+        #expect(
+            DeliveryLifecycle.apply(.acknowledged(at: Self.at(2)), to: played.record) == nil, "an acknowledgement after it changes nothing")
     }
 
     @Test("a lease counts the request, holds the delivery and keeps the first sending time")

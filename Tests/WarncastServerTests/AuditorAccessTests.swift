@@ -16,7 +16,10 @@ struct AuditorAccessTests {
         let issuer = try await api.token(.issuer, department: "csx-weather", name: "发布员")
         // Receipts and hand-downs authenticate otherwise (a recipient's secret, a delivery's
         // token, an upper node's signature); they are tried below.
-        let otherwise = ["/v1/receipts/ack", "/v1/receipts/carrier/{channel}", "/v1/cascade/warnings"]
+        let otherwise = [
+            "/v1/receipts/ack", "/v1/receipts/carrier/{channel}", "/v1/cascade/warnings", "/v1/terminals/{id}/heartbeat",
+            "/v1/terminals/{id}/playback",
+        ]
         let writes = api.routes.routes.filter { $0.method == "POST" && !otherwise.contains($0.path) }.map(\.path)
         #expect(writes.count >= 4)
         try await api.test { client in
@@ -29,6 +32,9 @@ struct AuditorAccessTests {
             // The receipt endpoint takes a recipient's secret, which an auditor token is not.
             let ack = try await client.post("/v1/receipts/ack", token: auditor, json: #"{"idempotencyKey":"x"}"#)
             #expect(ack.status == .forbidden)
+            // So do a terminal's heartbeats and playback reports.
+            let beat = try await client.post("/v1/terminals/ls-1/heartbeat", token: auditor, json: #"{"status":"normal"}"#)
+            #expect(beat.status == .forbidden && beat.errorCode == "forged_terminal")
             // Nor is it a delivery's report token, nor an upper node's signature.
             let report = try await client.get("/v1/receipts/sms?d=1&t=\(String(repeating: "ab", count: 32))&type=1", token: auditor)
             #expect(report.status == .forbidden && report.errorCode == "forged_receipt")

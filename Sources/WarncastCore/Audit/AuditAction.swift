@@ -27,6 +27,9 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     public static let deliveriesResent = AuditAction(name: "deliveries.resent")
     /// Channels a warning's `BLOCKCHANNEL` parameters kept it off.
     public static let channelsBlocked = AuditAction(name: "channels.blocked")
+    /// The terminals of a warning's area as it was released: how many were online, and the
+    /// divisions where none was.
+    public static let terminalsAtRelease = AuditAction(name: "terminals.at_release")
     /// A notice to a duty contact (a gateway down, deliveries given up, an approval overdue).
     public static let noticeSent = AuditAction(name: "notice.sent")
     public static let noticeFailed = AuditAction(name: "notice.failed")

@@ -3,7 +3,7 @@ import Foundation
 /// Every rule of a delivery's life, and the only place one is decided:
 ///
 /// ```
-/// queued ──lease──▶ sending ──answer──▶ accepted ──report/ack──▶ delivered
+/// queued ──lease──▶ sending ──answer──▶ accepted ──report/ack──▶ delivered ──playback──▶ played
 ///   ▲                 │  └──────────────answer/report/ack───────▶ delivered
 ///   └──retry/deferred─┘──refused / out of attempts──────────────▶ failed
 /// queued, or sending past its lease ──warning expired──▶ expired
@@ -23,7 +23,8 @@ public enum DeliveryLifecycle {
         case .renewed(let attempt, let until): after = renew(record, attempt: attempt, until: until)
         case .attempted(let result): after = attempted(record, result)
         case .reported(let state, let detail, let at): after = reported(record, state, detail: detail, at: at)
-        case .acknowledged(let at): after = record.state == .delivered ? nil : delivered(record, at: at)
+        case .acknowledged(let at): after = record.state.isReached ? nil : delivered(record, at: at)
+        case .played(let at): after = played(record, at: at)
         case .expiryChecked(let at): after = expire(record, at: at)
         case .superseded(let at): after = supersede(record, at: at)
         case .resent(let at): after = resend(record, at: at)
@@ -40,7 +41,7 @@ public enum DeliveryLifecycle {
         switch record.state {
         case .queued: return (record.nextAttemptAt ?? at) <= at
         case .sending: return (record.leaseUntil ?? at) <= at
-        case .accepted, .delivered, .failed, .expired, .superseded: return false
+        case .accepted, .delivered, .played, .failed, .expired, .superseded: return false
         }
     }
 
@@ -110,7 +111,7 @@ public enum DeliveryLifecycle {
     private static func answerAfterReport(_ record: DeliveryRecord, _ result: AttemptResult, at: Timestamp) -> DeliveryRecord? {
         // Results are applied once, so a delivery past `sending` on this very attempt got
         // there by a report or an acknowledgement, not by this answer.
-        guard [.accepted, .delivered, .failed].contains(record.state), result.outcome.name != "deferred" else { return nil }
+        guard [.accepted, .delivered, .played, .failed].contains(record.state), result.outcome.name != "deferred" else { return nil }
         var next = record
         next.lastStatus = result.httpStatus
         next.lastError = record.lastError ?? result.error
@@ -124,7 +125,7 @@ public enum DeliveryLifecycle {
         switch state {
         case .delivered:
             guard record.state != .superseded else { return nil }
-            return record.state == .delivered ? nil : delivered(record, at: at)
+            return record.state.isReached ? nil : delivered(record, at: at)
         case .failed:
             guard [.queued, .sending, .accepted].contains(record.state) else { return nil }
             var next = record
@@ -140,9 +141,19 @@ public enum DeliveryLifecycle {
             next.acceptedAt = record.acceptedAt ?? at
             next.leaseUntil = nil
             return next
-        case .queued, .sending, .expired, .superseded:
+        case .queued, .sending, .played, .expired, .superseded:
             return nil
         }
+    }
+
+    /// A terminal broadcast it: played, whatever was recorded of its delivery before (it
+    /// has it), but for a message replaced before it went out. A second report changes nothing.
+    private static func played(_ record: DeliveryRecord, at: Timestamp) -> DeliveryRecord? {
+        guard record.state != .superseded, record.state != .played else { return nil }
+        var next = delivered(record, at: record.deliveredAt ?? at)
+        next.state = .played
+        next.playedAt = at
+        return next
     }
 
     /// Delivered wins over every other state: the recipient has it, whatever was recorded before.
@@ -164,7 +175,7 @@ public enum DeliveryLifecycle {
         switch record.state {
         case .queued: break
         case .sending: guard let lease = record.leaseUntil, lease <= at else { return nil }
-        case .accepted, .delivered, .failed, .expired, .superseded: return nil
+        case .accepted, .delivered, .played, .failed, .expired, .superseded: return nil
         }
         var next = record
         next.state = .expired

@@ -20,6 +20,8 @@ public struct DeliveryRecord: Sendable, Equatable {
     public var failedAt: Timestamp?
     public var expiredAt: Timestamp?
     public var supersededAt: Timestamp?
+    /// When the terminal's broadcast report said it finished playing.
+    public var playedAt: Timestamp?
     /// The status (HTTP or SMTP reply code) and error of the last answer.
     public var lastStatus: Int?
     public var lastError: String?
@@ -28,8 +30,10 @@ public struct DeliveryRecord: Sendable, Equatable {
         id: Int64, state: DeliveryState = .queued, attempts: Int = 0, leaseUntil: Timestamp? = nil,
         nextAttemptAt: Timestamp? = nil, expiresAt: Timestamp? = nil, sendingAt: Timestamp? = nil,
         acceptedAt: Timestamp? = nil, deliveredAt: Timestamp? = nil, failedAt: Timestamp? = nil,
-        expiredAt: Timestamp? = nil, supersededAt: Timestamp? = nil, lastStatus: Int? = nil, lastError: String? = nil
+        expiredAt: Timestamp? = nil, supersededAt: Timestamp? = nil, lastStatus: Int? = nil, lastError: String? = nil,
+        playedAt: Timestamp? = nil
     ) {
+        self.playedAt = playedAt
         self.id = id
         self.state = state
         self.attempts = attempts
@@ -50,6 +54,7 @@ public struct DeliveryRecord: Sendable, Equatable {
     public var finishedAt: Timestamp? {
         switch state {
         case .delivered: deliveredAt
+        case .played: playedAt
         case .failed: failedAt
         case .expired: expiredAt
         case .superseded: supersededAt
@@ -83,6 +88,8 @@ public enum DeliveryEvent: Sendable, Equatable {
     case reported(DeliveryState, detail: String?, at: Timestamp)
     /// The recipient acknowledged it (`POST /v1/receipts/ack`).
     case acknowledged(at: Timestamp)
+    /// A terminal reported broadcasting it, finishing at `at` (`POST /v1/terminals/{id}/playback`).
+    case played(at: Timestamp)
     /// Time passed: the warning may have expired.
     case expiryChecked(at: Timestamp)
     /// A newer message of the same warning (Update or Cancel) replaced it.

@@ -7,8 +7,15 @@ public struct DeliveryRouting: Sendable, Equatable {
     /// warning whose area overlaps theirs, e.g. a county node a warning for one of its
     /// townships, not only one covering the whole county.
     public var covering: Set<String>
+    /// Which channels' recipients are broadcast terminals that send heartbeats, and when one
+    /// counts as offline (`dispatch.terminals`); the adapters' registry fills in the channels.
+    public var terminals: TerminalWatch
 
-    public init(byLevel: [Level: [String]], byEvent: [String: [Level: [String]]] = [:], covering: Set<String> = []) {
+    public init(
+        byLevel: [Level: [String]], byEvent: [String: [Level: [String]]] = [:], covering: Set<String> = [],
+        terminals: TerminalWatch = TerminalWatch(channels: [])
+    ) {
+        self.terminals = terminals
         self.byLevel = byLevel
         self.byEvent = byEvent
         self.covering = covering

@@ -34,6 +34,9 @@ public enum DeliveryState: String, Sendable, Codable, CaseIterable {
     case accepted
     /// The recipient acknowledged it.
     case delivered
+    /// A terminal reported broadcasting it (start, end, times played): heard, not only
+    /// received. Comes after `delivered`, and counts as delivered wherever reach is counted.
+    case played
     /// Given up: a permanent refusal, or every attempt failed.
     case failed
     /// The warning expired before it could be delivered.
@@ -42,5 +45,8 @@ public enum DeliveryState: String, Sendable, Codable, CaseIterable {
     case superseded
 
     /// No further change will happen.
-    public var isFinal: Bool { [.delivered, .failed, .expired, .superseded].contains(self) }
+    public var isFinal: Bool { [.delivered, .played, .failed, .expired, .superseded].contains(self) }
+
+    /// The recipient has it: delivered, or played after that.
+    public var isReached: Bool { self == .delivered || self == .played }
 }

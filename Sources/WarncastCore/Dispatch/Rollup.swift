@@ -9,7 +9,10 @@ public struct RollupEntry: Sendable, Codable, Equatable {
     /// Queued or being sent.
     public var pending: Int
     public var accepted: Int
+    /// Reached: delivered, played or not.
     public var delivered: Int
+    /// Of the delivered, those a terminal reported broadcasting (heard, not only received).
+    public var heard: Int = 0
     public var failed: Int
     public var expired: Int
     public var superseded: Int
@@ -79,7 +82,7 @@ public struct RollupBuilder: Sendable {
     public mutating func add(region: RegionCode, state: DeliveryState, seconds: Double?) {
         for code in Self.chain(of: region) where code.tier <= depth {
             counts[code, default: Counts()].states[state, default: 0] += 1
-            if let seconds, state == .delivered { counts[code, default: Counts()].seconds.append(seconds) }
+            if let seconds, state.isReached { counts[code, default: Counts()].seconds.append(seconds) }
         }
     }
 
@@ -123,7 +126,7 @@ public struct RollupBuilder: Sendable {
     /// A division's place in `trackers`, made on first use from its delivered count.
     private mutating func tracker(for code: RegionCode) -> Int {
         if let index = trackerOf[code] { return index }
-        let delivered = counts[code]?.states[.delivered] ?? 0
+        let delivered = (counts[code]?.states[.delivered] ?? 0) + (counts[code]?.states[.played] ?? 0)
         trackers.append(Tracker(delivered: delivered, rank50: Self.rank(0.5, of: delivered), rank95: Self.rank(0.95, of: delivered)))
         trackerOf[code] = trackers.count - 1
         return trackers.count - 1
@@ -153,7 +156,7 @@ public struct RollupBuilder: Sendable {
     }
 
     /// The division itself and every division above it, by the code's structure.
-    static func chain(of region: RegionCode) -> [RegionCode] {
+    public static func chain(of region: RegionCode) -> [RegionCode] {
         let digits = region.rawValue
         var codes: [String] = [String(digits.prefix(2)) + "0000", String(digits.prefix(4)) + "00", String(digits.prefix(6))]
         if digits.count >= 9 { codes.append(String(digits.prefix(9))) }
@@ -180,12 +183,36 @@ public struct RollupBuilder: Sendable {
                 return seconds[min(seconds.count, Self.rank(q, of: seconds.count)) - 1]
             }
             let states = count.states
-            return RollupEntry(
+            var entry = RollupEntry(
                 region: code, tier: code.tier, name: names[code], targeted: states.values.reduce(0, +),
                 pending: (states[.queued] ?? 0) + (states[.sending] ?? 0), accepted: states[.accepted] ?? 0,
-                delivered: states[.delivered] ?? 0, failed: states[.failed] ?? 0, expired: states[.expired] ?? 0,
-                superseded: states[.superseded] ?? 0, p50Seconds: percentile(0.5), p95Seconds: percentile(0.95),
-                maxSeconds: percentile(1))
+                delivered: (states[.delivered] ?? 0) + (states[.played] ?? 0), failed: states[.failed] ?? 0,
+                expired: states[.expired] ?? 0, superseded: states[.superseded] ?? 0, p50Seconds: percentile(0.5),
+                p95Seconds: percentile(0.95), maxSeconds: percentile(1))
+            entry.heard = states[.played] ?? 0
+            return entry
         }
+    }
+}
+
+extension RollupEntry {
+    enum CodingKeys: String, CodingKey {
+        case region, tier, name, targeted, pending, accepted, delivered, heard, failed, expired, superseded, p50Seconds,
+            p95Seconds, maxSeconds
+    }
+
+    /// A lower node from before playback reports sends no `heard`: none heard.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            region: try c.decode(RegionCode.self, forKey: .region), tier: try c.decode(Tier.self, forKey: .tier),
+            name: try c.decodeIfPresent(String.self, forKey: .name), targeted: try c.decode(Int.self, forKey: .targeted),
+            pending: try c.decode(Int.self, forKey: .pending), accepted: try c.decode(Int.self, forKey: .accepted),
+            delivered: try c.decode(Int.self, forKey: .delivered), failed: try c.decode(Int.self, forKey: .failed),
+            expired: try c.decode(Int.self, forKey: .expired), superseded: try c.decode(Int.self, forKey: .superseded),
+            p50Seconds: try c.decodeIfPresent(Double.self, forKey: .p50Seconds),
+            p95Seconds: try c.decodeIfPresent(Double.self, forKey: .p95Seconds),
+            maxSeconds: try c.decodeIfPresent(Double.self, forKey: .maxSeconds))
+        heard = try c.decodeIfPresent(Int.self, forKey: .heard) ?? 0
     }
 }

@@ -34,11 +34,13 @@ public enum RollupMerge {
             default: y
             }
         }
-        return RollupEntry(
+        var entry = RollupEntry(
             region: a.region, tier: a.tier, name: a.name ?? b.name, targeted: a.targeted + b.targeted,
             pending: a.pending + b.pending, accepted: a.accepted + b.accepted, delivered: a.delivered + b.delivered,
             failed: a.failed + b.failed, expired: a.expired + b.expired, superseded: a.superseded + b.superseded,
             p50Seconds: slowest(a.p50Seconds, b.p50Seconds), p95Seconds: slowest(a.p95Seconds, b.p95Seconds),
             maxSeconds: slowest(a.maxSeconds, b.maxSeconds))
+        entry.heard = a.heard + b.heard
+        return entry
     }
 }

@@ -22,6 +22,9 @@ public struct CoverageMarks: Sendable, Codable, Equatable {
     public var channel: String?
     public var divisions: Int
     public var reached: Int
+    /// Of those reached, the divisions where a terminal reported broadcasting it.
+    /// (Absent from nodes older than playback reports.)
+    public var heard: Int?
     public var firstAt: String?
     public var p50At: String?
     public var p95At: String?
@@ -81,11 +84,14 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
         public var channel: String
         public var division: String
         public var firstDelivered: Date?
+        /// When a terminal there first reported broadcasting it.
+        public var firstPlayed: Date?
 
-        public init(channel: String, division: String, firstDelivered: Date?) {
+        public init(channel: String, division: String, firstDelivered: Date?, firstPlayed: Date? = nil) {
             self.channel = channel
             self.division = division
             self.firstDelivered = firstDelivered
+            self.firstPlayed = firstPlayed
         }
     }
 
@@ -104,8 +110,11 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
             byDivision[reach.division] = [earlier, reach.firstDelivered].compactMap { $0 }.min()
         }
         var marks = [Self.marks(channel: nil, Array(byDivision.values))]
+        marks[0].heard = Set(reaches.filter { $0.firstPlayed != nil }.map(\.division)).count
         for channel in Set(reaches.map(\.channel)).sorted() {
-            marks.append(Self.marks(channel: channel, reaches.filter { $0.channel == channel }.map(\.firstDelivered)))
+            let own = reaches.filter { $0.channel == channel }
+            marks.append(Self.marks(channel: channel, own.map(\.firstDelivered)))
+            marks[marks.count - 1].heard = own.filter { $0.firstPlayed != nil }.count
         }
         coverage = marks
         late = Self.lateSteps(
@@ -185,13 +194,14 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
 
 /// As a lower-tier node tells its upper node: the first delivery as a CAP-style time.
 extension WarningTimeline.Reach: Codable {
-    enum CodingKeys: String, CodingKey { case channel, division, firstDelivered }
+    enum CodingKeys: String, CodingKey { case channel, division, firstDelivered, firstPlayed }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         channel = try container.decode(String.self, forKey: .channel)
         division = try container.decode(String.self, forKey: .division)
         firstDelivered = try container.decodeIfPresent(Timestamp.self, forKey: .firstDelivered)?.date
+        firstPlayed = try container.decodeIfPresent(Timestamp.self, forKey: .firstPlayed)?.date
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -199,5 +209,6 @@ extension WarningTimeline.Reach: Codable {
         try container.encode(channel, forKey: .channel)
         try container.encode(division, forKey: .division)
         try container.encodeIfPresent(firstDelivered.map(Timestamp.init), forKey: .firstDelivered)
+        try container.encodeIfPresent(firstPlayed.map(Timestamp.init), forKey: .firstPlayed)
     }
 }

@@ -24,6 +24,12 @@ public struct WarningReport: ResponseEncodable, Decodable, Sendable {
     /// Only in answers to an upper node: when each division (on each channel) was first
     /// reached, this node's and its lower nodes', for the upper node's timeline.
     public var reaches: [WarningTimeline.Reach]?
+    /// This node's broadcast terminals in the warning's area, online and offline now, per
+    /// division down to `depth`.
+    public var terminals: [TerminalCount]?
+    /// The same as the warning went out (the `terminals.at_release` audit entry): how many
+    /// were online, and the divisions where none was.
+    public var terminalsAtRelease: [String: String]?
 }
 
 /// What one lower-tier node said about the warning, or why it could not be asked.
@@ -112,6 +118,9 @@ struct WarningReportBuilder: Sendable {
     let store: any Store
     let node: String
     let downstream: DownstreamReports?
+    /// Which recipients are terminals sending heartbeats.
+    var terminals = TerminalWatch(channels: [])
+    let now: @Sendable () -> Date
 
     /// The report's `?depth=` (default county, as `warncast report`), or a clear refusal.
     static func depth(of request: Request) throws -> Tier {
@@ -132,7 +141,8 @@ struct WarningReportBuilder: Sendable {
         // recipients there) has no rows to stand for the hand-down: the hand-down stays.
         let answered = lower.filter { $0.answer.report?.tiers.contains { $0.targeted > 0 } == true }
         let rollup = try await store.rollup(warningID: id, depth: depth, excluding: Set(answered.map(\.handDown.deliveryID)))
-        let released = try await store.warning(id: id)?.approval?.releasedAt
+        let warning = try await store.warning(id: id)
+        let released = warning?.approval?.releasedAt
         var tiers = rollup.total
         for fetched in answered {
             guard let report = fetched.answer.report else { continue }
@@ -145,7 +155,23 @@ struct WarningReportBuilder: Sendable {
             warning: id, node: node, depth: depth, tiers: tiers, byChannel: rollup.byChannel,
             blindSpots: try await store.undelivered(warningID: id, limit: 1000),
             downstream: lower.isEmpty ? nil : lower.map(\.answer), releasedAt: released,
-            reaches: forUpstream ? try await reaches(warningID: id, lower: lower) : nil)
+            reaches: forUpstream ? try await reaches(warningID: id, lower: lower) : nil,
+            terminals: try await terminalCounts(areas: warning?.areas ?? [], depth: depth),
+            terminalsAtRelease: try await store.auditEntries(subject: id.rawValue)
+                .last { $0.action == AuditAction.terminalsAtRelease.name }
+                .flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.detail.utf8)) })
+    }
+
+    /// Online and offline terminals per division of `areas`, or nil when this node has none.
+    private func terminalCounts(areas: [RegionCode], depth: Tier) async throws -> [TerminalCount]? {
+        guard !terminals.channels.isEmpty else { return nil }
+        var counts: [String: TerminalCount] = [:]
+        for area in areas {
+            for count in try await store.terminalCounts(terminals, within: area, depth: depth, at: now()) {
+                counts[count.region] = count
+            }
+        }
+        return counts.isEmpty ? nil : counts.keys.sorted().map { counts[$0]! }
     }
 
     /// When each division was first reached, on each channel, for the timeline. A hand-down

@@ -72,13 +72,35 @@ struct ApprovalController {
     }
 
     struct PendingList: ResponseEncodable {
-        var pending: [Warning]
+        var pending: [Pending]
         var count: Int
+    }
+
+    /// A warning awaiting a decision, with the terminals of its area as they are now: the
+    /// approver sees which villages would not hear it before letting it go.
+    struct Pending: Encodable {
+        var warning: Warning
+        var terminals: TerminalSummary?
+
+        enum CodingKeys: String, CodingKey { case terminals }
+
+        func encode(to encoder: any Encoder) throws {
+            try warning.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(terminals, forKey: .terminals)
+        }
     }
 
     @Sendable func pending(_ request: Request, context: WarncastRequestContext) async throws -> PendingList {
         let principal = try context.requireReader()
         let warnings = try await store.warnings(WarningQuery(awaitingOnly: true, visibleTo: principal.scope, limit: 1000))
-        return PendingList(pending: warnings, count: warnings.count)
+        var pending: [Pending] = []
+        for warning in warnings {
+            let terminals =
+                routing.terminals.channels.isEmpty
+                ? nil : try await store.terminalSummary(routing.terminals, areas: warning.areas, at: now())
+            pending.append(Pending(warning: warning, terminals: terminals))
+        }
+        return PendingList(pending: pending, count: warnings.count)
     }
 }

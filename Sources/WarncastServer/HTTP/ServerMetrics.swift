@@ -48,6 +48,18 @@ public struct ServerMetrics: Sendable, DeliveryCounter {
         ).set(Double(count))
     }
 
+    /// Broadcast terminals in one county, online or offline (no heartbeat within the limit).
+    public func setTerminals(county: String, online: Int, offline: Int) {
+        for (state, count) in [("online", online), ("offline", offline)] {
+            registry.makeGauge(
+                descriptor: .init(
+                    namespace: "warncast", metricName: "terminals",
+                    helpText: "Broadcast terminals per county, online (heartbeat within the limit) or offline."),
+                labels: [("county", county), ("state", state)]
+            ).set(Double(count))
+        }
+    }
+
     /// Seconds since the oldest red warning in force with a delivery still waiting to go out
     /// was released; 0 when none is waiting.
     public func setOldestWaiting(level: Level, seconds: Double) {

@@ -1,0 +1,152 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOFoundationEssentialsCompat
+import WarncastCore
+import WarncastStore
+
+/// Broadcast terminals: their heartbeats and playback reports (authenticated with the
+/// terminal's recipient secret, like acknowledgements), and the list of who is online.
+struct TerminalController {
+    let store: any Store
+    let watch: TerminalWatch
+    let refusals: AnonymousRefusals
+    /// How recipients' secrets are kept; nil: plain SHA-256.
+    let secrets: RecipientSecrets?
+    let now: @Sendable () -> Date
+
+    /// Routes a terminal calls with its secret.
+    func registerTerminalCalls<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
+    where Methods.Context == WarncastRequestContext {
+        registrar.on(.post, "/v1/terminals/{id}/heartbeat", use: heartbeat)
+        registrar.on(.post, "/v1/terminals/{id}/playback", use: playback)
+    }
+
+    /// Routes behind the bearer token.
+    func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
+    where Methods.Context == WarncastRequestContext {
+        registrar.on(.get, "/terminals", use: list)
+    }
+
+    struct HeartbeatAnswer: ResponseEncodable {
+        var terminal: String
+        var status: TerminalStatus
+        /// When the next heartbeat is due, and after how many missed ones the terminal is offline.
+        var heartbeatSeconds: Int
+        var offlineAfter: Int
+    }
+
+    @Sendable func heartbeat(_ request: Request, context: WarncastRequestContext) async throws -> HeartbeatAnswer {
+        let id = try context.parameters.require("id")
+        let secret = try Self.secret(of: request)
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        let beat = try JSONBody.decode(
+            TerminalHeartbeat.self, from: body,
+            expected: #"send {"status": "normal|off|fault|recovered|broadcasting", "volume": 0-100, "lastPlayed": "…", "version": "…"}"#)
+        if let volume = beat.volume, !(0...100).contains(volume) {
+            throw APIError(.unprocessableContent, code: "bad_heartbeat", detail: "volume must be 0 to 100")
+        }
+        for (name, text) in [("lastPlayed", beat.lastPlayed), ("version", beat.version)] {
+            if let text, text.count > 200 || ControlCharacters.first(in: text) != nil {
+                throw APIError(.unprocessableContent, code: "bad_heartbeat", detail: "\(name) must be at most 200 printable characters")
+            }
+        }
+        let at = now()
+        switch try await store.recordHeartbeat(terminal: id, secretHashes: forms(of: secret), beat, watch: watch, at: at) {
+        case .recorded(let previous):
+            if previous != beat.status {
+                context.logger.info(
+                    "terminal status", metadata: ["terminal": .string(id), "status": .string(beat.status.rawValue)])
+            }
+            return HeartbeatAnswer(
+                terminal: id, status: beat.status, heartbeatSeconds: watch.heartbeatSeconds, offlineAfter: watch.missedBeats)
+        case .forged:
+            try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: "terminal:\(id)"))
+            throw APIError(.forbidden, code: "forged_terminal", detail: "no terminal with this id has the presented secret")
+        }
+    }
+
+    struct PlaybackAnswer: ResponseEncodable {
+        var idempotencyKey: String
+        var state: DeliveryState
+    }
+
+    @Sendable func playback(_ request: Request, context: WarncastRequestContext) async throws -> PlaybackAnswer {
+        let id = try context.parameters.require("id")
+        let secret = try Self.secret(of: request)
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        let report = try JSONBody.decode(
+            TerminalPlayback.self, from: body,
+            expected: #"send {"idempotencyKey", "started", "ended", "timesPlayed", "result": "played|failed"}"#)
+        let at = now()
+        guard ["played", "failed"].contains(report.result) else {
+            throw APIError(.unprocessableContent, code: "bad_playback", detail: "result must be played or failed")
+        }
+        guard report.started <= report.ended, report.ended.date <= at.addingTimeInterval(300) else {
+            throw APIError(
+                .unprocessableContent, code: "bad_playback", detail: "started must not be after ended, nor ended in the future")
+        }
+        guard (0...100).contains(report.timesPlayed), report.result == "failed" || report.timesPlayed > 0 else {
+            throw APIError(.unprocessableContent, code: "bad_playback", detail: "timesPlayed must be 1 to 100 for a played message")
+        }
+        switch try await store.recordPlayback(terminal: id, secretHashes: forms(of: secret), report, at: at) {
+        case .recorded(let state):
+            return PlaybackAnswer(idempotencyKey: report.idempotencyKey, state: state)
+        case .forged:
+            try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: report.idempotencyKey))
+            throw APIError(
+                .forbidden, code: "forged_receipt", detail: "no delivery with this key belongs to this terminal and secret")
+        }
+    }
+
+    struct TerminalList: ResponseEncodable {
+        var terminals: [TerminalView]
+        var count: Int
+        var online: Int
+        var offline: Int
+        var heartbeatSeconds: Int
+        var offlineAfter: Int
+    }
+
+    /// The terminals within the caller's region (or `region` inside it); `offline=true` for
+    /// only those offline.
+    @Sendable func list(_ request: Request, context: WarncastRequestContext) async throws -> TerminalList {
+        let principal = try context.requireReader()
+        var region = principal.scope
+        if let text = request.uri.queryParameters["region"] {
+            guard let code = RegionCode(String(text)), code.isWithin(principal.scope) else {
+                throw APIError.badQuery("region must be a division code within \(principal.scope)")
+            }
+            region = code
+        }
+        var offlineOnly = false
+        if let text = request.uri.queryParameters["offline"] {
+            guard let flag = Bool(String(text)) else { throw APIError.badQuery("offline must be true or false") }
+            offlineOnly = flag
+        }
+        let limit =
+            try request.uri.queryParameters["limit"].map { text -> Int in
+                guard let limit = Int(text), (1...100_000).contains(limit) else { throw APIError.badQuery("limit must be 1 to 100000") }
+                return limit
+            } ?? 1000
+        let at = now()
+        let terminals = try await store.terminals(watch, within: region, offlineOnly: offlineOnly, limit: limit, at: at)
+        let summary = try await store.terminalSummary(watch, areas: [region], at: at)
+        return TerminalList(
+            terminals: terminals, count: terminals.count, online: summary.online, offline: summary.offline,
+            heartbeatSeconds: watch.heartbeatSeconds, offlineAfter: watch.missedBeats)
+    }
+
+    /// The secret of `Authorization: Bearer <secret>`.
+    static func secret(of request: Request) throws -> String {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthenticated("send the terminal's secret as 'Authorization: Bearer <secret>'")
+        }
+        return String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+    }
+
+    private func forms(of secret: String) -> [String] {
+        secrets?.candidates(secret) ?? [AccessToken.hash(secret)]
+    }
+}
