@@ -99,6 +99,19 @@ public final class DispatchService: Service, ReleaseSubscriber {
         Dictionary(runners.map { ($0.channel.name, $0.breakers.openCount(now: date)) }, uniquingKeysWith: +)
     }
 
+    /// A recipient can be reached again (a dial-in terminal reconnected): what waits for it
+    /// is due now, and the channels are woken to send it.
+    public func recipientReachable(_ recipientID: String, outbox: any Outbox, at date: Date = Date()) async {
+        do {
+            if try await outbox.wake(recipientID: recipientID, at: date) > 0 {
+                for runner in runners { runner.doorbell.ring() }
+            }
+        } catch {
+            logger.error(
+                "cannot wake the deliveries of a reconnected terminal", metadata: ["recipient": .string(recipientID), "error": "\(error)"])
+        }
+    }
+
     /// A release wakes the dispatcher at once instead of at its next poll.
     public func warningReleased(_ warning: Warning) async {
         for runner in runners { runner.doorbell.ring() }

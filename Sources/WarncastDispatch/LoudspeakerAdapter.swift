@@ -5,6 +5,8 @@ import WarncastNet
 /// Village broadcast terminals (大喇叭, 村村响): POSTs the CAP XML with the text to broadcast
 /// and how often to repeat it. A 2xx whose JSON says `"ack": true` means it was played;
 /// any other 2xx means taken, with the acknowledgement to come on `POST /v1/receipts/ack`.
+/// A terminal whose address is `dial-in` connects to the node instead, and the same signed
+/// message is pushed down its connection (`DialInHub`).
 public struct LoudspeakerAdapter: ChannelAdapter {
     public init() {}
 
@@ -75,16 +77,25 @@ public struct LoudspeakerAdapter: ChannelAdapter {
             + "\(prepared["language\(block)"] ?? "\"language\":\(JSONText.quote(options["language"] ?? message.defaultLanguage))"),"
             + "\(prepared["middle"]!),"
             + "\"repeat\":\(repeats),\(prepared["text\(block)"] ?? "\"text\":\"\""),\(prepared["warning"]!)}"
-        return HTTPRequestSpec(
-            method: "POST", url: job.recipient.address, headers: ["Content-Type: application/json"],
-            body: Data(body.utf8))
+        let url = job.recipient.address == Self.dialIn ? DialInTransport.scheme + job.recipient.id : job.recipient.address
+        return HTTPRequestSpec(method: "POST", url: url, headers: ["Content-Type: application/json"], body: Data(body.utf8))
     }
 
     struct Ack: Decodable {
         var ack: Bool?
     }
 
+    /// The address of a terminal that dials in.
+    public static let dialIn = "dial-in"
+
+    /// How long a delivery to a dial-in terminal that is not connected waits before it is
+    /// looked at again; its reconnection makes it due at once.
+    static let absentWait: TimeInterval = 600
+
     public func outcome(of result: HTTPResult) -> DeliveryOutcome {
+        if result.headers.contains(where: { $0.name == DialInTransport.absentHeader }) {
+            return .deferred(until: Date().addingTimeInterval(Self.absentWait))
+        }
         // Most terminals answer exactly {"ack":true}; anything else is decoded properly.
         let acknowledged =
             result.body == Self.plainAck

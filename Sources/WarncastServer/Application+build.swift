@@ -30,6 +30,9 @@ public struct ApplicationParts: Sendable {
     /// How recipients' secrets are kept (keyed with the node's keyring); without it, plain
     /// SHA-256.
     public var recipientSecrets: RecipientSecrets?
+    /// The connections of dial-in terminals, shared with the dispatcher's transport; without
+    /// it terminals cannot dial in.
+    public var dialIn: DialInHub?
 
     /// The configuration's routing, with the channels whose adapters cover divisions marked.
     public var routing: DeliveryRouting {
@@ -41,8 +44,9 @@ public struct ApplicationParts: Sendable {
         logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
         releaseSubscribers: [any ReleaseSubscriber]? = nil, publishedKeys: [SigningKeyring.PublishedKey] = [],
         callbackTokens: CallbackToken? = nil, downstream: DownstreamReports? = nil, adapters: AdapterRegistry = .standard,
-        recipientSecrets: RecipientSecrets? = nil
+        recipientSecrets: RecipientSecrets? = nil, dialIn: DialInHub? = nil
     ) {
+        self.dialIn = dialIn
         self.recipientSecrets = recipientSecrets
         self.adapters = adapters
         self.downstream = downstream
@@ -79,7 +83,8 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
         secrets: parts.recipientSecrets, metrics: parts.metrics, now: parts.now)
     deliveries.registerReceipts(on: root)
     let terminals = TerminalController(
-        store: parts.store, watch: parts.routing.terminals, refusals: refusals, secrets: parts.recipientSecrets, now: parts.now)
+        store: parts.store, watch: parts.routing.terminals, refusals: refusals, secrets: parts.recipientSecrets, hub: parts.dialIn,
+        now: parts.now)
     terminals.registerTerminalCalls(on: root)
     // The channels' settings were checked when the daemon started (as --check-config does).
     let readers = (try? parts.adapters.receiptReaders(for: Array(parts.configuration.dispatch.channels.values))) ?? [:]

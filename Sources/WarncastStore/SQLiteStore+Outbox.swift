@@ -22,6 +22,10 @@ extension SQLiteStore {
         try await write { db in try Planning(db: db, size: planningStep).next(routing: routing, at: date) }
     }
 
+    public func wake(recipientID: String, at date: Date) async throws -> Int {
+        try await write { db in try Deliveries(db: db).wake(recipientID: recipientID, at: date) }
+    }
+
     public func expireDeliveries(at date: Date) async throws -> Int {
         try await write { db in try Deliveries(db: db).expire(at: date) }
     }

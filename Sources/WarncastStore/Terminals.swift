@@ -130,6 +130,17 @@ extension SQLiteStore {
         }
     }
 
+    public func terminalAccepts(_ id: String, secretHashes: [String], watch: TerminalWatch) async throws -> Bool {
+        try await writer.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT channel, secretHash FROM recipient WHERE id = ? AND active"), arguments: [id]),
+                let expected: String = row["secretHash"]
+            else { return false }
+            return watch.channels.contains(row["channel"] as String) && secretHashes.contains(expected)
+        }
+    }
+
     public func recordPlayback(
         terminal id: String, secretHashes: [String], _ playback: TerminalPlayback, at date: Date
     ) async throws -> PlaybackResult {

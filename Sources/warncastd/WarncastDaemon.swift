@@ -110,18 +110,22 @@ struct WarncastDaemon: AsyncParsableCommand {
                 // A thread per core, up to four: TLS handshakes to many hosts are CPU work.
                 threads: min(4, ProcessInfo.processInfo.activeProcessorCount)))
         let metrics = ServerMetrics()
+        // Terminals that dial in get their warnings down their own connection.
+        let dialIn = DialInHub()
         let dispatcher: DispatchService
         let callbacks: CallbackSettings
         do {
             callbacks = CallbackSettings(
                 base: configuration.server.callbackBase(), tokens: try keyring.callbackTokens(), node: configuration.node.name)
             dispatcher = try DispatchService(
-                outbox: store, configuration: Bootstrap.dispatch(configuration), transport: engine, signer: try keyring.signer(),
+                outbox: store, configuration: Bootstrap.dispatch(configuration),
+                transport: DialInTransport(hub: dialIn, fallback: engine), signer: try keyring.signer(),
                 callbacks: callbacks, logger: logger, counter: metrics)
         } catch {
             logger.critical("cannot start the dispatcher", metadata: ["error": "\(error)"])
             throw ExitCode(78)
         }
+        dialIn.onConnect { [dispatcher] terminal in await dispatcher.recipientReachable(terminal, outbox: store) }
         let notifier = SystemdNotifier()
         let watchdog = WatchdogService(
             notifier: notifier, interval: SystemdNotifier.watchdogInterval(), store: store, logger: logger)
@@ -160,7 +164,7 @@ struct WarncastDaemon: AsyncParsableCommand {
                     ? nil
                     : DownstreamReports(
                         transport: engine, signer: try keyring.signer(), channels: covering),
-                recipientSecrets: try keyring.recipientSecrets()),
+                recipientSecrets: try keyring.recipientSecrets(), dialIn: dialIn),
             onServerRunning: { channel in
                 callbacks.base = server.callbackBase(boundPort: channel.localAddress?.port)
                 logger.info(

@@ -59,6 +59,7 @@ struct DeliveryLifecycleTests {
         ("superseded", .superseded(at: at(1))),
         ("resent", .resent(at: at(1))),
         ("played", .played(at: at(1))),
+        ("woken", .woken(at: at(1))),
     ]
 
     /// The state each event leads to from each state; nil: the event changes nothing.
@@ -67,15 +68,15 @@ struct DeliveryLifecycleTests {
     /// formatter leaves it alone.
     // swift-format-ignore
     static let expected: [DeliveryState: [DeliveryState?]] = [
-        //            lease     lease-late  renew     renew-old  answer:del  answer:acc  retry-later  retry-none  refused     handed-back  older  rep:del     rep:fail  rep:acc    rep:buf  ack         not-exp  expired   superseded   resent  played
-        .queued:     [.sending, .sending,   nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, .superseded, nil, .played],
-        .sending:    [nil,      .sending,   .sending, nil,       .delivered, .accepted,  .queued,     .failed,    .failed,    .queued,     nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, nil,         nil, .played],
-        .accepted:   [nil,      nil,        nil,      nil,       .accepted,  .accepted,  .accepted,   .accepted,  .accepted,  nil,         nil,   .delivered, .failed,  nil,       nil,     .delivered, nil,     nil,      nil,         nil, .played],
-        .delivered:  [nil,      nil,        nil,      nil,       .delivered, .delivered, .delivered,  .delivered, .delivered, nil,         nil,   nil,        nil,      nil,       nil,     nil,        nil,     nil,      nil,         nil, .played],
-        .played:     [nil,      nil,        nil,      nil,       .played,    .played,    .played,     .played,    .played,    nil,         nil,   nil,        nil,      nil,       nil,     nil,        nil,     nil,      nil,         nil,     nil],
-        .failed:     [nil,      nil,        nil,      nil,       .failed,    .failed,    .failed,     .failed,    .failed,    nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil,         .queued, .played],
-        .expired:    [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil,         .queued, .played],
-        .superseded: [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   nil,        nil,      nil,       nil,     .delivered, nil,     nil,      nil,         nil, nil],
+        //            lease     lease-late  renew     renew-old  answer:del  answer:acc  retry-later  retry-none  refused     handed-back  older  rep:del     rep:fail  rep:acc    rep:buf  ack         not-exp  expired   superseded   resent  played  woken
+        .queued:     [.sending, .sending,   nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, .superseded, nil, .played, nil],
+        .sending:    [nil,      .sending,   .sending, nil,       .delivered, .accepted,  .queued,     .failed,    .failed,    .queued,     nil,   .delivered, .failed,  .accepted, nil,     .delivered, nil,     .expired, nil,         nil, .played, nil],
+        .accepted:   [nil,      nil,        nil,      nil,       .accepted,  .accepted,  .accepted,   .accepted,  .accepted,  nil,         nil,   .delivered, .failed,  nil,       nil,     .delivered, nil,     nil,      nil,         nil, .played, nil],
+        .delivered:  [nil,      nil,        nil,      nil,       .delivered, .delivered, .delivered,  .delivered, .delivered, nil,         nil,   nil,        nil,      nil,       nil,     nil,        nil,     nil,      nil,         nil, .played, nil],
+        .played:     [nil,      nil,        nil,      nil,       .played,    .played,    .played,     .played,    .played,    nil,         nil,   nil,        nil,      nil,       nil,     nil,        nil,     nil,      nil,         nil,     nil, nil],
+        .failed:     [nil,      nil,        nil,      nil,       .failed,    .failed,    .failed,     .failed,    .failed,    nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil,         .queued, .played, nil],
+        .expired:    [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   .delivered, nil,      nil,       nil,     .delivered, nil,     nil,      nil,         .queued, .played, nil],
+        .superseded: [nil,      nil,        nil,      nil,       nil,        nil,        nil,         nil,        nil,        nil,         nil,   nil,        nil,      nil,       nil,     .delivered, nil,     nil,      nil,         nil, nil, nil],
     ]
 
     @Test("every state against every event", arguments: DeliveryState.allCases)
@@ -99,6 +100,15 @@ struct DeliveryLifecycleTests {
         #expect(unacknowledged.record.deliveredAt == Self.at(1), "a terminal that played it has it")
         #expect(
             DeliveryLifecycle.apply(.acknowledged(at: Self.at(2)), to: played.record) == nil, "an acknowledgement after it changes nothing")
+    }
+
+    @Test("a reconnected terminal's waiting delivery is due at once; one due already, or not queued, is left alone")
+    func woken() throws {
+        var waiting = Self.record(.queued)
+        waiting.nextAttemptAt = Self.at(600)
+        let woken = try #require(DeliveryLifecycle.apply(.woken(at: Self.at(1)), to: waiting))
+        #expect(woken.record.nextAttemptAt == Self.at(1) && woken.record.attempts == 2 && !woken.seal)
+        #expect(DeliveryLifecycle.apply(.woken(at: Self.at(1)), to: Self.record(.queued)) == nil)
     }
 
     @Test("a lease counts the request, holds the delivery and keeps the first sending time")

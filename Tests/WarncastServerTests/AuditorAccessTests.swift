@@ -18,7 +18,7 @@ struct AuditorAccessTests {
         // token, an upper node's signature); they are tried below.
         let otherwise = [
             "/v1/receipts/ack", "/v1/receipts/carrier/{channel}", "/v1/cascade/warnings", "/v1/terminals/{id}/heartbeat",
-            "/v1/terminals/{id}/playback",
+            "/v1/terminals/{id}/playback", "/v1/terminals/{id}/ack",
         ]
         let writes = api.routes.routes.filter { $0.method == "POST" && !otherwise.contains($0.path) }.map(\.path)
         #expect(writes.count >= 4)

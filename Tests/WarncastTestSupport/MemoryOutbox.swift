@@ -70,6 +70,11 @@ public actor MemoryOutbox: Outbox {
     /// Deliveries are added whole by the tests; nothing is left to plan.
     public func planNextStep(routing: DeliveryRouting, at date: Date) -> PlanningStep? { nil }
 
+    public func wake(recipientID: String, at date: Date) -> Int {
+        deliveries.keys.filter { deliveries[$0]!.job.recipient.id == recipientID && apply(.woken(at: Timestamp(date)), to: $0) != nil }
+            .count
+    }
+
     public func expireDeliveries(at date: Date) -> Int {
         deliveries.keys.filter { apply(.expiryChecked(at: Timestamp(date)), to: $0) != nil }.count
     }

@@ -25,6 +25,7 @@ public enum DeliveryLifecycle {
         case .reported(let state, let detail, let at): after = reported(record, state, detail: detail, at: at)
         case .acknowledged(let at): after = record.state.isReached ? nil : delivered(record, at: at)
         case .played(let at): after = played(record, at: at)
+        case .woken(let at): after = wake(record, at: at)
         case .expiryChecked(let at): after = expire(record, at: at)
         case .superseded(let at): after = supersede(record, at: at)
         case .resent(let at): after = resend(record, at: at)
@@ -196,6 +197,13 @@ public enum DeliveryLifecycle {
         next.expiredAt = nil
         next.leaseUntil = nil
         return next
+    }
+
+    private static func wake(_ record: DeliveryRecord, at: Timestamp) -> DeliveryRecord? {
+        guard record.state == .queued, let next = record.nextAttemptAt, next > at else { return nil }
+        var woken = record
+        woken.nextAttemptAt = at
+        return woken
     }
 
     private static func supersede(_ record: DeliveryRecord, at: Timestamp) -> DeliveryRecord? {

@@ -96,6 +96,9 @@ public enum DeliveryEvent: Sendable, Equatable {
     case superseded(at: Timestamp)
     /// An operator sends a failed or expired delivery again (`warncast warnings resend`).
     case resent(at: Timestamp)
+    /// Its recipient can be reached again (a dial-in terminal reconnected): a queued
+    /// delivery waiting for a later attempt is due now.
+    case woken(at: Timestamp)
 }
 
 /// A change the lifecycle decided: the delivery as it must now read, and whether its

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOFoundationEssentialsCompat
 import WarncastCore
+import WarncastDispatch
 import WarncastStore
 
 /// Broadcast terminals: their heartbeats and playback reports (authenticated with the
@@ -14,6 +15,8 @@ struct TerminalController {
     let refusals: AnonymousRefusals
     /// How recipients' secrets are kept; nil: plain SHA-256.
     let secrets: RecipientSecrets?
+    /// Dial-in terminals' connections; nil: none may dial in.
+    let hub: DialInHub?
     let now: @Sendable () -> Date
 
     /// Routes a terminal calls with its secret.
@@ -21,6 +24,8 @@ struct TerminalController {
     where Methods.Context == WarncastRequestContext {
         registrar.on(.post, "/v1/terminals/{id}/heartbeat", use: heartbeat)
         registrar.on(.post, "/v1/terminals/{id}/playback", use: playback)
+        registrar.on(.get, "/v1/terminals/{id}/stream", use: stream)
+        registrar.on(.post, "/v1/terminals/{id}/ack", use: acknowledge)
     }
 
     /// Routes behind the bearer token.
@@ -97,6 +102,88 @@ struct TerminalController {
             try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: report.idempotencyKey))
             throw APIError(
                 .forbidden, code: "forged_receipt", detail: "no delivery with this key belongs to this terminal and secret")
+        }
+    }
+
+    /// How often a dial-in connection carries a comment line when nothing else: it keeps NAT
+    /// mappings and proxies open, and finds a connection the terminal has dropped.
+    static let keepAlive: Duration = .seconds(15)
+
+    /// A dial-in terminal's connection: Server-Sent Events, one `warning` event per
+    /// message, carrying the signed request's headers and its body in base64 (the bytes the
+    /// signature covers). Everything waiting for the terminal is sent once it is connected.
+    @Sendable func stream(_ request: Request, context: WarncastRequestContext) async throws -> Response {
+        guard let hub else { throw APIError.notFound("this node takes no dial-in terminals") }
+        let id = try context.parameters.require("id")
+        let forms = forms(of: try Self.secret(of: request))
+        guard try await store.terminalAccepts(id, secretHashes: forms, watch: watch) else {
+            try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: "terminal:\(id)"))
+            throw APIError(.forbidden, code: "forged_terminal", detail: "no terminal with this id has the presented secret")
+        }
+        context.logger.info("terminal dialled in", metadata: ["terminal": .string(id)])
+        let (number, pushes) = await hub.connect(terminal: id, secretHashes: forms)
+        let logger = context.logger
+        let body = ResponseBody { writer in
+            defer {
+                hub.disconnect(terminal: id, number: number)
+                logger.info("terminal hung up", metadata: ["terminal": .string(id)])
+            }
+            try await writer.write(ByteBuffer(string: "retry: 5000\n: connected\n\n"))
+            // Pushes and keep-alive comments, one writer.
+            let (events, sink) = AsyncStream.makeStream(of: String.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await push in pushes { sink.yield(Self.event(push)) }
+                    sink.finish()
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: Self.keepAlive)
+                        sink.yield(": keep-alive\n\n")
+                    }
+                }
+                for await event in events { try await writer.write(ByteBuffer(string: event)) }
+                group.cancelAll()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
+    }
+
+    /// One SSE event for `push`.
+    static func event(_ push: DialInHub.Push) -> String {
+        struct Payload: Encodable {
+            var headers: [String: String]
+            var body: String
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(Payload(headers: push.headers, body: push.body.base64EncodedString()))) ?? Data("{}".utf8)
+        return "event: warning\nid: \(push.idempotencyKey)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"
+    }
+
+    struct AckRequest: Decodable {
+        var idempotencyKey: String
+    }
+
+    /// A dial-in terminal acknowledges a pushed message. The push waiting for it hears at
+    /// once; an acknowledgement that comes after the push gave up is recorded like
+    /// `POST /v1/receipts/ack`.
+    @Sendable func acknowledge(_ request: Request, context: WarncastRequestContext) async throws -> PlaybackAnswer {
+        let id = try context.parameters.require("id")
+        let forms = forms(of: try Self.secret(of: request))
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        let ack = try JSONBody.decode(AckRequest.self, from: body, expected: #"send {"idempotencyKey": "…"}"#)
+        if hub?.acknowledge(terminal: id, idempotencyKey: ack.idempotencyKey, secretHashes: forms) == true {
+            return PlaybackAnswer(idempotencyKey: ack.idempotencyKey, state: .delivered)
+        }
+        switch try await store.acknowledge(idempotencyKey: ack.idempotencyKey, secretHashes: forms, at: now()) {
+        case .delivered, .alreadyDelivered:
+            return PlaybackAnswer(idempotencyKey: ack.idempotencyKey, state: .delivered)
+        case .forged:
+            try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: ack.idempotencyKey))
+            throw APIError(.forbidden, code: "forged_receipt", detail: "no delivery with this key belongs to this terminal and secret")
         }
     }
 

@@ -15,6 +15,9 @@ public protocol Outbox: Sendable {
     /// Plans the next step of a release with more recipients than one step takes (see
     /// `PlanningStep`); nil when no release is being planned.
     func planNextStep(routing: DeliveryRouting, at: Date) async throws -> PlanningStep?
+    /// Makes the queued deliveries of `recipientID` that wait for a later attempt due now
+    /// (a dial-in terminal reconnected); returns how many.
+    func wake(recipientID: String, at: Date) async throws -> Int
     /// Expires deliveries of expired warnings; returns how many.
     func expireDeliveries(at: Date) async throws -> Int
     /// A gateway's delivery report (SMS DLR, carrier callback), already authenticated.

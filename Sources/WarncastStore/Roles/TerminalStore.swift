@@ -8,6 +8,8 @@ public protocol TerminalStore: Sendable {
     func recordHeartbeat(
         terminal id: String, secretHashes: [String], _ heartbeat: TerminalHeartbeat, watch: TerminalWatch, at date: Date
     ) async throws -> TerminalCheck
+    /// Whether `id` is a terminal whose secret is one of `secretHashes`.
+    func terminalAccepts(_ id: String, secretHashes: [String], watch: TerminalWatch) async throws -> Bool
     /// A terminal's report that it broadcast (or failed to broadcast) one of its deliveries.
     func recordPlayback(
         terminal id: String, secretHashes: [String], _ playback: TerminalPlayback, at date: Date

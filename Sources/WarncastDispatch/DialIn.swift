@@ -1,0 +1,169 @@
+import Foundation
+import Synchronization
+import WarncastNet
+
+/// Terminals that dial in: behind 4G or a village's NAT nobody can reach them, so they keep
+/// a connection open to the node (`GET /v1/terminals/{id}/stream`, Server-Sent Events) and
+/// their warnings are pushed down it. The terminal acknowledges each on
+/// `POST /v1/terminals/{id}/ack`. One connection per terminal: a new one replaces the old.
+///
+/// A delivery to a dial-in terminal goes through the channel like any other (lease, rate
+/// limit, signature, the recorder); `DialInTransport` hands it to the hub instead of
+/// libcurl. A terminal not connected defers its delivery, which does not count as an
+/// attempt, and its reconnection makes every delivery waiting for it due at once.
+public final class DialInHub: Sendable {
+    /// One message pushed down a connection: the signed request's headers and exact body.
+    public struct Push: Sendable {
+        public var idempotencyKey: String
+        public var headers: [String: String]
+        public var body: Data
+
+        public init(idempotencyKey: String, headers: [String: String], body: Data) {
+            self.idempotencyKey = idempotencyKey
+            self.headers = headers
+            self.body = body
+        }
+    }
+
+    /// What became of a push.
+    public enum Answer: Sendable, Equatable {
+        case acknowledged
+        case notConnected
+        /// Pushed, but no acknowledgement within the time allowed.
+        case noAnswer
+    }
+
+    private struct Connection {
+        var number: UInt64
+        var continuation: AsyncStream<Push>.Continuation
+        /// The forms of the secret it connected with: its acknowledgements must present it.
+        var secretHashes: Set<String>
+    }
+
+    private struct State {
+        var connections: [String: Connection] = [:]
+        var next: UInt64 = 0
+        /// Pushes waiting for their acknowledgement, by terminal and idempotency key.
+        var waiting: [String: CheckedContinuation<Answer, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
+    /// Told of every (re)connection, with the terminal's id: the dispatcher makes its
+    /// waiting deliveries due.
+    private let connected = Mutex<(@Sendable (String) async -> Void)?>(nil)
+
+    public init() {}
+
+    /// Calls `action` with each terminal that connects from now on.
+    public func onConnect(_ action: @escaping @Sendable (String) async -> Void) {
+        connected.withLock { $0 = action }
+    }
+
+    /// Registers a connection of `terminal` (already authenticated); pushes come on the
+    /// returned stream until it is replaced or `disconnect` is called with its number.
+    public func connect(terminal: String, secretHashes: [String]) async -> (number: UInt64, pushes: AsyncStream<Push>) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Push.self, bufferingPolicy: .unbounded)
+        let (number, replaced) = state.withLock { state -> (UInt64, Connection?) in
+            state.next += 1
+            let old = state.connections[terminal]
+            state.connections[terminal] = Connection(
+                number: state.next, continuation: continuation, secretHashes: Set(secretHashes))
+            return (state.next, old)
+        }
+        replaced?.continuation.finish()
+        if let action = connected.withLock({ $0 }) { await action(terminal) }
+        return (number, stream)
+    }
+
+    /// Forgets connection `number` of `terminal`, if it is still the current one.
+    public func disconnect(terminal: String, number: UInt64) {
+        let gone = state.withLock { state -> Connection? in
+            guard state.connections[terminal]?.number == number else { return nil }
+            return state.connections.removeValue(forKey: terminal)
+        }
+        gone?.continuation.finish()
+    }
+
+    /// Terminals connected now.
+    public var connectedCount: Int { state.withLock { $0.connections.count } }
+
+    public func isConnected(_ terminal: String) -> Bool { state.withLock { $0.connections[terminal] != nil } }
+
+    /// Pushes `push` to `terminal` and waits up to `timeout` for its acknowledgement.
+    public func push(_ push: Push, to terminal: String, timeout: Duration) async -> Answer {
+        let key = terminal + "\n" + push.idempotencyKey
+        let answer = await withCheckedContinuation { (waiter: CheckedContinuation<Answer, Never>) in
+            let sent = state.withLock { state -> Bool in
+                guard let connection = state.connections[terminal] else { return false }
+                // A push still waiting under the same key (a retry after a lease ran out) is
+                // answered by whichever acknowledgement comes.
+                state.waiting.removeValue(forKey: key)?.resume(returning: .noAnswer)
+                state.waiting[key] = waiter
+                if case .terminated = connection.continuation.yield(push) {
+                    state.waiting.removeValue(forKey: key)
+                    return false
+                }
+                return true
+            }
+            if !sent {
+                waiter.resume(returning: .notConnected)
+                return
+            }
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.state.withLock { $0.waiting.removeValue(forKey: key) }?.resume(returning: .noAnswer)
+            }
+        }
+        return answer
+    }
+
+    /// `terminal` acknowledges the push with `idempotencyKey`, presenting a secret whose
+    /// forms are `secretHashes`. False when no push of that key waits on this terminal, or
+    /// the secret is not the one it connected with.
+    public func acknowledge(terminal: String, idempotencyKey: String, secretHashes: [String]) -> Bool {
+        let waiter = state.withLock { state -> CheckedContinuation<Answer, Never>? in
+            guard let connection = state.connections[terminal], !connection.secretHashes.isDisjoint(with: secretHashes) else {
+                return nil
+            }
+            return state.waiting.removeValue(forKey: terminal + "\n" + idempotencyKey)
+        }
+        waiter?.resume(returning: .acknowledged)
+        return waiter != nil
+    }
+}
+
+/// The dispatcher's transport when terminals may dial in: a request to `dial-in:<terminal>`
+/// goes down that terminal's connection; anything else through `fallback` (libcurl).
+public struct DialInTransport: Transport {
+    public let hub: DialInHub
+    public let fallback: any Transport
+
+    public init(hub: DialInHub, fallback: any Transport) {
+        self.hub = hub
+        self.fallback = fallback
+    }
+
+    /// The scheme of a dial-in terminal's request URL.
+    public static let scheme = "dial-in:"
+    /// The header of the answer that says the terminal is not connected.
+    public static let absentHeader = "Warncast-Dial-In"
+
+    public func perform(_ request: HTTPRequestSpec) async throws -> HTTPResult {
+        guard request.url.hasPrefix(Self.scheme) else { return try await fallback.perform(request) }
+        let terminal = String(request.url.dropFirst(Self.scheme.count))
+        var headers: [String: String] = [:]
+        for line in request.headers {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let push = DialInHub.Push(idempotencyKey: headers["Idempotency-Key"] ?? "", headers: headers, body: request.body ?? Data())
+        switch await hub.push(push, to: terminal, timeout: .milliseconds(request.totalTimeoutMilliseconds)) {
+        case .acknowledged:
+            return HTTPResult(status: 200, body: Data(#"{"ack":true}"#.utf8))
+        case .notConnected:
+            return HTTPResult(status: 503, body: Data(), headers: [(Self.absentHeader, "absent")])
+        case .noAnswer:
+            throw CurlError(code: 28, message: "the dial-in terminal did not acknowledge in time")
+        }
+    }
+}
