@@ -5,8 +5,9 @@ SWIFT        ?= swift
 CONFIG       ?= config/warncast.example.yaml
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-certificates curl tzdata
 # Real peers the tests talk to: a browser for the public page, openssl s_server for TLS,
-# Kannel with its fake SMSC for SMS, aiosmtpd (Debian's package) for email.
-TEST_PACKAGES := chromium openssl kannel kannel-extras python3-aiosmtpd
+# Kannel with its fake SMSC for SMS, aiosmtpd (Debian's package) for email, espeak-ng for
+# the receivers' speech and sox to check their WAV files.
+TEST_PACKAGES := chromium openssl kannel kannel-extras python3-aiosmtpd espeak-ng sox
 # What make bench measures against: nginx as the endpoints, wrk for the ceiling.
 BENCH_PACKAGES := nginx-light wrk time
 SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
@@ -14,7 +15,7 @@ SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PREFIX       ?= /usr/local
 ETC          ?= /etc/warncast
 
-.PHONY: deps deps-test apt build run lint test fuzz schema bench soak release install clean
+.PHONY: deps deps-test apt build run run-receiver install-receiver lint test fuzz schema bench soak release install clean
 
 ## deps: install the missing Debian packages (needs root or sudo)
 deps:
@@ -49,6 +50,17 @@ build: deps
 ## run: build and start warncastd on $(CONFIG); Ctrl-C stops it gracefully
 run: build
 	.build/debug/warncastd --config $(CONFIG)
+
+## run-receiver: in another terminal while `make run` runs: registers the village receiver
+## ls-430121001001-1 (dial-in, secret s3cret) at that node and starts warncast-receiver on
+## config/warncast-receiver.example.yaml; a red warning for 长沙县 is then spoken (aplay when
+## there is a sound card, else WAV files in data/receiver/wav/). Ctrl-C stops it.
+RECEIVER_CONFIG ?= config/warncast-receiver.example.yaml
+run-receiver: build
+	@$(MAKE) --no-print-directory apt PACKAGES="espeak-ng alsa-utils"
+	.build/debug/warncast recipients add ls-430121001001-1 --config $(CONFIG) --channel loudspeaker \
+	  --region 430121001001 --name "长沙县第1乡镇第1村 大喇叭" --address dial-in --secret s3cret
+	.build/debug/warncast-receiver --config $(RECEIVER_CONFIG)
 
 ## lint: the house style (.swift-format) holds in every Swift file; `swift format -i -r
 ## Sources Tests Package.swift` fixes what it reports about layout
@@ -121,6 +133,20 @@ install: release
 	install -D -m 0755 .build/release/warncastd $(DESTDIR)$(PREFIX)/bin/warncastd
 	install -D -m 0755 .build/release/warncast $(DESTDIR)$(PREFIX)/bin/warncast
 	install -D -m 0644 systemd/warncastd.service $(DESTDIR)/etc/systemd/system/warncastd.service
+
+## install-receiver: on a village station: the release receiver, its systemd unit and (once)
+## its configuration in /etc/warncast-receiver (edit node, terminal and secret before starting)
+install-receiver: release
+	@$(MAKE) --no-print-directory apt PACKAGES="espeak-ng alsa-utils"
+	install -D -m 0755 .build/release/warncast-receiver $(DESTDIR)$(PREFIX)/bin/warncast-receiver
+	install -D -m 0644 systemd/warncast-receiver.service $(DESTDIR)/etc/systemd/system/warncast-receiver.service
+	install -d -m 0750 $(DESTDIR)/etc/warncast-receiver
+	[ -e $(DESTDIR)/etc/warncast-receiver/warncast-receiver.yaml ] || \
+	  sed 's#state_dir: ../data/receiver#state_dir: /var/lib/warncast-receiver#' config/warncast-receiver.example.yaml \
+	  > $(DESTDIR)/etc/warncast-receiver/warncast-receiver.yaml
+	[ -n "$(DESTDIR)" ] || id warncast-receiver >/dev/null 2>&1 || \
+	  useradd --system --no-create-home --groups audio --shell /usr/sbin/nologin warncast-receiver
+	[ -n "$(DESTDIR)" ] || chgrp -R warncast-receiver /etc/warncast-receiver
 	install -D -m 0644 docs/operations.md $(DESTDIR)$(PREFIX)/share/doc/warncast/operations.md
 	install -d -m 0750 $(DESTDIR)$(ETC)
 	install -m 0640 config/divisions-cn.csv config/regions-villages.csv config/departments.example.csv $(DESTDIR)$(ETC)/

@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "warncastd", targets: ["warncastd"]),
         .executable(name: "warncast", targets: ["warncast"]),
+        .executable(name: "warncast-receiver", targets: ["warncast-receiver"]),
     ],
     dependencies: [
         // Without swift-configuration (Hummingbird's ConfigurationSupport trait): the
@@ -83,6 +84,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The village broadcast receiver: takes signed warnings from warncastd and speaks them.
+        .target(
+            name: "WarncastReceiver",
+            dependencies: [
+                "CCurl", "WarncastCore", "WarncastNet", "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // SIGTERM and SIGINT: blocked before main(), then read through a pipe by one thread (see the file).
         .target(name: "CShutdownSignals"),
         .executableTarget(
@@ -101,6 +116,16 @@ let package = Package(
             dependencies: [
                 "WarncastCore", "WarncastConfig", "WarncastStore", "WarncastNet", "WarncastDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "warncast-receiver",
+            dependencies: [
+                "CShutdownSignals", "WarncastReceiver", "WarncastNet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -161,7 +186,19 @@ let package = Package(
         ),
         .testTarget(
             name: "warncastdTests",
-            dependencies: ["WarncastTestSupport", "WarncastNet", "WarncastCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "WarncastTestSupport", "WarncastNet", "WarncastCore", "WarncastDispatch", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WarncastReceiverTests",
+            dependencies: [
+                "WarncastReceiver", "WarncastCore", "WarncastNet",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
     ],

@@ -39,6 +39,12 @@ static inline CURLcode warncast_easy_setopt_read_function(CURL *handle, CURLopti
     return curl_easy_setopt(handle, option, value);
 }
 
+typedef int (*warncast_progress_callback)(void *context, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+
+static inline CURLcode warncast_easy_setopt_progress_function(CURL *handle, CURLoption option, warncast_progress_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 typedef int (*warncast_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *context);
 
 static inline CURLcode warncast_easy_setopt_debug_function(CURL *handle, CURLoption option, warncast_debug_callback value) {

@@ -1,6 +1,8 @@
 import Foundation
+import ServiceLifecycle
 import Synchronization
 import WarncastNet
+import WarncastStore
 
 /// Terminals that dial in: behind 4G or a village's NAT nobody can reach them, so they keep
 /// a connection open to the node (`GET /v1/terminals/{id}/stream`, Server-Sent Events) and
@@ -23,7 +25,15 @@ public final class DialInHub: Sendable {
             self.headers = headers
             self.body = body
         }
+
+        /// Not a message: the comment line every connection gets every `keepAliveInterval`.
+        public static let keepAlive = Push(idempotencyKey: "", headers: [:], body: Data())
+        public var isKeepAlive: Bool { idempotencyKey.isEmpty }
     }
+
+    /// How often every connection carries a comment line: it keeps NAT mappings and proxies
+    /// open, and finds connections the terminal dropped (the write fails).
+    public static let keepAliveInterval: Duration = .seconds(15)
 
     /// What became of a push.
     public enum Answer: Sendable, Equatable {
@@ -48,15 +58,25 @@ public final class DialInHub: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Told of every (re)connection, with the terminal's id: the dispatcher makes its
-    /// waiting deliveries due.
-    private let connected = Mutex<(@Sendable (String) async -> Void)?>(nil)
+    /// Told of every (re)connection: the dispatcher makes its waiting deliveries due. (A
+    /// protocol, not a stored async closure: the release build turned a closure kept in a
+    /// Mutex into two reabstraction thunks calling each other without end.)
+    private let listener = Mutex<(any DialInListener)?>(nil)
 
     public init() {}
 
-    /// Calls `action` with each terminal that connects from now on.
-    public func onConnect(_ action: @escaping @Sendable (String) async -> Void) {
-        connected.withLock { $0 = action }
+    /// Sends the keep-alive down every connection every `keepAliveInterval` until cancelled.
+    public func keepConnectionsAlive() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: Self.keepAliveInterval) } catch { return }
+            let all = state.withLock { $0.connections.values.map(\.continuation) }
+            for continuation in all { continuation.yield(.keepAlive) }
+        }
+    }
+
+    /// Tells `listener` of each terminal that connects from now on.
+    public func tell(_ listener: any DialInListener) {
+        self.listener.withLock { $0 = listener }
     }
 
     /// Registers a connection of `terminal` (already authenticated); pushes come on the
@@ -71,17 +91,31 @@ public final class DialInHub: Sendable {
             return (state.next, old)
         }
         replaced?.continuation.finish()
-        if let action = connected.withLock({ $0 }) { await action(terminal) }
+        if let listener = listener.withLock({ $0 }) { await listener.terminalConnected(terminal) }
         return (number, stream)
     }
 
-    /// Forgets connection `number` of `terminal`, if it is still the current one.
+    /// Forgets connection `number` of `terminal`, if it is still the current one. Pushes
+    /// still waiting on it are answered `notConnected`: they wait for the next connection
+    /// without spending an attempt.
     public func disconnect(terminal: String, number: UInt64) {
-        let gone = state.withLock { state -> Connection? in
-            guard state.connections[terminal]?.number == number else { return nil }
-            return state.connections.removeValue(forKey: terminal)
+        let (gone, waiters) = state.withLock { state -> (Connection?, [CheckedContinuation<Answer, Never>]) in
+            guard state.connections[terminal]?.number == number else { return (nil, []) }
+            let prefix = terminal + "\n"
+            let keys = state.waiting.keys.filter { $0.hasPrefix(prefix) }
+            return (state.connections.removeValue(forKey: terminal), keys.compactMap { state.waiting.removeValue(forKey: $0) })
         }
         gone?.continuation.finish()
+        for waiter in waiters { waiter.resume(returning: .notConnected) }
+    }
+
+    /// Ends every connection, as the node stops.
+    public func hangUpAll() {
+        let all = state.withLock { state in
+            defer { state.connections.removeAll() }
+            return Array(state.connections.values)
+        }
+        for connection in all { connection.continuation.finish() }
     }
 
     /// Terminals connected now.
@@ -129,6 +163,36 @@ public final class DialInHub: Sendable {
         }
         waiter?.resume(returning: .acknowledged)
         return waiter != nil
+    }
+}
+
+/// As a service of warncastd, the hub sends the keep-alive until the daemon stops.
+/// As it stops, it ends every connection (the terminals dial again, elsewhere or once the
+/// node is back): the HTTP server waits for open responses before it can stop.
+extension DialInHub: Service {
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown { await self.keepConnectionsAlive() }
+        hangUpAll()
+    }
+}
+
+/// Hears of dial-in terminals connecting.
+public protocol DialInListener: Sendable {
+    func terminalConnected(_ terminal: String) async
+}
+
+/// Makes what waits for a terminal that connects due, and wakes the dispatcher.
+public struct WakeOnConnect: DialInListener {
+    let dispatcher: DispatchService
+    let outbox: any Outbox
+
+    public init(dispatcher: DispatchService, outbox: any Outbox) {
+        self.dispatcher = dispatcher
+        self.outbox = outbox
+    }
+
+    public func terminalConnected(_ terminal: String) async {
+        await dispatcher.recipientReachable(terminal, outbox: outbox)
     }
 }
 

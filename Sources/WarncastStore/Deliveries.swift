@@ -30,10 +30,12 @@ struct Deliveries {
         return try apply(.resent(at: Timestamp(date)), toRecordsWhere: condition, arguments)
     }
 
-    /// The queued deliveries of a recipient waiting for a later attempt, due now.
+    /// The queued deliveries of a dial-in recipient waiting for a later attempt, due now.
     func wake(recipientID: String, at date: Date) throws -> Int {
         let now = Timestamp(date)
-        return try apply(.woken(at: now), toRecordsWhere: "recipientID = ? AND state = 'queued' AND nextAttemptAt > ?", [recipientID, now])
+        return try apply(
+            .woken(at: now), toRecordsWhere: "recipientID = ? AND state = 'queued' AND endpoint = 'dial-in' AND nextAttemptAt > ?",
+            [recipientID, now])
     }
 
     /// Deliveries whose warning expired before they went out (a delivery's `expiresAt` is its

@@ -23,7 +23,16 @@ extension SQLiteStore {
     }
 
     public func wake(recipientID: String, at date: Date) async throws -> Int {
-        try await write { db in try Deliveries(db: db).wake(recipientID: recipientID, at: date) }
+        // Thousands of terminals dial in again after a restart, most with nothing waiting:
+        // those take a read, not a write transaction each.
+        let waiting = try await writer.read { db in
+            try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT EXISTS (SELECT 1 FROM delivery WHERE recipientID = ? AND state = 'queued' AND endpoint = 'dial-in')"),
+                arguments: [recipientID]) ?? false
+        }
+        guard waiting else { return 0 }
+        return try await write { db in try Deliveries(db: db).wake(recipientID: recipientID, at: date) }
     }
 
     public func expireDeliveries(at date: Date) async throws -> Int {

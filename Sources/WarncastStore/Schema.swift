@@ -74,6 +74,10 @@ enum Schema {
             t.column("firstSeenAt", .text).notNull()
             t.column("lastSeenAt", .text).notNull()
         }
+        // A dial-in terminal that connects finds what waits for it here; push deliveries
+        // (nearly all of a large fan-out) are not in this index and cost it nothing.
+        try db.execute(
+            sql: "CREATE INDEX delivery_dial_in_waiting ON delivery (recipientID) WHERE state = 'queued' AND endpoint = 'dial-in'")
     }
 
     /// Each department's CAP sender addresses, and an optional expiry for every token

@@ -125,7 +125,7 @@ struct WarncastDaemon: AsyncParsableCommand {
             logger.critical("cannot start the dispatcher", metadata: ["error": "\(error)"])
             throw ExitCode(78)
         }
-        dialIn.onConnect { [dispatcher] terminal in await dispatcher.recipientReachable(terminal, outbox: store) }
+        dialIn.tell(WakeOnConnect(dispatcher: dispatcher, outbox: store))
         let notifier = SystemdNotifier()
         let watchdog = WatchdogService(
             notifier: notifier, interval: SystemdNotifier.watchdogInterval(), store: store, logger: logger)
@@ -179,7 +179,7 @@ struct WarncastDaemon: AsyncParsableCommand {
             configuration: .init(
                 services: [
                     .init(service: app), .init(service: scheduler), .init(service: dispatcher),
-                    .init(service: watchdog),
+                    .init(service: watchdog), .init(service: dialIn),
                     .init(service: RetentionService(store: store, days: configuration.store.retentionDays, logger: logger)),
                 ],
                 // Signals are read by this daemon's own watcher, not by ServiceLifecycle.

@@ -91,5 +91,23 @@ struct DialInEndToEndTests {
             "POST", "/v1/terminals/ls-away/ack", token: "secret-away", body: Data(#"{"idempotencyKey":"\#(missed.key)"}"#.utf8))
         #expect(try Self.waitFor(10) { try daemon.deliveries(of: id, token: operatorToken).summary["delivered"] == 2 })
         #expect(Self.events(in: near.log).count == 1, "sent once")
+
+        // Health: one heartbeat; the CLI lists the other as offline, /metrics counts the county.
+        let beat = try daemon.api(
+            "POST", "/v1/terminals/ls-near/heartbeat", token: "secret-near", body: Data(#"{"status":"normal","volume":70}"#.utf8))
+        #expect(beat.status == 200)
+        let listed = try Binaries.warncast(["terminals", "--offline", "--url", daemon.url, "--token", operatorToken], config: config)
+        #expect(listed.status == 0, "\(listed.err)")
+        #expect(listed.out.contains("ls-away") && !listed.out.contains("ls-near"), "\(listed.out)")
+        #expect(listed.out.contains("1 online, 1 offline"), "\(listed.out)")
+        let metrics = String(decoding: try CurlTransfer.perform(HTTPRequestSpec(url: daemon.url + "/metrics")).body, as: UTF8.self)
+        #expect(metrics.contains(#"warncast_terminals{county="430121",state="online"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"warncast_terminals{county="430121",state="offline"} 1"#))
+
+        // Open streams do not hold the daemon up: a stop hangs them up and ends cleanly.
+        let stopping = Date()
+        #expect(daemon.stop(signal: SIGTERM) == 0)
+        #expect(Date().timeIntervalSince(stopping) < 10, "stopped with terminals connected")
+        #expect(daemon.log.contains("msg=stopped"))
     }
 }

@@ -105,10 +105,6 @@ struct TerminalController {
         }
     }
 
-    /// How often a dial-in connection carries a comment line when nothing else: it keeps NAT
-    /// mappings and proxies open, and finds a connection the terminal has dropped.
-    static let keepAlive: Duration = .seconds(15)
-
     /// A dial-in terminal's connection: Server-Sent Events, one `warning` event per
     /// message, carrying the signed request's headers and its body in base64 (the bytes the
     /// signature covers). Everything waiting for the terminal is sent once it is connected.
@@ -129,21 +125,10 @@ struct TerminalController {
                 logger.info("terminal hung up", metadata: ["terminal": .string(id)])
             }
             try await writer.write(ByteBuffer(string: "retry: 5000\n: connected\n\n"))
-            // Pushes and keep-alive comments, one writer.
-            let (events, sink) = AsyncStream.makeStream(of: String.self)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await push in pushes { sink.yield(Self.event(push)) }
-                    sink.finish()
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: Self.keepAlive)
-                        sink.yield(": keep-alive\n\n")
-                    }
-                }
-                for await event in events { try await writer.write(ByteBuffer(string: event)) }
-                group.cancelAll()
+            // Pushes, and the hub's keep-alive for every connection: one task per
+            // connection, nothing else (15,000 terminals may be connected).
+            for await push in pushes {
+                try await writer.write(ByteBuffer(string: push.isKeepAlive ? ": keep-alive\n\n" : Self.event(push)))
             }
             try await writer.finish(nil)
         }

@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+
+/// Takes one pushed warning: checks it (`MessageVerifier`, asking the node for keys when
+/// it names an unknown one), records its key in `played.log`, queues it for the player,
+/// and says what to answer. Knows nothing of HTTP, so tests call it directly.
+public struct MessageIntake: Sendable {
+    /// The answer to send: a status and a JSON body.
+    public struct Answer: Sendable, Equatable {
+        public var status: Int
+        public var body: String
+
+        public init(status: Int, body: String) {
+            self.status = status
+            self.body = body
+        }
+
+        public static let ack = Answer(status: 200, body: #"{"ack":true}"#)
+
+        static func refused(_ refusal: Refusal) -> Answer {
+            Answer(status: refusal.status, body: #"{"error":"\#(refusal.rawValue)"}"#)
+        }
+    }
+
+    public var verifier: MessageVerifier
+    public var keys: PinnedKeys
+    public var played: PlayedLog
+    public var queue: PlayQueue
+    public var logger: Logger
+    public var now: @Sendable () -> Date
+
+    public init(
+        verifier: MessageVerifier, keys: PinnedKeys, played: PlayedLog, queue: PlayQueue, logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.verifier = verifier
+        self.keys = keys
+        self.played = played
+        self.queue = queue
+        self.logger = logger
+        self.now = now
+    }
+
+    public func receive(_ request: SignedRequest) async -> Answer {
+        var verdict = verifier.check(request, keys: await keys.current, now: now())
+        if case .failure(.unknownKey) = verdict, let id = request.keyID, await keys.refresh(forUnknown: id) {
+            verdict = verifier.check(request, keys: await keys.current, now: now())
+        }
+        let message: BroadcastMessage
+        switch verdict {
+        case .failure(let refusal):
+            logger.warning(
+                "refused a message",
+                metadata: [
+                    "reason": "\(refusal.rawValue)", "key": "\(request.idempotencyKey ?? "-")", "keyId": "\(request.keyID ?? "-")",
+                    "timestamp": "\(request.timestamp ?? "-")",
+                ])
+            return .refused(refusal)
+        case .success(let verified):
+            message = verified
+        }
+        do {
+            guard try await played.record(message.idempotencyKey) else {
+                logger.info("a repeat: acknowledged, not played again", metadata: ["key": "\(message.idempotencyKey)"])
+                return .ack
+            }
+        } catch {
+            // Not acknowledged, so the node sends it again.
+            logger.error("cannot record the message in played.log", metadata: ["key": "\(message.idempotencyKey)", "error": "\(error)"])
+            return Answer(status: 500, body: #"{"error":"storage","detail":"cannot record the message"}"#)
+        }
+        logger.notice(
+            "accepted a warning",
+            metadata: ["key": "\(message.idempotencyKey)", "level": "\(message.level ?? "-")", "language": "\(message.language)"])
+        queue.add(message)
+        return .ack
+    }
+}

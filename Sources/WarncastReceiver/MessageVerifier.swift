@@ -1,0 +1,35 @@
+import Crypto
+import Foundation
+import WarncastCore
+
+/// Decides whether a pushed message came from the node, recently, and says what its
+/// headers say (docs/signing.md): signed by a pinned key, over `warncast-v1`, the
+/// timestamp, the idempotency key and the body; signed within `freshness` of our clock; and
+/// a body for the same idempotency key. Pure: the keys and the time are passed in.
+public struct MessageVerifier: Sendable {
+    public var freshness: TimeInterval
+
+    public init(freshness: TimeInterval) {
+        self.freshness = freshness
+    }
+
+    public func check(_ request: SignedRequest, keys: KeySet, now: Date) -> Result<BroadcastMessage, Refusal> {
+        guard let key = request.idempotencyKey, let timestamp = request.timestamp, let keyID = request.keyID,
+            let signature = request.signature, !key.isEmpty, !timestamp.isEmpty, !keyID.isEmpty, !signature.isEmpty
+        else { return .failure(.unsigned) }
+        guard let raw = keys.rawKey(id: keyID), let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+            return .failure(.unknownKey)
+        }
+        guard
+            MessageSigner.verify(
+                body: request.body, idempotencyKey: key, timestamp: timestamp, signature: signature, publicKey: publicKey)
+        else { return .failure(.badSignature) }
+        guard let signed = Timestamp.parse(timestamp), abs(signed.timeIntervalSince(now)) <= freshness else {
+            return .failure(.stale)
+        }
+        guard let message = try? JSONDecoder().decode(BroadcastMessage.self, from: request.body),
+            message.idempotencyKey == key
+        else { return .failure(.badPayload) }
+        return .success(message)
+    }
+}

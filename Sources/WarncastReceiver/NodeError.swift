@@ -1,0 +1,26 @@
+/// Why a request to the node did not succeed.
+public enum NodeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No answer: refused, timed out, name not resolved …
+    case unreachable(String)
+    /// An answer other than 2xx.
+    case refused(status: Int, body: String)
+    /// A 2xx whose body made no sense.
+    case badAnswer(String)
+
+    /// Whether the same request may succeed later: no answer, 408, 429 or 5xx.
+    public var isTransient: Bool {
+        switch self {
+        case .unreachable: true
+        case .refused(let status, _): status == 408 || status == 429 || status >= 500
+        case .badAnswer: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unreachable(let reason): "node unreachable: \(reason)"
+        case .refused(let status, let body): "node answered \(status): \(body)"
+        case .badAnswer(let reason): reason
+        }
+    }
+}

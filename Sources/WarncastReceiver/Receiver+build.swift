@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import WarncastNet
+
+/// The receiver assembled from its configuration.
+public enum Receiver {
+    /// Opens the state folder, pins the node's keys if none are pinned yet, and builds the
+    /// services, in the order a `ServiceGroup` should start them (it stops them in reverse:
+    /// the HTTP server first, the heartbeats, with their last `off`, at the very end).
+    ///
+    /// `output` overrides the configured output (tests); `onListening` is called with the
+    /// host and the port taken once the server listens (push mode only).
+    public static func services(
+        _ config: ReceiverConfig, transport: any Transport, logger: Logger, output: (any AudioOutput)? = nil,
+        onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void
+    ) async throws -> [any Service] {
+        try FileManager.default.createDirectory(at: config.wavDirectory, withIntermediateDirectories: true)
+        let played = try PlayedLog(file: config.playedLogFile)
+        let node = NodeClient(config, transport: transport)
+        let keys = try PinnedKeys(file: config.keysFile, logger: logger) { try await node.fetchKeys() }
+        if await keys.current.isEmpty {
+            logger.notice("no keys pinned yet: fetching the node's", metadata: ["node": "\(config.node)"])
+            await keys.refresh()
+            if await keys.current.isEmpty {
+                logger.error("no signing keys pinned: every message is refused until the node's keys are fetched")
+            }
+        }
+        let chosen: any AudioOutput
+        if let output { chosen = output } else { chosen = await config.output.resolved() }
+        logger.info("audio output", metadata: ["setting": "\(config.output.rawValue)", "output": "\(chosen.name)"])
+        let queue = PlayQueue()
+        let monitor = TerminalMonitor()
+        let reporter = PlaybackReporter(node: node, logger: logger)
+        let speaker = Speaker(
+            voices: config.voices, synthesizer: EspeakSynthesizer(), output: chosen, wavDirectory: config.wavDirectory,
+            logger: logger)
+        let intake = MessageIntake(
+            verifier: MessageVerifier(freshness: TimeInterval(config.freshnessSeconds)), keys: keys, played: played, queue: queue,
+            logger: logger)
+        var services: [any Service] = [
+            HeartbeatService(node: node, monitor: monitor, interval: .seconds(config.heartbeatSeconds), logger: logger),
+            KeyRefreshService(keys: keys, interval: .seconds(config.keyRefreshSeconds)),
+            reporter,
+            PlayerService(queue: queue, speaker: speaker, monitor: monitor, reporter: reporter),
+        ]
+        switch config.mode {
+        case .push:
+            let router = Router()
+            PushController(intake: intake).register(on: router)
+            let host = config.listenHost
+            services.append(
+                Application(
+                    router: router, configuration: .init(address: .hostname(host, port: config.listenPort)),
+                    onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? config.listenPort) }, logger: logger))
+        case .dialIn:
+            services.append(DialInService(node: node, intake: intake, secret: config.secret, logger: logger))
+        }
+        return services
+    }
+
+    /// `http://HOST:PORT`, with an IPv6 host in brackets.
+    public static func url(host: String, port: Int) -> String {
+        host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// The receiver's configuration: what `warncast-receiver --config FILE` reads, parsed once
+/// by `ReceiverConfigLoader` and passed to every part as a value.
+public struct ReceiverConfig: Sendable, Equatable {
+    /// How warnings reach the terminal: the node POSTs to us (`push`), or we keep a
+    /// connection open to the node and it pushes down that (`dial-in`, behind NAT).
+    public enum Mode: String, Sendable, Equatable {
+        case push
+        case dialIn = "dial-in"
+    }
+
+    /// Where the speech goes.
+    public enum Output: String, Sendable, Equatable, CaseIterable {
+        /// `alsa` when `aplay -l` lists a sound card, else `wav`.
+        case auto
+        /// WAV file, then `aplay`.
+        case alsa
+        /// WAV files only, for another program (or a person) to play.
+        case wav
+    }
+
+    /// The file it was read from, for messages.
+    public var file: String
+    public var mode: Mode
+    /// warncastd's base URL, without a trailing slash.
+    public var node: String
+    /// This terminal's recipient id at the node.
+    public var terminal: String
+    /// The recipient's secret: the bearer token for heartbeats and playback reports.
+    public var secret: String
+    public var listenHost: String
+    /// 0 picks a free port.
+    public var listenPort: Int
+    /// Holds `keys.json`, `played.log` and `wav/`.
+    public var stateDirectory: String
+    public var output: Output
+    public var voices: VoiceTable
+    /// A message signed further than this from the local clock is stale.
+    public var freshnessSeconds: Int
+    public var heartbeatSeconds: Int
+    public var keyRefreshSeconds: Int
+
+    public init(
+        file: String, mode: Mode = .push, node: String, terminal: String, secret: String, listenHost: String = "127.0.0.1",
+        listenPort: Int, stateDirectory: String = ReceiverConfig.defaultStateDirectory, output: Output = .auto,
+        voices: VoiceTable = .standard, freshnessSeconds: Int = 300, heartbeatSeconds: Int = 20, keyRefreshSeconds: Int = 3600
+    ) {
+        self.file = file
+        self.mode = mode
+        self.node = node
+        self.terminal = terminal
+        self.secret = secret
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.stateDirectory = stateDirectory
+        self.output = output
+        self.voices = voices
+        self.freshnessSeconds = freshnessSeconds
+        self.heartbeatSeconds = heartbeatSeconds
+        self.keyRefreshSeconds = keyRefreshSeconds
+    }
+
+    public static let defaultStateDirectory = "/var/lib/warncast-receiver"
+
+    /// Where the pinned signing keys are kept.
+    public var keysFile: URL { URL(fileURLWithPath: stateDirectory).appendingPathComponent("keys.json") }
+    /// The idempotency keys already accepted.
+    public var playedLogFile: URL { URL(fileURLWithPath: stateDirectory).appendingPathComponent("played.log") }
+    /// The WAV files spoken.
+    public var wavDirectory: URL { URL(fileURLWithPath: stateDirectory).appendingPathComponent("wav", isDirectory: true) }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import CShutdownSignals
+import Foundation
+import Logging
+import ServiceLifecycle
+import WarncastNet
+import WarncastReceiver
+
+/// `warncast-receiver`: the village broadcast receiver. Takes signed warnings pushed by
+/// warncastd, speaks them through the loudspeaker, and reports heartbeats and playbacks.
+@main
+struct ReceiverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warncast-receiver",
+        abstract: "Receives Warncast warnings and speaks them through the village loudspeaker.")
+
+    @Option(name: .long, help: "Configuration file (YAML).")
+    var config: String = "/etc/warncast-receiver/warncast-receiver.yaml"
+
+    @Flag(name: .long, help: "Check the configuration, then exit.")
+    var checkConfig = false
+
+    func run() async throws {
+        let settings: ReceiverConfig
+        do {
+            settings = try ReceiverConfigLoader.load(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("warncast-receiver: bad configuration: \(error)\n".utf8))
+            throw ExitCode(64)
+        }
+        if checkConfig {
+            print("configuration OK: \(settings.file)")
+            return
+        }
+        // SIGTERM and SIGINT were blocked before main() (CShutdownSignals); the watcher
+        // thread below takes them.
+        guard warncast_shutdown_signals_blocked() == 1, warncast_shutdown_signals_install() == 0 else {
+            FileHandle.standardError.write(Data("warncast-receiver: could not take over SIGTERM and SIGINT\n".utf8))
+            throw ExitCode(71)  // EX_OSERR
+        }
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let logger = Logger(label: "warncast-receiver")
+        let engine = CurlEngine(options: .init(maxConnections: 8))
+        defer { engine.shutdown() }
+        let services: [any Service]
+        do {
+            services = try await Receiver.services(settings, transport: engine, logger: logger) { host, port in
+                // The one line on stdout: tests and scripts read the port from it.
+                FileHandle.standardOutput.write(Data("listening on \(Receiver.url(host: host, port: port))\n".utf8))
+            }
+        } catch {
+            logger.critical("cannot start", metadata: ["state_dir": "\(settings.stateDirectory)", "error": "\(error)"])
+            throw ExitCode(73)  // EX_CANTCREAT
+        }
+        if settings.mode == .dialIn {
+            FileHandle.standardOutput.write(Data("dialling in to \(settings.node) as \(settings.terminal)\n".utf8))
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: logger))
+        Self.watchShutdownSignals(group, logger: logger)
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// One thread waits for SIGTERM or SIGINT and starts the graceful shutdown: the server
+    /// stops taking warnings, the one playing ends, waiting reports get one more try, and a
+    /// last heartbeat says `off`. A second signal stops at once.
+    private static func watchShutdownSignals(_ group: ServiceGroup, logger: Logger) {
+        let watcher = Thread {
+            var stopping = false
+            while true {
+                let number = warncast_wait_shutdown_signal()
+                guard number > 0 else {
+                    logger.error("the shutdown signal pipe failed; stop warncast-receiver with SIGKILL")
+                    return
+                }
+                if stopping {
+                    logger.warning("second signal while shutting down: stopping now")
+                    Foundation.exit(1)
+                }
+                stopping = true
+                logger.notice("shutting down", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
+                Task { await group.triggerGracefulShutdown() }
+            }
+        }
+        watcher.name = "warncast-receiver-signals"
+        watcher.start()
+    }
+}

@@ -1,0 +1,220 @@
+import Crypto
+import Foundation
+import Testing
+import WarncastCore
+import WarncastDispatch
+import WarncastNet
+import WarncastTestSupport
+
+/// The last mile with real processes: warncast-receiver stations (espeak-ng speaking into
+/// WAV files) against a running warncastd.
+@Suite("warncast-receiver stations against a running warncastd", .serialized)
+struct ReceiverEndToEndTests {
+    static let stations = 50
+    /// The red fixture's area: the villages of two townships of 长沙县.
+    static let villages = (1...2).flatMap { township in (1...10).map { String(format: "430121%03d%03d", township, $0) } }
+
+    static func name(_ index: Int) -> String { String(format: "rx-%02d", index) }
+
+    /// A receiver's configuration in its own folder; dial-in unless a push port is given.
+    static func receiverConfig(in directory: URL, node: String, index: Int, push: Bool = false) throws -> String {
+        let folder = directory.appendingPathComponent(name(index))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let text = """
+            mode: \(push ? "push" : "dial-in")
+            node: \(node)
+            terminal: \(name(index))
+            secret: secret-\(index)
+            state_dir: \(folder.path)/state
+            output: wav
+            heartbeat_seconds: 1
+            \(push ? "listen: { host: 127.0.0.1, port: 0 }" : "")
+            """
+        let path = folder.appendingPathComponent("receiver.yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func start(_ index: Int, in directory: URL, node: String, push: Bool = false) throws -> PeerProcess {
+        try PeerProcess(
+            name(index), executable: Binaries.directory.appendingPathComponent("warncast-receiver").path,
+            arguments: ["--config", try receiverConfig(in: directory, node: node, index: index, push: push)], directory: directory)
+    }
+
+    static func wavs(_ index: Int, in directory: URL) -> [URL] {
+        let folder = directory.appendingPathComponent(name(index)).appendingPathComponent("state/wav")
+        return ((try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? [])
+            .filter { $0.pathExtension == "wav" }
+    }
+
+    /// sox's length in seconds and RMS amplitude of a WAV file.
+    static func soxStat(_ file: URL) throws -> (seconds: Double, rms: Double) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
+        process.arguments = [file.path, "-n", "stat"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        func value(_ label: String) -> Double {
+            text.split(separator: "\n").first { $0.hasPrefix(label) }.flatMap {
+                Double($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces))
+            }
+                ?? 0
+        }
+        return (value("Length (seconds)"), value("RMS     amplitude"))
+    }
+
+    static func waitFor(_ seconds: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return try condition()
+    }
+
+    struct Report: Decodable {
+        var tiers: [RollupEntry]
+        var terminalsAtRelease: [String: String]?
+    }
+
+    struct Terminals: Decodable {
+        var online: Int
+        var offline: Int
+        var terminals: [TerminalView]
+    }
+
+    @Test(
+        "50 stations dial in and each speaks the red warning once; 5 stopped show offline before the next one, and get it when they are back"
+    )
+    func fleet() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let rows = (0..<Self.stations).map { "\(Self.name($0)),loudspeaker,\(Self.villages[$0 % 20]),大喇叭 \($0),dial-in,secret-\($0)," }
+        let config = try testConfiguration(
+            in: directory, recipients: rows.joined(separator: "\n") + "\n", channels: "", red: [],
+            replacing: ["  routing:\n": "  terminals: { heartbeat_seconds: 1, offline_after: 3 }\n  routing:\n"])
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { _ = daemon.stop() }
+        let auditor = try Binaries.createToken(["--role", "auditor", "--region", "430121", "--name", "审计"], config: config)
+        var stations = try (0..<Self.stations).map { try Self.start($0, in: directory, node: daemon.url) }
+        defer { for station in stations { station.stop() } }
+        func terminals(_ query: String = "") throws -> Terminals {
+            try JSONDecoder().decode(Terminals.self, from: try daemon.api("GET", "/v1/terminals\(query)", token: auditor).body)
+        }
+        #expect(try Self.waitFor(90) { try terminals().online == Self.stations }, "every station heartbeats")
+
+        let (first, _) = try daemon.releaseCountyRed(config: config)
+        #expect(
+            try Self.waitFor(240) { try daemon.deliveries(of: first, token: auditor).summary["played"] == Self.stations },
+            "every delivery played")
+        for index in 0..<Self.stations {
+            let files = Self.wavs(index, in: directory)
+            #expect(files.count == 1, "\(Self.name(index)) played it once: \(files)")
+            if let file = files.first {
+                let stat = try Self.soxStat(file)
+                // Three times (red) a sentence or two of speech, not silence.
+                #expect(stat.seconds > 3 && stat.seconds < 300 && stat.rms > 0.01, "\(file.lastPathComponent): \(stat)")
+            }
+        }
+        let report = try JSONDecoder().decode(
+            Report.self, from: try daemon.api("GET", "/v1/warnings/\(first)/report?depth=village", token: auditor).body)
+        let county = try #require(report.tiers.first { $0.region.rawValue == "430121" })
+        #expect(county.delivered == Self.stations && county.heard == Self.stations)
+        #expect(report.terminalsAtRelease?["offline"] == "0")
+
+        // Five stations go quiet (a stop sends `off`): offline before the next warning.
+        for index in 0..<5 { stations[index].stop() }
+        #expect(try Self.waitFor(20) { try terminals("?offline=true").terminals.map(\.id) == (0..<5).map(Self.name) })
+        let listed = try Binaries.warncast(["terminals", "--offline", "--url", daemon.url, "--token", auditor], config: config)
+        #expect(listed.out.contains("rx-04") && listed.out.contains("45 online, 5 offline"), "\(listed.out)")
+
+        let issuer = try Binaries.createToken(["--role", "issuer", "--department", "csx-weather", "--name", "值班员二"], config: config)
+        let leader = try Binaries.createToken(
+            ["--role", "approver", "--department", "csx-weather", "--name", "带班领导二", "--approval-role", "duty-leader"], config: config)
+        let government = try Binaries.createToken(
+            ["--role", "approver", "--region", "430121", "--name", "副县长二", "--approval-role", "government-leader"], config: config)
+        let second = TestSupport.fixture("rainstorm-red-csx.xml").replacingIdentifier(with: "csx-weather-20260701-0002")
+        let submitted = try daemon.api("POST", "/v1/warnings", token: issuer, body: second, type: "application/cap+xml")
+        let secondID = try #require(jsonID(submitted.body), "\(String(decoding: submitted.body, as: UTF8.self))")
+        let queue = try Binaries.warncast(["approvals", "list", "--url", daemon.url, "--token", leader], config: config)
+        #expect(queue.out.contains("terminals: 45 of 50 online, 5 offline"), "\(queue.out)")
+        for token in [leader, government] {
+            #expect(try daemon.api("POST", "/v1/warnings/\(secondID)/approve", token: token).status == 200)
+        }
+        #expect(try Self.waitFor(240) { try daemon.deliveries(of: secondID, token: auditor).summary["played"] == 45 })
+        let away = try daemon.deliveries(of: secondID, token: auditor).byRecipient
+        // Not played; the node learns a connection is gone when a write to it fails, so the
+        // first push to each may still be waiting for its acknowledgement (one attempt).
+        let awayStates = (0..<5).map { "\(away[Self.name($0)]?["state"] ?? "-")/\(away[Self.name($0)]?["attempts"] ?? "-")" }
+        #expect(awayStates.allSatisfy { ["queued/0", "queued/1", "sending/1"].contains($0) }, "waiting: \(awayStates)")
+
+        for index in 0..<5 { stations[index] = try Self.start(index, in: directory, node: daemon.url) }
+        #expect(
+            try Self.waitFor(120) { try daemon.deliveries(of: secondID, token: auditor).summary["played"] == Self.stations },
+            "the five get the warning released while they were away")
+        for index in 0..<Self.stations {
+            #expect(Self.wavs(index, in: directory).count == 2, "\(Self.name(index)): each warning once")
+        }
+        let secondReport = try JSONDecoder().decode(
+            Report.self, from: try daemon.api("GET", "/v1/warnings/\(secondID)/report?depth=village", token: auditor).body)
+        #expect(secondReport.terminalsAtRelease?["offline"] == "5", "who was offline as it went out")
+        #expect(secondReport.tiers.first { $0.region.rawValue == "430121" }?.heard == Self.stations)
+    }
+
+    @Test("a station refuses an unsigned message, an unknown key and a stale timestamp, and plays a replay only once")
+    func refusals() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(
+            in: directory, recipients: "rx-00,loudspeaker,430121001001,大喇叭,http://127.0.0.1:9/,secret-0,\n", channels: "", red: [])
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { _ = daemon.stop() }
+        let station = try Self.start(0, in: directory, node: daemon.url, push: true)
+        defer { station.stop() }
+        #expect(Self.waitFor(30) { station.log.contains("listening on http://") })
+        let line = try #require(station.log.split(separator: "\n").first { $0.hasPrefix("listening on ") })
+        let url = String(line.dropFirst("listening on ".count))
+
+        let key = "w-test/rx-00"
+        let body = Data(
+            #"{"cap":"","event":"rainstorm","headline":"测试","idempotencyKey":"\#(key)","language":"zh-CN","level":"red","msgType":"Alert","repeat":1,"text":"这是一次测试。","warning":"w-test"}"#
+                .utf8)
+        func post(_ headers: [String]) throws -> (status: Int, body: String) {
+            let result = try CurlTransfer.perform(
+                HTTPRequestSpec(method: "POST", url: url + "/", headers: ["Content-Type: application/json"] + headers, body: body))
+            return (result.status, String(decoding: result.body, as: UTF8.self))
+        }
+        let nodeKeys = try SigningKeyring.load(path: directory.appendingPathComponent("data/signing-keys.json").path).signer()
+        let now = Date()
+
+        let unsigned = try post(["Idempotency-Key: \(key)"])
+        #expect(unsigned.status == 401 && unsigned.body.contains("unsigned"))
+        let stranger = MessageSigner(key: Curve25519.Signing.PrivateKey())
+        let unknown = try post(try stranger.headers(body: body, idempotencyKey: key, timestamp: Timestamp.string(now)))
+        #expect(unknown.status == 401 && unknown.body.contains("unknown_key"))
+        let stale = try post(
+            try nodeKeys.headers(body: body, idempotencyKey: key, timestamp: Timestamp.string(now.addingTimeInterval(-600))))
+        #expect(stale.status == 401 && stale.body.contains("stale"))
+        #expect(Self.wavs(0, in: directory).isEmpty, "nothing refused was played")
+
+        let signed = try nodeKeys.headers(body: body, idempotencyKey: key, timestamp: Timestamp.string(now))
+        let good = try post(signed)
+        #expect(good.status == 200 && good.body.contains(#""ack":true"#))
+        let replay = try post(signed)
+        #expect(replay.status == 200, "a repeat is acknowledged again")
+        #expect(Self.waitFor(30) { Self.wavs(0, in: directory).count == 1 })
+        Thread.sleep(forTimeInterval: 2)
+        #expect(Self.wavs(0, in: directory).count == 1, "and not played again")
+    }
+}
+
+extension Data {
+    /// The CAP fixture with another `<identifier>`, as a second warning.
+    func replacingIdentifier(with identifier: String) -> Data {
+        let text = String(decoding: self, as: UTF8.self)
+        guard let start = text.range(of: "<identifier>"), let end = text.range(of: "</identifier>") else { return self }
+        return Data((text[..<start.upperBound] + identifier + text[end.lowerBound...]).utf8)
+    }
+}
