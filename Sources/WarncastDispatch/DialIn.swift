@@ -50,11 +50,33 @@ public final class DialInHub: Sendable {
         var secretHashes: Set<String>
     }
 
+    /// A push waiting for its acknowledgement: what was pushed (to push it again down a
+    /// connection that replaces this one) and who waits.
+    private struct Waiter {
+        /// Tells this push from a later one under the same key, for its timer.
+        var token: UInt64
+        var push: Push
+        var continuation: CheckedContinuation<Answer, Never>
+    }
+
     private struct State {
         var connections: [String: Connection] = [:]
         var next: UInt64 = 0
         /// Pushes waiting for their acknowledgement, by terminal and idempotency key.
-        var waiting: [String: CheckedContinuation<Answer, Never>] = [:]
+        var waiting: [String: Waiter] = [:]
+        /// The node is stopping: no new connections.
+        var closed = false
+
+        /// Removes the waiters of `terminal`.
+        mutating func removeWaiters(of terminal: String) -> [Waiter] {
+            let prefix = terminal + "\n"
+            return waiting.keys.filter { $0.hasPrefix(prefix) }.compactMap { waiting.removeValue(forKey: $0) }
+        }
+
+        /// Removes `terminal`'s connection and its waiters.
+        mutating func drop(_ terminal: String) -> (Connection?, [Waiter]) {
+            (connections.removeValue(forKey: terminal), removeWaiters(of: terminal))
+        }
     }
 
     private let state = Mutex(State())
@@ -80,15 +102,24 @@ public final class DialInHub: Sendable {
     }
 
     /// Registers a connection of `terminal` (already authenticated); pushes come on the
-    /// returned stream until it is replaced or `disconnect` is called with its number.
+    /// returned stream until it is replaced, dropped, or `disconnect` is called with its
+    /// number. Pushes waiting on a connection it replaces are pushed down this one. Once the
+    /// hub is closed the stream ends at once.
     public func connect(terminal: String, secretHashes: [String]) async -> (number: UInt64, pushes: AsyncStream<Push>) {
         let (stream, continuation) = AsyncStream.makeStream(of: Push.self, bufferingPolicy: .unbounded)
         let (number, replaced) = state.withLock { state -> (UInt64, Connection?) in
+            guard !state.closed else { return (0, nil) }
             state.next += 1
             let old = state.connections[terminal]
             state.connections[terminal] = Connection(
                 number: state.next, continuation: continuation, secretHashes: Set(secretHashes))
+            let prefix = terminal + "\n"
+            for (key, waiter) in state.waiting where key.hasPrefix(prefix) { continuation.yield(waiter.push) }
             return (state.next, old)
+        }
+        guard number != 0 else {
+            continuation.finish()
+            return (0, stream)
         }
         replaced?.continuation.finish()
         if let listener = listener.withLock({ $0 }) { await listener.terminalConnected(terminal) }
@@ -99,23 +130,27 @@ public final class DialInHub: Sendable {
     /// still waiting on it are answered `notConnected`: they wait for the next connection
     /// without spending an attempt.
     public func disconnect(terminal: String, number: UInt64) {
-        let (gone, waiters) = state.withLock { state -> (Connection?, [CheckedContinuation<Answer, Never>]) in
+        let (gone, waiters) = state.withLock { state -> (Connection?, [Waiter]) in
             guard state.connections[terminal]?.number == number else { return (nil, []) }
-            let prefix = terminal + "\n"
-            let keys = state.waiting.keys.filter { $0.hasPrefix(prefix) }
-            return (state.connections.removeValue(forKey: terminal), keys.compactMap { state.waiting.removeValue(forKey: $0) })
+            return state.drop(terminal)
         }
         gone?.continuation.finish()
-        for waiter in waiters { waiter.resume(returning: .notConnected) }
+        for waiter in waiters { waiter.continuation.resume(returning: .notConnected) }
     }
 
-    /// Ends every connection, as the node stops.
+    /// Ends every connection and takes no more, as the node stops; pushes still waiting are
+    /// answered `notConnected`.
     public func hangUpAll() {
-        let all = state.withLock { state in
-            defer { state.connections.removeAll() }
-            return Array(state.connections.values)
+        let (connections, waiters) = state.withLock { state in
+            state.closed = true
+            defer {
+                state.connections.removeAll()
+                state.waiting.removeAll()
+            }
+            return (Array(state.connections.values), Array(state.waiting.values))
         }
-        for connection in all { connection.continuation.finish() }
+        for connection in connections { connection.continuation.finish() }
+        for waiter in waiters { waiter.continuation.resume(returning: .notConnected) }
     }
 
     /// Terminals connected now.
@@ -123,45 +158,61 @@ public final class DialInHub: Sendable {
 
     public func isConnected(_ terminal: String) -> Bool { state.withLock { $0.connections[terminal] != nil } }
 
-    /// Pushes `push` to `terminal` and waits up to `timeout` for its acknowledgement.
+    /// Pushes `push` to `terminal` and waits up to `timeout` for its acknowledgement. A
+    /// connection that lets a push go unanswered is dropped: one the terminal lost without
+    /// a word (its writes still succeed for minutes) would swallow every push; a terminal
+    /// that is alive dials again, and gets what waits for it then.
     public func push(_ push: Push, to terminal: String, timeout: Duration) async -> Answer {
         let key = terminal + "\n" + push.idempotencyKey
-        let answer = await withCheckedContinuation { (waiter: CheckedContinuation<Answer, Never>) in
-            let sent = state.withLock { state -> Bool in
-                guard let connection = state.connections[terminal] else { return false }
-                // A push still waiting under the same key (a retry after a lease ran out) is
-                // answered by whichever acknowledgement comes.
-                state.waiting.removeValue(forKey: key)?.resume(returning: .noAnswer)
-                state.waiting[key] = waiter
+        return await withCheckedContinuation { (waiter: CheckedContinuation<Answer, Never>) in
+            let (token, earlier) = state.withLock { state -> (UInt64?, Waiter?) in
+                guard let connection = state.connections[terminal] else { return (nil, nil) }
+                state.next += 1
+                // A push still waiting under the same key (a retry after a lease ran out)
+                // gives way to this one: the acknowledgement answers whichever waits.
+                let earlier = state.waiting.removeValue(forKey: key)
+                state.waiting[key] = Waiter(token: state.next, push: push, continuation: waiter)
                 if case .terminated = connection.continuation.yield(push) {
                     state.waiting.removeValue(forKey: key)
-                    return false
+                    return (nil, earlier)
                 }
-                return true
+                return (state.next, earlier)
             }
-            if !sent {
+            earlier?.continuation.resume(returning: .noAnswer)
+            guard let token else {
                 waiter.resume(returning: .notConnected)
                 return
             }
             Task { [weak self] in
                 try? await Task.sleep(for: timeout)
-                self?.state.withLock { $0.waiting.removeValue(forKey: key) }?.resume(returning: .noAnswer)
+                self?.expire(key, token: token, terminal: terminal)
             }
         }
-        return answer
+    }
+
+    /// A push's time ran out: if it still waits, it has no answer, and its connection is dropped.
+    private func expire(_ key: String, token: UInt64, terminal: String) {
+        let (late, gone, others) = state.withLock { state -> (Waiter?, Connection?, [Waiter]) in
+            guard state.waiting[key]?.token == token, let late = state.waiting.removeValue(forKey: key) else { return (nil, nil, []) }
+            let (gone, others) = state.drop(terminal)
+            return (late, gone, others)
+        }
+        late?.continuation.resume(returning: .noAnswer)
+        gone?.continuation.finish()
+        for other in others { other.continuation.resume(returning: .notConnected) }
     }
 
     /// `terminal` acknowledges the push with `idempotencyKey`, presenting a secret whose
     /// forms are `secretHashes`. False when no push of that key waits on this terminal, or
     /// the secret is not the one it connected with.
     public func acknowledge(terminal: String, idempotencyKey: String, secretHashes: [String]) -> Bool {
-        let waiter = state.withLock { state -> CheckedContinuation<Answer, Never>? in
+        let waiter = state.withLock { state -> Waiter? in
             guard let connection = state.connections[terminal], !connection.secretHashes.isDisjoint(with: secretHashes) else {
                 return nil
             }
             return state.waiting.removeValue(forKey: terminal + "\n" + idempotencyKey)
         }
-        waiter?.resume(returning: .acknowledged)
+        waiter?.continuation.resume(returning: .acknowledged)
         return waiter != nil
     }
 }
@@ -193,6 +244,12 @@ public struct WakeOnConnect: DialInListener {
 
     public func terminalConnected(_ terminal: String) async {
         await dispatcher.recipientReachable(terminal, outbox: outbox)
+        // A push that found it away just before it connected may be recorded as waiting
+        // only after the wake above: look again once the recorder has written it.
+        Task { [dispatcher, outbox] in
+            try? await Task.sleep(for: .seconds(5))
+            await dispatcher.recipientReachable(terminal, outbox: outbox)
+        }
     }
 }
 

@@ -77,8 +77,7 @@ public struct LoudspeakerAdapter: ChannelAdapter {
             + "\(prepared["language\(block)"] ?? "\"language\":\(JSONText.quote(options["language"] ?? message.defaultLanguage))"),"
             + "\(prepared["middle"]!),"
             + "\"repeat\":\(repeats),\(prepared["text\(block)"] ?? "\"text\":\"\""),\(prepared["warning"]!)}"
-        let url = job.recipient.address == Self.dialIn ? DialInTransport.scheme + job.recipient.id : job.recipient.address
-        return HTTPRequestSpec(method: "POST", url: url, headers: ["Content-Type: application/json"], body: Data(body.utf8))
+        return HTTPRequestSpec(method: "POST", url: endpoint(for: job), headers: ["Content-Type: application/json"], body: Data(body.utf8))
     }
 
     struct Ack: Decodable {
@@ -87,6 +86,12 @@ public struct LoudspeakerAdapter: ChannelAdapter {
 
     /// The address of a terminal that dials in.
     public static let dialIn = "dial-in"
+
+    /// A dial-in terminal is an endpoint of its own (its circuit breaker is its own), not
+    /// the shared address `dial-in`.
+    public func endpoint(for job: DeliveryJob) -> String {
+        job.recipient.address == Self.dialIn ? DialInTransport.scheme + job.recipient.id : job.recipient.address
+    }
 
     /// How long a delivery to a dial-in terminal that is not connected waits before it is
     /// looked at again; its reconnection makes it due at once.

@@ -27,6 +27,9 @@ public final class CurlEngine: Sendable {
         public var clientKey: String?
         /// Engine threads, each with its own multi handle.
         public var threads: Int
+        /// How long a host that ended a transfer counts as taking more (its next connection
+        /// is kept); see `ConnectionKeeping`.
+        public var keepMemory: Duration = .seconds(2)
 
         public init(
             maxConnections: Int = 512, verifyTLS: Bool = true, caBundle: String? = nil,
@@ -124,7 +127,7 @@ private final class EngineLoop: @unchecked Sendable {
 
     private func runLoop() {
         var active: [UnsafeMutableRawPointer: ActiveTransfer] = [:]
-        var keeping = ConnectionKeeping()
+        var keeping = ConnectionKeeping(memory: options.keepMemory)
         while true {
             let (incoming, stopping) = state.withLock { state -> ([PendingTransfer], Bool) in
                 defer { state.pending.removeAll() }

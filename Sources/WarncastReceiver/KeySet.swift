@@ -15,8 +15,11 @@ public struct KeySet: Sendable, Equatable, Codable {
         public var publicKey: String
         /// `active` or `retired` at the node when last fetched.
         public var status: String?
+        /// When the node retired it: messages signed after that are refused.
+        public var retiredAt: String?
 
-        public init(id: String, algorithm: String = "Ed25519", publicKey: String, status: String? = nil) {
+        public init(id: String, algorithm: String = "Ed25519", publicKey: String, status: String? = nil, retiredAt: String? = nil) {
+            self.retiredAt = retiredAt
             self.id = id
             self.algorithm = algorithm
             self.publicKey = publicKey
@@ -46,6 +49,10 @@ public struct KeySet: Sendable, Equatable, Codable {
         keys.first { $0.id == id }?.rawKey
     }
 
+    public func key(id: String) -> Key? {
+        keys.first { $0.id == id }
+    }
+
     /// Adds the usable keys of `fetched` not yet known; a known id keeps its pinned key and
     /// takes only the new status. Returns the ids added.
     @discardableResult
@@ -54,6 +61,7 @@ public struct KeySet: Sendable, Equatable, Codable {
         for key in fetched where key.rawKey != nil {
             if let index = keys.firstIndex(where: { $0.id == key.id }) {
                 keys[index].status = key.status ?? keys[index].status
+                keys[index].retiredAt = key.retiredAt ?? keys[index].retiredAt
             } else {
                 keys.append(key)
                 added.append(key.id)

@@ -26,13 +26,16 @@ public struct MessageIntake: Sendable {
     public var keys: PinnedKeys
     public var played: PlayedLog
     public var queue: PlayQueue
+    /// Where accepted warnings wait until played; nil keeps them in memory only (tests).
+    public var spool: PlaySpool?
     public var logger: Logger
     public var now: @Sendable () -> Date
 
     public init(
-        verifier: MessageVerifier, keys: PinnedKeys, played: PlayedLog, queue: PlayQueue, logger: Logger,
+        verifier: MessageVerifier, keys: PinnedKeys, played: PlayedLog, queue: PlayQueue, spool: PlaySpool? = nil, logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.spool = spool
         self.verifier = verifier
         self.keys = keys
         self.played = played
@@ -60,6 +63,13 @@ public struct MessageIntake: Sendable {
             message = verified
         }
         do {
+            guard !(await played.contains(message.idempotencyKey)) else {
+                logger.info("a repeat: acknowledged, not played again", metadata: ["key": "\(message.idempotencyKey)"])
+                return .ack
+            }
+            // Kept on disk first, then marked as taken: a stop in between plays it at the
+            // next start (which marks it then), and the node's retry is a repeat.
+            try spool?.keep(request.body, key: message.idempotencyKey, at: now())
             guard try await played.record(message.idempotencyKey) else {
                 logger.info("a repeat: acknowledged, not played again", metadata: ["key": "\(message.idempotencyKey)"])
                 return .ack

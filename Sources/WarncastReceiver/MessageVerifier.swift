@@ -8,9 +8,14 @@ import WarncastCore
 /// a body for the same idempotency key. Pure: the keys and the time are passed in.
 public struct MessageVerifier: Sendable {
     public var freshness: TimeInterval
+    /// This terminal's recipient id: a message's idempotency key (`<warning>/<recipient>`)
+    /// must end in it, or a message captured on its way to one village could be played in
+    /// another. Nil checks nothing (tests of the signature alone).
+    public var terminal: String?
 
-    public init(freshness: TimeInterval) {
+    public init(freshness: TimeInterval, terminal: String? = nil) {
         self.freshness = freshness
+        self.terminal = terminal
     }
 
     public func check(_ request: SignedRequest, keys: KeySet, now: Date) -> Result<BroadcastMessage, Refusal> {
@@ -26,6 +31,13 @@ public struct MessageVerifier: Sendable {
         else { return .failure(.badSignature) }
         guard let signed = Timestamp.parse(timestamp), abs(signed.timeIntervalSince(now)) <= freshness else {
             return .failure(.stale)
+        }
+        // A retired key still verifies what it signed before it was retired, nothing after.
+        if let retired = keys.key(id: keyID)?.retiredAt.flatMap(Timestamp.parse), signed > retired {
+            return .failure(.retiredKey)
+        }
+        if let terminal, !key.hasSuffix("/" + terminal) {
+            return .failure(.otherTerminal)
         }
         guard let message = try? JSONDecoder().decode(BroadcastMessage.self, from: request.body),
             message.idempotencyKey == key

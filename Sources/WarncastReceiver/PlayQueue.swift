@@ -1,8 +1,8 @@
 /// Accepted warnings waiting for the loudspeaker, in the order they were accepted. The
 /// HTTP handler adds; the one `PlayerService` takes them one at a time.
 ///
-/// The queue is in memory: a warning accepted (and so in `played.log`) but not yet played
-/// when the receiver stops is not played after the restart.
+/// The queue itself is in memory; `PlaySpool` keeps the same warnings on disk, and they are
+/// queued again at the next start.
 public struct PlayQueue: Sendable {
     public let messages: AsyncStream<BroadcastMessage>
     private let continuation: AsyncStream<BroadcastMessage>.Continuation

@@ -32,19 +32,30 @@ public enum Receiver {
         if let output { chosen = output } else { chosen = await config.output.resolved() }
         logger.info("audio output", metadata: ["setting": "\(config.output.rawValue)", "output": "\(chosen.name)"])
         let queue = PlayQueue()
+        let spool = try PlaySpool(directory: config.queueDirectory)
+        // Warnings accepted before a stop and not played yet: first in line.
+        let (waiting, unreadable) = spool.waiting()
+        var seen: Set<String> = []
+        for (_, message) in waiting where seen.insert(message.idempotencyKey).inserted {
+            _ = try? await played.record(message.idempotencyKey)
+            queue.add(message)
+        }
+        if !seen.isEmpty { logger.notice("warnings accepted before the stop, to play now", metadata: ["count": "\(seen.count)"]) }
+        if !unreadable.isEmpty { logger.error("queued warnings that cannot be read, set aside", metadata: ["files": "\(unreadable)"]) }
         let monitor = TerminalMonitor()
         let reporter = PlaybackReporter(node: node, logger: logger)
         let speaker = Speaker(
             voices: config.voices, synthesizer: EspeakSynthesizer(), output: chosen, wavDirectory: config.wavDirectory,
             logger: logger)
         let intake = MessageIntake(
-            verifier: MessageVerifier(freshness: TimeInterval(config.freshnessSeconds)), keys: keys, played: played, queue: queue,
+            verifier: MessageVerifier(freshness: TimeInterval(config.freshnessSeconds), terminal: config.terminal), keys: keys,
+            played: played, queue: queue, spool: spool,
             logger: logger)
         var services: [any Service] = [
             HeartbeatService(node: node, monitor: monitor, interval: .seconds(config.heartbeatSeconds), logger: logger),
             KeyRefreshService(keys: keys, interval: .seconds(config.keyRefreshSeconds)),
             reporter,
-            PlayerService(queue: queue, speaker: speaker, monitor: monitor, reporter: reporter),
+            PlayerService(queue: queue, speaker: speaker, monitor: monitor, reporter: reporter, spool: spool),
         ]
         switch config.mode {
         case .push:

@@ -67,6 +67,8 @@ public struct ReceiverConfig: Sendable, Equatable {
     public var keysFile: URL { URL(fileURLWithPath: stateDirectory).appendingPathComponent("keys.json") }
     /// The idempotency keys already accepted.
     public var playedLogFile: URL { URL(fileURLWithPath: stateDirectory).appendingPathComponent("played.log") }
+    /// Accepted warnings not played yet.
+    public var queueDirectory: URL { URL(fileURLWithPath: stateDirectory).appendingPathComponent("queue", isDirectory: true) }
     /// The WAV files spoken.
     public var wavDirectory: URL { URL(fileURLWithPath: stateDirectory).appendingPathComponent("wav", isDirectory: true) }
 }

@@ -189,7 +189,9 @@ struct Deliveries {
                 ])
             return .recorded(record.state)
         }
-        guard let after = try persist(.played(at: playback.ended), record) else { return .recorded(record.state) }
+        // Stamped with the node's clock, as every other state is; the terminal's own times
+        // are kept beside it.
+        guard let after = try persist(.played(at: Timestamp(date)), record) else { return .recorded(record.state) }
         try db.execute(
             sql: "INSERT OR IGNORE INTO playback (deliveryID, startedAt, endedAt, timesPlayed, reportedAt) VALUES (?, ?, ?, ?, ?)",
             arguments: [record.id, playback.started, playback.ended, playback.timesPlayed, Timestamp(date)])

@@ -6,18 +6,31 @@ import WarncastCore
 extension SQLiteStore {
     public func reaches(warningID: Warning.ID) async throws -> [WarningTimeline.Reach] {
         try await writer.read { db in
-            try Row.fetchAll(
+            // From the (warningID, state, deliveredAt, region, channel) index alone; the played
+            // times (not in it) only for the played deliveries.
+            var played: [String: String] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT channel, region, min(playedAt) FROM delivery WHERE warningID = ? AND state = 'played' GROUP BY channel, region",
+                arguments: [warningID])
+            {
+                played["\(row[0] as String)\n\(row[1] as String)"] = row[2]
+            }
+            return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT channel, region, min(deliveredAt) AS first, min(playedAt) AS played FROM delivery
+                    SELECT channel, region, min(deliveredAt) AS first FROM delivery
                     WHERE warningID = ? AND state IN ('queued', 'sending', 'accepted', 'delivered', 'played', 'failed', 'expired')
                     GROUP BY channel, region
                     """,
                 arguments: [warningID]
             ).map { row in
-                WarningTimeline.Reach(
-                    channel: row["channel"], division: row["region"], firstDelivered: (row["first"] as String?).flatMap(Timestamp.parse),
-                    firstPlayed: (row["played"] as String?).flatMap(Timestamp.parse))
+                let channel: String = row["channel"]
+                let region: String = row["region"]
+                return WarningTimeline.Reach(
+                    channel: channel, division: region, firstDelivered: (row["first"] as String?).flatMap(Timestamp.parse),
+                    firstPlayed: played["\(channel)\n\(region)"].flatMap(Timestamp.parse))
             }
         }
     }

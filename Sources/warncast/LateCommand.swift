@@ -64,12 +64,18 @@ struct TimelineCommand: AsyncParsableCommand {
         print("submitted\t\(timeline.submittedAt)")
         for decision in timeline.decisions { print("\(decision.decision)\t\(decision.at)\t\(decision.name) (\(decision.role))") }
         print("released\t\(timeline.releasedAt?.text ?? "-")")
-        print(["CHANNEL", "DIVISIONS", "REACHED", "FIRST", "50%", "95%", "100%"].joined(separator: "\t"))
+        if let terminals = timeline.terminalsAtRelease {
+            print(
+                "terminals at release\t\(terminals["online"] ?? "?") of \(terminals["terminals"] ?? "?") online; "
+                    + "none working in \(terminals["silent"] ?? "0") division(s)"
+                    + (terminals["silent_divisions"].map { $0.isEmpty ? "" : ": \($0)" } ?? ""))
+        }
+        print(["CHANNEL", "DIVISIONS", "REACHED", "HEARD", "FIRST", "50%", "95%", "100%"].joined(separator: "\t"))
         for marks in timeline.coverage {
             print(
                 [
-                    marks.channel ?? "all", String(marks.divisions), String(marks.reached), marks.firstAt ?? "-", marks.p50At ?? "-",
-                    marks.p95At ?? "-", marks.p100At ?? "-",
+                    marks.channel ?? "all", String(marks.divisions), String(marks.reached), marks.heard.map(String.init) ?? "-",
+                    marks.firstAt ?? "-", marks.p50At ?? "-", marks.p95At ?? "-", marks.p100At ?? "-",
                 ].joined(separator: "\t"))
         }
         if timeline.late.isEmpty {

@@ -14,6 +14,12 @@ final class Pushes: Sendable {
 
 @Suite("Terminals that dial in")
 struct DialInTests {
+    /// As the in-memory dispatch tests' channel, with time for an acknowledgement while the
+    /// whole suite runs (a push left unanswered drops its connection).
+    static let channel = ChannelSettings(
+        name: "loudspeaker", adapter: .loudspeaker, concurrency: 8, connectTimeoutMilliseconds: 500, timeoutMilliseconds: 20_000,
+        retry: RetryPolicy(maxAttempts: 4, initialDelay: 0.02, maxDelay: 0.05), breakerFailures: 1000)
+
     static func terminals(_ count: Int) -> [Recipient] {
         (1...count).map { index in
             Recipient(
@@ -50,7 +56,7 @@ struct DialInTests {
         logger.logLevel = .critical
         let keyring = SigningKeyring.generate()
         let service = try DispatchService(
-            outbox: outbox, configuration: .init(channels: [InMemoryDispatchTests.channel]),
+            outbox: outbox, configuration: .init(channels: [Self.channel]),
             transport: DialInTransport(hub: hub, fallback: nobody), signer: try keyring.signer(),
             callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()), logger: logger)
         hub.tell(WakeOnConnect(dispatcher: service, outbox: outbox))
@@ -65,7 +71,8 @@ struct DialInTests {
         }
         try await wait(for: 5)
         try await Task.sleep(for: .milliseconds(300))
-        #expect(await outbox.states() == [.delivered: 5, .queued: 5])
+        let states = await outbox.states()
+        #expect(states == [.delivered: 5, .queued: 5], "\(states)")
         let waiting = await outbox.deliveries.values.filter { $0.record.state == .queued }
         #expect(waiting.allSatisfy { $0.record.attempts == 0 }, "not being connected is no attempt")
         #expect(nobody.requests.isEmpty, "nothing went to libcurl")
@@ -78,26 +85,54 @@ struct DialInTests {
         for task in answering { task.cancel() }
     }
 
-    @Test("a push nobody acknowledges gives up in time; a new connection replaces the old one")
-    func silenceAndReplacement() async throws {
+    @Test("a push nobody acknowledges gives up in time and drops its connection; a terminal not there is told at once")
+    func silence() async throws {
         let hub = DialInHub()
-        let (first, oldPushes) = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
+        let (_, pushes) = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
         let push = DialInHub.Push(idempotencyKey: "w/ls-1", headers: [:], body: Data("{}".utf8))
         let started = ContinuousClock.now
         #expect(await hub.push(push, to: "ls-1", timeout: .milliseconds(200)) == .noAnswer)
         #expect(ContinuousClock.now - started < .seconds(10), "gave up: 200 ms asked, the whole suite's load may stretch it")
+        #expect(!hub.isConnected("ls-1"), "a connection that swallows pushes is dropped")
+        var stream = pushes.makeAsyncIterator()
+        _ = await stream.next()  // the push above
+        #expect(await stream.next() == nil, "its stream ends, so its answer ends and the terminal dials again")
         #expect(await hub.push(push, to: "ls-2", timeout: .milliseconds(200)) == .notConnected)
+    }
+
+    @Test("a new connection replaces the old one and takes over the push waiting on it")
+    func replacement() async throws {
+        let hub = DialInHub()
+        let (first, oldPushes) = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
+        let push = DialInHub.Push(idempotencyKey: "w/ls-1", headers: [:], body: Data("{}".utf8))
+        let answered = Task { await hub.push(push, to: "ls-1", timeout: .seconds(30)) }
+        var old = oldPushes.makeAsyncIterator()
+        #expect(await old.next()?.idempotencyKey == "w/ls-1", "pushed down the first connection, never acknowledged")
 
         let (_, newPushes) = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
-        var old = oldPushes.makeAsyncIterator()
-        _ = await old.next()  // the push above
         #expect(await old.next() == nil, "the replaced connection's stream ends")
         hub.disconnect(terminal: "ls-1", number: first)
         #expect(hub.isConnected("ls-1"), "the old connection's hang-up does not drop the new one")
-        let answered = Task { await hub.push(push, to: "ls-1", timeout: .seconds(5)) }
         var new = newPushes.makeAsyncIterator()
-        #expect(await new.next()?.idempotencyKey == "w/ls-1")
+        #expect(await new.next()?.idempotencyKey == "w/ls-1", "the waiting push comes again down the new connection")
         #expect(hub.acknowledge(terminal: "ls-1", idempotencyKey: "w/ls-1", secretHashes: ["h"]))
         #expect(await answered.value == DialInHub.Answer.acknowledged)
+    }
+
+    @Test("stopping hangs up every connection, answers waiting pushes, and takes no new connection")
+    func hangUp() async throws {
+        let hub = DialInHub()
+        let (_, pushes) = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
+        let answered = Task {
+            await hub.push(DialInHub.Push(idempotencyKey: "w/ls-1", headers: [:], body: Data()), to: "ls-1", timeout: .seconds(30))
+        }
+        var stream = pushes.makeAsyncIterator()
+        _ = await stream.next()
+        hub.hangUpAll()
+        #expect(await answered.value == DialInHub.Answer.notConnected, "it waits for the next connection, unattempted")
+        #expect(await stream.next() == nil)
+        let (_, late) = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
+        var lateStream = late.makeAsyncIterator()
+        #expect(await lateStream.next() == nil && !hub.isConnected("ls-1"))
     }
 }

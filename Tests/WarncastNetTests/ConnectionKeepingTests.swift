@@ -47,8 +47,11 @@ struct ConnectionKeepingTests {
         arguments: [1, 3])
     func engineReuse(threads: Int) async throws {
         let fleet = try await LoudspeakerFleet()
-        // With several engine threads, one host's transfers all go to the same one.
-        let engine = CurlEngine(options: .init(threads: threads))
+        // With several engine threads, one host's transfers all go to the same one. A long
+        // memory: the whole suite runs at once, and a second between two posts is possible.
+        var options = CurlEngine.Options(threads: threads)
+        options.keepMemory = .seconds(120)
+        let engine = CurlEngine(options: options)
         defer { engine.shutdown() }
         @Sendable func post(_ host: String) async throws -> Int {
             try await engine.perform(

@@ -20,6 +20,24 @@ struct MessageVerifierTests {
         #expect(message.level == "red")
     }
 
+    @Test("a message for another terminal is refused: its key must end in this terminal's id")
+    func otherTerminal() {
+        let own = MessageVerifier(freshness: 300, terminal: "ls-1")
+        #expect((try? own.check(node.request(key: "w-1/ls-1", at: now), keys: node.keys, now: now).get()) != nil)
+        #expect(own.check(node.request(key: "w-1/ls-2", at: now), keys: node.keys, now: now) == .failure(.otherTerminal))
+        #expect(own.check(node.request(key: "w-1/xls-1", at: now), keys: node.keys, now: now) == .failure(.otherTerminal))
+    }
+
+    @Test("a retired key verifies what it signed before its retirement, and nothing signed after")
+    func retiredKey() {
+        var retired = node.key
+        retired.status = "retired"
+        retired.retiredAt = Timestamp.string(now.addingTimeInterval(-60))
+        let keys = KeySet(keys: [retired])
+        #expect((try? verifier.check(node.request(key: "w-1/ls-1", at: now.addingTimeInterval(-120)), keys: keys, now: now).get()) != nil)
+        #expect(verifier.check(node.request(key: "w-1/ls-1", at: now), keys: keys, now: now) == .failure(.retiredKey))
+    }
+
     @Test("a message missing any of the four signing headers is refused as unsigned", arguments: 0..<4)
     func unsigned(missing: Int) {
         var request = node.request(key: "w-1/ls-1", at: now)

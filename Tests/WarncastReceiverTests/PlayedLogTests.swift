@@ -43,4 +43,21 @@ struct PlayedLogTests {
         await #expect(throws: PlayedLog.Failure.badKey) { try await log.record("a\nb") }
         await #expect(throws: PlayedLog.Failure.badKey) { try await log.record("") }
     }
+
+    @Test("the spool keeps accepted warnings across a stop, oldest first, until each is played")
+    func spool() throws {
+        let folder = ScratchFolder()
+        defer { folder.remove() }
+        let spool = try PlaySpool(directory: folder.file("state/queue"))
+        let start = Date()
+        try spool.keep(TestNode.body(key: "w-2/ls-1"), key: "w-2/ls-1", at: start.addingTimeInterval(1))
+        try spool.keep(TestNode.body(key: "w-1/ls-1"), key: "w-1/ls-1", at: start)
+        let reopened = try PlaySpool(directory: folder.file("state/queue"))
+        #expect(reopened.waiting().messages.map(\.message.idempotencyKey) == ["w-1/ls-1", "w-2/ls-1"])
+        reopened.remove(key: "w-1/ls-1")
+        #expect(reopened.waiting().messages.map(\.message.idempotencyKey) == ["w-2/ls-1"])
+        try Data("not json".utf8).write(to: folder.file("state/queue/000000000000001-x.json"))
+        let (left, unreadable) = reopened.waiting()
+        #expect(left.count == 1 && unreadable == ["000000000000001-x.json"], "a file that cannot be read is set aside")
+    }
 }

@@ -127,6 +127,7 @@ struct TerminalControllerTests {
             #expect(after.blindSpots.map(\.recipient) == ["ls-b"])
             let timeline = try await client.get("/v1/warnings/\(red.id)/timeline", token: auditor).decode(WarningTimeline.self)
             #expect(timeline.coverage.first?.reached == 1 && timeline.coverage.first?.heard == 1)
+            #expect(timeline.terminalsAtRelease?["offline"] == "1" && timeline.terminalsAtRelease?["silent"] == "1")
             #expect(try await store.verifyReceipts().isIntact, "the played receipt is sealed")
         }
     }

@@ -47,6 +47,11 @@ struct ReceiverEndToEndTests {
             .filter { $0.pathExtension == "wav" }
     }
 
+    /// How many broadcasts a station's log (since it was last started) records.
+    static func plays(_ station: PeerProcess) -> Int {
+        station.log.components(separatedBy: "broadcast played").count - 1
+    }
+
     /// sox's length in seconds and RMS amplitude of a WAV file.
     static func soxStat(_ file: URL) throws -> (seconds: Double, rms: Double) {
         let process = Process()
@@ -112,7 +117,7 @@ struct ReceiverEndToEndTests {
             "every delivery played")
         for index in 0..<Self.stations {
             let files = Self.wavs(index, in: directory)
-            #expect(files.count == 1, "\(Self.name(index)) played it once: \(files)")
+            #expect(Self.plays(stations[index]) == 1 && files.count == 1, "\(Self.name(index)) played it once: \(files)")
             if let file = files.first {
                 let stat = try Self.soxStat(file)
                 // Three times (red) a sentence or two of speech, not silence.
@@ -156,12 +161,16 @@ struct ReceiverEndToEndTests {
             try Self.waitFor(120) { try daemon.deliveries(of: secondID, token: auditor).summary["played"] == Self.stations },
             "the five get the warning released while they were away")
         for index in 0..<Self.stations {
-            #expect(Self.wavs(index, in: directory).count == 2, "\(Self.name(index)): each warning once")
+            // The five restarted have a new log, with the second warning only.
+            #expect(Self.plays(stations[index]) == (index < 5 ? 1 : 2), "\(Self.name(index)): each warning once")
+            #expect(Self.wavs(index, in: directory).count == 2, "\(Self.name(index)): a file per warning")
         }
         let secondReport = try JSONDecoder().decode(
             Report.self, from: try daemon.api("GET", "/v1/warnings/\(secondID)/report?depth=village", token: auditor).body)
         #expect(secondReport.terminalsAtRelease?["offline"] == "5", "who was offline as it went out")
         #expect(secondReport.tiers.first { $0.region.rawValue == "430121" }?.heard == Self.stations)
+        let timeline = try Binaries.warncast(["timeline", secondID, "--url", daemon.url, "--token", auditor], config: config)
+        #expect(timeline.out.contains("terminals at release\t45 of 50 online"), "\(timeline.out)")
     }
 
     @Test("a station refuses an unsigned message, an unknown key and a stale timestamp, and plays a replay only once")
@@ -189,6 +198,17 @@ struct ReceiverEndToEndTests {
         let nodeKeys = try SigningKeyring.load(path: directory.appendingPathComponent("data/signing-keys.json").path).signer()
         let now = Date()
 
+        let elsewhere = "w-test/rx-01"
+        let bodyElsewhere = Data(String(decoding: body, as: UTF8.self).replacingOccurrences(of: key, with: elsewhere).utf8)
+        let forOther = try CurlTransfer.perform(
+            HTTPRequestSpec(
+                method: "POST", url: url + "/",
+                headers: ["Content-Type: application/json"]
+                    + (try nodeKeys.headers(body: bodyElsewhere, idempotencyKey: elsewhere, timestamp: Timestamp.string(now))),
+                body: bodyElsewhere))
+        #expect(
+            forOther.status == 401 && String(decoding: forOther.body, as: UTF8.self).contains("other_terminal"), "another village's message"
+        )
         let unsigned = try post(["Idempotency-Key: \(key)"])
         #expect(unsigned.status == 401 && unsigned.body.contains("unsigned"))
         let stranger = MessageSigner(key: Curve25519.Signing.PrivateKey())
@@ -204,9 +224,9 @@ struct ReceiverEndToEndTests {
         #expect(good.status == 200 && good.body.contains(#""ack":true"#))
         let replay = try post(signed)
         #expect(replay.status == 200, "a repeat is acknowledged again")
-        #expect(Self.waitFor(30) { Self.wavs(0, in: directory).count == 1 })
+        #expect(Self.waitFor(30) { Self.plays(station) == 1 })
         Thread.sleep(forTimeInterval: 2)
-        #expect(Self.wavs(0, in: directory).count == 1, "and not played again")
+        #expect(Self.plays(station) == 1 && Self.wavs(0, in: directory).count == 1, "and not played again")
     }
 }
 

@@ -63,6 +63,9 @@ public struct WarningTimeline: Sendable, Codable, Equatable {
     /// Per channel, the deliveries not reached yet that have been tried and are being
     /// retried: how many, since when, and the last error.
     public var retrying: [Retrying] = []
+    /// The terminals of its area as it was released (the `terminals.at_release` audit
+    /// entry): terminals, online, offline, faulty, silent and silent_divisions.
+    public var terminalsAtRelease: [String: String]?
 
     public struct Retrying: Sendable, Codable, Equatable {
         public var channel: String

@@ -157,9 +157,7 @@ struct WarningReportBuilder: Sendable {
             downstream: lower.isEmpty ? nil : lower.map(\.answer), releasedAt: released,
             reaches: forUpstream ? try await reaches(warningID: id, lower: lower) : nil,
             terminals: try await terminalCounts(areas: warning?.areas ?? [], depth: depth),
-            terminalsAtRelease: try await store.auditEntries(subject: id.rawValue)
-                .last { $0.action == AuditAction.terminalsAtRelease.name }
-                .flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.detail.utf8)) })
+            terminalsAtRelease: try await store.terminalsAtRelease(warningID: id))
     }
 
     /// Online and offline terminals per division of `areas`, or nil when this node has none.

@@ -81,14 +81,17 @@ struct TerminalController {
         let id = try context.parameters.require("id")
         let secret = try Self.secret(of: request)
         let body = try await request.body.collect(upTo: 16 * 1024)
-        let report = try JSONBody.decode(
+        var report = try JSONBody.decode(
             TerminalPlayback.self, from: body,
             expected: #"send {"idempotencyKey", "started", "ended", "timesPlayed", "result": "played|failed"}"#)
         let at = now()
         guard ["played", "failed"].contains(report.result) else {
             throw APIError(.unprocessableContent, code: "bad_playback", detail: "result must be played or failed")
         }
-        guard report.started <= report.ended, report.ended.date <= at.addingTimeInterval(300) else {
+        // Compared and kept as instants: a terminal may write its times with any offset.
+        report.started = Timestamp(report.started.date)
+        report.ended = Timestamp(report.ended.date)
+        guard report.started.date <= report.ended.date, report.ended.date <= at.addingTimeInterval(300) else {
             throw APIError(
                 .unprocessableContent, code: "bad_playback", detail: "started must not be after ended, nor ended in the future")
         }
@@ -116,10 +119,12 @@ struct TerminalController {
             try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: "terminal:\(id)"))
             throw APIError(.forbidden, code: "forged_terminal", detail: "no terminal with this id has the presented secret")
         }
-        context.logger.info("terminal dialled in", metadata: ["terminal": .string(id)])
-        let (number, pushes) = await hub.connect(terminal: id, secretHashes: forms)
         let logger = context.logger
         let body = ResponseBody { writer in
+            // Connected only once the answer is under way: a terminal gone before that
+            // leaves nothing behind in the hub.
+            let (number, pushes) = await hub.connect(terminal: id, secretHashes: forms)
+            logger.info("terminal dialled in", metadata: ["terminal": .string(id)])
             defer {
                 hub.disconnect(terminal: id, number: number)
                 logger.info("terminal hung up", metadata: ["terminal": .string(id)])
@@ -138,14 +143,12 @@ struct TerminalController {
 
     /// One SSE event for `push`.
     static func event(_ push: DialInHub.Push) -> String {
-        struct Payload: Encodable {
-            var headers: [String: String]
-            var body: String
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(Payload(headers: push.headers, body: push.body.base64EncodedString()))) ?? Data("{}".utf8)
-        return "event: warning\nid: \(push.idempotencyKey)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"
+        // Written by hand, as the loudspeaker body is: a fan-out writes one per connection,
+        // and two flat members need no encoder. Members in sorted order.
+        let headers = push.headers.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
+        let id = push.idempotencyKey.filter { $0 != "\n" && $0 != "\r" }
+        return
+            "event: warning\nid: \(id)\ndata: {\"body\":\"\(push.body.base64EncodedString())\",\"headers\":{\(headers.joined(separator: ","))}}\n\n"
     }
 
     struct AckRequest: Decodable {
@@ -220,5 +223,15 @@ struct TerminalController {
 
     private func forms(of secret: String) -> [String] {
         secrets?.candidates(secret) ?? [AccessToken.hash(secret)]
+    }
+}
+
+extension Store {
+    /// The `terminals.at_release` audit entry's detail for a warning: its area's terminals as
+    /// it went out. Nil if none was recorded (no terminals there, or released before v10).
+    func terminalsAtRelease(warningID: Warning.ID) async throws -> [String: String]? {
+        try await auditEntries(subject: warningID.rawValue)
+            .last { $0.action == AuditAction.terminalsAtRelease.name }
+            .flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.detail.utf8)) }
     }
 }

@@ -25,6 +25,7 @@ struct TimelinessController {
         var timeline = WarningTimeline(
             warning: warning, reaches: reaches, threshold: thresholds[warning.level], now: now())
         timeline.retrying = try await store.retrying(warningID: warning.id)
+        if lowerNodes { timeline.terminalsAtRelease = try await store.terminalsAtRelease(warningID: warning.id) }
         return timeline
     }
 
