@@ -66,6 +66,8 @@ public final class DialInHub: Sendable {
         var waiting: [String: Waiter] = [:]
         /// The node is stopping: no new connections.
         var closed = false
+        /// Terminals a push found away since they last connected.
+        var missed: Set<String> = []
 
         /// Removes the waiters of `terminal`.
         mutating func removeWaiters(of terminal: String) -> [Waiter] {
@@ -107,22 +109,22 @@ public final class DialInHub: Sendable {
     /// hub is closed the stream ends at once.
     public func connect(terminal: String, secretHashes: [String]) async -> (number: UInt64, pushes: AsyncStream<Push>) {
         let (stream, continuation) = AsyncStream.makeStream(of: Push.self, bufferingPolicy: .unbounded)
-        let (number, replaced) = state.withLock { state -> (UInt64, Connection?) in
-            guard !state.closed else { return (0, nil) }
+        let (number, replaced, missed) = state.withLock { state -> (UInt64, Connection?, Bool) in
+            guard !state.closed else { return (0, nil, false) }
             state.next += 1
             let old = state.connections[terminal]
             state.connections[terminal] = Connection(
                 number: state.next, continuation: continuation, secretHashes: Set(secretHashes))
             let prefix = terminal + "\n"
             for (key, waiter) in state.waiting where key.hasPrefix(prefix) { continuation.yield(waiter.push) }
-            return (state.next, old)
+            return (state.next, old, state.missed.remove(terminal) != nil)
         }
         guard number != 0 else {
             continuation.finish()
             return (0, stream)
         }
         replaced?.continuation.finish()
-        if let listener = listener.withLock({ $0 }) { await listener.terminalConnected(terminal) }
+        if let listener = listener.withLock({ $0 }) { await listener.terminalConnected(terminal, missedPushes: missed) }
         return (number, stream)
     }
 
@@ -166,7 +168,10 @@ public final class DialInHub: Sendable {
         let key = terminal + "\n" + push.idempotencyKey
         return await withCheckedContinuation { (waiter: CheckedContinuation<Answer, Never>) in
             let (token, earlier) = state.withLock { state -> (UInt64?, Waiter?) in
-                guard let connection = state.connections[terminal] else { return (nil, nil) }
+                guard let connection = state.connections[terminal] else {
+                    state.missed.insert(terminal)
+                    return (nil, nil)
+                }
                 state.next += 1
                 // A push still waiting under the same key (a retry after a lease ran out)
                 // gives way to this one: the acknowledgement answers whichever waits.
@@ -174,6 +179,7 @@ public final class DialInHub: Sendable {
                 state.waiting[key] = Waiter(token: state.next, push: push, continuation: waiter)
                 if case .terminated = connection.continuation.yield(push) {
                     state.waiting.removeValue(forKey: key)
+                    state.missed.insert(terminal)
                     return (nil, earlier)
                 }
                 return (state.next, earlier)
@@ -229,7 +235,8 @@ extension DialInHub: Service {
 
 /// Hears of dial-in terminals connecting.
 public protocol DialInListener: Sendable {
-    func terminalConnected(_ terminal: String) async
+    /// `missedPushes`: a push found it away since it last connected.
+    func terminalConnected(_ terminal: String, missedPushes: Bool) async
 }
 
 /// Makes what waits for a terminal that connects due, and wakes the dispatcher.
@@ -242,10 +249,11 @@ public struct WakeOnConnect: DialInListener {
         self.outbox = outbox
     }
 
-    public func terminalConnected(_ terminal: String) async {
+    public func terminalConnected(_ terminal: String, missedPushes: Bool) async {
         await dispatcher.recipientReachable(terminal, outbox: outbox)
         // A push that found it away just before it connected may be recorded as waiting
         // only after the wake above: look again once the recorder has written it.
+        guard missedPushes else { return }
         Task { [dispatcher, outbox] in
             try? await Task.sleep(for: .seconds(5))
             await dispatcher.recipientReachable(terminal, outbox: outbox)

@@ -7,7 +7,10 @@
 #              are each their own host: a new connection per delivery;
 #   tls        every endpoint its own name under speakers.localhost over HTTPS, verified
 #              against a test CA made here: a new TLS handshake per delivery.
-# BENCH_MODES picks some of them. Writes docs/benchmarks.md.
+# Then a million recipients (the release and its planning), and 15,000 dial-in terminals
+# (BENCH_DIALIN) holding a connection each while a red warning is pushed to them all.
+# BENCH_MODES picks some of them (keepalive distinct tls million dialin). Writes
+# docs/benchmarks.md, or BENCH_DOC.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 N=${BENCH_RECIPIENTS:-100000}
