@@ -1,6 +1,7 @@
 import Foundation
 import ServiceLifecycle
 import Synchronization
+import WarncastCore
 import WarncastNet
 import WarncastStore
 
@@ -41,6 +42,9 @@ public final class DialInHub: Sendable {
         case notConnected
         /// Pushed, but no acknowledgement within the time allowed.
         case noAnswer
+        /// The terminal refused it, with the status and reason a pushed terminal would
+        /// answer (`401 stale`, say, when its clock is off).
+        case refused(status: Int, reason: String)
     }
 
     private struct Connection {
@@ -208,17 +212,19 @@ public final class DialInHub: Sendable {
         for other in others { other.continuation.resume(returning: .notConnected) }
     }
 
-    /// `terminal` acknowledges the push with `idempotencyKey`, presenting a secret whose
-    /// forms are `secretHashes`. False when no push of that key waits on this terminal, or
-    /// the secret is not the one it connected with.
-    public func acknowledge(terminal: String, idempotencyKey: String, secretHashes: [String]) -> Bool {
+    /// `terminal` answers the push with `idempotencyKey` (acknowledged by default, or
+    /// refused), presenting a secret whose forms are `secretHashes`. False when no push of
+    /// that key waits on this terminal, or the secret is not the one it connected with.
+    public func acknowledge(
+        terminal: String, idempotencyKey: String, secretHashes: [String], answer: Answer = .acknowledged
+    ) -> Bool {
         let waiter = state.withLock { state -> Waiter? in
             guard let connection = state.connections[terminal], !connection.secretHashes.isDisjoint(with: secretHashes) else {
                 return nil
             }
             return state.waiting.removeValue(forKey: terminal + "\n" + idempotencyKey)
         }
-        waiter?.continuation.resume(returning: .acknowledged)
+        waiter?.continuation.resume(returning: answer)
         return waiter != nil
     }
 }
@@ -228,7 +234,7 @@ public final class DialInHub: Sendable {
 /// node is back): the HTTP server waits for open responses before it can stop.
 extension DialInHub: Service {
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown { await self.keepConnectionsAlive() }
+        await cancelWhenGracefulShutdown { await self.keepConnectionsAlive() }
         hangUpAll()
     }
 }
@@ -293,6 +299,9 @@ public struct DialInTransport: Transport {
             return HTTPResult(status: 503, body: Data(), headers: [(Self.absentHeader, "absent")])
         case .noAnswer:
             throw CurlError(code: 28, message: "the dial-in terminal did not acknowledge in time")
+        case .refused(let status, let reason):
+            // What the terminal would have answered had it been pushed to over HTTP.
+            return HTTPResult(status: status, body: Data("{\"error\":\(JSONText.quote(reason))}".utf8))
         }
     }
 }

@@ -22,6 +22,9 @@ public struct LoudspeakerAdapter: ChannelAdapter {
         public var msgType: String
         public var level: String
         public var event: String
+        /// When the warning stops being news (CAP `<expires>`); null when it has none.
+        /// A terminal that was off plays nothing past it.
+        public var expires: String?
         public var headline: String?
         /// What to broadcast.
         public var text: String
@@ -48,7 +51,8 @@ public struct LoudspeakerAdapter: ChannelAdapter {
     /// Headline, language and text are built once per `<info>` block (`block<i>`).
     public func prepare(warning: Warning, cap: Data, text: String) -> [String: String] {
         var prepared = [
-            "head": "\"cap\":\(JSONText.quote(String(decoding: cap, as: UTF8.self))),\"event\":\(JSONText.quote(warning.event))",
+            "head": "\"cap\":\(JSONText.quote(String(decoding: cap, as: UTF8.self))),\"event\":\(JSONText.quote(warning.event)),"
+                + "\"expires\":\(warning.expires.map { JSONText.quote($0.text) } ?? "null")",
             "middle": [
                 "\"level\":\(JSONText.quote(warning.level.rawValue))",
                 "\"msgType\":\(JSONText.quote(warning.msgType.rawValue))",

@@ -1,4 +1,5 @@
 import Foundation
+import WarncastCore
 
 /// The warning a node pushes to the terminal: the JSON body of the loudspeaker channel
 /// (`LoudspeakerAdapter.Payload` in WarncastDispatch). Only what the receiver uses is read;
@@ -17,11 +18,15 @@ public struct BroadcastMessage: Sendable, Equatable, Decodable {
     public var `repeat`: Int
     /// The language of `headline` and `text`, e.g. `zh-CN`.
     public var language: String
+    /// When the warning expires (CAP `<expires>`, as the node writes timestamps); nil when
+    /// it does not say.
+    public var expires: String?
 
     public init(
         idempotencyKey: String, text: String, repeat: Int = 1, language: String = "zh-CN", headline: String? = nil,
-        warning: String? = nil, level: String? = nil, event: String? = nil
+        warning: String? = nil, level: String? = nil, event: String? = nil, expires: String? = nil
     ) {
+        self.expires = expires
         self.idempotencyKey = idempotencyKey
         self.text = text
         self.repeat = `repeat`
@@ -36,6 +41,12 @@ public struct BroadcastMessage: Sendable, Equatable, Decodable {
     public var spokenText: String {
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? (headline ?? "").trimmingCharacters(in: .whitespacesAndNewlines) : text
+    }
+
+    /// True once `expires` has passed at `now`; a message without it never expires here.
+    public func hasExpired(at now: Date) -> Bool {
+        guard let expires, let date = Timestamp.parse(expires) else { return false }
+        return date <= now
     }
 
     /// How many times it is played: `repeat`, at least once and at most `maxRepeats`.

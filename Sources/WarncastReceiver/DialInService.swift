@@ -72,9 +72,15 @@ public struct DialInService: Service {
             SignedRequest(
                 idempotencyKey: pushed.headers["Idempotency-Key"], timestamp: pushed.headers["Warncast-Timestamp"],
                 keyID: pushed.headers["Warncast-Key-Id"], signature: pushed.headers["Warncast-Signature"], body: body))
-        guard answer == .ack, let key = pushed.headers["Idempotency-Key"] else { return }
+        guard let key = pushed.headers["Idempotency-Key"], !key.isEmpty else { return }
         do {
-            try await node.acknowledge(key)
+            if answer == .ack {
+                try await node.acknowledge(key)
+            } else {
+                // Said at once: otherwise the node waits out its time, takes the connection
+                // for dead, and pushes the same message down the next one.
+                try await node.refuse(key, status: answer.status, reason: answer.reason)
+            }
         } catch {
             // The node pushes it again when its wait runs out; the repeat is acknowledged, not played.
             logger.warning("acknowledgement failed", metadata: ["key": "\(key)", "error": "\(error)"])

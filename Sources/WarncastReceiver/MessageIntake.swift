@@ -17,6 +17,12 @@ public struct MessageIntake: Sendable {
 
         public static let ack = Answer(status: 200, body: #"{"ack":true}"#)
 
+        /// The `error` code of a refusal.
+        public var reason: String {
+            struct Body: Decodable { var error: String? }
+            return (try? JSONDecoder().decode(Body.self, from: Data(body.utf8)))?.error ?? "refused"
+        }
+
         static func refused(_ refusal: Refusal) -> Answer {
             Answer(status: refusal.status, body: #"{"error":"\#(refusal.rawValue)"}"#)
         }

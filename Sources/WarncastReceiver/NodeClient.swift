@@ -47,6 +47,18 @@ public struct NodeClient: Sendable {
         _ = try await post("ack", ["idempotencyKey": idempotencyKey])
     }
 
+    /// The same endpoint refusing the message, with the status and reason a push would
+    /// have been answered with, so the node need not wait for its time to run out.
+    public func refuse(_ idempotencyKey: String, status: Int, reason: String) async throws(NodeError) {
+        _ = try await post("ack", Refusal(idempotencyKey: idempotencyKey, status: status, error: reason))
+    }
+
+    private struct Refusal: Encodable {
+        var idempotencyKey: String
+        var status: Int
+        var error: String
+    }
+
     /// The dial-in stream, `GET /v1/terminals/{terminal}/stream`.
     public var streamURL: String { "\(node)/v1/terminals/\(pathSegment)/stream" }
 

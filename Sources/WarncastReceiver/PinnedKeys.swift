@@ -3,12 +3,26 @@ import Logging
 
 /// The keys in `keys.json`, pinned on first use and only ever added to. The first start
 /// without the file fetches the node's keys; later refreshes (on a timer, or when a message
-/// names a key id not pinned, at most once a minute) add keys and never drop one.
+/// names a key id not pinned, at most once a minute) add keys as `updates` allows and never
+/// drop one.
 public actor PinnedKeys {
+    /// What a refresh may change once keys are pinned.
+    public enum Updates: Sendable, Equatable {
+        /// Pin new keys and take retirements: the list comes over a channel nobody can
+        /// tamper with (verified HTTPS), or the operator said so.
+        case all
+        /// Take retirements of pinned keys only; a new key is logged, not pinned. Over
+        /// plain HTTP anybody on the way could otherwise slip in a key of their own.
+        case retirementsOnly
+        /// Never ask the node: `keys.json` is provisioned by hand.
+        case never
+    }
+
     private let file: URL
     private let fetch: @Sendable () async throws -> KeySet
     private let now: @Sendable () -> Date
     private let logger: Logger
+    private let updates: Updates
     private var keys: KeySet
     private var lastUnknownRefresh: Date?
 
@@ -17,9 +31,11 @@ public actor PinnedKeys {
 
     /// Reads `file` if it exists. `fetch` asks the node (`NodeClient.fetchKeys`).
     public init(
-        file: URL, logger: Logger, now: @escaping @Sendable () -> Date = Date.init, fetch: @escaping @Sendable () async throws -> KeySet
+        file: URL, logger: Logger, updates: Updates = .all, now: @escaping @Sendable () -> Date = Date.init,
+        fetch: @escaping @Sendable () async throws -> KeySet
     ) throws {
         self.file = file
+        self.updates = updates
         self.fetch = fetch
         self.now = now
         self.logger = logger
@@ -29,16 +45,26 @@ public actor PinnedKeys {
     /// The keys pinned now.
     public var current: KeySet { keys }
 
-    /// Asks the node for its keys and pins any new ones. False when the node could not be
-    /// asked (the pinned keys stay as they are).
+    /// Asks the node for its keys and pins what `updates` allows (everything, while none is
+    /// pinned yet). False when the node could not be asked, or may not be.
     @discardableResult
     public func refresh() async -> Bool {
-        let fetched: KeySet
+        guard updates != .never else { return false }
+        var fetched: KeySet
         do {
             fetched = try await fetch()
         } catch {
             logger.warning("cannot fetch the node's keys", metadata: ["error": "\(error)"])
             return false
+        }
+        if updates == .retirementsOnly && !keys.isEmpty {
+            let unpinned = fetched.keys.filter { keys.key(id: $0.id) == nil }.map(\.id)
+            if !unpinned.isEmpty {
+                logger.warning(
+                    "the node lists keys that are not pinned: new keys are taken only over https (key_updates), so messages they sign are refused; copy the node's keys into the keys file to trust them",
+                    metadata: ["ids": "\(unpinned.joined(separator: ","))", "file": "\(file.path)"])
+            }
+            fetched = KeySet(keys: fetched.keys.filter { keys.key(id: $0.id) != nil })
         }
         var updated = keys
         let added = updated.add(fetched.keys)

@@ -22,7 +22,8 @@ public struct PlaySpool: Sendable {
 
     /// `<milliseconds since 1970>-<SHA-256 of the key>.json`: sorts in arrival order.
     private func name(for key: String, at date: Date) -> String {
-        "\(String(format: "%015d", Int64(date.timeIntervalSince1970 * 1000)))-\(Self.digest(key)).json"
+        let milliseconds = String(Int64(date.timeIntervalSince1970 * 1000))
+        return String(repeating: "0", count: max(0, 15 - milliseconds.count)) + milliseconds + "-\(Self.digest(key)).json"
     }
 
     private static func digest(_ key: String) -> String {
@@ -39,34 +40,62 @@ public struct PlaySpool: Sendable {
         let synced = fsync(descriptor)
         close(descriptor)
         guard synced == 0, rename(temporary.path, file.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        // The rename itself is on disk only once the folder is.
+        guard syncDirectory() else { throw CocoaError(.fileWriteUnknown) }
+    }
+
+    @discardableResult
+    private func syncDirectory() -> Bool {
+        let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return fsync(descriptor) == 0
     }
 
     /// The warning `key` has been played: its file goes.
     public func remove(key: String) {
         let suffix = "-\(Self.digest(key)).json"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var removed = false
         for name in names where name.hasSuffix(suffix) {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+            removed = (try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))) != nil || removed
         }
+        // Or a power cut could bring it back, to be played again.
+        if removed { syncDirectory() }
+    }
+
+    /// One warning waiting: its message and when it was accepted.
+    public struct Waiting: Sendable {
+        public var message: BroadcastMessage
+        public var acceptedAt: Date
     }
 
     /// What waits, oldest first, with the bodies that cannot be read any more (moved aside
     /// as `*.bad`, never played).
-    public func waiting() -> (messages: [(body: Data, message: BroadcastMessage)], unreadable: [String]) {
+    public func waiting() -> (messages: [Waiting], unreadable: [String]) {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
-        var messages: [(Data, BroadcastMessage)] = []
+        var messages: [Waiting] = []
         var unreadable: [String] = []
         for name in names {
             let file = directory.appendingPathComponent(name)
             if let body = FileManager.default.contents(atPath: file.path),
                 let message = try? JSONDecoder().decode(BroadcastMessage.self, from: body)
             {
-                messages.append((body, message))
+                messages.append(Waiting(message: message, acceptedAt: acceptedAt(name: name, file: file)))
             } else {
                 unreadable.append(name)
                 try? FileManager.default.moveItem(at: file, to: file.appendingPathExtension("bad"))
             }
         }
         return (messages, unreadable)
+    }
+
+    /// When the file's name says it was accepted; for a name that does not say so plausibly
+    /// (written before names carried the full milliseconds), when the file was last written.
+    private func acceptedAt(name: String, file: URL) -> Date {
+        let named = Date(timeIntervalSince1970: (Double(name.prefix { $0 != "-" }) ?? 0) / 1000)
+        if named > Date(timeIntervalSince1970: 1_577_836_800), named < Date().addingTimeInterval(86_400) { return named }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
+        return attributes?[.modificationDate] as? Date ?? Date()
     }
 }

@@ -20,8 +20,20 @@ public enum Receiver {
         try FileManager.default.createDirectory(at: config.wavDirectory, withIntermediateDirectories: true)
         let played = try PlayedLog(file: config.playedLogFile)
         let node = NodeClient(config, transport: transport)
-        let keys = try PinnedKeys(file: config.keysFile, logger: logger) { try await node.fetchKeys() }
+        let keys = try PinnedKeys(file: config.keysFile, logger: logger, updates: keyUpdates(config)) { try await node.fetchKeys() }
+        if config.keyUpdates == .none, await keys.current.isEmpty {
+            throw ReceiverConfigError(
+                file: config.file, key: "key_updates",
+                reason:
+                    "is none, so the node is never asked, but \(config.keysFile.path) does not exist: copy the node's keys there (curl \(config.node)/.well-known/warncast-keys)"
+            )
+        }
         if await keys.current.isEmpty {
+            if !config.node.lowercased().hasPrefix("https://") {
+                logger.warning(
+                    "pinning the node's keys over plain http: whoever answers this first fetch is trusted; use https, or copy keys.json onto the station",
+                    metadata: ["node": "\(config.node)"])
+            }
             logger.notice("no keys pinned yet: fetching the node's", metadata: ["node": "\(config.node)"])
             await keys.refresh()
             if await keys.current.isEmpty {
@@ -33,14 +45,28 @@ public enum Receiver {
         logger.info("audio output", metadata: ["setting": "\(config.output.rawValue)", "output": "\(chosen.name)"])
         let queue = PlayQueue()
         let spool = try PlaySpool(directory: config.queueDirectory)
-        // Warnings accepted before a stop and not played yet: first in line.
+        // Warnings accepted before a stop and not played yet: first in line, unless they
+        // have expired or are older than replay_within_seconds.
         let (waiting, unreadable) = spool.waiting()
         var seen: Set<String> = []
-        for (_, message) in waiting where seen.insert(message.idempotencyKey).inserted {
-            _ = try? await played.record(message.idempotencyKey)
-            queue.add(message)
+        var replayed = 0
+        for entry in waiting where seen.insert(entry.message.idempotencyKey).inserted {
+            let key = entry.message.idempotencyKey
+            let age = Date().timeIntervalSince(entry.acceptedAt)
+            if entry.message.hasExpired(at: Date()) || age > TimeInterval(config.replayWithinSeconds) {
+                logger.warning(
+                    "a warning accepted before the stop is no longer played",
+                    metadata: [
+                        "key": "\(key)", "why": "\(entry.message.hasExpired(at: Date()) ? "expired" : "accepted \(Int(age)) s ago")",
+                    ])
+                spool.remove(key: key)
+                continue
+            }
+            _ = try? await played.record(key)
+            queue.add(entry.message)
+            replayed += 1
         }
-        if !seen.isEmpty { logger.notice("warnings accepted before the stop, to play now", metadata: ["count": "\(seen.count)"]) }
+        if replayed > 0 { logger.notice("warnings accepted before the stop, to play now", metadata: ["count": "\(replayed)"]) }
         if !unreadable.isEmpty { logger.error("queued warnings that cannot be read, set aside", metadata: ["files": "\(unreadable)"]) }
         let monitor = TerminalMonitor()
         let reporter = PlaybackReporter(node: node, logger: logger)
@@ -51,12 +77,15 @@ public enum Receiver {
             verifier: MessageVerifier(freshness: TimeInterval(config.freshnessSeconds), terminal: config.terminal), keys: keys,
             played: played, queue: queue, spool: spool,
             logger: logger)
+        var player = PlayerService(queue: queue, speaker: speaker, monitor: monitor, reporter: reporter, spool: spool)
+        player.logger = logger
         var services: [any Service] = [
-            HeartbeatService(node: node, monitor: monitor, interval: .seconds(config.heartbeatSeconds), logger: logger),
-            KeyRefreshService(keys: keys, interval: .seconds(config.keyRefreshSeconds)),
-            reporter,
-            PlayerService(queue: queue, speaker: speaker, monitor: monitor, reporter: reporter, spool: spool),
+            HeartbeatService(node: node, monitor: monitor, interval: .seconds(config.heartbeatSeconds), logger: logger), reporter,
+            player,
         ]
+        if config.keyUpdates != .none {
+            services.insert(KeyRefreshService(keys: keys, interval: .seconds(config.keyRefreshSeconds)), at: 1)
+        }
         switch config.mode {
         case .push:
             let router = Router()
@@ -70,6 +99,15 @@ public enum Receiver {
             services.append(DialInService(node: node, intake: intake, secret: config.secret, logger: logger))
         }
         return services
+    }
+
+    /// What a key refresh may pin: new keys only over https, unless `key_updates: any`.
+    public static func keyUpdates(_ config: ReceiverConfig) -> PinnedKeys.Updates {
+        switch config.keyUpdates {
+        case .any: .all
+        case .https: config.node.lowercased().hasPrefix("https://") ? .all : .retirementsOnly
+        case .none: .never
+        }
     }
 
     /// `http://HOST:PORT`, with an IPv6 host in brackets.

@@ -20,6 +20,17 @@ public struct ReceiverConfig: Sendable, Equatable {
         case wav
     }
 
+    /// Which keys a refresh of the node's list may add to those pinned (the first pin, on
+    /// a start with no `keys.json`, takes what the node serves whatever this says).
+    public enum KeyUpdates: String, Sendable, Equatable, CaseIterable {
+        /// Only when the node is reached over verified HTTPS: nobody on the way can slip a key in.
+        case https
+        /// Over plain HTTP too (a lab, or a private network one trusts).
+        case any
+        /// Never: `keys.json` is provisioned by hand and the node is never asked.
+        case none
+    }
+
     /// The file it was read from, for messages.
     public var file: String
     public var mode: Mode
@@ -40,12 +51,19 @@ public struct ReceiverConfig: Sendable, Equatable {
     public var freshnessSeconds: Int
     public var heartbeatSeconds: Int
     public var keyRefreshSeconds: Int
+    public var keyUpdates: KeyUpdates
+    /// A warning still waiting in the queue at a start is played only if it was accepted
+    /// less than this long ago (and has not expired): an hours-old warning is not news.
+    public var replayWithinSeconds: Int
 
     public init(
         file: String, mode: Mode = .push, node: String, terminal: String, secret: String, listenHost: String = "127.0.0.1",
         listenPort: Int, stateDirectory: String = ReceiverConfig.defaultStateDirectory, output: Output = .auto,
-        voices: VoiceTable = .standard, freshnessSeconds: Int = 300, heartbeatSeconds: Int = 20, keyRefreshSeconds: Int = 3600
+        voices: VoiceTable = .standard, freshnessSeconds: Int = 300, heartbeatSeconds: Int = 20, keyRefreshSeconds: Int = 3600,
+        keyUpdates: KeyUpdates = .https, replayWithinSeconds: Int = 21_600
     ) {
+        self.keyUpdates = keyUpdates
+        self.replayWithinSeconds = replayWithinSeconds
         self.file = file
         self.mode = mode
         self.node = node

@@ -42,6 +42,13 @@ public enum ReceiverConfigLoader {
         config.freshnessSeconds = try root.optionalInt("freshness_seconds", range: 1...86_400) ?? config.freshnessSeconds
         config.heartbeatSeconds = try root.optionalInt("heartbeat_seconds", range: 1...3600) ?? config.heartbeatSeconds
         config.keyRefreshSeconds = try root.optionalInt("key_refresh_seconds", range: 60...604_800) ?? config.keyRefreshSeconds
+        if let updates = try root.optionalString("key_updates") {
+            guard let value = ReceiverConfig.KeyUpdates(rawValue: updates) else {
+                throw root.error("key_updates", "'\(updates)' is not one of https, any, none")
+            }
+            config.keyUpdates = value
+        }
+        config.replayWithinSeconds = try root.optionalInt("replay_within_seconds", range: 0...604_800) ?? config.replayWithinSeconds
         try root.rejectUnknownKeys()
         return config
     }

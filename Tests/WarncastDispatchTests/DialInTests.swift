@@ -100,6 +100,41 @@ struct DialInTests {
         #expect(await hub.push(push, to: "ls-2", timeout: .milliseconds(200)) == .notConnected)
     }
 
+    @Test("a terminal that refuses a push says so at once: the delivery ends as a pushed terminal's 401 would, and the connection stays")
+    func refusal() async throws {
+        let outbox = MemoryOutbox()
+        await outbox.plan(try TestSupport.countyWarning(), to: Self.terminals(1), at: Date(), expires: Date().addingTimeInterval(3600))
+        let hub = DialInHub()
+        let (_, pushes) = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
+        let refusing = Task {
+            for await push in pushes {
+                #expect(
+                    hub.acknowledge(
+                        terminal: "ls-1", idempotencyKey: push.idempotencyKey, secretHashes: ["h"],
+                        answer: .refused(status: 401, reason: "stale")))
+            }
+        }
+        defer { refusing.cancel() }
+        var logger = Logger(label: "dial-in")
+        logger.logLevel = .critical
+        let keyring = SigningKeyring.generate()
+        let service = try DispatchService(
+            outbox: outbox, configuration: .init(channels: [Self.channel]),
+            transport: DialInTransport(hub: hub, fallback: LoopbackTransport { _ in HTTPResult(status: 599, body: Data()) }),
+            signer: try keyring.signer(), callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()),
+            logger: logger)
+        let started = ContinuousClock.now
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, await outbox.states()[.failed] == nil { try await Task.sleep(for: .milliseconds(20)) }
+        let delivery = try #require(await outbox.deliveries.values.first)
+        #expect(delivery.record.state == .failed && delivery.record.attempts == 1, "refused once, not tried again: \(delivery.record)")
+        #expect(delivery.record.lastStatus == 401, "\(delivery.record.lastError ?? "-")")
+        #expect(ContinuousClock.now - started < .seconds(15), "without waiting out the 20 s push time")
+        #expect(hub.isConnected("ls-1"), "a refusal is an answer: the connection is not taken for dead")
+    }
+
     @Test("a new connection replaces the old one and takes over the push waiting on it")
     func replacement() async throws {
         let hub = DialInHub()

@@ -44,6 +44,59 @@ struct PinnedKeysTests {
         #expect(keys.keys.count == 2)
     }
 
+    @Test("once keys are pinned, a refresh over plain http takes a retirement but pins no new key; never asks nothing")
+    func updatesOverHTTP() async throws {
+        let folder = ScratchFolder()
+        defer { folder.remove() }
+        let old = TestNode()
+        let slipped = TestNode()
+        let served = Shared(old.keys)
+        let asked = Shared(0)
+        let file = folder.file("keys.json")
+        let keys = try PinnedKeys(file: file, logger: quietLogger, updates: .retirementsOnly) {
+            asked.update { $0 += 1 }
+            return served.value
+        }
+        #expect(await keys.refresh())
+        #expect(await keys.current == old.keys, "the first pin takes what the node serves")
+        var retired = old.key
+        retired.status = "retired"
+        retired.retiredAt = "2026-07-01T00:00:00.000Z"
+        served.update { $0 = KeySet(keys: [retired, slipped.key]) }
+        #expect(await keys.refresh())
+        #expect(await keys.current.keys.map(\.id) == [old.signer.keyID], "a key served over http is not pinned")
+        #expect(await keys.current.key(id: old.signer.keyID)?.retiredAt == "2026-07-01T00:00:00.000Z", "the retirement is taken")
+        #expect(await !keys.refresh(forUnknown: slipped.signer.keyID))
+        #expect(try KeySet.decode(Data(contentsOf: file)).keys.map(\.id) == [old.signer.keyID])
+
+        let fixed = try PinnedKeys(file: file, logger: quietLogger, updates: .never) {
+            asked.update { $0 += 1 }
+            return served.value
+        }
+        let before = asked.value
+        #expect(await !fixed.refresh())
+        #expect(await !fixed.refresh(forUnknown: slipped.signer.keyID))
+        #expect(asked.value == before, "key_updates: none never asks the node")
+    }
+
+    @Test("the receiver picks the policy from key_updates and the node's scheme, and will not start with none and no keys")
+    func policy() async throws {
+        let folder = ScratchFolder()
+        defer { folder.remove() }
+        func config(_ node: String, _ updates: ReceiverConfig.KeyUpdates) -> ReceiverConfig {
+            ReceiverConfig(
+                file: "r.yaml", mode: .dialIn, node: node, terminal: "ls-1", secret: "s", listenPort: 0, stateDirectory: folder.url.path,
+                keyUpdates: updates)
+        }
+        #expect(Receiver.keyUpdates(config("http://10.0.0.1", .https)) == .retirementsOnly)
+        #expect(Receiver.keyUpdates(config("https://node.example", .https)) == .all)
+        #expect(Receiver.keyUpdates(config("http://10.0.0.1", .any)) == .all)
+        #expect(Receiver.keyUpdates(config("https://node.example", .none)) == .never)
+        await #expect(throws: ReceiverConfigError.self) {
+            _ = try await Receiver.services(config("https://node.example", .none), transport: FakeNode(), logger: quietLogger) { _, _ in }
+        }
+    }
+
     @Test("a key whose id is not its hash, or not Ed25519, is not pinned")
     func unusable() throws {
         var wrongID = TestNode().key

@@ -54,6 +54,10 @@ struct PlayedLogTests {
         try spool.keep(TestNode.body(key: "w-1/ls-1"), key: "w-1/ls-1", at: start)
         let reopened = try PlaySpool(directory: folder.file("state/queue"))
         #expect(reopened.waiting().messages.map(\.message.idempotencyKey) == ["w-1/ls-1", "w-2/ls-1"])
+        let accepted = reopened.waiting().messages.map { $0.acceptedAt.timeIntervalSince(start) }
+        #expect(
+            accepted.count == 2 && abs(accepted[0]) < 0.002 && abs(accepted[1] - 1) < 0.002,
+            "when each was accepted, to the millisecond: \(accepted)")
         reopened.remove(key: "w-1/ls-1")
         #expect(reopened.waiting().messages.map(\.message.idempotencyKey) == ["w-2/ls-1"])
         try Data("not json".utf8).write(to: folder.file("state/queue/000000000000001-x.json"))

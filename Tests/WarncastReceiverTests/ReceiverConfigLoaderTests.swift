@@ -40,6 +40,14 @@ struct ReceiverConfigLoaderTests {
         #expect(config.freshnessSeconds == 300)
         #expect(config.heartbeatSeconds == 20)
         #expect(config.keyRefreshSeconds == 3600)
+        #expect(config.keyUpdates == .https)
+        #expect(config.replayWithinSeconds == 21_600)
+    }
+
+    @Test("key_updates and replay_within_seconds are read")
+    func keyUpdates() throws {
+        let config = try ReceiverConfigLoader.parse(minimal + "key_updates: none\nreplay_within_seconds: 600\n", file: file)
+        #expect(config.keyUpdates == ReceiverConfig.KeyUpdates.none && config.replayWithinSeconds == 600)
     }
 
     @Test("a dial-in receiver needs no port")
@@ -67,6 +75,14 @@ struct ReceiverConfigLoaderTests {
             ("node: http://127.0.0.1:8080/", "node: http://127.0.0.1:8080/\nfreshness_seconds: 0", "freshness_seconds", "whole number"),
             ("node: http://127.0.0.1:8080/", "node: http://127.0.0.1:8080/\nheartbeat_seconds: often", "heartbeat_seconds", "whole number"),
             ("node: http://127.0.0.1:8080/", "node: http://127.0.0.1:8080/\nstate-dir: /tmp", "state-dir", "unknown key"),
+            (
+                "node: http://127.0.0.1:8080/", "node: http://127.0.0.1:8080/\nkey_updates: always", "key_updates",
+                "not one of https, any, none"
+            ),
+            (
+                "node: http://127.0.0.1:8080/", "node: http://127.0.0.1:8080/\nreplay_within_seconds: -1", "replay_within_seconds",
+                "whole number"
+            ),
         ])
     func namedErrors(old: String, new: String, key: String, reason: String) {
         #expect(minimal.contains(old))

@@ -25,16 +25,22 @@ struct SpeakerTests {
     final class FakeOutput: AudioOutput {
         let played = Shared<[(file: URL, duration: TimeInterval)]>([])
         let failure: SpeakerError?
+        /// How many plays fail (with `failure`) before they start to succeed; nil: all.
+        let failing: Int?
 
-        init(failure: SpeakerError? = nil) {
+        init(failure: SpeakerError? = nil, failing: Int? = nil) {
             self.failure = failure
+            self.failing = failing
         }
 
         var name: String { "fake" }
 
         func play(_ file: URL, duration: TimeInterval) async throws(SpeakerError) {
-            played.update { $0.append((file, duration)) }
-            if let failure { throw failure }
+            let count = played.withValue { played in
+                played.append((file, duration))
+                return played.count
+            }
+            if let failure, count <= failing ?? Int.max { throw failure }
         }
     }
 

@@ -78,7 +78,7 @@ struct ScratchFolder {
 /// Logs nowhere: tests read results, not log lines.
 let quietLogger: Logger = {
     var logger = Logger(label: "warncast-receiver-tests")
-    logger.logLevel = .critical
+    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG"] == nil ? .critical : .trace
     return logger
 }()
 
@@ -93,6 +93,10 @@ final class Shared<Value: Sendable>: Sendable {
     var value: Value { mutex.withLock { $0 } }
 
     func update(_ change: (inout Value) -> Void) {
+        mutex.withLock { change(&$0) }
+    }
+
+    func withValue<Result>(_ change: (inout Value) -> Result) -> Result {
         mutex.withLock { change(&$0) }
     }
 }

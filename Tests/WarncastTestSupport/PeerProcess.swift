@@ -54,6 +54,22 @@ public final class PeerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends the stop signal and waits up to `seconds` for the process to exit by itself:
+    /// its exit status, or nil when it had to be killed (or had already exited before).
+    public func stopGracefully(within seconds: TimeInterval) -> Int32? {
+        guard process.isRunning else { return nil }
+        kill(process.processIdentifier, stopSignal)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        process.waitUntilExit()
+        return process.terminationReason == .exit ? process.terminationStatus : nil
+    }
+
     deinit { stop() }
 
     /// Whether a TCP connection to 127.0.0.1:`port` succeeds right now.

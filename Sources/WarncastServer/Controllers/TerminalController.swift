@@ -153,6 +153,10 @@ struct TerminalController {
 
     struct AckRequest: Decodable {
         var idempotencyKey: String
+        /// Set when the terminal refuses the message: the status and reason it would have
+        /// answered a push over HTTP with.
+        var status: Int?
+        var error: String?
     }
 
     /// A dial-in terminal acknowledges a pushed message. The push waiting for it hears at
@@ -163,6 +167,22 @@ struct TerminalController {
         let forms = forms(of: try Self.secret(of: request))
         let body = try await request.body.collect(upTo: 16 * 1024)
         let ack = try JSONBody.decode(AckRequest.self, from: body, expected: #"send {"idempotencyKey": "…"}"#)
+        if let status = ack.status {
+            // A refusal answers only a push still waiting: later, the node has moved on and
+            // pushes again when the delivery is next due.
+            guard (400..<600).contains(status), let reason = ack.error, !reason.isEmpty, reason.utf8.count <= 200 else {
+                throw APIError(
+                    .unprocessableContent, code: "bad_ack", detail: "a refusal gives status 400-599 and an error code of at most 200 bytes")
+            }
+            guard
+                hub?.acknowledge(
+                    terminal: id, idempotencyKey: ack.idempotencyKey, secretHashes: forms,
+                    answer: .refused(status: status, reason: reason)) == true
+            else {
+                throw APIError(.conflict, code: "not_waiting", detail: "no push with this key waits for this terminal's answer")
+            }
+            return PlaybackAnswer(idempotencyKey: ack.idempotencyKey, state: .sending)
+        }
         if hub?.acknowledge(terminal: id, idempotencyKey: ack.idempotencyKey, secretHashes: forms) == true {
             return PlaybackAnswer(idempotencyKey: ack.idempotencyKey, state: .delivered)
         }
