@@ -4,10 +4,12 @@
 SWIFT        ?= swift
 CONFIG       ?= config/warncast.example.yaml
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-certificates curl tzdata
-# Real peers the tests talk to: a browser for the public page, openssl s_server for TLS,
+# Real peers the tests talk to: a browser for the public page and the console (driven
+# through chromium-driver by Debian's python3-selenium, with a CJK font so screenshots are
+# legible), openssl s_server for TLS,
 # Kannel with its fake SMSC for SMS, aiosmtpd (Debian's package) for email, espeak-ng for
 # the receivers' speech and sox to check their WAV files.
-TEST_PACKAGES := chromium openssl kannel kannel-extras python3-aiosmtpd espeak-ng sox
+TEST_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cjk openssl kannel kannel-extras python3-aiosmtpd espeak-ng sox
 # What make bench measures against: nginx as the endpoints, wrk for the ceiling.
 BENCH_PACKAGES := nginx-light wrk time
 SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)

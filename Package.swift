@@ -19,6 +19,7 @@ let package = Package(
         // Without swift-configuration (Hummingbird's ConfigurationSupport trait): the
         // configuration is Warncast's own YAML.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -48,7 +49,10 @@ let package = Package(
         ),
         .target(
             name: "WarncastStore",
-            dependencies: ["WarncastCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "WarncastCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
             swiftSettings: strict
         ),
         .target(

@@ -7,9 +7,44 @@ enum MailMessage {
         _ message: OutgoingMessage, from: String, fromName: String?, messageID: String, date: Date, signature: [String]
     ) throws -> Data {
         let warning = message.warning
+        let boundary = "warncast-\(UUID().uuidString)"
+        let (subject, text) = self.text(of: message)
+        let sender = fromName.map { "\(encodedWord($0)) <\(from)>" } ?? from
+        var lines = [
+            "From: \(sender)",
+            "To: undisclosed-recipients:;",
+            "Subject: \(encodedWord(subject))",
+            "Date: \(rfc5322Date(date))",
+            "Message-ID: <\(messageID)>",
+            "MIME-Version: 1.0",
+            "X-Warncast-Warning: \(warning.id)",
+        ]
+        lines += signature
+        lines += [
+            "Content-Type: multipart/mixed; boundary=\"\(boundary)\"",
+            "",
+            "--\(boundary)",
+            "Content-Type: text/plain; charset=UTF-8",
+            "Content-Transfer-Encoding: base64",
+            "",
+            base64Lines(Data(text.utf8)),
+            "--\(boundary)",
+            "Content-Type: application/cap+xml; charset=UTF-8; name=\"\(attachmentName(warning))\"",
+            "Content-Disposition: attachment; filename=\"\(attachmentName(warning))\"",
+            "Content-Transfer-Encoding: base64",
+            "",
+            base64Lines(message.cap),
+            "--\(boundary)--",
+            "",
+        ]
+        return Data(lines.joined(separator: "\r\n").utf8)
+    }
+
+    /// The subject and the text part of the warning's email.
+    static func text(of message: OutgoingMessage) -> (subject: String, body: String) {
+        let warning = message.warning
         let main = warning.alert.infoIndex(for: nil, fallback: message.defaultLanguage)
         let info = warning.alert.info.indices.contains(main) ? warning.alert.info[main] : nil
-        let boundary = "warncast-\(UUID().uuidString)"
         let levelName = ["red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"][warning.level.rawValue] ?? warning.level.rawValue
         let subject = "【\(levelName)预警】" + (info?.headline ?? "\(info?.senderName ?? warning.sender) \(warning.event)")
         var body: [String] = []
@@ -31,35 +66,7 @@ enum MailMessage {
             if !parts.isEmpty { body.append((["[\(other.language ?? "en-US")]"] + parts).joined(separator: "\r\n")) }
         }
         body.append("本邮件附有 CAP 1.2 格式的预警原文（\(warning.identifier).xml），由 Warncast 签名，公钥见发布节点的 /.well-known/warncast-keys。")
-        let sender = fromName.map { "\(encodedWord($0)) <\(from)>" } ?? from
-        var lines = [
-            "From: \(sender)",
-            "To: undisclosed-recipients:;",
-            "Subject: \(encodedWord(subject))",
-            "Date: \(rfc5322Date(date))",
-            "Message-ID: <\(messageID)>",
-            "MIME-Version: 1.0",
-            "X-Warncast-Warning: \(warning.id)",
-        ]
-        lines += signature
-        lines += [
-            "Content-Type: multipart/mixed; boundary=\"\(boundary)\"",
-            "",
-            "--\(boundary)",
-            "Content-Type: text/plain; charset=UTF-8",
-            "Content-Transfer-Encoding: base64",
-            "",
-            base64Lines(Data(body.joined(separator: "\r\n\r\n").utf8)),
-            "--\(boundary)",
-            "Content-Type: application/cap+xml; charset=UTF-8; name=\"\(attachmentName(warning))\"",
-            "Content-Disposition: attachment; filename=\"\(attachmentName(warning))\"",
-            "Content-Transfer-Encoding: base64",
-            "",
-            base64Lines(message.cap),
-            "--\(boundary)--",
-            "",
-        ]
-        return Data(lines.joined(separator: "\r\n").utf8)
+        return (subject, body.joined(separator: "\r\n\r\n"))
     }
 
     /// A short notice to a person on duty: plain text, no attachment, the first line of

@@ -105,10 +105,21 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
         maxBodyBytes: parts.configuration.server.maxBodyBytes, refusals: refusals, now: parts.now
     ).register(on: root)
 
+    ConsoleController(
+        store: parts.store, title: node.title, timeZone: node.timeZone, catalogue: parts.configuration.events, refusals: refusals,
+        now: parts.now
+    ).register(on: root)
+
     let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store, now: parts.now))
     let v1 = RouteRegistrar(methods: api, prefix: "/v1", table: routes)
-    WarningController(store: parts.store, intake: intake, maxBodyBytes: parts.configuration.server.maxBodyBytes)
-        .register(on: v1)
+    var warnings = WarningController(store: parts.store, intake: intake, maxBodyBytes: parts.configuration.server.maxBodyBytes)
+    warnings.language = parts.configuration.node.language
+    warnings.smsLimit =
+        parts.configuration.dispatch.channels.values.filter { $0.adapter == .kannel }.compactMap {
+            $0.settings["max_characters"].flatMap { Int($0) }
+        }
+        .min() ?? 670
+    warnings.register(on: v1)
     ApprovalController(store: parts.store, releases: releases, now: parts.now, routing: parts.routing).register(on: v1)
     deliveries.register(on: v1)
     terminals.register(on: v1)

@@ -91,6 +91,21 @@ public struct WarningIntake: Sendable {
             AuditEvent(actor: .principal(principal), action: .warningRefused, subject: identifier ?? "-", detail: detail), at: now())
     }
 
+    /// Checks `body` as `submit` would, up to the approval rule, and stores nothing: the
+    /// warning as it would be accepted (status pending approval), or the `IntakeError` that
+    /// would refuse it. Refusals are not audited; nothing was submitted.
+    public func preview(_ body: Data, contentType: String, principal: Principal) async throws -> Warning {
+        guard principal.role == .issuer, principal.department != nil else {
+            throw IntakeError.notAnIssuer("only an issuer token of a department may submit warnings")
+        }
+        let format = try CAPFormat(contentType: contentType)
+        let alert = try CAPReader.read(body, format: format)
+        let draft = try check.check(alert, raw: body, format: format, principal: principal, now: now())
+        _ = try await approvalPlan(for: draft, principal: principal)
+        return Warning(
+            id: Warning.ID(rawValue: "preview"), status: .pendingApproval, draft: draft, submittedBy: principal, receivedAt: now())
+    }
+
     /// The plan of the first rule matching the submission. An Update is matched with the
     /// facts of its new level and area, and whether it raises or widens the one it replaces.
     private func approvalPlan(for draft: WarningDraft, principal: Principal) async throws -> ApprovalPlan {

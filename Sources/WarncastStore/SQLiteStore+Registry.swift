@@ -30,6 +30,18 @@ extension SQLiteStore {
         }
     }
 
+    public func regions(matching text: String, limit: Int) async throws -> [Region] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT code, name, parent FROM region WHERE substr(code, 1, length(?1)) = ?1 OR instr(name, ?1) > 0
+                    ORDER BY length(code), code LIMIT ?2
+                    """, arguments: [text, limit]
+            ).compactMap(Self.region(from:))
+        }
+    }
+
     public func regionCount() async throws -> Int {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM region") ?? 0 }
     }

@@ -47,6 +47,24 @@ enum Schema {
         migrator.registerMigration("v10") { db in
             try addTerminals(db)
         }
+        migrator.registerMigration("v11") { db in
+            // Console accounts (issue: the console). A session is a token that names its account.
+            try db.create(table: "console_user") { t in
+                t.primaryKey("username", .text)
+                t.column("passwordHash", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("role", .text).notNull()
+                t.column("departmentID", .text).references("department")
+                t.column("region", .text).notNull()
+                t.column("approvalRole", .text)
+                t.column("createdAt", .text).notNull()
+                t.column("removedAt", .text)
+            }
+            try db.alter(table: "token") { t in
+                t.add(column: "consoleUser", .text)
+            }
+            try db.execute(sql: "CREATE INDEX token_console_user ON token (consoleUser) WHERE consoleUser IS NOT NULL")
+        }
         return migrator
     }
 

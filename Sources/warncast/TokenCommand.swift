@@ -23,20 +23,9 @@ struct TokenCommand: AsyncParsableCommand {
         var expires: String?
 
         func run() async throws {
-            guard let role = Role(rawValue: role) else {
-                throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            if role == .issuer && department == nil { throw ValidationError("an issuer token needs --department") }
             let context = try CLIContext(options)
-            let roles = context.configuration.approval.roles
-            if role == .approver {
-                guard let approvalRole, roles.contains(approvalRole) else {
-                    throw ValidationError("an approver token needs --approval-role, one of \(roles.joined(separator: ", "))")
-                }
-            } else if approvalRole != nil {
-                throw ValidationError("--approval-role is only for approver tokens")
-            }
-            let scope = try await self.scope(context)
+            let (role, scope) = try await Self.checkGrant(
+                role: role, department: department, region: region, approvalRole: approvalRole, context: context)
             let now = Date()
             let expiry = try expires.map { text in
                 guard let date = Self.expiry(text, from: now), date > now else {
@@ -77,7 +66,23 @@ struct TokenCommand: AsyncParsableCommand {
             return CAPTime.parse(text)
         }
 
-        private func scope(_ context: CLIContext) async throws -> RegionCode {
+        /// The role and the scope of a grant (a token's, a console account's), checked
+        /// against the configuration and the store.
+        static func checkGrant(
+            role: String, department: String?, region: String?, approvalRole: String?, context: CLIContext
+        ) async throws -> (Role, RegionCode) {
+            guard let role = Role(rawValue: role) else {
+                throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if role == .issuer && department == nil { throw ValidationError("an issuer needs --department") }
+            let roles = context.configuration.approval.roles
+            if role == .approver {
+                guard let approvalRole, roles.contains(approvalRole) else {
+                    throw ValidationError("an approver needs --approval-role, one of \(roles.joined(separator: ", "))")
+                }
+            } else if approvalRole != nil {
+                throw ValidationError("--approval-role is only for approvers")
+            }
             if let department {
                 guard let found = try await context.store.department(id: department) else {
                     throw CLIError("no department '\(department)'")
@@ -85,11 +90,11 @@ struct TokenCommand: AsyncParsableCommand {
                 if let region, region != found.region.rawValue {
                     throw ValidationError("--region \(region) differs from department \(department)'s region \(found.region)")
                 }
-                return found.region
+                return (role, found.region)
             }
             guard let region else { throw ValidationError("give --department or --region") }
             guard let code = RegionCode(region) else { throw ValidationError("--region '\(region)' is not a division code") }
-            return code
+            return (role, code)
         }
     }
 

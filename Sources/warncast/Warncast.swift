@@ -12,7 +12,7 @@ struct Warncast: AsyncParsableCommand {
         subcommands: [
             RegionsCommand.self, DepartmentsCommand.self, TokenCommand.self, WarningsCommand.self,
             ApprovalsCommand.self, RecipientsCommand.self, ReportCommand.self, TimelineCommand.self, LateCommand.self,
-            TerminalsCommand.self, KeysCommand.self, AuditCommand.self,
+            TerminalsCommand.self, KeysCommand.self, AuditCommand.self, UsersCommand.self,
         ])
 
     /// Says which configuration file commands use when not given `--config`.

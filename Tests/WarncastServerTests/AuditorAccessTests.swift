@@ -15,8 +15,10 @@ struct AuditorAccessTests {
         let auditor = try await api.token(.auditor, region: "430000", name: "审计")
         let issuer = try await api.token(.issuer, department: "csx-weather", name: "发布员")
         // Receipts and hand-downs authenticate otherwise (a recipient's secret, a delivery's
-        // token, an upper node's signature); they are tried below.
+        // token, an upper node's signature), and so does signing in to the console (a
+        // password); they are tried below.
         let otherwise = [
+            "/console/session",
             "/v1/receipts/ack", "/v1/receipts/carrier/{channel}", "/v1/cascade/warnings", "/v1/terminals/{id}/heartbeat",
             "/v1/terminals/{id}/playback", "/v1/terminals/{id}/ack",
         ]
@@ -29,6 +31,8 @@ struct AuditorAccessTests {
                     path.replacingOccurrences(of: "{id}", with: red.id), token: auditor, json: #"{"reason":"x"}"#)
                 #expect(response.status == .forbidden, "\(path) let an auditor write")
             }
+            let signIn = try await client.post("/console/session", token: auditor, json: #"{"username":"x","password":"not a token"}"#)
+            #expect(signIn.status == .unauthorized && signIn.errorCode == "bad_credentials")
             // The receipt endpoint takes a recipient's secret, which an auditor token is not.
             let ack = try await client.post("/v1/receipts/ack", token: auditor, json: #"{"idempotencyKey":"x"}"#)
             #expect(ack.status == .forbidden)

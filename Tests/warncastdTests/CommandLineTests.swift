@@ -34,6 +34,36 @@ struct CommandLineTests {
         #expect(unwrapped.contains("Configuration in use: \(config), from $WARNCAST_CONFIG"), "\(help.out)")
     }
 
+    @Test("console accounts: added with a password from standard input, listed, refused twice, changed, removed")
+    func consoleUsers() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        // The daemon loads the registries the accounts name.
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop() }
+        let add = [
+            "users", "add", "li4", "--role", "approver", "--department", "csx-weather", "--approval-role", "duty-leader", "--name",
+            "带班领导 李四",
+        ]
+        let short = try Binaries.warncast(add, config: config, input: "short\n")
+        #expect(short.status != 0 && short.err.contains("at least 10 characters"), "\(short.err)")
+        let noRole = try Binaries.warncast(
+            ["users", "add", "li4", "--role", "approver", "--department", "csx-weather", "--name", "x"], config: config,
+            input: "long enough pw\n")
+        #expect(noRole.status != 0 && noRole.err.contains("--approval-role"), "\(noRole.err)")
+        let added = try Binaries.warncast(add, config: config, input: "leader one password\n")
+        #expect(added.status == 0 && added.out.contains("li4: approver in 430121"), "\(added.err)")
+        let twice = try Binaries.warncast(add, config: config, input: "leader one password\n")
+        #expect(twice.status != 0 && twice.err.contains("--replace"), "\(twice.err)")
+        let listed = try Binaries.warncast(["users", "list"], config: config)
+        #expect(listed.out == "li4\tapprover\tduty-leader\tcsx-weather\t430121\t带班领导 李四\n")
+        #expect(try Binaries.warncast(["users", "password", "li4"], config: config, input: "a new password\n").status == 0)
+        #expect(try Binaries.warncast(["users", "remove", "li4"], config: config).out == "removed li4\n")
+        let gone = try Binaries.warncast(["users", "remove", "li4"], config: config)
+        #expect(gone.status != 0 && gone.err.contains("no account 'li4'"), "\(gone.err)")
+        #expect(try Binaries.warncast(["users", "list"], config: config).out.isEmpty)
+    }
+
     @Test("a mistyped command, a missing file, a directory and broken XML are each said in words")
     func plainErrors() throws {
         let directory = try TestSupport.temporaryDirectory()

@@ -15,10 +15,12 @@ enum Binaries {
 
     /// Runs the CLI to completion (at most `timeout` seconds) and returns its exit status and output.
     static func warncast(
-        _ arguments: [String], config: String, timeout: TimeInterval = 60
+        _ arguments: [String], config: String, timeout: TimeInterval = 60, input: String? = nil
     ) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = directory.appendingPathComponent("warncast")
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["WARNCAST_CONFIG"] = config
@@ -28,6 +30,10 @@ enum Binaries {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
         // Read while it runs: a command that prints more than a pipe holds would otherwise
         // wait for a reader until the timeout.
         let printed = PipeDrain(out)

@@ -56,6 +56,13 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     public static let keysRotated = AuditAction(name: "keys.rotated")
     public static let tokenCreated = AuditAction(name: "token.created")
     public static let tokenRevoked = AuditAction(name: "token.revoked")
+    /// A console account added or changed (a new password, a new grant).
+    public static let userSaved = AuditAction(name: "user.saved")
+    public static let userRemoved = AuditAction(name: "user.removed")
+    /// A console sign-in: a session opened, or a wrong password (`result` says which).
+    public static let userSignedIn = AuditAction(name: "user.signed_in")
+    public static let userSignInRefused = AuditAction(name: "user.sign_in_refused")
+    public static let userSignedOut = AuditAction(name: "user.signed_out")
     public static let configLoaded = AuditAction(name: "config.loaded")
 
     // Auditing and retention

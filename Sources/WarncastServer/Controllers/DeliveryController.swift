@@ -22,6 +22,7 @@ struct DeliveryController {
     where Methods.Context == WarncastRequestContext {
         registrar.on(.get, "/warnings/{id}/deliveries", use: deliveries)
         registrar.on(.get, "/warnings/{id}/report", use: report)
+        registrar.on(.get, "/warnings/{id}/report/stream", use: reportStream)
         registrar.on(.get, "/warnings/{id}/history", use: history)
         registrar.on(.post, "/warnings/{id}/resend", use: resend)
         registrar.on(.get, "/audit/verify", use: verify)
@@ -69,6 +70,38 @@ struct DeliveryController {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
         return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request))
+    }
+
+    /// The report as Server-Sent Events: an event `report` (the report's JSON) at once and
+    /// again each time it changes (looked at every second), a comment every 15 s to keep
+    /// proxies from closing the connection, for at most an hour. The console's coverage view
+    /// reads it; `curl -N` does too.
+    @Sendable func reportStream(_ request: Request, context: WarncastRequestContext) async throws -> Response {
+        let id = Warning.ID(rawValue: try context.parameters.require("id"))
+        _ = try await store.warning(id: id, visibleTo: context.requireReader())
+        let depth = try WarningReportBuilder.depth(of: request)
+        let reports = self.reports
+        let body = ResponseBody { writer in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var last = Data()
+            var quiet = 0
+            try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
+            for _ in 0..<3600 {
+                let data = try encoder.encode(try await reports.report(warningID: id, depth: depth))
+                if data != last {
+                    last = data
+                    quiet = 0
+                    try await writer.write(ByteBuffer(string: "event: report\ndata: " + String(decoding: data, as: UTF8.self) + "\n\n"))
+                } else {
+                    quiet += 1
+                    if quiet % 15 == 0 { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
     }
 
     /// Everything on record about one warning: the message as received, every audit entry

@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import NIOFoundationEssentialsCompat
 import WarncastCore
+import WarncastDispatch
 import WarncastStore
 
 /// `/v1/warnings`: submit CAP warnings and read them back, scoped to the caller's region.
@@ -10,10 +11,14 @@ struct WarningController {
     let store: any Store
     let intake: WarningIntake
     let maxBodyBytes: Int
+    /// The node's language and the SMS channel's length limit, for previews.
+    var language = "zh-CN"
+    var smsLimit = 670
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
     where Methods.Context == WarncastRequestContext {
         registrar.on(.post, "/warnings", use: submit)
+        registrar.on(.post, "/previews", use: preview)
         registrar.on(.get, "/warnings", use: list)
         registrar.on(.get, "/warnings/{id}", use: show)
         registrar.on(.get, "/warnings/{id}/cap", use: raw)
@@ -25,6 +30,29 @@ struct WarningController {
         var status: WarningStatus
         var location: String
         var duplicate: Bool
+    }
+
+    /// A warning checked as a submission would be, stored nowhere: what its recipients would
+    /// get on each channel, or the refusal a submission would get.
+    @Sendable func preview(_ request: Request, context: WarncastRequestContext) async throws -> MessagePreviewAnswer {
+        let principal = try context.requirePrincipal()
+        guard let body = try? await request.body.collect(upTo: maxBodyBytes) else {
+            throw APIError(IntakeError.bodyTooLarge(limit: maxBodyBytes))
+        }
+        do {
+            let warning = try await intake.preview(
+                Data(buffer: body), contentType: request.headers[.contentType] ?? "", principal: principal)
+            return MessagePreviewAnswer(
+                level: warning.level, areas: warning.areas, preview: MessagePreview(of: warning, language: language, smsLimit: smsLimit))
+        } catch let error as IntakeError {
+            throw APIError(error)
+        }
+    }
+
+    struct MessagePreviewAnswer: ResponseEncodable {
+        var level: Level
+        var areas: [RegionCode]
+        var preview: MessagePreview
     }
 
     @Sendable func submit(_ request: Request, context: WarncastRequestContext) async throws -> Response {

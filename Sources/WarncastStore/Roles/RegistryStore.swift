@@ -6,6 +6,8 @@ public protocol RegistryStore: Sendable {
     func importRegions(_ regions: [Region], audit: AuditEvent) async throws -> Int
     func region(_ code: RegionCode) async throws -> Region?
     func regionCount() async throws -> Int
+    /// Divisions whose code starts with `text` or whose name contains it, the higher tiers first.
+    func regions(matching text: String, limit: Int) async throws -> [Region]
 
     func saveDepartments(_ departments: [Department], audit: AuditEvent) async throws
     func department(id: String) async throws -> Department?
@@ -40,6 +42,20 @@ public protocol RegistryStore: Sendable {
     /// active recipient with this id; `StoreError.recipientOutOfScope` when it lies outside
     /// `scope`.
     func removeRecipient(id: String, within scope: RegionCode?, audit: AuditEvent) async throws -> Bool
+
+    /// Adds a console account, or replaces one (a new password, a new grant), ending the
+    /// sessions opened under what it replaces.
+    func saveConsoleUser(_ user: ConsoleUser, passwordHash: String, audit: AuditEvent) async throws
+    /// The account that may sign in as `username`, with its password hash.
+    func consoleUser(username: String) async throws -> (user: ConsoleUser, passwordHash: String)?
+    func consoleUsers() async throws -> [ConsoleUser]
+    /// Removes an account and ends its sessions; false when there is none.
+    func removeConsoleUser(username: String, audit: AuditEvent) async throws -> Bool
+    /// Opens a console session: a token of `grant` that belongs to `username`.
+    func openSession(for username: String, grant: TokenGrant, secretHash: String, audit: AuditEvent) async throws
+    /// The live console session (not revoked, not expired at `at`) whose secret hashes to
+    /// `secretHash`: its token's grant and its account.
+    func consoleSession(secretHash: String, at: Date) async throws -> (grant: TokenGrant, username: String)?
 }
 
 /// A token as the store lists it: everything except the secret.
