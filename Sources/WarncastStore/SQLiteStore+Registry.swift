@@ -10,12 +10,13 @@ extension SQLiteStore {
         try await write { db in
             let statement = try db.makeStatement(
                 sql: """
-                    INSERT INTO region (code, name, parent, tier) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(code) DO UPDATE SET name = excluded.name, parent = excluded.parent
+                    INSERT INTO region (code, name, parent, tier, longitude, latitude) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(code) DO UPDATE SET name = excluded.name, parent = excluded.parent,
+                        longitude = excluded.longitude, latitude = excluded.latitude
                     """)
             for region in regions {
                 try statement.execute(arguments: [
-                    region.code.rawValue, region.name, region.parent?.rawValue, region.tier.rawValue,
+                    region.code.rawValue, region.name, region.parent?.rawValue, region.tier.rawValue, region.longitude, region.latitude,
                 ])
             }
             try AuditLog.append(audit, at: now(), in: db)
@@ -25,20 +26,30 @@ extension SQLiteStore {
 
     public func region(_ code: RegionCode) async throws -> Region? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT code, name, parent FROM region WHERE code = ?", arguments: [code.rawValue])
-                .flatMap(Self.region(from:))
+            try Row.fetchOne(
+                db, sql: "SELECT code, name, parent, longitude, latitude FROM region WHERE code = ?", arguments: [code.rawValue]
+            )
+            .flatMap(Self.region(from:))
         }
     }
 
-    public func regions(matching text: String, limit: Int) async throws -> [Region] {
+    public func regions(matching text: String, within scope: RegionCode, limit: Int) async throws -> [Region] {
         try await writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT code, name, parent FROM region WHERE substr(code, 1, length(?1)) = ?1 OR instr(name, ?1) > 0
+                    SELECT code, name, parent, longitude, latitude FROM region
+                    WHERE substr(code, 1, length(?3)) = ?3 AND (substr(code, 1, length(?1)) = ?1 OR instr(name, ?1) > 0)
                     ORDER BY length(code), code LIMIT ?2
-                    """, arguments: [text, limit]
+                    """, arguments: [text, limit, String(scope.prefix)]
             ).compactMap(Self.region(from:))
+        }
+    }
+
+    public func regions(codes: [RegionCode]) async throws -> [Region] {
+        try await writer.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT code, name, parent, longitude, latitude FROM region WHERE code = ?")
+            return try codes.compactMap { try Row.fetchOne(statement, arguments: [$0.rawValue]).flatMap(Self.region(from:)) }
         }
     }
 
@@ -49,7 +60,8 @@ extension SQLiteStore {
     private static func region(from row: Row) -> Region? {
         guard let code = RegionCode(row["code"]) else { return nil }
         let parent: String? = row["parent"]
-        return Region(code: code, name: row["name"], parent: parent.flatMap(RegionCode.init))
+        return Region(
+            code: code, name: row["name"], parent: parent.flatMap(RegionCode.init), longitude: row["longitude"], latitude: row["latitude"])
     }
 
     // MARK: Departments

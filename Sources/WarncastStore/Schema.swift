@@ -65,6 +65,14 @@ enum Schema {
             }
             try db.execute(sql: "CREATE INDEX token_console_user ON token (consoleUser) WHERE consoleUser IS NOT NULL")
         }
+        migrator.registerMigration("v12") { db in
+            // Where divisions lie, for the console's coverage picture (NULL where the registry
+            // file has no coordinates).
+            try db.alter(table: "region") { t in
+                t.add(column: "longitude", .double)
+                t.add(column: "latitude", .double)
+            }
+        }
         return migrator
     }
 

@@ -151,7 +151,8 @@ def approve(username, warning, screenshot, last):
             # The county fills in, live.
             wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#tiers tr[data-region='430121'][data-share='1.0000']")),
                  "coverage of the county at 100%", seconds=60)
-            wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#coverage-map rect[data-region='430121001']")), "the coverage picture")
+            wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#coverage-map circle[data-region='430121']")), "the county in the picture")
+            wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#coverage-map rect[data-region='430121002']")), "its townships in the picture")
             wait(driver, text_in("#blind-spots", "没有未送达"), "no blind spots")
             driver.execute_script("document.getElementById('coverage').scrollIntoView()")
             shot(driver, screenshot + "-coverage")

@@ -22,7 +22,8 @@ struct RegionCSVTests {
         #expect(result.errors.isEmpty)
         #expect(result.regions.first?.code == hunan)
         #expect(result.regions.allSatisfy { $0.code.isWithin(hunan) })
-        #expect(result.regions.contains { $0.name == "长沙县" && $0.tier == .county })
+        let county = try #require(result.regions.first { $0.name == "长沙县" })
+        #expect(county.tier == .county && county.longitude == 113.081097 && county.latitude == 28.246918, "with where it lies")
         #expect(result.regions.count > 100)
     }
 
@@ -48,13 +49,19 @@ struct RegionCSVTests {
             430121001,第一镇,430121
             430121001,第一镇重复,430121
             430181,浏阳市,
+            430181,浏阳市,430100,113.6,
+            430182,宁乡市,430100,abc,28.2
+            430183,某市,430100,,
             """
         let result = RegionCSV.parse(text)
-        #expect(result.regions.map(\.code.rawValue) == ["430000", "430121001"])
-        #expect(result.errors.map(\.line) == [3, 4, 5, 6, 8, 9])
+        #expect(result.regions.map(\.code.rawValue) == ["430000", "430121001", "430183"])
+        #expect(result.errors.map(\.line) == [3, 4, 5, 6, 8, 9, 10, 11])
         #expect(result.errors[0].reason.contains("not a division code"))
         #expect(result.errors[2].reason.contains("does not contain"))
         #expect(result.errors[4].reason.contains("duplicate"))
         #expect(result.errors[5].reason.contains("has no parent"))
+        #expect(result.errors[6].reason.contains("latitude ''"), "a longitude without its latitude")
+        #expect(result.errors[7].reason.contains("longitude 'abc'"))
+        #expect(result.regions.last?.longitude == nil, "both left empty: no coordinates")
     }
 }

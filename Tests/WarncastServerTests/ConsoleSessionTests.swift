@@ -109,6 +109,15 @@ struct ConsoleSessionTests {
         let store = api.store
         let clock = api.clock
         try await api.test { client in
+            let form = try await client.execute(
+                uri: "/console/session", method: .post, headers: [.contentType: "text/plain"],
+                body: ByteBuffer(string: #"{"username":"zhang3","password":"\#(Self.password)"}"#))
+            #expect(form.status == .unsupportedMediaType, "a cross-site form cannot sign a browser in")
+            let crossSite = try await client.execute(
+                uri: "/console/session", method: .post,
+                headers: [.contentType: "application/json", HTTPField.Name("Sec-Fetch-Site")!: "cross-site"],
+                body: ByteBuffer(string: #"{"username":"zhang3","password":"\#(Self.password)"}"#))
+            #expect(crossSite.status == .forbidden)
             let unknown = try await signIn(client, "nobody")
             let wrong = try await signIn(client, password: "not the password")
             #expect(unknown.status == .unauthorized && wrong.status == .unauthorized)
@@ -126,7 +135,9 @@ struct ConsoleSessionTests {
             #expect(try await signIn(client).status == .ok)
         }
         let refused = try await api.store.auditEntries(from: 0, limit: 1000).filter { $0.action == "user.sign_in_refused" }
-        #expect(refused.count == 6, "each wrong password is audited")
+        #expect(refused.count == 7, "each wrong password is audited, and the locked attempt")
+        #expect(refused.filter { $0.detail.contains("locked") }.count == 1)
+        #expect(refused.allSatisfy { $0.detail.contains("127.0.0.1") }, "with the address it came from")
     }
 
     @Test("a new password, or removing the account, ends its sessions")
@@ -170,12 +181,29 @@ struct ConsoleSessionTests {
             #expect(names.contains { $0.code == "430121001" && $0.name == "长沙县第1乡镇" })
             let byCode = try await client.execute(uri: "/console/regions?q=4301", method: .get, headers: [.cookie: cookie])
             let codes = try byCode.decode(Matches.self).regions.map(\.code)
-            #expect(codes.contains("430100") && codes.contains("430121"), "the city around the scope and the county: \(codes)")
-            #expect(!codes.contains("430102"), "another district of the city is outside the county bureau's scope")
+            #expect(codes.first == "430121" && codes.contains("430121001"), "the county and what lies in it: \(codes)")
+            #expect(!codes.contains("430100") && !codes.contains("430102"), "nothing the county bureau may not warn: \(codes)")
             let empty = try await client.execute(uri: "/console/regions?q=", method: .get, headers: [.cookie: cookie])
             #expect(empty.status == .badRequest && empty.errorCode == "invalid_query")
+            let places = try await client.execute(
+                uri: "/console/places?codes=430121,430102,430121001", method: .get, headers: [.cookie: cookie])
+            let placed = try places.decode(Places.self).places
+            #expect(placed.map(\.code) == ["430121", "430121001"], "430102 is outside the scope")
+            #expect(placed.first?.longitude == 113.081097 && placed.first?.latitude == 28.246918)
+            #expect(placed.last?.longitude == nil, "no coordinates for a generated township")
+            let badCodes = try await client.execute(uri: "/console/places?codes=43012x", method: .get, headers: [.cookie: cookie])
+            #expect(badCodes.status == .badRequest && badCodes.errorCode == "invalid_query")
             let anonymous = try await client.execute(uri: "/console/regions?q=4301", method: .get)
             #expect(anonymous.status == .unauthorized)
+        }
+    }
+
+    struct Places: Decodable {
+        var places: [Place]
+        struct Place: Decodable {
+            var code: String
+            var longitude: Double?
+            var latitude: Double?
         }
     }
 

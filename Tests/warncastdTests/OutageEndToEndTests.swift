@@ -66,7 +66,12 @@ struct OutageEndToEndTests {
         #expect(notices.count == 1, "\(carrier.messages)\n\(daemon.log)")
         #expect(notices.first?.content.contains("sms-duty") == true && notices.first?.content.contains("127.0.0.1") == true)
         #expect(notices.first?.content.contains(kannel.password) == false, "no credentials in the notice")
-        let audit = try Binaries.warncast(["audit", "list"], config: config)
+        // Audited once the gateway has answered, which may be just after it got the message.
+        var audit = try Binaries.warncast(["audit", "list"], config: config)
+        for _ in 0..<50 where !audit.out.contains("notice.sent") {
+            try await Task.sleep(for: .milliseconds(200))
+            audit = try Binaries.warncast(["audit", "list"], config: config)
+        }
         #expect(audit.out.contains("notice.sent"), "\(audit.out)")
 
         try kannel.start()

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Reads the region registry's CSV format: a header line, then `code,name,parent[,…]`.
-/// Extra columns (longitude, latitude) are ignored. Every bad row is reported with its line.
+/// Reads the region registry's CSV format: a header line, then
+/// `code,name,parent[,longitude,latitude]` (both or neither; empty for a division without
+/// them). Every bad row is reported with its line.
 public enum RegionCSV {
     /// A row the importer refused, with its 1-based line number.
     public struct RowError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -75,6 +76,17 @@ public enum RegionCSV {
         } else if code.tier != .province {
             return .failure("\(code.tier.rawValue) \(code) has no parent")
         }
-        return .success(Region(code: code, name: fields[1], parent: parent))
+        var longitude: Double?
+        var latitude: Double?
+        if fields.count >= 5, !(fields[3].isEmpty && fields[4].isEmpty) {
+            guard let x = Double(fields[3]), (-180...180).contains(x) else {
+                return .failure("longitude '\(fields[3])' of \(code) is not a number from -180 to 180")
+            }
+            guard let y = Double(fields[4]), (-90...90).contains(y) else {
+                return .failure("latitude '\(fields[4])' of \(code) is not a number from -90 to 90")
+            }
+            (longitude, latitude) = (x, y)
+        }
+        return .success(Region(code: code, name: fields[1], parent: parent, longitude: longitude, latitude: latitude))
     }
 }

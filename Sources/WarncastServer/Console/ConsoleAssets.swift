@@ -97,6 +97,7 @@ enum ConsoleAssets {
         const CATEGORY = {weather: 'Met', water: 'Met', 'natural-resources': 'Geo', forestry: 'Fire'};
         let session = null;
         let leaving = [];  // what the current view must stop when another is shown (timers, streams)
+        let currentView = 0;  // a view whose data arrives after another was asked for is dropped
 
         function el(tag, attributes, ...children) {
           const node = document.createElement(tag);
@@ -146,6 +147,11 @@ enum ConsoleAssets {
           return `${shifted.getUTCMonth() + 1}月${shifted.getUTCDate()}日 ${pad(shifted.getUTCHours())}:${pad(shifted.getUTCMinutes())}`;
         }
         function time(text) { return el('time', {datetime: text}, local(text)); }
+        // A moment's time of day in the node's zone: 08:00:05.
+        function clock(date) {
+          const shifted = new Date(date.getTime() + session.offsetSeconds * 1000);
+          return shifted.toISOString().slice(11, 19);
+        }
         // The node's local time as a CAP time with its offset: 2026-07-01T08:00:00+08:00.
         function capTime(date) {
           const offset = session.offsetSeconds;
@@ -222,8 +228,12 @@ enum ConsoleAssets {
             `${session.name}（${ROLES[session.role] || session.role}${session.approvalRole ? ' · ' + session.approvalRole : ''}）`, ' ', out);
         }
 
+        // True while `view` is still the view asked for; its timers and streams are only
+        // started while it is.
+        const live = (view) => view === currentView;
+
         // ---- Approvals: the queue, phone first ----
-        function countdown(deadline) {
+        function countdown(deadline, stops) {
           const node = el('span', {class: 'deadline'});
           const tick = () => {
             const left = Math.round((new Date(deadline) - Date.now()) / 1000);
@@ -232,7 +242,7 @@ enum ConsoleAssets {
           };
           tick();
           const timer = setInterval(tick, 1000);
-          leaving.push(() => clearInterval(timer));
+          (stops || leaving).push(() => clearInterval(timer));
           return node;
         }
 
@@ -243,24 +253,40 @@ enum ConsoleAssets {
           return el('p', {class: summary.offline ? 'late' : 'ok'}, parts.join('；'));
         }
 
-        async function approvalsView() {
+        async function approvalsView(view) {
           const list = el('div', {id: 'pending'});
-          show(el('h1', {}, '待审批', en('Awaiting approval')), list);
-          const data = await api('GET', '/v1/approvals/pending');
-          if (!data.pending.length) { list.append(el('p', {id: 'none'}, '没有待审批的预警。', en('Nothing awaits approval.'))); return; }
-          for (const warning of data.pending) {
-            const info = (warning.alert.info || [])[0] || {};
-            list.append(el('article', {class: `card level-${warning.level}`, 'data-id': warning.id},
-              el('p', {}, levelBadge(warning.level), el('a', {href: `#/w/${warning.id}`}, info.headline || warning.event)),
-              el('p', {class: 'meta'}, `${warning.submitterName || warning.submittedBy || ''} · ${warning.department} · 提交 `, time(warning.receivedAt)),
-              warning.approval && warning.approval.deadline ? el('p', {}, '期限 ', time(warning.approval.deadline), ' · ', countdown(warning.approval.deadline)) : null,
-              terminalsLine(warning.terminals)));
+          const updated = el('p', {class: 'meta', id: 'pending-updated'});
+          async function fill() {
+            const data = await api('GET', '/v1/approvals/pending');
+            if (!live(view)) return;
+            for (const stop of list.stops || []) stop();
+            list.stops = [];
+            const cards = data.pending.map((warning) => {
+              const info = (warning.alert.info || [])[0] || {};
+              return el('article', {class: `card level-${warning.level}`, 'data-id': warning.id},
+                el('p', {}, levelBadge(warning.level), el('a', {href: `#/w/${warning.id}`}, info.headline || warning.event)),
+                el('p', {class: 'meta'}, `${warning.submitterName || ''} · ${warning.department} · 提交 `, time(warning.receivedAt)),
+                warning.approval && warning.approval.deadline ? el('p', {}, '期限 ', time(warning.approval.deadline), ' · ', countdown(warning.approval.deadline, list.stops)) : null,
+                terminalsLine(warning.terminals));
+            });
+            list.replaceChildren(...(cards.length ? cards : [el('p', {id: 'none'}, '没有待审批的预警。', en('Nothing awaits approval.'))]));
+            updated.textContent = `更新于 ${clock(new Date())}，每 30 秒刷新`;
           }
+          await fill();
+          if (!live(view)) return;
+          show(el('h1', {}, '待审批', en('Awaiting approval')), updated, list);
+          const timer = setInterval(() => fill().catch(() => { updated.textContent = '刷新失败，稍后重试'; }), 30000);
+          leaving.push(() => { clearInterval(timer); for (const stop of list.stops || []) stop(); });
         }
 
         // ---- One warning: what, where, who; approve or reject; then watch it go out ----
-        async function warningView(id) {
+        async function warningView(view, id) {
           const warning = await api('GET', `/v1/warnings/${encodeURIComponent(id)}`);
+          let queue = null;
+          if (warning.status === 'pending_approval') {
+            try { queue = await api('GET', '/v1/approvals/pending'); } catch (_) { /* a role without the queue */ }
+          }
+          if (!live(view)) return;
           const info = (warning.alert.info || [])[0] || {};
           const names = (info.area || []).map((area) => area.areaDesc).join('、');
           const status = el('div', {'aria-live': 'polite', id: 'decision-status'});
@@ -281,11 +307,8 @@ enum ConsoleAssets {
           if (warning.status === 'pending_approval') {
             if (approval.deadline) parts.push(el('p', {}, '审批期限 ', time(approval.deadline), ' · ', countdown(approval.deadline)));
             if (approval.missing && approval.missing.length) parts.push(el('p', {}, '尚缺：', approval.missing.map((m) => m.role).join('、')));
-            try {
-              const pending = await api('GET', '/v1/approvals/pending');
-              const mine = pending.pending.find((w) => w.id === warning.id);
-              if (mine) parts.push(terminalsLine(mine.terminals));
-            } catch (_) { /* a role without the queue */ }
+            const mine = queue && queue.pending.find((w) => w.id === warning.id);
+            if (mine) parts.push(terminalsLine(mine.terminals));
             if (session.role === 'approver') {
               const reason = el('textarea', {id: 'reason', name: 'reason'});
               parts.push(
@@ -299,6 +322,8 @@ enum ConsoleAssets {
           async function decide(decision, reason) {
             status.replaceChildren();
             if (decision === 'reject' && !reason.trim()) { status.append(message('error', '驳回需要填写理由。')); return; }
+            const buttons = [document.getElementById('approve'), document.getElementById('reject')];
+            for (const button of buttons) if (button) button.disabled = true;
             try {
               const body = reason.trim() ? {reason: reason.trim()} : {};
               const answer = await api('POST', `/v1/warnings/${warning.id}/${decision}`, body);
@@ -306,6 +331,7 @@ enum ConsoleAssets {
               setTimeout(() => { if (location.hash === `#/w/${warning.id}`) route(); }, 800);
             } catch (error) {
               status.append(message('error', error.message));
+              for (const button of buttons) if (button) button.disabled = false;
             }
           }
           if (['released', 'superseded', 'cancelled', 'expired'].includes(warning.status)) parts.push(coverage(warning));
@@ -321,13 +347,25 @@ enum ConsoleAssets {
         function coverage(warning) {
           const box = el('section', {id: 'coverage', 'aria-live': 'polite'}, el('h2', {}, '覆盖情况', en('Coverage')), el('p', {}, '正在连接…'));
           const late = el('div', {id: 'late'});
+          const state = el('p', {class: 'meta', id: 'coverage-state'});
+          let at = null;
           const source = new EventSource(`/v1/warnings/${warning.id}/report/stream?depth=township`);
           leaving.push(() => source.close());
-          source.addEventListener('report', (event) => {
+          source.addEventListener('report', async (event) => {
             const report = JSON.parse(event.data);
-            box.replaceChildren(el('h2', {}, '覆盖情况', en('Coverage')), tiers(report), picture(report), blindSpots(report), late);
+            await locate((report.tiers || []).filter((row) => row.tier === 'county').map((row) => row.region));
+            at = new Date();
+            state.className = 'meta';
+            state.textContent = `实时更新，最近一次 ${clock(at)}`;
+            box.replaceChildren(el('h2', {}, '覆盖情况', en('Coverage')), state, tiers(report), picture(report), blindSpots(report), late);
           });
-          source.onerror = () => { /* the browser reconnects by itself */ };
+          source.onerror = () => {
+            state.className = 'late';
+            state.textContent = `连接中断${at ? '，以下为 ' + clock(at) + ' 的数据' : ''}；正在重连…`;
+            // Closed for good (the session ended, the warning is out of reach): start again,
+            // which signs in again when needed.
+            if (source.readyState === EventSource.CLOSED) setTimeout(route, 3000);
+          };
           const refreshLate = async () => {
             try {
               const timeline = await api('GET', `/v1/warnings/${warning.id}/timeline`);
@@ -355,45 +393,71 @@ enum ConsoleAssets {
                 el('span', {style: null, 'data-width': share(row)})), percent(share(row)))))));
         }
 
-        // Counties and their townships as tiles, coloured by the share reached.
+        // Where counties lie, from the registry (GET /console/places), kept for the page's life.
+        const places = new Map();
+        async function locate(codes) {
+          const missing = codes.filter((code) => !places.has(code));
+          for (let i = 0; i < missing.length; i += 400) {
+            const part = missing.slice(i, i + 400);
+            try {
+              const found = await api('GET', `/console/places?codes=${part.join(',')}`);
+              for (const place of found.places) places.set(place.code, place);
+            } catch (_) { /* drawn without coordinates */ }
+            for (const code of part) if (!places.has(code)) places.set(code, null);
+          }
+        }
+
+        // Each county where the registry places it (a circle), its townships as squares in a
+        // ring around it, all coloured from red (none reached) to green (all reached). Counties
+        // the registry has no coordinates for are set in a row beneath.
         function picture(report) {
           const ns = 'http://www.w3.org/2000/svg';
+          const node = (tag, attributes, text) => {
+            const made = document.createElementNS(ns, tag);
+            for (const [key, value] of Object.entries(attributes)) made.setAttribute(key, value);
+            if (text !== undefined) made.textContent = text;
+            return made;
+          };
           const rows = report.tiers || [];
           const counties = rows.filter((row) => row.tier === 'county');
-          const svg = document.createElementNS(ns, 'svg');
-          const size = 26, gap = 3, label = 90;
-          let most = 1;
-          const towns = counties.map((county) => {
-            const inside = rows.filter((row) => row.tier === 'township' && row.region.startsWith(county.region));
-            most = Math.max(most, inside.length);
-            return inside;
-          });
-          const width = label + most * (size + gap), height = Math.max(1, counties.length) * (size + gap);
-          svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-          svg.setAttribute('width', width);
-          svg.setAttribute('height', height);
-          svg.setAttribute('role', 'img');
-          svg.setAttribute('aria-label', '各县、乡镇覆盖率图');
-          svg.setAttribute('id', 'coverage-map');
           const colour = (value) => `hsl(${Math.round(value * 120)}, 70%, ${value >= 1 ? 35 : 45}%)`;
-          counties.forEach((county, y) => {
-            const text = document.createElementNS(ns, 'text');
-            text.setAttribute('x', 0); text.setAttribute('y', y * (size + gap) + size * 0.65);
-            text.textContent = `${county.name || county.region} ${percent(share(county))}`;
-            svg.append(text);
-            towns[y].forEach((town, x) => {
-              const rect = document.createElementNS(ns, 'rect');
-              rect.setAttribute('x', label + x * (size + gap)); rect.setAttribute('y', y * (size + gap));
-              rect.setAttribute('width', size); rect.setAttribute('height', size);
-              rect.setAttribute('fill', colour(share(town)));
-              rect.setAttribute('data-region', town.region);
-              const title = document.createElementNS(ns, 'title');
-              title.textContent = `${town.name || town.region}：${town.delivered}/${town.targeted}`;
-              rect.append(title);
-              svg.append(rect);
+          const width = 360, margin = 60, tile = 9;
+          const placed = counties.filter((c) => { const p = places.get(c.region); return p && p.longitude != null; });
+          const loose = counties.filter((c) => !placed.includes(c));
+          // An equirectangular projection, squeezed by the cosine of the latitude.
+          const lats = placed.map((c) => places.get(c.region).latitude);
+          const squeeze = Math.cos((lats.reduce((a, b) => a + b, 0) / Math.max(1, lats.length)) * Math.PI / 180);
+          const xs = placed.map((c) => places.get(c.region).longitude * squeeze);
+          const ys = placed.map((c) => -places.get(c.region).latitude);
+          const scale = placed.length > 1 ? Math.min((width - 2 * margin) / (Math.max(...xs) - Math.min(...xs) || 1),
+            (width - 2 * margin) / (Math.max(...ys) - Math.min(...ys) || 1)) : 0;
+          const mapHeight = placed.length ? (placed.length > 1 ? (Math.max(...ys) - Math.min(...ys)) * scale + 2 * margin : 2 * margin) : 0;
+          const height = mapHeight + (loose.length ? 2 * margin : 0);
+          const svg = node('svg', {viewBox: `0 0 ${width} ${Math.max(height, 40)}`, width, height: Math.max(height, 40), role: 'img',
+            'aria-label': '各县、乡镇覆盖率图', id: 'coverage-map'});
+          const draw = (county, x, y) => {
+            const towns = rows.filter((row) => row.tier === 'township' && row.region.startsWith(county.region));
+            const radius = Math.max(24, towns.length * (tile + 3) / (2 * Math.PI));
+            towns.forEach((town, index) => {
+              const angle = 2 * Math.PI * index / towns.length - Math.PI / 2;
+              const square = node('rect', {x: (x + radius * Math.cos(angle) - tile / 2).toFixed(1), y: (y + radius * Math.sin(angle) - tile / 2).toFixed(1),
+                width: tile, height: tile, fill: colour(share(town)), 'data-region': town.region});
+              square.append(node('title', {}, `${town.name || town.region}：${town.delivered}/${town.targeted}`));
+              svg.append(square);
             });
+            const circle = node('circle', {cx: x.toFixed(1), cy: y.toFixed(1), r: 10, fill: colour(share(county)), 'data-region': county.region});
+            circle.append(node('title', {}, `${county.name || county.region}：${county.delivered}/${county.targeted}`));
+            svg.append(circle, node('text', {x: x.toFixed(1), y: (y + radius + tile + 10).toFixed(1), 'text-anchor': 'middle'},
+              `${county.name || county.region} ${percent(share(county))}`));
+          };
+          placed.forEach((county, index) => {
+            const x = placed.length > 1 ? margin + (xs[index] - Math.min(...xs)) * scale : width / 2;
+            const y = placed.length > 1 ? margin + (ys[index] - Math.min(...ys)) * scale : margin;
+            draw(county, x, y);
           });
-          return el('figure', {}, svg, el('figcaption', {class: 'meta'}, '每格一个乡镇，绿色为全部送达，红色为未送达。'));
+          loose.forEach((county, index) => draw(county, margin + (index % 3) * 120, mapHeight + margin));
+          return el('figure', {}, svg, el('figcaption', {class: 'meta'},
+            '圆为县（按登记的经纬度），周围方块为其乡镇；绿色为全部送达，红色为未送达。'));
         }
 
         function blindSpots(report) {
@@ -405,7 +469,7 @@ enum ConsoleAssets {
         }
 
         // ---- Compose ----
-        async function composeView() {
+        async function composeView(view) {
           if (session.role !== 'issuer' || !session.department) {
             show(el('h1', {}, '发布预警'), message('error', '只有部门的发布员可以发布预警。'));
             return;
@@ -455,8 +519,21 @@ enum ConsoleAssets {
           const previews = el('div', {id: 'previews', 'aria-live': 'polite'});
           const status = el('div', {'aria-live': 'polite', id: 'compose-status'});
 
+          // One identifier for this form: a second tap on submit is the same message, which
+          // the intake answers as a duplicate instead of filing it twice.
+          const identifier = `${department.id}-${Date.now()}`;
+          function problem() {
+            if (!chosen.size) return '请至少选择一个区域。';
+            if (!effective.value || !expires.value) return '请填写生效时间和截止时间。';
+            if (fromInput(expires.value) <= fromInput(effective.value)) return '截止时间须晚于生效时间。';
+            for (const block of blocks.children) {
+              if (!block.querySelector('[name=language]').value.trim()) return '每种语言都需要语言标签（如 en-US）。';
+            }
+            return null;
+          }
+          let sent = null;  // set at the first preview or submission, then kept with the identifier
           function alert() {
-            const sent = new Date();
+            sent = sent || new Date();
             const sender = department.senders[0] || `${department.id}@warncast`;
             const area = [...chosen].map(([code]) => code);
             const areaDesc = [...chosen].map(([, name]) => name).join('、');
@@ -474,11 +551,13 @@ enum ConsoleAssets {
                 area: [{areaDesc: areaDesc || '—', geocode: area.map((code) => ({valueName: 'GB/T 2260', value: code}))}],
               };
             });
-            return {identifier: `${department.id}-${sent.getTime()}`, sender, sent: capTime(sent), status: 'Actual', msgType: 'Alert', scope: 'Public', info};
+            return {identifier, sender, sent: capTime(sent), status: 'Actual', msgType: 'Alert', scope: 'Public', info};
           }
 
           async function preview() {
             previews.replaceChildren();
+            const wrong = problem();
+            if (wrong) { previews.append(message('error', wrong)); return false; }
             try {
               const answer = await api('POST', '/v1/previews', alert());
               const p = answer.preview;
@@ -497,14 +576,17 @@ enum ConsoleAssets {
           async function submit(event) {
             event.preventDefault();
             status.replaceChildren();
-            if (!chosen.size) { status.append(message('error', '请至少选择一个区域。')); search.focus(); return; }
-            if (!(await preview())) return;
+            const button = document.getElementById('submit');
+            if (button.disabled) return;
+            button.disabled = true;
             try {
+              if (!(await preview())) { button.disabled = false; return; }
               const answer = await api('POST', '/v1/warnings', alert());
-              status.append(message('ok', `已提交，状态：${STATUS[answer.status] || answer.status}。`),
+              status.append(message('ok', `${answer.duplicate ? '此前已提交' : '已提交'}，状态：${STATUS[answer.status] || answer.status}。`),
                 el('p', {}, el('a', {href: `#/w/${answer.id}`, id: 'submitted'}, '查看这条预警')));
             } catch (error) {
               status.append(message('error', `${error.code ? error.code + '：' : ''}${error.message}`));
+              button.disabled = false;
             }
           }
 
@@ -526,7 +608,7 @@ enum ConsoleAssets {
         }
 
         // ---- The warning list, for auditors and everyone ----
-        async function warningsView() {
+        async function warningsView(view) {
           const query = new URLSearchParams(location.hash.split('?')[1] || '');
           const field = (name, label, input) => el('div', {}, el('label', {for: `f-${name}`}, label), input);
           const status = el('select', {id: 'f-status', name: 'status'}, el('option', {value: ''}, '全部'),
@@ -553,13 +635,19 @@ enum ConsoleAssets {
               verify.replaceChildren();
               try {
                 const answer = await api('GET', '/v1/audit/verify');
-                verify.append(message(answer.intact ? 'ok' : 'error', answer.intact
-                  ? `审计链完整：${answer.entries} 条，末哈希 ${answer.lastHash.slice(0, 16)}…`
-                  : `审计链在第 ${answer.brokenAt} 条断开：${answer.reason}`));
+                const receipts = answer.receipts || {};
+                const chain = answer.brokenAt !== undefined
+                  ? `审计链在第 ${answer.brokenAt} 条断开：${answer.reason || ''}`
+                  : `审计链完整：${answer.entries} 条${answer.lastHash ? '，末哈希 ' + answer.lastHash.slice(0, 16) + '…' : ''}`;
+                const seals = receipts.intact === false
+                  ? `送达回执封存链有误：${receipts.reason || ''}`
+                  : `送达回执封存完整${receipts.deliveries !== undefined ? '：' + receipts.deliveries + ' 条' : ''}`;
+                verify.append(message(answer.intact ? 'ok' : 'error', `${chain}；${seals}`));
               } catch (error) { verify.append(message('error', error.message)); }
             }}, '校验审计链')), verify);
-          show(el('h1', {}, '预警列表', en('Warnings')), form, results);
           const data = await api('GET', '/v1/warnings?' + query.toString());
+          if (!live(view)) return;
+          show(el('h1', {}, '预警列表', en('Warnings')), form, results);
           const warnings = data.warnings || data;
           if (!warnings.length) { results.append(el('p', {}, '没有符合条件的预警。')); return; }
           results.append(el('table', {},
@@ -576,12 +664,14 @@ enum ConsoleAssets {
             catch (error) { signInView(); return; }
           }
           const hash = location.hash || '#/';
+          const view = ++currentView;
           try {
-            if (hash.startsWith('#/w/')) await warningView(decodeURIComponent(hash.slice(4)));
-            else if (hash === '#/compose') await composeView();
-            else if (hash.startsWith('#/warnings')) await warningsView();
-            else await approvalsView();
+            if (hash.startsWith('#/w/')) await warningView(view, decodeURIComponent(hash.slice(4)));
+            else if (hash === '#/compose') await composeView(view);
+            else if (hash.startsWith('#/warnings')) await warningsView(view);
+            else await approvalsView(view);
           } catch (error) {
+            if (!live(view)) return;
             if (error.status === 401) { session = null; signInView('登录已过期，请重新登录。'); return; }
             show(message('error', error.message));
           }

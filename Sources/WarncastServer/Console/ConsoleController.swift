@@ -1,7 +1,9 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOFoundationEssentialsCompat
+import NIOPosix
 import Synchronization
 import WarncastCore
 import WarncastStore
@@ -16,6 +18,7 @@ struct ConsoleController: Sendable {
     let catalogue: EventCatalogue
     let refusals: AnonymousRefusals
     let throttle = SignInThrottle()
+    let hashing = PasswordChecks()
     let now: @Sendable () -> Date
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
@@ -27,6 +30,7 @@ struct ConsoleController: Sendable {
         registrar.on(.get, "/console/session", use: session)
         registrar.on(.delete, "/console/session", use: signOut)
         registrar.on(.get, "/console/regions", use: regions)
+        registrar.on(.get, "/console/places", use: places)
     }
 
     /// The console's own resources only: no inline script or style, no framing.
@@ -97,30 +101,63 @@ struct ConsoleController: Sendable {
 
     /// Signs in: 200 with the session and its cookie; 401 `bad_credentials` for an unknown
     /// user or a wrong password alike; 429 `too_many_attempts` after 5 failures for a user
-    /// name within 15 minutes.
+    /// name from one address within 15 minutes, or while too many passwords are being
+    /// checked at once; 415 for anything but JSON, and 403 for a request another site's page
+    /// sent (a form cannot send JSON, and browsers say where a request comes from).
     @Sendable func signIn(_ request: Request, context: WarncastRequestContext) async throws -> Response {
+        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else {
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type", detail: "send the user name and password as application/json")
+        }
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site == "cross-site" {
+            throw APIError.forbidden("sign in from the console's own page")
+        }
         let body = try await request.body.collect(upTo: 4096)
         let form = try JSONBody.decode(SignIn.self, from: body, expected: #"send {"username": "…", "password": "…"}"#)
         let at = now()
-        if let wait = throttle.wait(for: form.username, at: at) {
-            var error = APIError(
-                .tooManyRequests, code: "too_many_attempts",
-                detail: "too many wrong passwords for this user: try again in \(Int(wait.rounded(.up))) s, or ask an operator to reset it")
-            error.headers[.retryAfter] = "\(Int(wait.rounded(.up)))"
-            throw error
-        }
-        let account = ConsoleUser.isValidUsername(form.username) ? try await store.consoleUser(username: form.username) : nil
-        // A hash is checked even for an unknown user, so the answer takes as long.
-        let matches = ConsolePassword.verify(form.password, hash: account?.passwordHash ?? ConsolePassword.decoy)
-        guard let user = account?.user, matches else {
-            throttle.failed(form.username, at: at)
+        let client = context.clientAddress ?? "-"
+        let refuse = { (why: String, wait: TimeInterval) async throws -> Never in
             try await refusals.record(
                 AuditEvent(
                     actor: .anonymous, action: .userSignInRefused, subject: String(form.username.prefix(64)),
-                    detail: ["why": account == nil ? "no such user" : "wrong password"]))
+                    detail: ["why": why, "client": client]))
+            var error = APIError(
+                .tooManyRequests, code: "too_many_attempts",
+                detail: why == "locked"
+                    ? "too many wrong passwords for this user from here: try again in \(Int(wait.rounded(.up))) s"
+                    : "too many sign-ins at once: try again in a moment")
+            error.headers[.retryAfter] = "\(Int(wait.rounded(.up)))"
+            throw error
+        }
+        // Counted as a failure before the password is checked (and cleared when it matches),
+        // so that attempts sent all at once are held to the limit too.
+        if let wait = throttle.attempt(form.username, from: client, at: at) { try await refuse("locked", wait) }
+        let account = ConsoleUser.isValidUsername(form.username) ? try await store.consoleUser(username: form.username) : nil
+        // A hash is checked even for an unknown user, so the answer takes as long. bcrypt is
+        // slow on purpose: it runs on NIO's blocking pool, a few at a time, not on the threads
+        // that serve everything else.
+        guard let matches = try await hashing.verify(form.password, hash: account?.passwordHash ?? ConsolePassword.decoy) else {
+            throttle.forget(form.username, from: client, at: at)
+            try await refuse("busy", 1)
+        }
+        guard let user = account?.user, matches else {
+            try await refusals.record(
+                AuditEvent(
+                    actor: .anonymous, action: .userSignInRefused, subject: String(form.username.prefix(64)),
+                    detail: ["why": account == nil ? "no such user" : "wrong password", "client": client]))
             throw APIError(.unauthorized, code: "bad_credentials", detail: "the user name or the password is wrong")
         }
-        throttle.succeeded(form.username)
+        throttle.succeeded(form.username, from: client)
+        // A browser signing in again gives up the session it had.
+        if let previous = ConsoleSession.secret(of: request),
+            let old = try await store.consoleSession(secretHash: AccessToken.hash(previous), at: at)
+        {
+            _ = try await store.revokeToken(
+                id: old.grant.id,
+                audit: AuditEvent(
+                    actor: AuditActor(name: "console:\(old.username)"), action: .userSignedOut, subject: old.grant.id,
+                    detail: ["user": old.username, "why": "signed in again"]))
+        }
         let token = AccessToken.generate()
         // The token carries the account's name as it is: the two-person rule compares holders'
         // names, so the same person is the same whether signed in or holding a token. The
@@ -130,7 +167,7 @@ struct ConsoleController: Sendable {
             for: user.username, grant: grant, secretHash: AccessToken.hash(token.secret),
             audit: AuditEvent(
                 actor: AuditActor(name: "console:\(user.username)"), action: .userSignedIn, subject: token.id,
-                detail: ["user": user.username, "role": user.role.rawValue, "expires": grant.expiresAt?.text ?? "-"]))
+                detail: ["user": user.username, "role": user.role.rawValue, "expires": grant.expiresAt?.text ?? "-", "client": client]))
         var response = try await info(username: user.username, grant: grant, secret: token.secret).response(from: request, context: context)
         response.headers[.setCookie] = ConsoleSession.setCookie(token.secret)
         response.headers[.cacheControl] = "no-store"
@@ -163,14 +200,17 @@ struct ConsoleController: Sendable {
     /// Signs out: the session's token is revoked and the cookie cleared (204). Needs the
     /// CSRF token like any change.
     @Sendable func signOut(_ request: Request, context: WarncastRequestContext) async throws -> Response {
-        let principal = try await BearerAuthenticator.principal(of: request, store: store, now: now())
         guard let secret = ConsoleSession.secret(of: request),
             let found = try await store.consoleSession(secretHash: AccessToken.hash(secret), at: now())
         else { throw APIError.unauthenticated("not signed in") }
+        guard let sent = request.headers[ConsoleSession.csrfHeader], ConsoleSession.same(sent, ConsoleSession.csrf(for: secret)) else {
+            throw APIError(.forbidden, code: "csrf_failed", detail: "signing out needs the session's X-CSRF-Token header")
+        }
         _ = try await store.revokeToken(
-            id: principal.tokenID,
+            id: found.grant.id,
             audit: AuditEvent(
-                actor: .principal(principal), action: .userSignedOut, subject: principal.tokenID, detail: ["user": found.username]))
+                actor: AuditActor(name: "console:\(found.username)"), action: .userSignedOut, subject: found.grant.id,
+                detail: ["user": found.username]))
         return Response(status: .noContent, headers: [.setCookie: ConsoleSession.clearCookie, .cacheControl: "no-store"])
     }
 
@@ -184,48 +224,113 @@ struct ConsoleController: Sendable {
         var regions: [RegionMatch]
     }
 
-    /// Divisions within the signed-in person's scope whose code starts with, or whose name
-    /// contains, `q` (at least one character): the area picker's search.
+    /// Divisions within the signed-in person's scope (its own included) whose code starts
+    /// with, or whose name contains, `q` (at least one character): the area picker's search.
     @Sendable func regions(_ request: Request, context: WarncastRequestContext) async throws -> RegionMatches {
         let principal = try await BearerAuthenticator.principal(of: request, store: store, now: now())
         guard let text = request.uri.queryParameters["q"].map(String.init)?.trimmingCharacters(in: .whitespaces),
             (1...40).contains(text.count)
         else { throw APIError.badQuery("q must be 1 to 40 characters: part of a name, or the first digits of a code") }
-        let found = try await store.regions(matching: text, limit: 400)
-        let visible = found.filter { $0.code.isWithin(principal.scope) || principal.scope.isWithin($0.code) }
-        return RegionMatches(regions: visible.prefix(30).map { RegionMatch(code: $0.code, name: $0.name, tier: $0.code.tier) })
+        // Only what lies within the scope: the intake refuses any other area.
+        let found = try await store.regions(matching: text, within: principal.scope, limit: 30)
+        return RegionMatches(regions: found.map { RegionMatch(code: $0.code, name: $0.name, tier: $0.code.tier) })
     }
 }
 
-/// Wrong passwords per user name: after `limit` within `window`, sign-ins for that name
-/// wait until the oldest of them is `window` old. In memory: a restart forgets them.
+extension ConsoleController {
+    struct Place: Codable {
+        var code: RegionCode
+        var name: String
+        var longitude: Double?
+        var latitude: Double?
+    }
+
+    struct Places: ResponseEncodable {
+        var places: [Place]
+    }
+
+    /// Where the divisions `codes` (comma-separated, at most 500) lie, for those within the
+    /// signed-in person's scope or around it: the coverage picture places counties by them.
+    @Sendable func places(_ request: Request, context: WarncastRequestContext) async throws -> Places {
+        let principal = try await BearerAuthenticator.principal(of: request, store: store, now: now())
+        let text = request.uri.queryParameters["codes"].map(String.init) ?? ""
+        let parts = text.split(separator: ",").map(String.init)
+        guard (1...500).contains(parts.count) else {
+            throw APIError.badQuery("codes must list 1 to 500 division codes, separated by commas")
+        }
+        var codes: [RegionCode] = []
+        for part in parts {
+            guard let code = RegionCode(part) else { throw APIError.badQuery("'\(part.prefix(20))' is not a division code") }
+            codes.append(code)
+        }
+        let visible = try await store.regions(codes: codes).filter {
+            $0.code.isWithin(principal.scope) || principal.scope.isWithin($0.code)
+        }
+        return Places(places: visible.map { Place(code: $0.code, name: $0.name, longitude: $0.longitude, latitude: $0.latitude) })
+    }
+}
+
+/// Wrong passwords per user name and address: after `limit` within `window`, sign-ins for
+/// that name from that address wait until the oldest of them is `window` old. Keyed on the
+/// address too, so that someone guessing from elsewhere cannot keep a leader out. In memory:
+/// a restart forgets them.
 final class SignInThrottle: Sendable {
     let limit = 5
     let window: TimeInterval = 15 * 60
+    /// Past this many keys, those with nothing recent are dropped, then new keys are
+    /// refused until some expire: a flood of made-up names cannot grow the table or wipe it.
+    let capacity = 20_000
     private let failures = Mutex<[String: [Date]]>([:])
 
-    /// Seconds to wait before `username` may try again, or nil.
-    func wait(for username: String, at now: Date) -> TimeInterval? {
-        let username = Self.key(username)
+    /// Counts an attempt for `username` from `client` as a failure (until `succeeded`), or
+    /// returns the seconds to wait when the limit is reached.
+    func attempt(_ username: String, from client: String, at now: Date) -> TimeInterval? {
+        let key = Self.key(username, client)
         return failures.withLock { failures in
-            let recent = (failures[username] ?? []).filter { now.timeIntervalSince($0) < window }
-            failures[username] = recent.isEmpty ? nil : recent
-            guard recent.count >= limit, let oldest = recent.first else { return nil }
-            return window - now.timeIntervalSince(oldest)
+            var recent = (failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
+            if recent.count >= limit, let oldest = recent.first {
+                failures[key] = recent
+                return window - now.timeIntervalSince(oldest)
+            }
+            if failures[key] == nil, failures.count >= capacity {
+                failures = failures.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
+                if failures.count >= capacity { return 60 }
+            }
+            recent.append(now)
+            failures[key] = recent
+            return nil
         }
     }
 
-    func failed(_ username: String, at now: Date) {
+    /// The attempt at `at` was not a try of the password after all (refused for load).
+    func forget(_ username: String, from client: String, at: Date) {
         failures.withLock { failures in
-            // Bounded: a flood of made-up names cannot grow this without end.
-            if failures.count > 10_000 { failures.removeAll() }
-            failures[Self.key(username), default: []].append(now)
+            let key = Self.key(username, client)
+            if let index = failures[key]?.lastIndex(of: at) { failures[key]?.remove(at: index) }
         }
     }
 
-    func succeeded(_ username: String) {
-        _ = failures.withLock { $0.removeValue(forKey: Self.key(username)) }
+    func succeeded(_ username: String, from client: String) {
+        _ = failures.withLock { $0.removeValue(forKey: Self.key(username, client)) }
     }
 
-    private static func key(_ username: String) -> String { String(username.prefix(64)) }
+    private static func key(_ username: String, _ client: String) -> String { "\(username.prefix(64))\n\(client)" }
+}
+
+/// bcrypt checks, on NIO's pool for blocking work and at most `limit` at once: nil when
+/// that many are already running.
+final class PasswordChecks: Sendable {
+    let limit = 4
+    private let running = Mutex(0)
+
+    func verify(_ password: String, hash: String) async throws -> Bool? {
+        let admitted = running.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { return nil }
+        defer { running.withLock { $0 -= 1 } }
+        return try await NIOThreadPool.singleton.runIfActive { ConsolePassword.verify(password, hash: hash) }
+    }
 }

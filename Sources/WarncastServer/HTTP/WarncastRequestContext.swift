@@ -8,10 +8,13 @@ public struct WarncastRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `BearerAuthenticator` on routes that require a token.
     public var principal: Principal?
+    /// The address the request came from (the proxy's, behind a reverse proxy).
+    public var clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.principal = nil
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// JSON with sorted keys and unescaped slashes, so responses read well and diff cleanly.

@@ -6,8 +6,11 @@ public protocol RegistryStore: Sendable {
     func importRegions(_ regions: [Region], audit: AuditEvent) async throws -> Int
     func region(_ code: RegionCode) async throws -> Region?
     func regionCount() async throws -> Int
-    /// Divisions whose code starts with `text` or whose name contains it, the higher tiers first.
-    func regions(matching text: String, limit: Int) async throws -> [Region]
+    /// Divisions within `scope` (itself included) whose code starts with `text` or whose name
+    /// contains it, the higher tiers first.
+    func regions(matching text: String, within scope: RegionCode, limit: Int) async throws -> [Region]
+    /// The divisions with these codes that exist, in the same order.
+    func regions(codes: [RegionCode]) async throws -> [Region]
 
     func saveDepartments(_ departments: [Department], audit: AuditEvent) async throws
     func department(id: String) async throws -> Department?
