@@ -165,7 +165,7 @@ def audit(warning):
     driver = browser(phone=False)
     try:
         sign_in(driver, "zhao6")
-        driver.get(BASE + "/console#/warnings?level=red")
+        driver.get(BASE + "/console#/warnings?level=red&late=false")
         wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, f"#results a[href='#/w/{warning}']")), "the warning listed")
         driver.find_element(By.ID, "verify").click()
         wait(driver, text_in("#verify-result", "审计链完整"), "the audit chain verified")
@@ -173,6 +173,12 @@ def audit(warning):
         driver.find_element(By.CSS_SELECTOR, f"#results a[href='#/w/{warning}']").click()
         wait(driver, text_in("#status", "已发布"), "the warning opened")
         wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#tiers tr[data-region='430121'][data-share='1.0000']")), "coverage for the auditor")
+        wait(driver, text_in("#timeline", "村覆盖 20/20"), "the timeline: every village reached")
+        wait(driver, text_in("#history", "warning.released"), "the history")
+        for who in ("值班员 张三", "带班领导 李四", "副县长 王五"):
+            if who not in driver.find_element(By.ID, "history").text:
+                raise SystemExit(f"the history does not name {who}")
+        shot(driver, "6-audit-warning")
         check_page_policy(driver)
     finally:
         driver.quit()

@@ -46,6 +46,7 @@ enum ConsoleAssets {
         input,select,textarea,button{font:inherit;font-size:1rem}
         input,select,textarea{width:100%;padding:.45rem;border:1px solid #777;border-radius:.25rem;background:#fff}
         textarea{min-height:4.5rem}
+        input[type=checkbox]{width:auto;margin-right:.4rem}
         button{padding:.55rem 1rem;border:0;border-radius:.25rem;background:#0d2b4e;color:#fff;cursor:pointer;min-height:2.75rem}
         button.secondary{background:#fff;color:#0d2b4e;border:1px solid #0d2b4e}
         button.danger{background:var(--red)}
@@ -286,6 +287,9 @@ enum ConsoleAssets {
           if (warning.status === 'pending_approval') {
             try { queue = await api('GET', '/v1/approvals/pending'); } catch (_) { /* a role without the queue */ }
           }
+          let timeline = null, history = null;
+          try { timeline = await api('GET', `/v1/warnings/${warning.id}/timeline`); } catch (_) { /* not for this role */ }
+          try { history = await api('GET', `/v1/warnings/${warning.id}/history`); } catch (_) { /* not for this role */ }
           if (!live(view)) return;
           const info = (warning.alert.info || [])[0] || {};
           const names = (info.area || []).map((area) => area.areaDesc).join('、');
@@ -335,12 +339,40 @@ enum ConsoleAssets {
             }
           }
           if (['released', 'superseded', 'cancelled', 'expired'].includes(warning.status)) parts.push(coverage(warning));
+          if (timeline) parts.push(timelineSection(timeline));
+          if (history) parts.push(historySection(history));
           parts.push(el('h2', {}, '记录', en('Record')), el('p', {class: 'actions'},
             el('a', {href: `/v1/warnings/${warning.id}/cap`, download: `${warning.identifier}.xml`}, 'CAP 原文'),
             el('a', {href: `/v1/warnings/${warning.id}/history`}, '历史 (JSON)'),
             el('a', {href: `/v1/warnings/${warning.id}/timeline`}, '时间线 (JSON)'),
             el('a', {href: `/v1/warnings/${warning.id}/deliveries`}, '送达明细 (JSON)')));
           show(...parts);
+        }
+
+        // Submitted, decided, released, and when the villages were reached (all channels).
+        function timelineSection(timeline) {
+          const steps = [el('li', {}, '提交 ', time(timeline.submittedAt))];
+          for (const d of timeline.decisions || []) {
+            steps.push(el('li', {}, `${d.decision === 'reject' ? '驳回' : '批准'}（${d.name}，${d.role}） `, time(d.at)));
+          }
+          if (timeline.releasedAt) steps.push(el('li', {}, '发布 ', time(timeline.releasedAt)));
+          const all = (timeline.coverage || []).find((c) => !c.channel);
+          if (all && all.divisions) {
+            const marks = [['首个', all.firstAt], ['50%', all.p50At], ['95%', all.p95At], ['100%', all.p100At]].filter(([, at]) => at);
+            steps.push(el('li', {}, `村覆盖 ${all.reached}/${all.divisions}`, marks.map(([label, at]) => [` · ${label} `, time(at)])));
+          }
+          for (const step of timeline.late || []) {
+            steps.push(el('li', {class: 'late'}, `${step.step === 'approval' ? '审批' : '覆盖'}超时：${step.detail || ''}`));
+          }
+          return el('section', {id: 'timeline'}, el('h2', {}, '时间线', en('Timeline')), el('ol', {}, steps));
+        }
+
+        // Every audit entry about the warning: who did what, when.
+        function historySection(history) {
+          const rows = (history.entries || []).map((entry) => el('tr', {},
+            el('td', {}, time(entry.at)), el('td', {}, entry.actor), el('td', {}, entry.action)));
+          return el('section', {id: 'history'}, el('h2', {}, '历史', en('History')),
+            el('table', {}, el('thead', {}, el('tr', {}, ['时间', '操作者', '事项'].map((h) => el('th', {scope: 'col'}, h)))), el('tbody', {}, rows)));
         }
 
         // Coverage per tier, live from the report's event stream; late steps from the timeline.
@@ -617,6 +649,12 @@ enum ConsoleAssets {
             Object.entries(LEVELS).map(([value, text]) => el('option', {value}, text)));
           const region = el('input', {id: 'f-region', name: 'region', inputmode: 'numeric'});
           const department = el('input', {id: 'f-department', name: 'department'});
+          const since = el('input', {id: 'f-since', type: 'datetime-local'});
+          const until = el('input', {id: 'f-until', type: 'datetime-local'});
+          const late = el('input', {id: 'f-late', type: 'checkbox'});
+          if (query.get('since')) since.value = inputValue(new Date(query.get('since')));
+          if (query.get('until')) until.value = inputValue(new Date(query.get('until')));
+          late.checked = query.get('late') === 'true';
           status.value = query.get('status') || ''; level.value = query.get('level') || '';
           region.value = query.get('region') || ''; department.value = query.get('department') || '';
           const results = el('div', {id: 'results'});
@@ -625,9 +663,14 @@ enum ConsoleAssets {
             event.preventDefault();
             const next = new URLSearchParams();
             for (const input of [status, level, region, department]) if (input.value) next.set(input.name, input.value);
+            if (since.value) next.set('since', capTime(fromInput(since.value)));
+            if (until.value) next.set('until', capTime(fromInput(until.value)));
+            if (late.checked) next.set('late', 'true');
             location.hash = '#/warnings?' + next.toString();
           }}, el('div', {class: 'row'}, field('status', '状态', status), field('level', '级别', level),
-            field('region', '地区代码', region), field('department', '部门', department)),
+            field('region', '地区代码', region), field('department', '部门', department),
+            field('since', '提交时间自', since), field('until', '提交时间至', until),
+            el('div', {}, el('label', {for: 'f-late'}, late, ' 仅超时未批')) ),
           el('div', {class: 'actions'}, el('button', {type: 'submit'}, '筛选'),
             el('a', {href: '/v1/export/audit?format=csv'}, '导出审计日志 (CSV)'),
             el('a', {href: '/v1/export/deliveries?format=csv'}, '导出送达记录 (CSV)'),
