@@ -57,7 +57,8 @@ enum MailMessage {
                 "预警级别：\(levelName)（\(warning.level.rawValue)）",
                 "影响区域：\(info?.area.map(\.areaDesc).joined(separator: "、") ?? warning.areas.map(\.description).joined(separator: ", "))",
                 "发布时间：\(warning.sent)",
-                warning.expires.map { "有效期至：\($0)" },
+                // As the issuer wrote it, with its offset, like the time it was sent.
+                (info?.expires ?? warning.expires?.text).map { "有效期至：\($0)" },
                 "消息类型：\(warning.msgType.rawValue)，编号 \(warning.identifier)",
             ].compactMap { $0 }.joined(separator: "\r\n"))
         // Every other language the warning was issued in follows, each under its tag.

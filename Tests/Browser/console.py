@@ -76,6 +76,10 @@ def check_page_policy(driver):
         text = entry.get("message", "")
         if "Content Security Policy" in text or "Refused to" in text or "Uncaught" in text:
             raise SystemExit(f"the browser reported: {entry}")
+    text = driver.find_element(By.TAG_NAME, "body").text
+    for wrong in ("[object", "undefined", "null"):
+        if wrong in text:
+            raise SystemExit(f"the page shows '{wrong}':\n{text[:3000]}")
     for url in driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"):
         if not url.startswith(BASE):
             raise SystemExit(f"the console loaded {url}, not from warncastd")
@@ -147,6 +151,11 @@ def approve(username, warning, screenshot, last):
         expected = "已发布" if last else "待审批"
         wait(driver, text_in("#decision-status", "已批准"), f"{username}'s approval recorded")
         wait(driver, text_in("#status", expected), f"status {expected}")
+        if not last:
+            # Decided: no second approval offered.
+            wait(driver, EC.presence_of_element_located((By.ID, "already")), "the leader's own decision noted")
+            if driver.find_elements(By.ID, "approve"):
+                raise SystemExit("the approve button is offered again to a leader who approved")
         if last:
             # The county fills in, live.
             wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#tiers tr[data-region='430121'][data-share='1.0000']")),

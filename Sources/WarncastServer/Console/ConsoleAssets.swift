@@ -80,7 +80,10 @@ enum ConsoleAssets {
         .message{padding:.6rem;border-radius:.25rem;margin:.6rem 0}
         .message.error{background:#fde8e8}.message.ok{background:#e6f4e9}
         svg text{font-size:10px}
-        #coverage-map{max-width:100%;height:auto}
+        #coverage-map{max-width:100%;height:auto;display:block;margin:0 auto}
+        td time{white-space:nowrap}
+        td{overflow-wrap:anywhere}
+        .scroll{overflow-x:auto;max-width:100%}
         @media (max-width:30rem){main{padding:.6rem}header{padding:.5rem .6rem}}
         """#
 
@@ -108,7 +111,7 @@ enum ConsoleAssets {
             else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
             else node.setAttribute(key, value === true ? '' : String(value));
           }
-          for (const child of children.flat()) {
+          for (const child of children.flat(Infinity)) {
             if (child === undefined || child === null || child === false) continue;
             node.append(child instanceof Node ? child : document.createTextNode(String(child)));
           }
@@ -202,7 +205,11 @@ enum ConsoleAssets {
               started();
               route();  // the view the address asked for
             } catch (error) {
-              status.replaceChildren(message('error', error.code === 'bad_credentials' ? '用户名或密码错误。' + ' ' + error.message : error.message));
+              const says = {
+                bad_credentials: '用户名或密码错误。',
+                too_many_attempts: '密码错误次数过多，请稍后再试（或请运维人员重启 warncastd）。',
+              }[error.code];
+              status.replaceChildren(message('error', says ? `${says} ${error.message}` : error.message));
             }
           }},
             el('h1', {}, '登录', en('Sign in')),
@@ -249,6 +256,7 @@ enum ConsoleAssets {
 
         function terminalsLine(summary) {
           if (!summary) return null;
+          if (!summary.terminals) return el('p', {class: 'meta'}, '该区域没有登记的广播终端。');
           const parts = [`终端 ${summary.terminals} 台，在线 ${summary.online}，离线 ${summary.offline}`];
           if (summary.silentCount) parts.push(`${summary.silentCount} 个村无在线终端`);
           return el('p', {class: summary.offline ? 'late' : 'ok'}, parts.join('；'));
@@ -313,7 +321,10 @@ enum ConsoleAssets {
             if (approval.missing && approval.missing.length) parts.push(el('p', {}, '尚缺：', approval.missing.map((m) => m.role).join('、')));
             const mine = queue && queue.pending.find((w) => w.id === warning.id);
             if (mine) parts.push(terminalsLine(mine.terminals));
-            if (session.role === 'approver') {
+            const mineDone = (approval.approvals || []).some((a) => a.name === session.name);
+            if (session.role === 'approver' && mineDone) {
+              parts.push(el('p', {class: 'ok', id: 'already'}, '您已对此预警作出决定，等待其他审批人。'));
+            } else if (session.role === 'approver') {
               const reason = el('textarea', {id: 'reason', name: 'reason'});
               parts.push(
                 el('label', {for: 'reason'}, '意见（驳回时必填）', en('Reason (required to reject)')), reason,
@@ -342,7 +353,7 @@ enum ConsoleAssets {
           if (timeline) parts.push(timelineSection(timeline));
           if (history) parts.push(historySection(history));
           parts.push(el('h2', {}, '记录', en('Record')), el('p', {class: 'actions'},
-            el('a', {href: `/v1/warnings/${warning.id}/cap`, download: `${warning.identifier}.xml`}, 'CAP 原文'),
+            el('a', {href: `/v1/warnings/${warning.id}/cap`}, '收到的原始报文'),
             el('a', {href: `/v1/warnings/${warning.id}/history`}, '历史 (JSON)'),
             el('a', {href: `/v1/warnings/${warning.id}/timeline`}, '时间线 (JSON)'),
             el('a', {href: `/v1/warnings/${warning.id}/deliveries`}, '送达明细 (JSON)')));
@@ -371,8 +382,8 @@ enum ConsoleAssets {
         function historySection(history) {
           const rows = (history.entries || []).map((entry) => el('tr', {},
             el('td', {}, time(entry.at)), el('td', {}, entry.actor), el('td', {}, entry.action)));
-          return el('section', {id: 'history'}, el('h2', {}, '历史', en('History')),
-            el('table', {}, el('thead', {}, el('tr', {}, ['时间', '操作者', '事项'].map((h) => el('th', {scope: 'col'}, h)))), el('tbody', {}, rows)));
+          return el('section', {id: 'history'}, el('h2', {}, '历史', en('History')), el('div', {class: 'scroll'},
+            el('table', {}, el('thead', {}, el('tr', {}, ['时间', '操作者', '事项'].map((h) => el('th', {scope: 'col'}, h)))), el('tbody', {}, rows))));
         }
 
         // Coverage per tier, live from the report's event stream; late steps from the timeline.
@@ -388,7 +399,7 @@ enum ConsoleAssets {
             await locate((report.tiers || []).filter((row) => row.tier === 'county').map((row) => row.region));
             at = new Date();
             state.className = 'meta';
-            state.textContent = `实时更新，最近一次 ${clock(at)}`;
+            state.textContent = `实时：数字有变化时自动更新，最近一次变化 ${clock(at)}`;
             box.replaceChildren(el('h2', {}, '覆盖情况', en('Coverage')), state, tiers(report), picture(report), blindSpots(report), late);
           });
           source.onerror = () => {
@@ -529,8 +540,11 @@ enum ConsoleAssets {
                 const found = await api('GET', `/console/regions?q=${encodeURIComponent(text)}`);
                 matches.replaceChildren(...found.regions.map((r) => el('li', {}, el('button', {type: 'button', 'data-code': r.code, onclick: () => {
                   chosen.set(r.code, r.name); drawChips(); search.value = ''; matches.hidden = true; search.focus();
+                  previews.replaceChildren();
                 }}, `${r.name} ${r.code}`))));
-                matches.hidden = !found.regions.length;
+                if (!found.regions.length) matches.replaceChildren(el('li', {class: 'meta'}, `没有在本部门辖区内找到“${text}”。`));
+                else if (found.regions.length >= 30) matches.append(el('li', {class: 'meta'}, '只列出前 30 个，请输入更完整的名称或代码。'));
+                matches.hidden = false;
               } catch (error) { matches.hidden = true; }
             }, 200);
           });
@@ -631,8 +645,8 @@ enum ConsoleAssets {
             blocks,
             el('div', {class: 'actions'}, el('button', {type: 'button', class: 'secondary', id: 'add-language', onclick: () => addLanguage('')}, '添加语言', en('Add a language'))),
             el('div', {class: 'row'},
-              el('div', {}, el('label', {for: 'effective'}, '生效时间', en('Effective')), effective),
-              el('div', {}, el('label', {for: 'expires'}, '截止时间', en('Expires')), expires)),
+              el('div', {}, el('label', {for: 'effective'}, `生效时间（${session.timeZone}）`, en('Effective')), effective),
+              el('div', {}, el('label', {for: 'expires'}, `截止时间（${session.timeZone}）`, en('Expires')), expires)),
             el('div', {class: 'actions'},
               el('button', {type: 'button', class: 'secondary', id: 'preview', onclick: preview}, '预览', en('Preview')),
               el('button', {type: 'submit', id: 'submit'}, '提交审批', en('Submit'))),
@@ -658,6 +672,7 @@ enum ConsoleAssets {
           status.value = query.get('status') || ''; level.value = query.get('level') || '';
           region.value = query.get('region') || ''; department.value = query.get('department') || '';
           const results = el('div', {id: 'results'});
+          const auditing = ['auditor', 'operator'].includes(session.role);  // exports and verify are theirs
           const verify = el('div', {'aria-live': 'polite', id: 'verify-result'});
           const form = el('form', {onsubmit: (event) => {
             event.preventDefault();
@@ -672,9 +687,9 @@ enum ConsoleAssets {
             field('since', '提交时间自', since), field('until', '提交时间至', until),
             el('div', {}, el('label', {for: 'f-late'}, late, ' 仅超时未批')) ),
           el('div', {class: 'actions'}, el('button', {type: 'submit'}, '筛选'),
-            el('a', {href: '/v1/export/audit?format=csv'}, '导出审计日志 (CSV)'),
-            el('a', {href: '/v1/export/deliveries?format=csv'}, '导出送达记录 (CSV)'),
-            el('button', {type: 'button', class: 'secondary', id: 'verify', onclick: async () => {
+            auditing ? el('a', {href: '/v1/export/audit?format=csv'}, '导出审计日志 (CSV)') : null,
+            auditing ? el('a', {href: '/v1/export/deliveries?format=csv'}, '导出送达记录 (CSV)') : null,
+            !auditing ? null : el('button', {type: 'button', class: 'secondary', id: 'verify', onclick: async () => {
               verify.replaceChildren();
               try {
                 const answer = await api('GET', '/v1/audit/verify');
