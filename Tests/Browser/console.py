@@ -183,8 +183,11 @@ def audit(warning):
         wait(driver, text_in("#status", "已发布"), "the warning opened")
         wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#tiers tr[data-region='430121'][data-share='1.0000']")), "coverage for the auditor")
         wait(driver, text_in("#timeline", "村覆盖 20/20"), "the timeline: every village reached")
-        wait(driver, text_in("#history", "warning.released"), "the history")
-        for who in ("值班员 张三", "带班领导 李四", "副县长 王五"):
+        wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#history tr[data-action='warning.released']")), "the history")
+        decisions = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#history tr[data-action='approval.recorded']")]
+        if len(decisions) != 2 or not all("审批意见" in row and "批准" in row for row in decisions):
+            raise SystemExit(f"the history's two approvals read: {decisions}")
+        for who in ("值班员 张三（发布员）", "带班领导 李四（审批人）", "副县长 王五（审批人）"):
             if who not in driver.find_element(By.ID, "history").text:
                 raise SystemExit(f"the history does not name {who}")
         shot(driver, "6-audit-warning")

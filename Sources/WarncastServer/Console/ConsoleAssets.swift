@@ -378,10 +378,36 @@ enum ConsoleAssets {
           return el('section', {id: 'timeline'}, el('h2', {}, '时间线', en('Timeline')), el('ol', {}, steps));
         }
 
+        // What an audit entry records, in words; the code stays beside it for the exports.
+        const ACTIONS = {
+          'warning.accepted': '提交', 'warning.released': '发布', 'warning.reviewed': '复核', 'warning.late': '审批超时',
+          'warning.escalated': '督办', 'warning.rejected': '驳回', 'warning.superseded': '被更新', 'warning.cancelled': '被解除',
+          'warning.expired': '过期', 'approval.recorded': '审批意见', 'deliveries.planned': '安排送达',
+          'deliveries.superseded': '送达被取代', 'deliveries.resent': '重新送达', 'terminals.at_release': '发布时终端状况',
+          'notice.sent': '通知值班人员', 'notice.failed': '通知值班人员失败', 'channels.blocked': '渠道受阻',
+        };
+        // `tok_… (name, role)` as the audit log writes a token's holder: the name and role.
+        function actorName(actor) {
+          const holder = /^tok_[0-9a-f]+ \((.*), ([a-z]+)\)$/.exec(actor);
+          if (holder) return `${holder[1]}（${ROLES[holder[2]] || holder[2]}）`;
+          if (actor.startsWith('system:')) return `系统（${actor.slice(7)}）`;
+          return actor;
+        }
+        function entryDetail(entry) {
+          let detail = {};
+          try { detail = typeof entry.detail === 'string' ? JSON.parse(entry.detail || '{}') : (entry.detail || {}); } catch (_) { detail = {}; }
+          if (entry.action === 'approval.recorded') {
+            return `${detail.decision === 'reject' ? '驳回' : '批准'}${detail.reason ? '：' + detail.reason : ''}`;
+          }
+          if (entry.action === 'deliveries.planned' && detail.count) return `${detail.count} 个`;
+          return '';
+        }
+
         // Every audit entry about the warning: who did what, when.
         function historySection(history) {
-          const rows = (history.entries || []).map((entry) => el('tr', {},
-            el('td', {}, time(entry.at)), el('td', {}, entry.actor), el('td', {}, entry.action)));
+          const rows = (history.entries || []).map((entry) => el('tr', {'data-action': entry.action},
+            el('td', {}, time(entry.at)), el('td', {title: entry.actor}, actorName(entry.actor)),
+            el('td', {}, ACTIONS[entry.action] || entry.action, ' ', el('span', {class: 'meta'}, entryDetail(entry)))));
           return el('section', {id: 'history'}, el('h2', {}, '历史', en('History')), el('div', {class: 'scroll'},
             el('table', {}, el('thead', {}, el('tr', {}, ['时间', '操作者', '事项'].map((h) => el('th', {scope: 'col'}, h)))), el('tbody', {}, rows))));
         }
