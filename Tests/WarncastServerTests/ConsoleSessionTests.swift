@@ -26,7 +26,7 @@ struct ConsoleSessionTests {
             ConsoleUser(
                 username: username, name: "值班员 张三", role: role, departmentID: department, region: region, approvalRole: nil,
                 createdAt: Timestamp(Date())),
-            passwordHash: ConsolePassword.hash(password), audit: AuditEvent(actor: .test, action: .userSaved, subject: username))
+            passwordHash: ConsolePassword.hash(password, work: 4), audit: AuditEvent(actor: .test, action: .userSaved, subject: username))
     }
 
     struct Session: Decodable {
