@@ -53,12 +53,11 @@ public enum Receiver {
         for entry in waiting where seen.insert(entry.message.idempotencyKey).inserted {
             let key = entry.message.idempotencyKey
             let age = Date().timeIntervalSince(entry.acceptedAt)
-            if entry.message.hasExpired(at: Date()) || age > TimeInterval(config.replayWithinSeconds) {
+            let expired = entry.message.hasExpired(at: Date())
+            if expired || age > TimeInterval(config.replayWithinSeconds) {
                 logger.warning(
                     "a warning accepted before the stop is no longer played",
-                    metadata: [
-                        "key": "\(key)", "why": "\(entry.message.hasExpired(at: Date()) ? "expired" : "accepted \(Int(age)) s ago")",
-                    ])
+                    metadata: ["key": "\(key)", "why": "\(expired ? "expired" : "accepted \(Int(age)) s ago")"])
                 spool.remove(key: key)
                 continue
             }

@@ -43,14 +43,7 @@ public struct WarningIntake: Sendable {
     ) async throws -> Acceptance {
         var identifier: String?
         do {
-            // Who may submit is settled before a byte of the body is interpreted.
-            guard principal.role == .issuer, principal.department != nil else {
-                throw IntakeError.notAnIssuer("only an issuer token of a department may submit warnings")
-            }
-            let format = try CAPFormat(contentType: contentType)
-            let alert = try CAPReader.read(body, format: format)
-            identifier = alert.identifier
-            var draft = try check.check(alert, raw: body, format: format, principal: principal, now: now())
+            var draft = try checked(body, contentType: contentType, principal: principal, identifier: &identifier)
             draft.upstreamPath = handedDown?.path
             let plan =
                 handedDown?.preApproved == true
@@ -95,15 +88,24 @@ public struct WarningIntake: Sendable {
     /// warning as it would be accepted (status pending approval), or the `IntakeError` that
     /// would refuse it. Refusals are not audited; nothing was submitted.
     public func preview(_ body: Data, contentType: String, principal: Principal) async throws -> Warning {
+        var identifier: String?
+        let draft = try checked(body, contentType: contentType, principal: principal, identifier: &identifier)
+        _ = try await approvalPlan(for: draft, principal: principal)
+        return Warning(
+            id: Warning.ID(rawValue: "preview"), status: .pendingApproval, draft: draft, submittedBy: principal, receivedAt: now())
+    }
+
+    /// `body` read and checked as from `principal`; `identifier` is set as soon as the
+    /// message has one, for the record of a refusal.
+    private func checked(_ body: Data, contentType: String, principal: Principal, identifier: inout String?) throws -> WarningDraft {
+        // Who may submit is settled before a byte of the body is interpreted.
         guard principal.role == .issuer, principal.department != nil else {
             throw IntakeError.notAnIssuer("only an issuer token of a department may submit warnings")
         }
         let format = try CAPFormat(contentType: contentType)
         let alert = try CAPReader.read(body, format: format)
-        let draft = try check.check(alert, raw: body, format: format, principal: principal, now: now())
-        _ = try await approvalPlan(for: draft, principal: principal)
-        return Warning(
-            id: Warning.ID(rawValue: "preview"), status: .pendingApproval, draft: draft, submittedBy: principal, receivedAt: now())
+        identifier = alert.identifier
+        return try check.check(alert, raw: body, format: format, principal: principal, now: now())
     }
 
     /// The plan of the first rule matching the submission. An Update is matched with the

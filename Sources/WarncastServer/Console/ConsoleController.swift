@@ -3,8 +3,6 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOFoundationEssentialsCompat
-import NIOPosix
-import Synchronization
 import WarncastCore
 import WarncastStore
 
@@ -116,11 +114,15 @@ struct ConsoleController: Sendable {
         let form = try JSONBody.decode(SignIn.self, from: body, expected: #"send {"username": "…", "password": "…"}"#)
         let at = now()
         let client = context.clientAddress ?? "-"
-        let refuse = { (why: String, wait: TimeInterval) async throws -> Never in
+        // Every refusal is audited with why and where from (within the anonymous budget).
+        let audit = { (why: String) async throws in
             try await refusals.record(
                 AuditEvent(
                     actor: .anonymous, action: .userSignInRefused, subject: String(form.username.prefix(64)),
                     detail: ["why": why, "client": client]))
+        }
+        let refuse = { (why: String, wait: TimeInterval) async throws -> Never in
+            try await audit(why)
             var error = APIError(
                 .tooManyRequests, code: "too_many_attempts",
                 detail: why == "locked"
@@ -141,10 +143,7 @@ struct ConsoleController: Sendable {
             try await refuse("busy", 1)
         }
         guard let user = account?.user, matches else {
-            try await refusals.record(
-                AuditEvent(
-                    actor: .anonymous, action: .userSignInRefused, subject: String(form.username.prefix(64)),
-                    detail: ["why": account == nil ? "no such user" : "wrong password", "client": client]))
+            try await audit(account == nil ? "no such user" : "wrong password")
             throw APIError(.unauthorized, code: "bad_credentials", detail: "the user name or the password is wrong")
         }
         throttle.succeeded(form.username, from: client)
@@ -184,13 +183,15 @@ struct ConsoleController: Sendable {
 
     private func info(username: String, grant: TokenGrant, secret: String) async throws -> SessionInfo {
         var department: DepartmentInfo?
+        // A department's region is the scope, as for a token (Principal.scope).
+        var scope = grant.region
         if let id = grant.departmentID, let found = try await store.department(id: id) {
             let events = found.events.map { code in
                 EventInfo(code: code, name: catalogue.events.first { $0.code == code }?.names.first ?? code)
             }
             department = DepartmentInfo(id: found.id, name: found.name, kind: found.kind, senders: found.senders, events: events)
+            scope = found.region
         }
-        let scope = department != nil ? (try await store.department(id: grant.departmentID!)?.region ?? grant.region) : grant.region
         return SessionInfo(
             username: username, name: grant.name, role: grant.role, approvalRole: grant.approvalRole, region: scope,
             regionName: try await store.region(scope)?.name, department: department, csrf: ConsoleSession.csrf(for: secret),
@@ -203,9 +204,7 @@ struct ConsoleController: Sendable {
         guard let secret = ConsoleSession.secret(of: request),
             let found = try await store.consoleSession(secretHash: AccessToken.hash(secret), at: now())
         else { throw APIError.unauthenticated("not signed in") }
-        guard let sent = request.headers[ConsoleSession.csrfHeader], ConsoleSession.same(sent, ConsoleSession.csrf(for: secret)) else {
-            throw APIError(.forbidden, code: "csrf_failed", detail: "signing out needs the session's X-CSRF-Token header")
-        }
+        try ConsoleSession.requireCSRF(request, secret: secret)
         _ = try await store.revokeToken(
             id: found.grant.id,
             audit: AuditEvent(
@@ -263,74 +262,7 @@ extension ConsoleController {
             guard let code = RegionCode(part) else { throw APIError.badQuery("'\(part.prefix(20))' is not a division code") }
             codes.append(code)
         }
-        let visible = try await store.regions(codes: codes).filter {
-            $0.code.isWithin(principal.scope) || principal.scope.isWithin($0.code)
-        }
+        let visible = try await store.regions(codes: codes).filter { principal.maySee(areas: [$0.code]) }
         return Places(places: visible.map { Place(code: $0.code, name: $0.name, longitude: $0.longitude, latitude: $0.latitude) })
-    }
-}
-
-/// Wrong passwords per user name and address: after `limit` within `window`, sign-ins for
-/// that name from that address wait until the oldest of them is `window` old. Keyed on the
-/// address too, so that someone guessing from elsewhere cannot keep a leader out. In memory:
-/// a restart forgets them.
-final class SignInThrottle: Sendable {
-    let limit = 5
-    let window: TimeInterval = 15 * 60
-    /// Past this many keys, those with nothing recent are dropped, then new keys are
-    /// refused until some expire: a flood of made-up names cannot grow the table or wipe it.
-    let capacity = 20_000
-    private let failures = Mutex<[String: [Date]]>([:])
-
-    /// Counts an attempt for `username` from `client` as a failure (until `succeeded`), or
-    /// returns the seconds to wait when the limit is reached.
-    func attempt(_ username: String, from client: String, at now: Date) -> TimeInterval? {
-        let key = Self.key(username, client)
-        return failures.withLock { failures in
-            var recent = (failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
-            if recent.count >= limit, let oldest = recent.first {
-                failures[key] = recent
-                return window - now.timeIntervalSince(oldest)
-            }
-            if failures[key] == nil, failures.count >= capacity {
-                failures = failures.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
-                if failures.count >= capacity { return 60 }
-            }
-            recent.append(now)
-            failures[key] = recent
-            return nil
-        }
-    }
-
-    /// The attempt at `at` was not a try of the password after all (refused for load).
-    func forget(_ username: String, from client: String, at: Date) {
-        failures.withLock { failures in
-            let key = Self.key(username, client)
-            if let index = failures[key]?.lastIndex(of: at) { failures[key]?.remove(at: index) }
-        }
-    }
-
-    func succeeded(_ username: String, from client: String) {
-        _ = failures.withLock { $0.removeValue(forKey: Self.key(username, client)) }
-    }
-
-    private static func key(_ username: String, _ client: String) -> String { "\(username.prefix(64))\n\(client)" }
-}
-
-/// bcrypt checks, on NIO's pool for blocking work and at most `limit` at once: nil when
-/// that many are already running.
-final class PasswordChecks: Sendable {
-    let limit = 4
-    private let running = Mutex(0)
-
-    func verify(_ password: String, hash: String) async throws -> Bool? {
-        let admitted = running.withLock { count in
-            guard count < limit else { return false }
-            count += 1
-            return true
-        }
-        guard admitted else { return nil }
-        defer { running.withLock { $0 -= 1 } }
-        return try await NIOThreadPool.singleton.runIfActive { ConsolePassword.verify(password, hash: hash) }
     }
 }

@@ -42,6 +42,15 @@ enum ConsoleSession {
 
     static let clearCookie = "\(cookieName)=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
 
+    /// Throws 403 `csrf_failed` unless `request` carries the CSRF token of the session `secret`.
+    static func requireCSRF(_ request: Request, secret: String) throws {
+        guard let sent = request.headers[csrfHeader], same(sent, csrf(for: secret)) else {
+            throw APIError(
+                .forbidden, code: "csrf_failed",
+                detail: "a change made with the session cookie needs the session's X-CSRF-Token header (from GET /console/session)")
+        }
+    }
+
     /// Whether `method` changes something, and so needs the CSRF token.
     static func changes(_ method: HTTPRequest.Method) -> Bool {
         ![.get, .head, .options].contains(method)

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOFoundationEssentialsCompat
-import Synchronization
 import WarncastCore
 import WarncastDispatch
 import WarncastStore
@@ -72,50 +71,6 @@ struct DeliveryController {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
         return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request))
-    }
-
-    /// The report as Server-Sent Events: an event `report` (the report's JSON) at once and
-    /// again each time it changes (looked at every 2 s), a comment every 16 s to keep proxies
-    /// from closing the connection, for at most an hour (a browser then connects again). The
-    /// caller's token or session is checked again every 10 s: the stream ends once it is
-    /// revoked, expired or signed out. At most `ReportStreams.limit` streams at once (503
-    /// `too_many_streams` beyond). The console's coverage view reads it; `curl -N` does too.
-    @Sendable func reportStream(_ request: Request, context: WarncastRequestContext) async throws -> Response {
-        let id = Warning.ID(rawValue: try context.parameters.require("id"))
-        _ = try await store.warning(id: id, visibleTo: context.requireReader())
-        let depth = try WarningReportBuilder.depth(of: request)
-        guard streams.open() else {
-            var error = APIError(
-                .serviceUnavailable, code: "too_many_streams",
-                detail: "\(ReportStreams.limit) report streams are open: read GET /v1/warnings/\(id)/report instead, or try later")
-            error.headers[.retryAfter] = "30"
-            throw error
-        }
-        let (reports, store, streams, now) = (self.reports, self.store, self.streams, self.now)
-        let body = ResponseBody { writer in
-            defer { streams.close() }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var last = Data()
-            try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
-            for tick in 0..<1800 {
-                if tick > 0, tick % 5 == 0 {
-                    guard let principal = try? await BearerAuthenticator.principal(of: request, store: store, now: now()),
-                        (try? await store.warning(id: id, visibleTo: principal)) != nil
-                    else { break }
-                }
-                let data = try encoder.encode(try await reports.report(warningID: id, depth: depth))
-                if data != last {
-                    last = data
-                    try await writer.write(ByteBuffer(string: "event: report\ndata: " + String(decoding: data, as: UTF8.self) + "\n\n"))
-                } else if tick % 8 == 0 {
-                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                }
-                try await Task.sleep(for: .seconds(2))
-            }
-            try await writer.finish(nil)
-        }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
     }
 
     /// Everything on record about one warning: the message as received, every audit entry
@@ -293,20 +248,3 @@ struct KeysController {
 }
 
 extension SigningKeyring.PublishedKey: ResponseEncodable {}
-
-/// How many report streams are open, up to `limit`: each costs a report every 2 s (and,
-/// on a node with lower nodes, a request to each of them).
-final class ReportStreams: Sendable {
-    static let limit = 100
-    private let count = Mutex(0)
-
-    func open() -> Bool {
-        count.withLock { count in
-            guard count < Self.limit else { return false }
-            count += 1
-            return true
-        }
-    }
-
-    func close() { count.withLock { $0 -= 1 } }
-}

@@ -40,13 +40,7 @@ struct BearerAuthenticator: RouterMiddleware {
         guard let principal = try await store.principal(secretHash: AccessToken.hash(secret), at: now) else {
             throw APIError.unauthenticated("the console session has ended: sign in again")
         }
-        if ConsoleSession.changes(request.method) {
-            guard let sent = request.headers[ConsoleSession.csrfHeader], ConsoleSession.same(sent, ConsoleSession.csrf(for: secret)) else {
-                throw APIError(
-                    .forbidden, code: "csrf_failed",
-                    detail: "a change made with the session cookie needs the session's X-CSRF-Token header (from GET /console/session)")
-            }
-        }
+        if ConsoleSession.changes(request.method) { try ConsoleSession.requireCSRF(request, secret: secret) }
         return principal
     }
 }
