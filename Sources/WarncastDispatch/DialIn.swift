@@ -57,10 +57,10 @@ public final class DialInHub: Sendable {
     /// A push waiting for its acknowledgement: what was pushed (to push it again down a
     /// connection that replaces this one) and who waits.
     private struct Waiter {
-        /// Tells this push from a later one under the same key, for its timer.
-        var token: UInt64
         var push: Push
         var continuation: CheckedContinuation<Answer, Never>
+        /// When it goes unanswered.
+        var deadline: ContinuousClock.Instant
     }
 
     private struct State {
@@ -72,6 +72,8 @@ public final class DialInHub: Sendable {
         var closed = false
         /// Terminals a push found away since they last connected.
         var missed: Set<String> = []
+        /// A task is watching the waiters' deadlines (`watchDeadlines`).
+        var watching = false
 
         /// Removes the waiters of `terminal`.
         mutating func removeWaiters(of terminal: String) -> [Waiter] {
@@ -170,47 +172,68 @@ public final class DialInHub: Sendable {
     /// that is alive dials again, and gets what waits for it then.
     public func push(_ push: Push, to terminal: String, timeout: Duration) async -> Answer {
         let key = terminal + "\n" + push.idempotencyKey
+        let deadline = ContinuousClock.now + timeout
         return await withCheckedContinuation { (waiter: CheckedContinuation<Answer, Never>) in
-            let (token, earlier) = state.withLock { state -> (UInt64?, Waiter?) in
+            let (pushed, earlier, startWatch) = state.withLock { state -> (Bool, Waiter?, Bool) in
                 guard let connection = state.connections[terminal] else {
                     state.missed.insert(terminal)
-                    return (nil, nil)
+                    return (false, nil, false)
                 }
-                state.next += 1
                 // A push still waiting under the same key (a retry after a lease ran out)
                 // gives way to this one: the acknowledgement answers whichever waits.
                 let earlier = state.waiting.removeValue(forKey: key)
-                state.waiting[key] = Waiter(token: state.next, push: push, continuation: waiter)
+                state.waiting[key] = Waiter(push: push, continuation: waiter, deadline: deadline)
                 if case .terminated = connection.continuation.yield(push) {
                     state.waiting.removeValue(forKey: key)
                     state.missed.insert(terminal)
-                    return (nil, earlier)
+                    return (false, earlier, false)
                 }
-                return (state.next, earlier)
+                defer { state.watching = true }
+                return (true, earlier, !state.watching)
             }
             earlier?.continuation.resume(returning: .noAnswer)
-            guard let token else {
+            guard pushed else {
                 waiter.resume(returning: .notConnected)
                 return
             }
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                self?.expire(key, token: token, terminal: terminal)
-            }
+            if startWatch { Task { await self.watchDeadlines() } }
         }
     }
 
-    /// A push's time ran out: if it still waits, it has no answer, and its connection is dropped.
-    private func expire(_ key: String, token: UInt64, terminal: String) {
-        let (late, gone, others) = state.withLock { state -> (Waiter?, Connection?, [Waiter]) in
-            guard state.waiting[key]?.token == token, let late = state.waiting.removeValue(forKey: key) else { return (nil, nil, []) }
-            let (gone, others) = state.drop(terminal)
-            return (late, gone, others)
+    /// Answers pushes whose time ran out `noAnswer` and drops their connections, for as long
+    /// as any push waits. One task for all of them, started by the first push and ending
+    /// with the last: a timer task per push cost a 15,000-terminal warning as much CPU as
+    /// writing its messages. A deadline is seen at most `deadlineSlack` late.
+    private func watchDeadlines() async {
+        while true {
+            let now = ContinuousClock.now
+            let (late, next) = state.withLock { state -> ([(Waiter, Connection?, [Waiter])], ContinuousClock.Instant?) in
+                var late: [(Waiter, Connection?, [Waiter])] = []
+                for key in state.waiting.compactMap({ $0.value.deadline <= now ? $0.key : nil }) {
+                    // An earlier expiry may have dropped this terminal's waiters already.
+                    guard let waiter = state.waiting.removeValue(forKey: key) else { continue }
+                    let terminal = String(key[..<(key.firstIndex(of: "\n") ?? key.endIndex)])
+                    let (gone, others) = state.drop(terminal)
+                    late.append((waiter, gone, others))
+                }
+                guard let next = state.waiting.values.lazy.map(\.deadline).min() else {
+                    state.watching = false
+                    return (late, nil)
+                }
+                return (late, next)
+            }
+            for (waiter, gone, others) in late {
+                waiter.continuation.resume(returning: .noAnswer)
+                gone?.continuation.finish()
+                for other in others { other.continuation.resume(returning: .notConnected) }
+            }
+            guard let next else { return }
+            try? await Task.sleep(until: max(next, now + Self.deadlineSlack), clock: .continuous)
         }
-        late?.continuation.resume(returning: .noAnswer)
-        gone?.continuation.finish()
-        for other in others { other.continuation.resume(returning: .notConnected) }
     }
+
+    /// How often, at most, the deadlines of waiting pushes are looked at.
+    static let deadlineSlack: Duration = .milliseconds(50)
 
     /// `terminal` answers the push with `idempotencyKey` (acknowledged by default, or
     /// refused), presenting a secret whose forms are `secretHashes`. False when no push of
@@ -289,7 +312,7 @@ public struct DialInTransport: Transport {
         var headers: [String: String] = [:]
         for line in request.headers {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[String(line[..<colon])] = String(line[line.index(after: colon)...].trimmingASCIISpaces)
         }
         let push = DialInHub.Push(idempotencyKey: headers["Idempotency-Key"] ?? "", headers: headers, body: request.body ?? Data())
         switch await hub.push(push, to: terminal, timeout: .milliseconds(request.totalTimeoutMilliseconds)) {

@@ -18,12 +18,14 @@ ACKERS = 48
 events = 0
 acked = 0
 first_event = last_event = last_ack = None
+# The fleet's own CPU time when the first event arrived.
+cpu_at_first = None
 connected = 0
 done = asyncio.Event()
 
 
 async def terminal(index, acks):
-    global events, first_event, last_event, connected
+    global events, first_event, last_event, connected, cpu_at_first
     name = f"{PREFIX}{index:05d}"
     for attempt in range(50):
         try:
@@ -49,7 +51,8 @@ async def terminal(index, acks):
         if line.startswith(b"id: "):
             now = time.time()
             events += 1
-            first_event = first_event or now
+            if first_event is None:
+                first_event, cpu_at_first = now, time.process_time()
             last_event = now
             await acks.put((name, line[4:].strip().decode()))
 
@@ -98,6 +101,8 @@ async def main():
     with open(STATUS, "a") as out:
         out.write(f"events={events}\nacked={acked}\n")
         out.write(f"first_event={first_event or 0:.3f}\nlast_event={last_event or 0:.3f}\nlast_ack={last_ack or 0:.3f}\n")
+        if cpu_at_first is not None:
+            out.write(f"cpu={time.process_time() - cpu_at_first:.2f}\n")
         out.write("finished=1\n")
     for task in tasks:
         task.cancel()

@@ -28,4 +28,25 @@ struct CAPTimeTests {
         let date = try #require(CAPTime.parse("2026-07-01T08:00:00.250+08:00"))
         #expect(Timestamp.parse(Timestamp.string(date)) == date)
     }
+
+    @Test("the store's own form reads as the general CAP reading of the same time, and impossible dates are refused")
+    func storedForm() throws {
+        let random = (0..<500).map { _ in
+            Date(timeIntervalSince1970: Double(Int64.random(in: 0...4_000_000_000_000)) / 1000)
+        }
+        let edges = [
+            "1970-01-01T00:00:00.000Z", "2024-02-29T23:59:59.999Z", "2000-02-29T12:00:00.001Z", "2026-12-31T23:59:59.500Z",
+        ]
+        for text in edges + random.map(Timestamp.string) {
+            let general = try #require(CAPTime.parse(String(text.dropLast()) + "+00:00"), "\(text)")
+            #expect(Timestamp.parse(text) == general, "\(text)")
+            #expect(Timestamp.string(try #require(Timestamp.parse(text))) == text)
+        }
+        for text in [
+            "2026-02-29T00:00:00.000Z", "1900-02-29T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-04-31T00:00:00.000Z",
+            "2026-07-01T24:00:00.000Z", "2026-07-01T08:60:00.000Z", "2026-07-01T08:00:00,000Z",
+        ] {
+            #expect(Timestamp.parse(text) == nil, "\(text)")
+        }
+    }
 }

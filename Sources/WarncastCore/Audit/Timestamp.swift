@@ -47,7 +47,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public func adding(_ seconds: TimeInterval) -> Timestamp { Timestamp(date.addingTimeInterval(seconds)) }
 
     public static func string(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Truncated to the millisecond, but a date read from this form (whole seconds plus
+        // a fraction such as 0.001, which a double holds a hair short) must write back the
+        // same text: half a microsecond of slack.
+        let millis = Int64((date.timeIntervalSince1970 * 1000 + 0.0005).rounded(.down))
         var seconds = time_t(millis / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -77,6 +80,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Reads either this format or a CAP time with an explicit offset.
     /// RFC 3339 allows `t` and `z` in lower case; they are read as `T` and `Z`.
     public static func parse(_ original: String) -> Date? {
+        if let date = parseCanonical(original) { return date }
         let text = original.count > 10 ? original.uppercased() : original
         if text.hasSuffix("Z") {
             var local = String(text.dropLast())
@@ -86,5 +90,53 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             return whole.addingTimeInterval(fraction)
         }
         return CAPTime.parse(text)
+    }
+
+    /// The form Warncast writes (`2026-07-01T00:00:00.000Z`, 24 bytes), read without building
+    /// strings or asking a calendar: every delivery read from the store parses a few. Nil for
+    /// anything else, which `parse` then reads the general way.
+    private static func parseCanonical(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { bytes -> Date? in
+            guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+                bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."),
+                bytes[23] == UInt8(ascii: "Z")
+            else { return nil }
+            func number(_ from: Int, _ length: Int) -> Int? {
+                var value = 0
+                for index in from..<(from + length) {
+                    let digit = Int(bytes[index]) - 48
+                    guard (0...9).contains(digit) else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+                let minute = number(14, 2), let second = number(17, 2), let millis = number(20, 3),
+                (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour < 24, minute < 60, second < 60
+            else { return nil }
+            let seconds = daysSinceEpoch(year: year, month: month, day: day) * 86400 + hour * 3600 + minute * 60 + second
+            // Whole seconds first, then the fraction, as the general path adds them.
+            return Date(timeIntervalSince1970: TimeInterval(seconds)).addingTimeInterval(Double(millis) / 1000)
+        }
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days from 1970-01-01 to the given date of the proleptic Gregorian calendar.
+    private static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        // Counted in years that begin on 1 March, so the leap day falls at a year's end.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146097 + dayOfEra - 719468
     }
 }

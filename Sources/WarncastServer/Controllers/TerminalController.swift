@@ -238,7 +238,7 @@ struct TerminalController {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw APIError.unauthenticated("send the terminal's secret as 'Authorization: Bearer <secret>'")
         }
-        return String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        return String(header.dropFirst("bearer ".count).trimmingASCIISpaces)
     }
 
     private func forms(of secret: String) -> [String] {

@@ -28,7 +28,7 @@ struct BearerAuthenticator: RouterMiddleware {
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
                 throw APIError.unauthenticated("the Authorization header must use the Bearer scheme")
             }
-            let secret = parts[1].trimmingCharacters(in: .whitespaces)
+            let secret = String(parts[1].trimmingASCIISpaces)
             guard let principal = try await store.principal(secretHash: AccessToken.hash(secret), at: now) else {
                 throw APIError.unauthenticated("the token is unknown, revoked or expired")
             }
