@@ -73,6 +73,13 @@ enum Schema {
                 t.add(column: "latitude", .double)
             }
         }
+        migrator.registerMigration("v13") { db in
+            // The terminals in an area are counted per division from this index alone: with
+            // `active` outside it, a provincial warning's blind-spot count read every one of a
+            // million recipients' rows inside the releasing approval (1.4 s).
+            try db.execute(sql: "CREATE INDEX recipient_channel_region_active ON recipient (channel, region, active)")
+            try db.execute(sql: "DROP INDEX recipient_channel_region")
+        }
         return migrator
     }
 

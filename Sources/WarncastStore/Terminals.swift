@@ -16,23 +16,38 @@ struct Terminals {
     private var channelMarks: String { watch.channels.map { _ in "?" }.joined(separator: ", ") }
 
     /// Counts per recipient region within any of `prefixes`: terminals, online, working.
+    /// Two reads, so neither visits every recipient's row: the terminals from the recipients'
+    /// (channel, region, active) index, and the online and working ones from the terminals
+    /// that have reported, each looked up as a recipient.
     func perRegion(prefixes: [Substring], at date: Date) throws -> [(region: String, terminals: Int, online: Int, working: Int)] {
         guard !watch.channels.isEmpty, !prefixes.isEmpty else { return [] }
         let cutoff = watch.offlineBefore(date)
-        var arguments: StatementArguments = [cutoff, cutoff]
-        _ = arguments.append(contentsOf: StatementArguments(watch.channels))
-        _ = arguments.append(contentsOf: StatementArguments(prefixes.map { String($0) + "%" }))
-        let within = prefixes.map { _ in "r.region LIKE ?" }.joined(separator: " OR ")
-        return try Row.fetchAll(
+        var within = StatementArguments(watch.channels)
+        _ = within.append(contentsOf: StatementArguments(prefixes.map { String($0) + "%" }))
+        let condition = """
+            r.active AND r.channel IN (\(channelMarks)) AND (\(prefixes.map { _ in "r.region LIKE ?" }.joined(separator: " OR ")))
+            """
+        var reporting: [String: (online: Int, working: Int)] = [:]
+        // CROSS JOIN keeps SQLite from walking the recipients and looking each up in `terminal`.
+        let heard = try Row.fetchCursor(
             db,
             sql: """
-                SELECT r.region, count(*), sum(\(Self.online)), sum(\(Self.working))
-                FROM recipient r LEFT JOIN terminal t ON t.recipientID = r.id
-                WHERE r.active AND r.channel IN (\(channelMarks)) AND (\(within))
-                GROUP BY r.region ORDER BY r.region
+                SELECT r.region, sum(\(Self.online)), sum(\(Self.working))
+                FROM terminal t CROSS JOIN recipient r ON r.id = t.recipientID
+                WHERE \(condition) GROUP BY r.region
                 """,
-            arguments: arguments
-        ).map { (region: $0[0], terminals: $0[1], online: $0[2], working: $0[3]) }
+            arguments: [cutoff, cutoff] + within)
+        while let row = try heard.next() {
+            reporting[row[0]] = (row[1], row[2])
+        }
+        return try Row.fetchAll(
+            db, sql: "SELECT r.region, count(*) FROM recipient r WHERE \(condition) GROUP BY r.region ORDER BY r.region",
+            arguments: within
+        ).map { row in
+            let region: String = row[0]
+            let counts = reporting[region] ?? (0, 0)
+            return (region: region, terminals: row[1], online: counts.online, working: counts.working)
+        }
     }
 
     /// The terminals within any of `areas`, and the divisions with none working.
