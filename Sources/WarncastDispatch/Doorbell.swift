@@ -2,10 +2,21 @@ import Synchronization
 
 /// Lets one waiting task be woken early: `ring()` wakes the current waiter, or the next one
 /// if nobody waits yet. Cancelling the waiter wakes it too.
+///
+/// A dispatcher's loops wait on doorbells between nearly every two deliveries, so a wait
+/// with a timeout must cost little: no task group and no timer of its own. One timer task
+/// per doorbell wakes a waiter whose time is up; it runs while somebody waits and sleeps
+/// until the earliest deadline, so it wakes about once per timeout however many waits
+/// come and go meanwhile.
 final class Doorbell: Sendable {
     private struct State: ~Copyable {
         var rung = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// When the current waiter gives up waiting.
+        var deadline: ContinuousClock.Instant?
+        /// The timer task in charge, and when it wakes next (nil: none is).
+        var timer: UInt64 = 0
+        var timerWake: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
@@ -14,6 +25,7 @@ final class Doorbell: Sendable {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
+                state.deadline = nil
                 return waiter
             }
             state.rung = true
@@ -24,30 +36,68 @@ final class Doorbell: Sendable {
 
     /// Returns when rung (at once if it was rung since the last wait) or cancelled.
     func wait() async {
+        await wait(until: nil)
+    }
+
+    /// Waits for a ring, or `timeout` at most.
+    func wait(timeout: Duration) async {
+        await wait(until: ContinuousClock.now + timeout)
+    }
+
+    private func wait(until deadline: ContinuousClock.Instant?) async {
+        let rung = state.withLock { state -> Bool in
+            defer { state.rung = false }
+            return state.rung
+        }
+        guard !rung else { return }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let ringing = state.withLock { state -> Bool in
+                let (ringing, timer) = state.withLock { state -> (Bool, UInt64?) in
                     if state.rung {
                         state.rung = false
-                        return true
+                        return (true, nil)
                     }
                     state.waiter = continuation
-                    return false
+                    state.deadline = deadline
+                    // A timer in charge that wakes by this deadline will see to it; otherwise
+                    // a new one takes charge (the old one ends when it wakes).
+                    guard let deadline, state.timerWake.map({ $0 > deadline }) ?? true else { return (false, nil) }
+                    state.timer += 1
+                    state.timerWake = deadline
+                    return (false, state.timer)
                 }
                 if ringing { continuation.resume() }
+                if let timer { Task { await self.runTimer(timer) } }
             }
         } onCancel: {
             ring()
         }
     }
 
-    /// Waits for a ring, or `timeout` at most.
-    func wait(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
-            group.addTask { await self.wait() }
-            await group.next()
-            group.cancelAll()
+    /// Wakes waiters whose deadline has passed, while it is the timer in charge and
+    /// somebody waits with a deadline.
+    private func runTimer(_ id: UInt64) async {
+        while true {
+            let now = ContinuousClock.now
+            let (late, next) = state.withLock { state -> (CheckedContinuation<Void, Never>?, ContinuousClock.Instant?) in
+                guard state.timer == id else { return (nil, nil) }
+                guard let deadline = state.deadline else {
+                    state.timerWake = nil
+                    return (nil, nil)
+                }
+                guard deadline <= now else {
+                    state.timerWake = deadline
+                    return (nil, deadline)
+                }
+                let late = state.waiter
+                state.waiter = nil
+                state.deadline = nil
+                state.timerWake = nil
+                return (late, nil)
+            }
+            late?.resume()
+            guard let next else { return }
+            try? await Task.sleep(until: next, clock: .continuous)
         }
     }
 }

@@ -1,12 +1,15 @@
 import Foundation
+import Synchronization
 import WarncastCore
 import WarncastStore
 
-/// Released warnings as adapters need them, built once per warning.
-actor MessageCache {
+/// Released warnings as adapters need them, built once per warning and adapter. Every
+/// delivery asks, so a message already built is handed over under a lock, without a hop to
+/// an actor; the first deliveries of a warning share one load.
+final class MessageCache: Sendable {
     let outbox: any Outbox
     let defaultLanguage: String
-    private var messages: [String: OutgoingMessage] = [:]
+    private let loads = Mutex<[String: Task<OutgoingMessage, any Error>]>([:])
 
     init(outbox: any Outbox, defaultLanguage: String = "zh-CN") {
         self.outbox = outbox
@@ -15,12 +18,27 @@ actor MessageCache {
 
     func message(for warningID: Warning.ID, adapter name: AdapterKind, using adapter: any ChannelAdapter) async throws -> OutgoingMessage {
         let key = warningID.rawValue + "|" + name.rawValue
-        if let message = messages[key] { return message }
-        guard let warning = try await outbox.warning(id: warningID) else { throw DispatchError.unknownWarning(warningID.rawValue) }
-        let original = adapter.wantsOriginal ? try await outbox.rawMessage(id: warningID)?.data : nil
-        let message = OutgoingMessage(warning: warning, original: original, defaultLanguage: defaultLanguage, preparedBy: adapter)
-        if messages.count > 256 { messages.removeAll() }
-        messages[key] = message
-        return message
+        let load = loads.withLock { loads in
+            if let load = loads[key] { return load }
+            if loads.count > 256 { loads.removeAll() }
+            let load = Task { [outbox, defaultLanguage] in
+                guard let warning = try await outbox.warning(id: warningID) else {
+                    throw DispatchError.unknownWarning(warningID.rawValue)
+                }
+                let original = adapter.wantsOriginal ? try await outbox.rawMessage(id: warningID)?.data : nil
+                return OutgoingMessage(warning: warning, original: original, defaultLanguage: defaultLanguage, preparedBy: adapter)
+            }
+            loads[key] = load
+            return load
+        }
+        do {
+            return try await load.value
+        } catch {
+            // A failed load is not kept: the next delivery tries again.
+            loads.withLock { loads in
+                if loads[key] == load { loads[key] = nil }
+            }
+            throw error
+        }
     }
 }

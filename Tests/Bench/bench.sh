@@ -20,7 +20,7 @@ NGINX_PORT=${BENCH_NGINX_PORT:-18080}
 TLS_PORT=${BENCH_TLS_PORT:-18443}
 API_PORT=${BENCH_API_PORT:-18081}
 WORK=$(mktemp -d /tmp/warncast-bench.XXXXXX)
-BIN="$ROOT/.build/release"
+BIN=${BENCH_BIN:-$ROOT/.build/release}
 DAEMON_PID=""
 cleanup() {
     [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null || true
@@ -112,8 +112,10 @@ PY
     start=$(date +%s.%N)
     approve_ms=$(curl -fs -o /dev/null -w '%{time_total}' -X POST "$url/v1/warnings/$id/approve" -H "Authorization: Bearer $gov" |
         awk '{printf "%.0f", $1 * 1000}')
+    # The operator's view, every half second: each look counts the warning's deliveries by
+    # state in the daemon, which at 10 a second cost it a noticeable share of 2 cores.
     local seen
-    seen=$(python3 "$ROOT/Tests/Bench/wait_receipts.py" "$url" "$id" "$issuer" "$N")
+    seen=$(python3 "$ROOT/Tests/Bench/wait_receipts.py" "$url" "$id" "$issuer" "$N" 0.5)
     local wall rss_kb cpu_s
     wall=$(python3 -c "print(f'{$seen - $start:.2f}')")
     rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$DAEMON_PID/status")
@@ -363,7 +365,7 @@ for mode in modes:
 rows = [
     ("delivered / failed", lambda v: f"{v['delivered']} / {v['failed']}"),
     ("release to last receipt stored (store's timestamps)", lambda v: f"**{v['seconds']} s**"),
-    ("release to all receipts seen through the API (polled every 0.1 s)", lambda v: f"{v['wall']} s"),
+    ("release to all receipts seen through the API (polled every 0.5 s)", lambda v: f"{v['wall']} s"),
     ("the releasing approval's answer", lambda v: f"{v['approve_ms']} ms"),
     ("release to the first request sent", lambda v: f"{v['first_ms']} ms"),
     ("deliveries per second", lambda v: v["rate"]),
