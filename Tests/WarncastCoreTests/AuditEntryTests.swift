@@ -3,6 +3,13 @@ import WarncastCore
 
 @Suite("The audit hash chain")
 struct AuditEntryTests {
+    @Test("the field hash is SHA-256 of each field as <byte count>:<bytes>, a missing one as -1: (chains already written depend on it)")
+    func fieldHash() {
+        // Worked out apart from Warncast: Python's hashlib over b"3:abc-1:0:18:湖南省气象台".
+        #expect(
+            FieldHash.sha256(["abc", nil, "", "湖南省气象台"]) == "795e9990a139babbbece33c9e4d05aa88a3100c1c585c2aa189e0d5cb7bc8fc6")
+    }
+
     func chain(_ count: Int) -> [AuditEntry] {
         var entries: [AuditEntry] = []
         for index in 1...count {
