@@ -426,6 +426,7 @@ if [ -f "$WORK/dialin.result" ]; then
 | approval to the last push read | $last_event_s s |
 | approval to every receipt stored (\`delivered\`), deliveries | **$stored_s s**, $stored_count |
 | approval to the last acknowledgement answered | $last_ack_s s |
+| CPU seconds during the push: warncastd / the fleet (first event to last acknowledgement) | $daemon_push_cpu_s / $fleet_push_cpu_s |
 | peak RSS of warncastd | $rss_peak_mb MB |
 MD
 )
