@@ -112,7 +112,8 @@ fuzz: deps
 ## three modes (one host kept alive; a loopback address per terminal; a name per terminal
 ## over verified HTTPS), each with wrk's ceiling and Apprise's rate beside it; writes
 ## docs/benchmarks.md; then a million recipients, and 15,000 dial-in terminals. BENCH_RECIPIENTS,
-## BENCH_APPRISE, BENCH_DIALIN and BENCH_MODES make it smaller, BENCH_DOC writes elsewhere.
+## BENCH_APPRISE, BENCH_DIALIN and BENCH_MODES make it smaller, BENCH_DOC writes elsewhere,
+## BENCH_BIN compares another build, BENCH_KEEP=1 keeps the work directory.
 bench: deps
 	@$(MAKE) --no-print-directory apt PACKAGES="$(BENCH_PACKAGES)"
 	@python3 -c 'import apprise' 2>/dev/null || python3 -m pip install -q apprise

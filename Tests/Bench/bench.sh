@@ -10,7 +10,8 @@
 # Then a million recipients (the release and its planning), and 15,000 dial-in terminals
 # (BENCH_DIALIN) holding a connection each while a red warning is pushed to them all.
 # BENCH_MODES picks some of them (keepalive distinct tls million dialin). Writes
-# docs/benchmarks.md, or BENCH_DOC.
+# docs/benchmarks.md, or BENCH_DOC. BENCH_BIN runs another build; BENCH_KEEP=1 keeps the
+# work directory.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 N=${BENCH_RECIPIENTS:-100000}
@@ -22,9 +23,17 @@ API_PORT=${BENCH_API_PORT:-18081}
 WORK=$(mktemp -d /tmp/warncast-bench.XXXXXX)
 BIN=${BENCH_BIN:-$ROOT/.build/release}
 DAEMON_PID=""
+# The work directory (stores of up to a million deliveries) goes at the end, unless
+# BENCH_KEEP=1 keeps it to look at.
 cleanup() {
     [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null || true
     [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        printf '== kept the work directory %s\n' "$WORK" >&2
+    else
+        sleep 0.5
+        rm -rf "$WORK"
+    fi
 }
 trap cleanup EXIT
 say() { printf '== %s\n' "$*" >&2; }
