@@ -72,8 +72,10 @@ public final class DialInHub: Sendable {
         var closed = false
         /// Terminals a push found away since they last connected.
         var missed: Set<String> = []
-        /// A task is watching the waiters' deadlines (`watchDeadlines`).
-        var watching = false
+        /// The task watching the waiters' deadlines (`watchDeadlines`), and when it looks
+        /// next (nil: none watches).
+        var watcher: UInt64 = 0
+        var watchWake: ContinuousClock.Instant?
 
         /// Removes the waiters of `terminal`.
         mutating func removeWaiters(of terminal: String) -> [Waiter] {
@@ -174,10 +176,10 @@ public final class DialInHub: Sendable {
         let key = terminal + "\n" + push.idempotencyKey
         let deadline = ContinuousClock.now + timeout
         return await withCheckedContinuation { (waiter: CheckedContinuation<Answer, Never>) in
-            let (pushed, earlier, startWatch) = state.withLock { state -> (Bool, Waiter?, Bool) in
+            let (pushed, earlier, watcher) = state.withLock { state -> (Bool, Waiter?, UInt64?) in
                 guard let connection = state.connections[terminal] else {
                     state.missed.insert(terminal)
-                    return (false, nil, false)
+                    return (false, nil, nil)
                 }
                 // A push still waiting under the same key (a retry after a lease ran out)
                 // gives way to this one: the acknowledgement answers whichever waits.
@@ -186,28 +188,35 @@ public final class DialInHub: Sendable {
                 if case .terminated = connection.continuation.yield(push) {
                     state.waiting.removeValue(forKey: key)
                     state.missed.insert(terminal)
-                    return (false, earlier, false)
+                    return (false, earlier, nil)
                 }
-                defer { state.watching = true }
-                return (true, earlier, !state.watching)
+                // A watcher that looks by this deadline will see to it; otherwise (none, or
+                // one asleep until a later deadline of a longer timeout) a new one takes over.
+                guard state.watchWake.map({ $0 > deadline }) ?? true else { return (true, earlier, nil) }
+                state.watcher += 1
+                state.watchWake = deadline
+                return (true, earlier, state.watcher)
             }
             earlier?.continuation.resume(returning: .noAnswer)
             guard pushed else {
                 waiter.resume(returning: .notConnected)
                 return
             }
-            if startWatch { Task { await self.watchDeadlines() } }
+            if let watcher { Task { await self.watchDeadlines(watcher) } }
         }
     }
 
     /// Answers pushes whose time ran out `noAnswer` and drops their connections, for as long
     /// as any push waits. One task for all of them, started by the first push and ending
-    /// with the last: a timer task per push cost a 15,000-terminal warning as much CPU as
-    /// writing its messages. A deadline is seen at most `deadlineSlack` late.
-    private func watchDeadlines() async {
+    /// with the last (a push with an earlier deadline than it sleeps to starts a new one):
+    /// a timer task per push cost a 15,000-terminal warning as much CPU as writing its
+    /// messages. A deadline is seen at most `deadlineSlack` late.
+    private func watchDeadlines(_ id: UInt64) async {
         while true {
             let now = ContinuousClock.now
             let (late, next) = state.withLock { state -> ([(Waiter, Connection?, [Waiter])], ContinuousClock.Instant?) in
+                // A newer watcher has taken over.
+                guard state.watcher == id else { return ([], nil) }
                 var late: [(Waiter, Connection?, [Waiter])] = []
                 for key in state.waiting.compactMap({ $0.value.deadline <= now ? $0.key : nil }) {
                     // An earlier expiry may have dropped this terminal's waiters already.
@@ -216,10 +225,12 @@ public final class DialInHub: Sendable {
                     let (gone, others) = state.drop(terminal)
                     late.append((waiter, gone, others))
                 }
-                guard let next = state.waiting.values.lazy.map(\.deadline).min() else {
-                    state.watching = false
+                guard let earliest = state.waiting.values.lazy.map(\.deadline).min() else {
+                    state.watchWake = nil
                     return (late, nil)
                 }
+                let next = max(earliest, now + Self.deadlineSlack)
+                state.watchWake = next
                 return (late, next)
             }
             for (waiter, gone, others) in late {
@@ -228,7 +239,7 @@ public final class DialInHub: Sendable {
                 for other in others { other.continuation.resume(returning: .notConnected) }
             }
             guard let next else { return }
-            try? await Task.sleep(until: max(next, now + Self.deadlineSlack), clock: .continuous)
+            try? await Task.sleep(until: next, clock: .continuous)
         }
     }
 

@@ -108,6 +108,28 @@ struct DialInTests {
         #expect(await hub.push(push, to: "ls-2", timeout: .milliseconds(200)) == .notConnected)
     }
 
+    @Test("a push with a short timeout gives up in its own time while one with a long timeout waits")
+    func mixedTimeouts() async throws {
+        let hub = DialInHub()
+        // The streams are kept: a connection whose stream is gone takes no pushes.
+        let (_, first) = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
+        let (_, second) = await hub.connect(terminal: "ls-2", secretHashes: ["h"])
+        let long = Task {
+            await hub.push(DialInHub.Push(idempotencyKey: "w/ls-1", headers: [:], body: Data()), to: "ls-1", timeout: .seconds(30))
+        }
+        // Let the long push start the deadline watcher, asleep until its 30 s are up.
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        let short = await hub.push(
+            DialInHub.Push(idempotencyKey: "w/ls-2", headers: [:], body: Data()), to: "ls-2", timeout: .milliseconds(200))
+        #expect(short == .noAnswer)
+        #expect(ContinuousClock.now - started < .seconds(10), "200 ms asked; not the other push's 30 s")
+        #expect(hub.isConnected("ls-1") && !hub.isConnected("ls-2"))
+        #expect(hub.acknowledge(terminal: "ls-1", idempotencyKey: "w/ls-1", secretHashes: ["h"]))
+        #expect(await long.value == .acknowledged)
+        withExtendedLifetime((first, second)) {}
+    }
+
     @Test("a terminal that refuses a push says so at once: the delivery ends as a pushed terminal's 401 would, and the connection stays")
     func refusal() async throws {
         let outbox = MemoryOutbox()
