@@ -72,10 +72,8 @@ public final class DialInHub: Sendable {
         var closed = false
         /// Terminals a push found away since they last connected.
         var missed: Set<String> = []
-        /// The task watching the waiters' deadlines (`watchDeadlines`), and when it looks
-        /// next (nil: none watches).
-        var watcher: UInt64 = 0
-        var watchWake: ContinuousClock.Instant?
+        /// The task watching the waiters' deadlines (`watchDeadlines`).
+        var watcher = TimerCharge()
 
         /// Removes the waiters of `terminal`.
         mutating func removeWaiters(of terminal: String) -> [Waiter] {
@@ -190,12 +188,9 @@ public final class DialInHub: Sendable {
                     state.missed.insert(terminal)
                     return (false, earlier, nil)
                 }
-                // A watcher that looks by this deadline will see to it; otherwise (none, or
-                // one asleep until a later deadline of a longer timeout) a new one takes over.
-                guard state.watchWake.map({ $0 > deadline }) ?? true else { return (true, earlier, nil) }
-                state.watcher += 1
-                state.watchWake = deadline
-                return (true, earlier, state.watcher)
+                // A new watcher only if none would look by this deadline (none runs, or it
+                // sleeps until a later deadline of a longer timeout).
+                return (true, earlier, state.watcher.take(for: deadline))
             }
             earlier?.continuation.resume(returning: .noAnswer)
             guard pushed else {
@@ -216,7 +211,7 @@ public final class DialInHub: Sendable {
             let now = ContinuousClock.now
             let (late, next) = state.withLock { state -> ([(Waiter, Connection?, [Waiter])], ContinuousClock.Instant?) in
                 // A newer watcher has taken over.
-                guard state.watcher == id else { return ([], nil) }
+                guard state.watcher.isInCharge(id) else { return ([], nil) }
                 var late: [(Waiter, Connection?, [Waiter])] = []
                 for key in state.waiting.compactMap({ $0.value.deadline <= now ? $0.key : nil }) {
                     // An earlier expiry may have dropped this terminal's waiters already.
@@ -225,12 +220,8 @@ public final class DialInHub: Sendable {
                     let (gone, others) = state.drop(terminal)
                     late.append((waiter, gone, others))
                 }
-                guard let earliest = state.waiting.values.lazy.map(\.deadline).min() else {
-                    state.watchWake = nil
-                    return (late, nil)
-                }
-                let next = max(earliest, now + Self.deadlineSlack)
-                state.watchWake = next
+                let next = state.waiting.values.lazy.map(\.deadline).min().map { max($0, now + Self.deadlineSlack) }
+                state.watcher.looks(at: next)
                 return (late, next)
             }
             for (waiter, gone, others) in late {

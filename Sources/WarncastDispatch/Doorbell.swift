@@ -5,18 +5,16 @@ import Synchronization
 ///
 /// A dispatcher's loops wait on doorbells between nearly every two deliveries, so a wait
 /// with a timeout must cost little: no task group and no timer of its own. One timer task
-/// per doorbell wakes a waiter whose time is up; it runs while somebody waits and sleeps
-/// until the earliest deadline, so it wakes about once per timeout however many waits
-/// come and go meanwhile.
+/// per doorbell wakes a waiter whose time is up; it runs while somebody waits with a
+/// deadline and sleeps until the current waiter's deadline, so it wakes about once per
+/// timeout however many waits come and go meanwhile.
 final class Doorbell: Sendable {
     private struct State: ~Copyable {
         var rung = false
         var waiter: CheckedContinuation<Void, Never>?
         /// When the current waiter gives up waiting.
         var deadline: ContinuousClock.Instant?
-        /// The timer task in charge, and when it wakes next (nil: none is).
-        var timer: UInt64 = 0
-        var timerWake: ContinuousClock.Instant?
+        var timer = TimerCharge()
     }
 
     private let state = Mutex(State())
@@ -59,12 +57,7 @@ final class Doorbell: Sendable {
                     }
                     state.waiter = continuation
                     state.deadline = deadline
-                    // A timer in charge that wakes by this deadline will see to it; otherwise
-                    // a new one takes charge (the old one ends when it wakes).
-                    guard let deadline, state.timerWake.map({ $0 > deadline }) ?? true else { return (false, nil) }
-                    state.timer += 1
-                    state.timerWake = deadline
-                    return (false, state.timer)
+                    return (false, deadline.flatMap { state.timer.take(for: $0) })
                 }
                 if ringing { continuation.resume() }
                 if let timer { Task { await self.runTimer(timer) } }
@@ -80,19 +73,15 @@ final class Doorbell: Sendable {
         while true {
             let now = ContinuousClock.now
             let (late, next) = state.withLock { state -> (CheckedContinuation<Void, Never>?, ContinuousClock.Instant?) in
-                guard state.timer == id else { return (nil, nil) }
-                guard let deadline = state.deadline else {
-                    state.timerWake = nil
-                    return (nil, nil)
-                }
-                guard deadline <= now else {
-                    state.timerWake = deadline
-                    return (nil, deadline)
+                guard state.timer.isInCharge(id) else { return (nil, nil) }
+                guard let deadline = state.deadline, deadline <= now else {
+                    state.timer.looks(at: state.deadline)
+                    return (nil, state.deadline)
                 }
                 let late = state.waiter
                 state.waiter = nil
                 state.deadline = nil
-                state.timerWake = nil
+                state.timer.looks(at: nil)
                 return (late, nil)
             }
             late?.resume()
