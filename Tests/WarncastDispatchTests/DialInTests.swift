@@ -100,7 +100,7 @@ struct DialInTests {
         let push = DialInHub.Push(idempotencyKey: "w/ls-1", headers: [:], body: Data("{}".utf8))
         let started = ContinuousClock.now
         #expect(await hub.push(push, to: "ls-1", timeout: .milliseconds(200)) == .noAnswer)
-        #expect(ContinuousClock.now - started < .seconds(10), "gave up: 200 ms asked, the whole suite's load may stretch it")
+        #expect(ContinuousClock.now - started < .seconds(20), "gave up: 200 ms asked, the whole suite's load may stretch it")
         #expect(!hub.isConnected("ls-1"), "a connection that swallows pushes is dropped")
         var stream = pushes.makeAsyncIterator()
         _ = await stream.next()  // the push above
@@ -123,7 +123,7 @@ struct DialInTests {
         let short = await hub.push(
             DialInHub.Push(idempotencyKey: "w/ls-2", headers: [:], body: Data()), to: "ls-2", timeout: .milliseconds(200))
         #expect(short == .noAnswer)
-        #expect(ContinuousClock.now - started < .seconds(10), "200 ms asked; not the other push's 30 s")
+        #expect(ContinuousClock.now - started < .seconds(20), "200 ms asked; not the other push's 30 s")
         #expect(hub.isConnected("ls-1") && !hub.isConnected("ls-2"))
         #expect(hub.acknowledge(terminal: "ls-1", idempotencyKey: "w/ls-1", secretHashes: ["h"]))
         #expect(await long.value == .acknowledged)

@@ -15,6 +15,8 @@ struct DispatchHarness {
     let routing: DeliveryRouting
     let fleet: LoudspeakerFleet
     let keyring = SigningKeyring.generate()
+    /// The dispatcher's clock: real time, which a test may move ahead (past an expiry).
+    let clock = ShiftedClock()
     var channel = WarncastConfiguration.Channel(
         name: "loudspeaker", adapter: "loudspeaker", concurrency: 64, connectTimeoutMilliseconds: 1000,
         timeoutMilliseconds: 2000, retry: RetryPolicy(maxAttempts: 4, initialDelay: 0.05, maxDelay: 0.2),
@@ -82,7 +84,8 @@ struct DispatchHarness {
             outbox: store, configuration: .init(channels: [channel] + extraChannels, gateways: gateways, routing: routing),
             transport: transport,
             signer: try keyring.signer(),
-            callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()), logger: logger)
+            callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()), logger: logger,
+            now: clock.now)
     }
 
     /// Runs a dispatcher until `done` holds (checked every 50 ms, for `seconds` at most).

@@ -75,7 +75,18 @@ struct DispatchServiceTests {
         // max_attempts is 4 in the harness: the first recovers after 6 failures, the second never.
         harness.fleet.set(.fail(status: 503, times: 6), for: "430121001-1")
         harness.fleet.set(.fail(status: 503, times: 10_000), for: "430121001-2")
-        let warning = try await harness.release("rainstorm-red-csx.xml") { $0.expires = Date().addingTimeInterval(6) }
+        let warning = try await harness.release("rainstorm-red-csx.xml") { $0.expires = Date().addingTimeInterval(600) }
+        let store = harness.store
+        // Past max_attempts while the warning is in force: the first is delivered at its 7th
+        // attempt, the second is still being tried.
+        #expect(
+            try await harness.dispatch {
+                let rows = try await store.deliveries(warningID: warning, state: nil, limit: 10)
+                return rows.contains { $0.state == .delivered } && rows.contains { $0.state != .delivered && $0.attempts > 4 }
+            })
+        #expect(try await harness.summary(warning)[.failed] == nil, "nothing fails while the warning is in force")
+        // The dispatcher's clock moves past the expiry: the one still trying expires.
+        harness.clock.advance(by: 700)
         #expect(try await harness.dispatch { try await harness.summary(warning)[.expired] == 1 })
         let deliveries = try await harness.store.deliveries(warningID: warning, state: nil, limit: 10)
         let byRecipient = Dictionary(uniqueKeysWithValues: deliveries.map { ($0.recipient, $0) })
@@ -207,9 +218,19 @@ struct DispatchServiceTests {
         let harness = try await DispatchHarness { $0.retry = RetryPolicy(maxAttempts: 100, initialDelay: 0.2, maxDelay: 0.2) }
         try await harness.addSpeakers(1, in: "430121001")
         harness.fleet.set(.fail(status: 503, times: 1000), for: "430121001-1")
-        // Long enough for the release itself to happen on a busy machine.
-        let warning = try await harness.release("rainstorm-red-csx.xml") { $0.expires = Date().addingTimeInterval(4) }
+        let warning = try await harness.release("rainstorm-red-csx.xml") { $0.expires = Date().addingTimeInterval(600) }
+        let store = harness.store
+        #expect(
+            try await harness.dispatch {
+                try await store.deliveries(warningID: warning, state: nil, limit: 1).first.map { $0.attempts >= 2 } ?? false
+            })
+        let inForce = try await harness.summary(warning)
+        #expect(inForce[.failed] == nil && inForce[.expired] == nil, "retried while in force: \(inForce)")
+        // Instead of waiting ten minutes on a machine that may be slow, the dispatcher's clock
+        // jumps past the expiry.
+        harness.clock.advance(by: 700)
         #expect(try await harness.dispatch { try await harness.summary(warning)[.expired] == 1 })
+        #expect(harness.fleet.uniqueDeliveries == 0)
     }
 
     @Test("an approved Update supersedes the queued deliveries of the warning it replaces")

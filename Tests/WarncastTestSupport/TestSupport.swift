@@ -138,6 +138,21 @@ public final class TestClock: Sendable {
     }
 }
 
+/// A clock that runs with the real one and can be moved ahead of it, for code that also
+/// sleeps in real time (a dispatcher's backoffs): a test lets it run, then jumps past a
+/// warning's expiry instead of waiting for it on a machine that may be slow.
+public final class ShiftedClock: Sendable {
+    private let shift = Mutex<TimeInterval>(0)
+
+    public init() {}
+
+    public var now: @Sendable () -> Date { { Date().addingTimeInterval(self.shift.withLock { $0 }) } }
+
+    public func advance(by seconds: TimeInterval) {
+        shift.withLock { $0 += seconds }
+    }
+}
+
 extension AuditActor {
     /// Whoever sets up a test's fixtures.
     public static let test = AuditActor(name: "test")
