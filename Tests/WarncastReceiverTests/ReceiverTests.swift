@@ -17,7 +17,9 @@ struct ReceiverTests {
         }
     }
 
-    func push(_ url: String, _ request: SignedRequest) throws -> HTTPResult {
+    /// Pushes `request` as the node would, through the async engine: a blocking transfer
+    /// would hold one of the cooperative pool's threads that the receiver needs to answer.
+    func push(_ url: String, _ request: SignedRequest) async throws -> HTTPResult {
         var headers = ["Content-Type: application/json"]
         for (name, value) in [
             ("Idempotency-Key", request.idempotencyKey), ("Warncast-Timestamp", request.timestamp),
@@ -25,7 +27,9 @@ struct ReceiverTests {
         ] {
             if let value { headers.append("\(name): \(value)") }
         }
-        return try CurlTransfer.perform(HTTPRequestSpec(method: "POST", url: url, headers: headers, body: request.body))
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        return try await engine.perform(HTTPRequestSpec(method: "POST", url: url, headers: headers, body: request.body))
     }
 
     func waitFor(_ condition: () -> Bool) async throws {
@@ -52,13 +56,13 @@ struct ReceiverTests {
         let url = try #require(listening.value) + "/"
 
         let message = signing.request(key: "w-1/ls-1", body: TestNode.body(key: "w-1/ls-1", language: "mn-Mong", repeat: 2))
-        let first = try push(url, message)
+        let first = try await push(url, message)
         #expect(first.status == 200)
         #expect(String(decoding: first.body, as: UTF8.self) == #"{"ack":true}"#)
-        #expect(try push(url + "any/path", message).status == 200)
+        #expect(try await push(url + "any/path", message).status == 200)
         var unsigned = message
         unsigned.signature = nil
-        let refused = try push(url, unsigned)
+        let refused = try await push(url, unsigned)
         #expect(refused.status == 401)
         #expect(String(decoding: refused.body, as: UTF8.self) == #"{"error":"unsigned"}"#)
 
