@@ -64,8 +64,10 @@ public final class DialInHub: Sendable {
     private struct State {
         var connections: [String: Connection] = [:]
         var next: UInt64 = 0
-        /// Pushes waiting for their acknowledgement, by terminal and idempotency key.
-        var waiting: [String: Waiter] = [:]
+        /// Pushes waiting for their acknowledgement, by terminal, then idempotency key: a
+        /// terminal's waiters are found without looking at anyone else's (15,000 pushes
+        /// timing out together, or as many terminals dropping at once, each look once).
+        var waiting: [String: [String: Waiter]] = [:]
         /// The node is stopping: no new connections.
         var closed = false
         /// Terminals a push found away since they last connected.
@@ -75,8 +77,14 @@ public final class DialInHub: Sendable {
 
         /// Removes the waiters of `terminal`.
         mutating func removeWaiters(of terminal: String) -> [Waiter] {
-            let prefix = terminal + "\n"
-            return waiting.keys.filter { $0.hasPrefix(prefix) }.compactMap { waiting.removeValue(forKey: $0) }
+            waiting.removeValue(forKey: terminal).map { Array($0.values) } ?? []
+        }
+
+        /// Removes the push of `key` waiting on `terminal`.
+        mutating func removeWaiter(_ key: String, of terminal: String) -> Waiter? {
+            guard let waiter = waiting[terminal]?.removeValue(forKey: key) else { return nil }
+            if waiting[terminal]?.isEmpty == true { waiting.removeValue(forKey: terminal) }
+            return waiter
         }
 
         /// Removes `terminal`'s connection and its waiters.
@@ -119,8 +127,7 @@ public final class DialInHub: Sendable {
             let old = state.connections[terminal]
             state.connections[terminal] = Connection(
                 number: state.next, continuation: continuation, secretHashes: Set(secretHashes))
-            let prefix = terminal + "\n"
-            for (key, waiter) in state.waiting where key.hasPrefix(prefix) { continuation.yield(waiter.push) }
+            for waiter in state.waiting[terminal, default: [:]].values { continuation.yield(waiter.push) }
             return (state.next, old, state.missed.remove(terminal) != nil)
         }
         guard number != 0 else {
@@ -153,7 +160,7 @@ public final class DialInHub: Sendable {
                 state.connections.removeAll()
                 state.waiting.removeAll()
             }
-            return (Array(state.connections.values), Array(state.waiting.values))
+            return (Array(state.connections.values), state.waiting.values.flatMap(\.values))
         }
         for connection in connections { connection.continuation.finish() }
         for waiter in waiters { waiter.continuation.resume(returning: .notConnected) }
@@ -169,7 +176,7 @@ public final class DialInHub: Sendable {
     /// a word (its writes still succeed for minutes) would swallow every push; a terminal
     /// that is alive dials again, and gets what waits for it then.
     public func push(_ push: Push, to terminal: String, timeout: Duration) async -> Answer {
-        let key = terminal + "\n" + push.idempotencyKey
+        let key = push.idempotencyKey
         let deadline = ContinuousClock.now + timeout
         return await withCheckedContinuation { (waiter: CheckedContinuation<Answer, Never>) in
             let (pushed, earlier, watcher) = state.withLock { state -> (Bool, Waiter?, UInt64?) in
@@ -179,10 +186,10 @@ public final class DialInHub: Sendable {
                 }
                 // A push still waiting under the same key (a retry after a lease ran out)
                 // gives way to this one: the acknowledgement answers whichever waits.
-                let earlier = state.waiting.removeValue(forKey: key)
-                state.waiting[key] = Waiter(push: push, continuation: waiter, deadline: deadline)
+                let earlier = state.waiting[terminal, default: [:]].updateValue(
+                    Waiter(push: push, continuation: waiter, deadline: deadline), forKey: key)
                 if case .terminated = connection.continuation.yield(push) {
-                    state.waiting.removeValue(forKey: key)
+                    _ = state.removeWaiter(key, of: terminal)
                     state.missed.insert(terminal)
                     return (false, earlier, nil)
                 }
@@ -207,23 +214,32 @@ public final class DialInHub: Sendable {
     private func watchDeadlines(_ id: UInt64) async {
         while true {
             let now = ContinuousClock.now
-            let (late, next) = state.withLock { state -> ([(Waiter, Connection?, [Waiter])], ContinuousClock.Instant?) in
+            let (late, next) = state.withLock {
+                state -> ([(late: [Waiter], gone: Connection?, others: [Waiter])], ContinuousClock.Instant?) in
                 // A newer watcher has taken over.
                 guard state.watcher.isInCharge(id) else { return ([], nil) }
-                var late: [(Waiter, Connection?, [Waiter])] = []
-                for key in state.waiting.compactMap({ $0.value.deadline <= now ? $0.key : nil }) {
-                    // An earlier expiry may have dropped this terminal's waiters already.
-                    guard let waiter = state.waiting.removeValue(forKey: key) else { continue }
-                    let terminal = String(key[..<(key.firstIndex(of: "\n") ?? key.endIndex)])
-                    let (gone, others) = state.drop(terminal)
-                    late.append((waiter, gone, others))
+                var lateTerminals: [String] = []
+                var next: ContinuousClock.Instant?
+                for (terminal, waiters) in state.waiting {
+                    guard let earliest = waiters.values.lazy.map(\.deadline).min() else { continue }
+                    if earliest <= now {
+                        lateTerminals.append(terminal)
+                    } else {
+                        next = min(next ?? earliest, earliest)
+                    }
                 }
-                let next = state.waiting.values.lazy.map(\.deadline).min().map { max($0, now + Self.deadlineSlack) }
+                // A terminal that let a push go unanswered loses its connection, and with it
+                // the pushes still in time.
+                let late = lateTerminals.map { terminal in
+                    let (gone, waiters) = state.drop(terminal)
+                    return (waiters.filter { $0.deadline <= now }, gone, waiters.filter { $0.deadline > now })
+                }
+                next = next.map { max($0, now + Self.deadlineSlack) }
                 state.watcher.looks(at: next)
                 return (late, next)
             }
-            for (waiter, gone, others) in late {
-                waiter.continuation.resume(returning: .noAnswer)
+            for (lateOnes, gone, others) in late {
+                for waiter in lateOnes { waiter.continuation.resume(returning: .noAnswer) }
                 gone?.continuation.finish()
                 for other in others { other.continuation.resume(returning: .notConnected) }
             }
@@ -245,7 +261,7 @@ public final class DialInHub: Sendable {
             guard let connection = state.connections[terminal], !connection.secretHashes.isDisjoint(with: secretHashes) else {
                 return nil
             }
-            return state.waiting.removeValue(forKey: terminal + "\n" + idempotencyKey)
+            return state.removeWaiter(idempotencyKey, of: terminal)
         }
         waiter?.continuation.resume(returning: answer)
         return waiter != nil

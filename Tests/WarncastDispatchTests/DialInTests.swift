@@ -130,6 +130,49 @@ struct DialInTests {
         withExtendedLifetime((first, second)) {}
     }
 
+    @Test(
+        "3,000 terminals let their pushes go unanswered at once: each late push gives up, each terminal is dropped, its push still in time waits for the next connection, the acknowledged ones stay"
+    )
+    func massTimeout() async throws {
+        let hub = DialInHub()
+        let count = 3000
+        var streams: [AsyncStream<DialInHub.Push>] = []
+        for index in 0..<count { streams.append(await hub.connect(terminal: "ls-\(index)", secretHashes: ["h"]).pushes) }
+        let answers = await withTaskGroup(of: (Int, DialInHub.Answer, DialInHub.Answer).self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    // Each terminal has a push that gives up soon and one that could wait long.
+                    async let long = hub.push(
+                        DialInHub.Push(idempotencyKey: "long/ls-\(index)", headers: [:], body: Data()), to: "ls-\(index)",
+                        timeout: .seconds(120))
+                    let short = await hub.push(
+                        DialInHub.Push(idempotencyKey: "short/ls-\(index)", headers: [:], body: Data()), to: "ls-\(index)",
+                        timeout: .milliseconds(index % 3 == 0 ? 120_000 : 300))
+                    return (index, short, await long)
+                }
+            }
+            // Every third terminal acknowledges both of its pushes.
+            for index in stride(from: 0, to: count, by: 3) {
+                while !hub.acknowledge(terminal: "ls-\(index)", idempotencyKey: "short/ls-\(index)", secretHashes: ["h"]) {
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+                while !hub.acknowledge(terminal: "ls-\(index)", idempotencyKey: "long/ls-\(index)", secretHashes: ["h"]) {
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+            }
+            var answers: [Int: (DialInHub.Answer, DialInHub.Answer)] = [:]
+            for await (index, short, long) in group { answers[index] = (short, long) }
+            return answers
+        }
+        #expect(answers.count == count)
+        let silent = (0..<count).filter { $0 % 3 != 0 }
+        #expect(silent.allSatisfy { answers[$0]! == (.noAnswer, .notConnected) }, "the late push gave up; the other waits unattempted")
+        #expect(stride(from: 0, to: count, by: 3).allSatisfy { answers[$0]! == (.acknowledged, .acknowledged) })
+        #expect(hub.connectedCount == count / 3, "the silent terminals are dropped, the answering ones stay")
+        #expect(silent.allSatisfy { !hub.isConnected("ls-\($0)") })
+        withExtendedLifetime(streams) {}
+    }
+
     @Test("a terminal that refuses a push says so at once: the delivery ends as a pushed terminal's 401 would, and the connection stays")
     func refusal() async throws {
         let outbox = MemoryOutbox()
