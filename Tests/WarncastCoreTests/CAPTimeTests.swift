@@ -29,13 +29,16 @@ struct CAPTimeTests {
         #expect(Timestamp.parse(Timestamp.string(date)) == date)
     }
 
-    @Test("the store's own form reads as the general CAP reading of the same time, and impossible dates are refused")
+    @Test(
+        "the store's own form reads as the general CAP reading of the same time, before 1970 too, and impossible dates are refused"
+    )
     func storedForm() throws {
         let random = (0..<500).map { _ in
-            Date(timeIntervalSince1970: Double(Int64.random(in: 0...4_000_000_000_000)) / 1000)
+            Date(timeIntervalSince1970: Double(Int64.random(in: -2_000_000_000_000...4_000_000_000_000)) / 1000)
         }
         let edges = [
-            "1970-01-01T00:00:00.000Z", "2024-02-29T23:59:59.999Z", "2000-02-29T12:00:00.001Z", "2026-12-31T23:59:59.500Z",
+            "1970-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z", "1969-12-31T23:59:59.001Z", "1912-01-01T00:00:00.250Z",
+            "2024-02-29T23:59:59.999Z", "2000-02-29T12:00:00.001Z", "2026-12-31T23:59:59.500Z",
         ]
         for text in edges + random.map(Timestamp.string) {
             let general = try #require(CAPTime.parse(String(text.dropLast()) + "+00:00"), "\(text)")

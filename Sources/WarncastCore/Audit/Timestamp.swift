@@ -51,7 +51,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         // a fraction such as 0.001, which a double holds a hair short) must write back the
         // same text: half a microsecond of slack.
         let millis = Int64((date.timeIntervalSince1970 * 1000 + 0.0005).rounded(.down))
-        var seconds = time_t(millis / 1000)
+        // Whole seconds rounded down and a fraction of 0...999 also before 1970, where
+        // Swift's `/` and `%` would round towards zero and give a negative fraction.
+        let fraction = (millis % 1000 + 1000) % 1000
+        var seconds = time_t((millis - fraction) / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         // Written digit by digit: this runs for every delivery attempt, and String(format:)
@@ -70,7 +73,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         put(Int(parts.tm_hour), 2, at: 11)
         put(Int(parts.tm_min), 2, at: 14)
         put(Int(parts.tm_sec), 2, at: 17)
-        put(Int(millis % 1000), 3, at: 20)
+        put(Int(fraction), 3, at: 20)
         for (offset, character) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")] as [(Int, Character)] {
             bytes[offset] = character.asciiValue!
         }
