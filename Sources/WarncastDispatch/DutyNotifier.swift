@@ -7,7 +7,10 @@ import WarncastStore
 /// Tells the people on duty, through the channels they are recipients on (an SMS group, a
 /// carrier gateway), when a gateway goes down, deliveries are given up, or an approval is
 /// overdue. Contacts are recipient ids of the registry. The same trouble is told at most once
-/// per `minInterval`; every notice, sent or not, is in the audit log.
+/// per `minInterval`; every notice, sent or not, is in the audit log. A notice that fails for
+/// a reason that may pass (no answer in time, no connection, 408, 429 or 5xx) is tried again
+/// after each of `retryDelays`, the same message each time, so a gateway that took the first
+/// try but whose answer was lost can tell the two apart.
 public actor DutyNotifier: DispatchTroubleListener, EscalationNotifier {
     let store: any Store
     let adapters: [String: any ChannelAdapter]
@@ -18,12 +21,16 @@ public actor DutyNotifier: DispatchTroubleListener, EscalationNotifier {
     let node: String
     let logger: Logger
     let now: @Sendable () -> Date
+    /// The waits before the second, third … try of a notice that failed for a passing reason.
+    let retryDelays: [Duration]
     private var lastTold: [String: Date] = [:]
 
     public init(
         store: any Store, adapters: [String: any ChannelAdapter], transport: any Transport, contacts: [String],
-        minInterval: TimeInterval, node: String, logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+        minInterval: TimeInterval, node: String, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
+        retryDelays: [Duration] = [.seconds(2), .seconds(10)]
     ) {
+        self.retryDelays = retryDelays
         self.store = store
         self.adapters = adapters
         self.transport = transport
@@ -99,20 +106,37 @@ public actor DutyNotifier: DispatchTroubleListener, EscalationNotifier {
         }
         guard let adapter = adapters[recipient.channel] else { return (false, "channel \(recipient.channel) is not configured") }
         let probe = DeliveryJob(id: 0, warningID: "notice", recipient: recipient, idempotencyKey: "notice", attempt: 1)
-        var last = "channel \(recipient.channel) cannot carry notices"
+        // Built once: a try again sends the same message (the same key or Message-ID).
+        var requests: [(endpoint: String, request: HTTPRequestSpec)] = []
         for endpoint in adapter.endpoints(for: probe) {
             guard var request = adapter.notice(text, to: recipient, via: endpoint) else { break }
             request.connectTimeoutMilliseconds = 3000
             request.totalTimeoutMilliseconds = 10_000
-            do {
-                let result = try await transport.perform(request)
-                if (200..<300).contains(result.status) {
-                    return (true, "\(recipient.channel) via \(Self.withoutQuery(endpoint)): HTTP \(result.status)")
-                }
-                last = "\(Self.withoutQuery(endpoint)): HTTP \(result.status)"
-            } catch {
-                last = "\(Self.withoutQuery(endpoint)): \(error)"
+            requests.append((endpoint, request))
+        }
+        guard !requests.isEmpty else { return (false, "channel \(recipient.channel) cannot carry notices") }
+        var last = ""
+        for (index, delay) in ([nil] + retryDelays.map(Optional.some)).enumerated() {
+            if let delay {
+                do { try await Task.sleep(for: delay) } catch { break }
             }
+            var passing = false
+            for (endpoint, request) in requests {
+                do {
+                    let result = try await transport.perform(request)
+                    if (200..<300).contains(result.status) {
+                        let tries = index == 0 ? "" : " (try \(index + 1))"
+                        return (true, "\(recipient.channel) via \(Self.withoutQuery(endpoint)): HTTP \(result.status)\(tries)")
+                    }
+                    last = "\(Self.withoutQuery(endpoint)): HTTP \(result.status)"
+                    passing = passing || HTTPStatusClass(result.status) == .retryable
+                } catch {
+                    last = "\(Self.withoutQuery(endpoint)): \(error)"
+                    passing = true
+                }
+            }
+            guard passing else { return (false, last) }
+            if index == retryDelays.count { last += " (\(index + 1) tries)" }
         }
         return (false, last)
     }

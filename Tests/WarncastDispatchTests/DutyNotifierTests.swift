@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import WarncastCore
 import WarncastDispatch
@@ -58,6 +59,64 @@ struct DutyNotifierTests {
         third.number = 3
         await notifier.notify(third)
         #expect(transport.requests.count == 2)
+    }
+
+    @Test(
+        "a notice that meets a passing failure (503, no answer) is tried again, the same message each time; a refusal is not; every outcome is audited"
+    )
+    func retries() async throws {
+        let store = try await TestSupport.loadedStore()
+        try await store.saveRecipients(
+            ["officer-a", "officer-b", "officer-c"].enumerated().map { index, id in
+                (
+                    recipient: Recipient(
+                        id: id, channel: "duty-notices", region: RegionCode("430121")!, name: id, address: "1390000000\(index)"),
+                    secretHash: String?.none
+                )
+            }, audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: "1"))
+        let carrier = try CarrierSMSAdapter(
+            AdapterContext(
+                channel: "duty-notices",
+                settings: [
+                    "url": "http://127.0.0.1:9/sms/send",
+                    "body": #"{"mobile":"{{to}}","content":"{{text}}","notify":"{{callback}}","outId":"{{key}}"}"#,
+                ], callbacks: callbacks))
+        // officer-a: a 503, then taken; officer-b: refused with 400; officer-c: never an answer.
+        let answered = Mutex<[String: Int]>([:])
+        let transport = LoopbackTransport { request in
+            let body = String(decoding: request.body ?? Data(), as: UTF8.self)
+            let tries = answered.withLock { counts in
+                let mobile = ["13900000000", "13900000001", "13900000002"].first { body.contains($0) } ?? "-"
+                counts[mobile, default: 0] += 1
+                return (mobile, counts[mobile]!)
+            }
+            switch tries {
+            case ("13900000000", 1): return HTTPResult(status: 503, body: Data())
+            case ("13900000000", _): return HTTPResult(status: 200, body: Data(#"{"code":"OK"}"#.utf8))
+            case ("13900000001", _): return HTTPResult(status: 400, body: Data())
+            default: throw CurlError(code: 28, message: "Timeout was reached")
+            }
+        }
+        let notifier = DutyNotifier(
+            store: store, adapters: ["duty-notices": carrier], transport: transport, contacts: [],
+            minInterval: 300, node: "csx-county", logger: Logger(label: "test"), retryDelays: [.milliseconds(20), .milliseconds(20)])
+        await notifier.notify(
+            Escalation(
+                warningID: "w-9", number: 1, at: Timestamp(Date()), deadline: Timestamp(Date()), headline: "暴雨红色预警", level: .red,
+                rule: "red-two-leaders", missing: [MissingApproval(role: "government-leader", scope: .government, remaining: 1)],
+                contacts: ["officer-a", "officer-b", "officer-c"]))
+        let counts = answered.withLock { $0 }
+        #expect(counts == ["13900000000": 2, "13900000001": 1, "13900000002": 3], "tried again only for a passing failure, twice at most")
+        let toA = transport.requests.filter { String(decoding: $0.body ?? Data(), as: UTF8.self).contains("13900000000") }
+        #expect(toA.count == 2 && toA[0].body == toA[1].body, "the same message, with the same key, both times")
+        let audit = try await store.auditEntries(subject: "w-9")
+        let sent = audit.filter { $0.action == "notice.sent" }
+        #expect(sent.count == 1 && sent[0].detail.contains("officer-a") && sent[0].detail.contains("(try 2)"), "\(sent)")
+        let failed = audit.filter { $0.action == "notice.failed" }
+        #expect(failed.count == 2)
+        #expect(failed.contains { $0.detail.contains("officer-b") && $0.detail.contains("HTTP 400") && !$0.detail.contains("tries") })
+        #expect(
+            failed.contains { $0.detail.contains("officer-c") && $0.detail.contains("curl error 28") && $0.detail.contains("(3 tries)") })
     }
 
     @Test("a gateway down reaches an email contact as a plain-text mail through a real SMTP server, audited")

@@ -15,6 +15,8 @@ public final class CarrierGateway: Sendable {
         public var mobile: String
         public var content: String
         public var apiKey: String?
+        /// The sender's own id of the message: the same on each try of one message.
+        public var outId: String
     }
 
     private let sent = Mutex<[Sent]>([])
@@ -45,7 +47,8 @@ public final class CarrierGateway: Sendable {
                 return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: #"{"code":"BAD_REQUEST"}"#)))
             }
             let number = gateway.sent.withLock { sent in
-                sent.append(Sent(mobile: parsed.mobile, content: parsed.content, apiKey: request.headers[.init("X-Api-Key")!]))
+                sent.append(
+                    Sent(mobile: parsed.mobile, content: parsed.content, apiKey: request.headers[.init("X-Api-Key")!], outId: parsed.outId))
                 return sent.count
             }
             let report = parsed.mobile.hasSuffix("9") ? #"{"status":"UNDELIV","reason":"MK:0005"}"# : #"{"status":"DELIVRD"}"#
