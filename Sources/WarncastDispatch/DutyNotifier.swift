@@ -68,28 +68,36 @@ public actor DutyNotifier: DispatchTroubleListener, EscalationNotifier {
         )
     }
 
-    /// Sends `text` to every contact (recipient id) once per `minInterval` for `key`.
+    /// Sends `text` to every contact (recipient id) once per `minInterval` for `key`, to all
+    /// of them at once: one contact's gateway being tried again does not hold up the others.
     func tell(_ contacts: [String], key: String, subject: String, text: String) async {
         guard !contacts.isEmpty else { return }
         let at = now()
         if let last = lastTold[key], at.timeIntervalSince(last) < minInterval { return }
         lastTold[key] = at
-        for contact in contacts {
-            let outcome = await send(text, to: contact)
-            let event = AuditEvent(
-                actor: .notifier, action: outcome.sent ? .noticeSent : .noticeFailed, subject: subject,
-                detail: ["contact": contact, "about": key, "result": outcome.detail])
-            do {
-                try await store.appendAudit(event, at: now())
-            } catch {
-                logger.error("cannot audit a notice", metadata: ["contact": .string(contact), "error": "\(error)"])
+        await withTaskGroup(of: Void.self) { group in
+            for contact in contacts {
+                group.addTask { await self.tell(contact, key: key, subject: subject, text: text) }
             }
-            if outcome.sent {
-                logger.notice("duty contact told", metadata: ["contact": .string(contact), "about": .string(key)])
-            } else {
-                logger.error(
-                    "duty contact not told", metadata: ["contact": .string(contact), "about": .string(key), "why": .string(outcome.detail)])
-            }
+        }
+    }
+
+    /// Sends `text` to one contact and audits the outcome.
+    private func tell(_ contact: String, key: String, subject: String, text: String) async {
+        let outcome = await send(text, to: contact)
+        let event = AuditEvent(
+            actor: .notifier, action: outcome.sent ? .noticeSent : .noticeFailed, subject: subject,
+            detail: ["contact": contact, "about": key, "result": outcome.detail])
+        do {
+            try await store.appendAudit(event, at: now())
+        } catch {
+            logger.error("cannot audit a notice", metadata: ["contact": .string(contact), "error": "\(error)"])
+        }
+        if outcome.sent {
+            logger.notice("duty contact told", metadata: ["contact": .string(contact), "about": .string(key)])
+        } else {
+            logger.error(
+                "duty contact not told", metadata: ["contact": .string(contact), "about": .string(key), "why": .string(outcome.detail)])
         }
     }
 

@@ -62,7 +62,7 @@ struct DutyNotifierTests {
     }
 
     @Test(
-        "a notice that meets a passing failure (503, no answer) is tried again, the same message each time; a refusal is not; every outcome is audited"
+        "a notice that meets a passing failure (503, no answer) is tried again, the same message each time; a refusal is not; contacts are told side by side; every outcome is audited"
     )
     func retries() async throws {
         let store = try await TestSupport.loadedStore()
@@ -99,12 +99,12 @@ struct DutyNotifierTests {
         }
         let notifier = DutyNotifier(
             store: store, adapters: ["duty-notices": carrier], transport: transport, contacts: [],
-            minInterval: 300, node: "csx-county", logger: Logger(label: "test"), retryDelays: [.milliseconds(20), .milliseconds(20)])
+            minInterval: 300, node: "csx-county", logger: Logger(label: "test"), retryDelays: [.milliseconds(20), .milliseconds(500)])
         await notifier.notify(
             Escalation(
                 warningID: "w-9", number: 1, at: Timestamp(Date()), deadline: Timestamp(Date()), headline: "暴雨红色预警", level: .red,
                 rule: "red-two-leaders", missing: [MissingApproval(role: "government-leader", scope: .government, remaining: 1)],
-                contacts: ["officer-a", "officer-b", "officer-c"]))
+                contacts: ["officer-c", "officer-a", "officer-b"]))
         let counts = answered.withLock { $0 }
         #expect(counts == ["13900000000": 2, "13900000001": 1, "13900000002": 3], "tried again only for a passing failure, twice at most")
         let toA = transport.requests.filter { String(decoding: $0.body ?? Data(), as: UTF8.self).contains("13900000000") }
