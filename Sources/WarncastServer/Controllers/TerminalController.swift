@@ -115,7 +115,13 @@ struct TerminalController {
         guard let hub else { throw APIError.notFound("this node takes no dial-in terminals") }
         let id = try context.parameters.require("id")
         let forms = forms(of: try Self.secret(of: request))
-        guard try await store.terminalAccepts(id, secretHashes: forms, watch: watch) else {
+        // In a task of its own: the store's call goes some frames deeper than anything else
+        // this connection's task will do, and a task keeps the memory of its deepest frames
+        // until it ends, which for an event stream is hours (about 2 KB a connection).
+        let store = store
+        let watch = watch
+        let accepted = try await Task { try await store.terminalAccepts(id, secretHashes: forms, watch: watch) }.value
+        guard accepted else {
             try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: "terminal:\(id)"))
             throw APIError(.forbidden, code: "forged_terminal", detail: "no terminal with this id has the presented secret")
         }
