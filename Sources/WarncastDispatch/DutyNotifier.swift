@@ -8,7 +8,8 @@ import WarncastStore
 /// carrier gateway), when a gateway goes down, deliveries are given up, or an approval is
 /// overdue. Contacts are recipient ids of the registry. The same trouble is told at most once
 /// per `minInterval`; every notice, sent or not, is in the audit log. A notice that fails for
-/// a reason that may pass (no answer in time, no connection, 408, 429 or 5xx) is tried again
+/// a reason that may pass (no answer in time, no connection or another transport error, 408,
+/// 429 or 5xx) is tried again
 /// after each of `retryDelays`, the same message each time, so a gateway that took the first
 /// try but whose answer was lost can tell the two apart.
 public actor DutyNotifier: DispatchTroubleListener, EscalationNotifier {
@@ -124,12 +125,14 @@ public actor DutyNotifier: DispatchTroubleListener, EscalationNotifier {
         }
         guard !requests.isEmpty else { return (false, "channel \(recipient.channel) cannot carry notices") }
         var last = ""
+        // An endpoint that refused the notice is not asked again.
+        var refused: Set<String> = []
         for (index, delay) in ([nil] + retryDelays.map(Optional.some)).enumerated() {
             if let delay {
-                do { try await Task.sleep(for: delay) } catch { break }
+                do { try await Task.sleep(for: delay) } catch { return (false, last + " (stopping after \(index) tries)") }
             }
             var passing = false
-            for (endpoint, request) in requests {
+            for (endpoint, request) in requests where !refused.contains(endpoint) {
                 do {
                     let result = try await transport.perform(request)
                     if (200..<300).contains(result.status) {
@@ -137,14 +140,22 @@ public actor DutyNotifier: DispatchTroubleListener, EscalationNotifier {
                         return (true, "\(recipient.channel) via \(Self.withoutQuery(endpoint)): HTTP \(result.status)\(tries)")
                     }
                     last = "\(Self.withoutQuery(endpoint)): HTTP \(result.status)"
-                    passing = passing || HTTPStatusClass(result.status) == .retryable
-                } catch {
+                    if HTTPStatusClass(result.status) == .retryable {
+                        passing = true
+                    } else {
+                        refused.insert(endpoint)
+                    }
+                } catch let error as CurlError {
+                    // No answer, no connection, or another transport error: as for deliveries.
                     last = "\(Self.withoutQuery(endpoint)): \(error)"
                     passing = true
+                } catch {
+                    last = "\(Self.withoutQuery(endpoint)): \(error)"
+                    refused.insert(endpoint)
                 }
             }
             guard passing else { return (false, last) }
-            if index == retryDelays.count { last += " (\(index + 1) tries)" }
+            if index > 0 && index == retryDelays.count { last += " (\(index + 1) tries)" }
         }
         return (false, last)
     }

@@ -138,36 +138,41 @@ struct DialInTests {
         let count = 3000
         var streams: [AsyncStream<DialInHub.Push>] = []
         for index in 0..<count { streams.append(await hub.connect(terminal: "ls-\(index)", secretHashes: ["h"]).pushes) }
-        let answers = await withTaskGroup(of: (Int, DialInHub.Answer, DialInHub.Answer).self) { group in
+        func push(_ kind: String, _ index: Int, _ timeout: Duration) async -> DialInHub.Answer {
+            await hub.push(
+                DialInHub.Push(idempotencyKey: "\(kind)/ls-\(index)", headers: [:], body: Data()), to: "ls-\(index)", timeout: timeout)
+        }
+        typealias Answers = (short: DialInHub.Answer, again: DialInHub.Answer?, long: DialInHub.Answer)
+        let answers = await withTaskGroup(of: (Int, Answers).self) { group in
             for index in 0..<count {
+                let silent = index % 3 != 0
                 group.addTask {
-                    // Each terminal has a push that gives up soon and one that could wait long.
-                    async let long = hub.push(
-                        DialInHub.Push(idempotencyKey: "long/ls-\(index)", headers: [:], body: Data()), to: "ls-\(index)",
-                        timeout: .seconds(120))
-                    let short = await hub.push(
-                        DialInHub.Push(idempotencyKey: "short/ls-\(index)", headers: [:], body: Data()), to: "ls-\(index)",
-                        timeout: .milliseconds(index % 3 == 0 ? 120_000 : 300))
-                    return (index, short, await long)
+                    // A silent terminal has a push that gives up after 1 s, one after 20 s and
+                    // one that could wait long; an answering one a short and a long one, both
+                    // acknowledged.
+                    async let long = push("long", index, .seconds(120))
+                    async let again = silent ? push("again", index, .seconds(1)) : nil
+                    let short = await push("short", index, silent ? .seconds(20) : .seconds(120))
+                    return (index, (short, await again, await long))
                 }
             }
-            // Every third terminal acknowledges both of its pushes.
             for index in stride(from: 0, to: count, by: 3) {
-                while !hub.acknowledge(terminal: "ls-\(index)", idempotencyKey: "short/ls-\(index)", secretHashes: ["h"]) {
-                    try? await Task.sleep(for: .milliseconds(5))
-                }
-                while !hub.acknowledge(terminal: "ls-\(index)", idempotencyKey: "long/ls-\(index)", secretHashes: ["h"]) {
-                    try? await Task.sleep(for: .milliseconds(5))
+                for kind in ["short", "long"] {
+                    while !hub.acknowledge(terminal: "ls-\(index)", idempotencyKey: "\(kind)/ls-\(index)", secretHashes: ["h"]) {
+                        try? await Task.sleep(for: .milliseconds(5))
+                    }
                 }
             }
-            var answers: [Int: (DialInHub.Answer, DialInHub.Answer)] = [:]
-            for await (index, short, long) in group { answers[index] = (short, long) }
+            var answers: [Int: Answers] = [:]
+            for await (index, answer) in group { answers[index] = answer }
             return answers
         }
         #expect(answers.count == count)
         let silent = (0..<count).filter { $0 % 3 != 0 }
-        #expect(silent.allSatisfy { answers[$0]! == (.noAnswer, .notConnected) }, "the late push gave up; the other waits unattempted")
-        #expect(stride(from: 0, to: count, by: 3).allSatisfy { answers[$0]! == (.acknowledged, .acknowledged) })
+        #expect(
+            silent.allSatisfy { answers[$0]! == (.notConnected, .noAnswer, .notConnected) },
+            "the first push to run out gave up; the two still in time wait for the next connection, unattempted")
+        #expect(stride(from: 0, to: count, by: 3).allSatisfy { answers[$0]! == (.acknowledged, nil, .acknowledged) })
         #expect(hub.connectedCount == count / 3, "the silent terminals are dropped, the answering ones stay")
         #expect(silent.allSatisfy { !hub.isConnected("ls-\($0)") })
         withExtendedLifetime(streams) {}

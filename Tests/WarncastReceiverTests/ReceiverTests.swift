@@ -32,8 +32,10 @@ struct ReceiverTests {
         return try await engine.perform(HTTPRequestSpec(method: "POST", url: url, headers: headers, body: request.body))
     }
 
-    func waitFor(_ condition: () -> Bool) async throws {
-        for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(25)) }
+    /// Waits up to 20 s for `condition`; a test that goes on without it says so here.
+    func waitFor(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for _ in 0..<800 where !condition() { try await Task.sleep(for: .milliseconds(25)) }
+        if !condition() { Issue.record("waited 20 s in vain", sourceLocation: sourceLocation) }
     }
 
     @Test("pins the keys, takes a signed warning once, plays it, reports it, and says off when it stops")

@@ -56,7 +56,10 @@ public struct LogEscalationNotifier: EscalationNotifier {
     }
 }
 
-/// Several escalation notifiers, each told in turn (the log, then the duty contacts).
+/// Several escalation notifiers, each told in turn (the log, then the duty contacts), in a
+/// task of their own: a notice tried again on a failing gateway may take half a minute, and
+/// the approval scheduler that hands escalations over must not wait for it (its next pass
+/// expires warnings and escalates the next overdue ones).
 public struct EscalationNotifiers: EscalationNotifier {
     let all: [any EscalationNotifier]
 
@@ -65,6 +68,7 @@ public struct EscalationNotifiers: EscalationNotifier {
     }
 
     public func notify(_ escalation: Escalation) async {
-        for notifier in all { await notifier.notify(escalation) }
+        let all = all
+        Task { for notifier in all { await notifier.notify(escalation) } }
     }
 }

@@ -120,7 +120,12 @@ struct TerminalController {
         // until it ends, which for an event stream is hours (about 2 KB a connection).
         let store = store
         let watch = watch
-        let accepted = try await Task { try await store.terminalAccepts(id, secretHashes: forms, watch: watch) }.value
+        let check = Task { try await store.terminalAccepts(id, secretHashes: forms, watch: watch) }
+        let accepted = try await withTaskCancellationHandler {
+            try await check.value
+        } onCancel: {
+            check.cancel()
+        }
         guard accepted else {
             try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: "terminal:\(id)"))
             throw APIError(.forbidden, code: "forged_terminal", detail: "no terminal with this id has the presented secret")
