@@ -9,9 +9,8 @@ import WarncastStore
 /// overdue. Contacts are recipient ids of the registry. The same trouble is told at most once
 /// per `minInterval`; every notice, sent or not, is in the audit log. A notice that fails for
 /// a reason that may pass (no answer in time, no connection or another transport error, 408,
-/// 429 or 5xx) is tried again
-/// after each of `retryDelays`, the same message each time, so a gateway that took the first
-/// try but whose answer was lost can tell the two apart.
+/// 429 or 5xx) is tried again after each of `retryDelays`, the same message each time, so a
+/// gateway that took the first try but whose answer was lost can tell the two apart.
 public actor DutyNotifier: DispatchTroubleListener, EscalationNotifier {
     let store: any Store
     let adapters: [String: any ChannelAdapter]
@@ -135,16 +134,14 @@ public actor DutyNotifier: DispatchTroubleListener, EscalationNotifier {
             for (endpoint, request) in requests where !refused.contains(endpoint) {
                 do {
                     let result = try await transport.perform(request)
-                    if (200..<300).contains(result.status) {
+                    switch HTTPStatusClass(result.status) {
+                    case .taken:
                         let tries = index == 0 ? "" : " (try \(index + 1))"
                         return (true, "\(recipient.channel) via \(Self.withoutQuery(endpoint)): HTTP \(result.status)\(tries)")
+                    case .retryable: passing = true
+                    case .refused: refused.insert(endpoint)
                     }
                     last = "\(Self.withoutQuery(endpoint)): HTTP \(result.status)"
-                    if HTTPStatusClass(result.status) == .retryable {
-                        passing = true
-                    } else {
-                        refused.insert(endpoint)
-                    }
                 } catch let error as CurlError {
                     // No answer, no connection, or another transport error: as for deliveries.
                     last = "\(Self.withoutQuery(endpoint)): \(error)"

@@ -3,8 +3,8 @@ import Testing
 
 @testable import WarncastDispatch
 
-/// The bounds are loose on purpose: the whole suite shares two cooperative threads with
-/// tests that block them, so a task may start seconds late. What is checked is which
+/// The bounds are loose on purpose: the whole suite runs at once on two cores, beside tests
+/// that block threads, so a task may start seconds late. What is checked is which
 /// event ended a wait: its ring, its own timeout, or (never) someone else's.
 @Suite("Doorbell: waits woken by a ring or their timeout")
 struct DoorbellTests {

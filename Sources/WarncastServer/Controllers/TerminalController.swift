@@ -117,9 +117,8 @@ struct TerminalController {
         let forms = forms(of: try Self.secret(of: request))
         // In a task of its own: the store's call goes some frames deeper than anything else
         // this connection's task will do, and a task keeps the memory of its deepest frames
-        // until it ends, which for an event stream is hours (about 2 KB a connection).
-        let store = store
-        let watch = watch
+        // until it ends, which for an event stream is hours (about 0.8 KB a connection,
+        // measured with 15,000 connected).
         let check = Task { try await store.terminalAccepts(id, secretHashes: forms, watch: watch) }
         let accepted = try await withTaskCancellationHandler {
             try await check.value
