@@ -113,9 +113,10 @@ fuzz: deps
 ## over verified HTTPS), each with wrk's ceiling and Apprise's rate beside it; writes
 ## docs/benchmarks.md; then a million recipients, and 15,000 dial-in terminals. BENCH_RECIPIENTS,
 ## BENCH_APPRISE, BENCH_DIALIN and BENCH_MODES make it smaller, BENCH_DOC writes elsewhere,
-## BENCH_BIN compares another build, BENCH_KEEP=1 keeps the work directory.
+## BENCH_BIN compares another build, BENCH_KEEP=1 keeps the work directory. BENCH_PROFILE=1
+## also records perf call graphs during each release and splits each delivery's CPU by place.
 bench: deps
-	@$(MAKE) --no-print-directory apt PACKAGES="$(BENCH_PACKAGES)"
+	@$(MAKE) --no-print-directory apt PACKAGES="$(BENCH_PACKAGES)$(if $(filter 1,$(BENCH_PROFILE)), linux-perf)"
 	@python3 -c 'import apprise' 2>/dev/null || python3 -m pip install -q apprise
 	$(SWIFT) build -c release
 	Tests/Bench/bench.sh

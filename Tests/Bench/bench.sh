@@ -80,6 +80,30 @@ start_and_submit() {
     curl -fs -X POST "$URL/v1/warnings/$ID/approve" -H "Authorization: Bearer $leader" > /dev/null
 }
 
+# BENCH_PROFILE=1: a second into the release, perf records warncastd's call graphs for
+# BENCH_PROFILE_SECONDS (3), unwound with DWARF because libsqlite3 and BoringSSL's assembly
+# keep no frame pointers. profile_split.py puts each sample in one place of a delivery's
+# path; the CPU warncastd used meanwhile, over the deliveries it finished meanwhile, gives
+# microseconds per delivery. Writes $WORK/$1.profile.
+profile_release() {
+    local mode=$1 out=$2 seconds=${BENCH_PROFILE_SECONDS:-3} cpu0 cpu1 done0 done1
+    sleep 1
+    delivered() {
+        python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1], timeout=30).execute("SELECT count(*) FROM delivery WHERE state = ?", ("delivered",)).fetchone()[0])' \
+            "$out/data/warncast.sqlite"
+    }
+    ticks() { awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat"; }
+    cpu0=$(ticks)
+    done0=$(delivered)
+    perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" -- sleep "$seconds" 2> /dev/null
+    cpu1=$(ticks)
+    done1=$(delivered)
+    perf script -i "$out/perf.data" 2> /dev/null | swift demangle --simplified > "$out/perf.txt"
+    python3 "$ROOT/Tests/Bench/profile_split.py" "$out/perf.txt" "$(python3 -c "print(($cpu1 - $cpu0) / $(getconf CLK_TCK))")" \
+        "$((done1 - done0))" > "$WORK/$mode.profile"
+    say "[$mode] profile: $(head -2 "$WORK/$mode.profile" | tr '\n' ' ')"
+}
+
 # One mode: a fresh store and daemon, the release, the receipts, the ceiling and Apprise.
 # Prints "name=value" lines into $WORK/$MODE.result.
 run_mode() {
@@ -124,7 +148,13 @@ PY
     # The operator's view, every half second: each look counts the warning's deliveries by
     # state in the daemon, which at 10 a second cost it a noticeable share of 2 cores.
     local seen
+    local profiler=""
+    if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+        profile_release "$mode" "$out" &
+        profiler=$!
+    fi
     seen=$(python3 "$ROOT/Tests/Bench/wait_receipts.py" "$url" "$id" "$issuer" "$N" 0.5)
+    if [ -n "$profiler" ]; then wait "$profiler"; fi
     local wall rss_kb cpu_s
     wall=$(python3 -c "print(f'{$seen - $start:.2f}')")
     rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$DAEMON_PID/status")
@@ -440,7 +470,53 @@ if [ -f "$WORK/dialin.result" ]; then
 MD
 )
 fi
+PROFILE=""
+PROFILED=$(for mode in $TABLE_MODES; do [ -f "$WORK/$mode.profile" ] && printf '%s ' "$mode"; done || true)
+if [ -n "$PROFILED" ]; then
+    PROFILE=$(python3 - "$WORK" $PROFILED <<'PY'
+import sys
+work, modes = sys.argv[1], sys.argv[2:]
+names = {"keepalive": "keep-alive", "distinct": "distinct hosts, HTTP", "tls": "distinct hosts, HTTPS"}
+places, values = [], {}
+for mode in modes:
+    for line in open(f"{work}/{mode}.profile", encoding="utf-8"):
+        name, _, value = line.rstrip("\n").partition("=")
+        if name not in places:
+            places.append(name)
+        values[(mode, name)] = value
+def cell(mode, name):
+    value = values.get((mode, name), "")
+    if name == "us_per_delivery":
+        return f"**{value} µs**"
+    if name == "samples":
+        return value
+    share, _, micros = value.partition("=")
+    return f"{micros} µs ({share} %)"
+labels = {"us_per_delivery": "CPU per delivery while perf was attached", "samples": "samples"}
+print("| where a delivery's CPU goes | " + " | ".join(names[m] for m in modes) + " |")
+print("| --- |" + " --- |" * len(modes))
+for name in places:
+    print(f"| {labels.get(name, name)} | " + " | ".join(cell(m, name) for m in modes) + " |")
+PY
+)
+fi
+PROFILE_SECTION=""
+if [ -n "$PROFILE" ]; then
+    PROFILE_SECTION=$(cat <<MD
+Where each delivery's CPU went (\`BENCH_PROFILE=1\`: perf attached for a few seconds in the
+middle of each release above, call graphs unwound with DWARF and split by
+\`Tests/Bench/profile_split.py\`; a sample counts for the first place in this order that its
+stack passes through, and the libcurl row includes the kernel's socket work libcurl asks
+for). perf's own cost slows those releases a little:
+
+$PROFILE
+
+MD
+)
+    PROFILE_SECTION+=$'\n\n'
+fi
 echo "$TABLE"
+echo "$PROFILE"
 echo "$INTAKE"
 echo "$MILLION"
 echo "$DIALIN"
@@ -492,7 +568,7 @@ every connection and acknowledged, and the receipts are counted in the store:
 
 $DIALIN
 
-Intake, measured by wrk against the same warncastd after the first mode's release (each
+${PROFILE_SECTION}Intake, measured by wrk against the same warncastd after the first mode's release (each
 submission a new warning awaiting approval, written with its audit entry before the 201):
 
 $INTAKE
