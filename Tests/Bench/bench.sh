@@ -38,6 +38,10 @@ cleanup() {
 trap cleanup EXIT
 say() { printf '== %s\n' "$*" >&2; }
 ulimit -n 40000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+if [ "${BENCH_PROFILE:-0}" = 1 ] && ! command -v perf > /dev/null; then
+    echo "bench: BENCH_PROFILE=1 needs perf (Debian's linux-perf; make bench installs it)" >&2
+    exit 2
+fi
 
 say "a test CA and a certificate for *.speakers.localhost (work directory $WORK)"
 mkdir -p "$WORK/tls"
@@ -154,7 +158,7 @@ PY
         profiler=$!
     fi
     seen=$(python3 "$ROOT/Tests/Bench/wait_receipts.py" "$url" "$id" "$issuer" "$N" 0.5)
-    if [ -n "$profiler" ]; then wait "$profiler"; fi
+    if [ -n "$profiler" ]; then wait "$profiler" || say "[$mode] no profile: perf or its split failed (see above)"; fi
     local wall rss_kb cpu_s
     wall=$(python3 -c "print(f'{$seen - $start:.2f}')")
     rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$DAEMON_PID/status")
