@@ -11,7 +11,8 @@
 # (BENCH_DIALIN) holding a connection each while a red warning is pushed to them all.
 # BENCH_MODES picks some of them (keepalive distinct tls million dialin). Writes
 # docs/benchmarks.md, or BENCH_DOC. BENCH_BIN runs another build; BENCH_KEEP=1 keeps the
-# work directory.
+# work directory. BENCH_PROFILE=1 records perf call graphs for BENCH_PROFILE_SECONDS (3)
+# from a second into each HTTP mode's release and splits each delivery's CPU by place.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 N=${BENCH_RECIPIENTS:-100000}
@@ -23,9 +24,11 @@ API_PORT=${BENCH_API_PORT:-18081}
 WORK=$(mktemp -d /tmp/warncast-bench.XXXXXX)
 BIN=${BENCH_BIN:-$ROOT/.build/release}
 DAEMON_PID=""
+PROFILER=""
 # The work directory (stores of up to a million deliveries) goes at the end, unless
 # BENCH_KEEP=1 keeps it to look at.
 cleanup() {
+    [ -n "$PROFILER" ] && kill "$PROFILER" 2>/dev/null || true
     [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null || true
     [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
@@ -38,7 +41,7 @@ cleanup() {
 trap cleanup EXIT
 say() { printf '== %s\n' "$*" >&2; }
 ulimit -n 40000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-if [ "${BENCH_PROFILE:-0}" = 1 ] && ! command -v perf > /dev/null; then
+if [ "${BENCH_PROFILE:-0}" = 1 ] && [[ " $MODES " =~ \ (keepalive|distinct|tls)\  ]] && ! command -v perf > /dev/null; then
     echo "bench: BENCH_PROFILE=1 needs perf (Debian's linux-perf; make bench installs it)" >&2
     exit 2
 fi
@@ -86,11 +89,11 @@ start_and_submit() {
 
 # BENCH_PROFILE=1: a second into the release, perf records warncastd's call graphs for
 # BENCH_PROFILE_SECONDS (3), unwound with DWARF because libsqlite3 and BoringSSL's assembly
-# keep no frame pointers. profile_split.py puts each sample in one place of a delivery's
-# path; the CPU warncastd used meanwhile, over the deliveries it finished meanwhile, gives
-# microseconds per delivery. Writes $WORK/$1.profile.
+# keep no frame pointers, and notes warncastd's CPU and the deliveries finished meanwhile
+# in $2/profile.window. Only the recording runs during the release; split_profile reads it
+# afterwards.
 profile_release() {
-    local mode=$1 out=$2 seconds=${BENCH_PROFILE_SECONDS:-3} cpu0 cpu1 done0 done1
+    local out=$1 seconds=${BENCH_PROFILE_SECONDS:-3} cpu0 cpu1 done0 done1
     sleep 1
     delivered() {
         python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1], timeout=30).execute("SELECT count(*) FROM delivery WHERE state = ?", ("delivered",)).fetchone()[0])' \
@@ -99,13 +102,29 @@ profile_release() {
     ticks() { awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat"; }
     cpu0=$(ticks)
     done0=$(delivered)
-    perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" -- sleep "$seconds" 2> /dev/null
+    perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" -- sleep "$seconds" 2> "$out/perf.log"
     cpu1=$(ticks)
     done1=$(delivered)
-    perf script -i "$out/perf.data" 2> /dev/null | swift demangle --simplified > "$out/perf.txt"
-    python3 "$ROOT/Tests/Bench/profile_split.py" "$out/perf.txt" "$(python3 -c "print(($cpu1 - $cpu0) / $(getconf CLK_TCK))")" \
-        "$((done1 - done0))" > "$WORK/$mode.profile"
-    say "[$mode] profile: $(head -2 "$WORK/$mode.profile" | tr '\n' ' ')"
+    echo "$(python3 -c "print(($cpu1 - $cpu0) / $(getconf CLK_TCK))") $((done1 - done0))" > "$out/profile.window"
+}
+
+# After the release: profile_split.py puts each recorded sample in one place of a
+# delivery's path; with the window's CPU over its deliveries, microseconds per delivery.
+# Writes $WORK/$1.profile, or says why there is none.
+split_profile() {
+    local mode=$1 out=$2 cpu count
+    if [ ! -s "$out/profile.window" ]; then
+        say "[$mode] no profile: perf did not record ($(tail -3 "$out/perf.log" 2>/dev/null | tr '\n' ' '))"
+        return
+    fi
+    read -r cpu count < "$out/profile.window"
+    perf script -i "$out/perf.data" 2>> "$out/perf.log" | swift demangle --simplified > "$out/perf.txt" || true
+    if python3 "$ROOT/Tests/Bench/profile_split.py" "$out/perf.txt" "$cpu" "$count" > "$out/profile.tmp"; then
+        mv "$out/profile.tmp" "$WORK/$mode.profile"
+        say "[$mode] profile: $(head -2 "$WORK/$mode.profile" | tr '\n' ' ')"
+    else
+        say "[$mode] no profile (perf's messages: $(tail -3 "$out/perf.log" 2>/dev/null | tr '\n' ' '))"
+    fi
 }
 
 # One mode: a fresh store and daemon, the release, the receipts, the ceiling and Apprise.
@@ -154,11 +173,16 @@ PY
     local seen
     local profiler=""
     if [ "${BENCH_PROFILE:-0}" = 1 ]; then
-        profile_release "$mode" "$out" &
+        profile_release "$out" &
         profiler=$!
+        PROFILER=$profiler
     fi
     seen=$(python3 "$ROOT/Tests/Bench/wait_receipts.py" "$url" "$id" "$issuer" "$N" 0.5)
-    if [ -n "$profiler" ]; then wait "$profiler" || say "[$mode] no profile: perf or its split failed (see above)"; fi
+    if [ -n "$profiler" ]; then
+        wait "$profiler" || true
+        PROFILER=""
+        split_profile "$mode" "$out"
+    fi
     local wall rss_kb cpu_s
     wall=$(python3 -c "print(f'{$seen - $start:.2f}')")
     rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$DAEMON_PID/status")
@@ -475,7 +499,7 @@ MD
 )
 fi
 PROFILE=""
-PROFILED=$(for mode in $TABLE_MODES; do [ -f "$WORK/$mode.profile" ] && printf '%s ' "$mode"; done || true)
+PROFILED=$(for mode in $TABLE_MODES; do [ -s "$WORK/$mode.profile" ] && printf '%s ' "$mode"; done || true)
 if [ -n "$PROFILED" ]; then
     PROFILE=$(python3 - "$WORK" $PROFILED <<'PY'
 import sys
@@ -507,11 +531,13 @@ fi
 PROFILE_SECTION=""
 if [ -n "$PROFILE" ]; then
     PROFILE_SECTION=$(cat <<MD
-Where each delivery's CPU went (\`BENCH_PROFILE=1\`: perf attached for a few seconds in the
-middle of each release above, call graphs unwound with DWARF and split by
-\`Tests/Bench/profile_split.py\`; a sample counts for the first place in this order that its
-stack passes through, and the libcurl row includes the kernel's socket work libcurl asks
-for). perf's own cost slows those releases a little:
+Where each delivery's CPU went in the three HTTP releases of the first table
+(\`BENCH_PROFILE=1\`: perf recorded warncastd for ${BENCH_PROFILE_SECONDS:-3} s from a second into
+each release, call graphs unwound with DWARF and split by \`Tests/Bench/profile_split.py\`
+afterwards; a sample counts for the first place in this order that its stack passes
+through, and the libcurl row includes the kernel's socket work libcurl asks for). While
+perf records, its sampling costs warncastd a few per cent, so those releases were a
+little slower than unprofiled ones:
 
 $PROFILE
 

@@ -15,11 +15,12 @@ PLACES = [
     ("signing the request (Ed25519, swift-crypto)", lambda frames, dsos: any("MessageSigner." in f for f in frames)),
     ("SQLite: the receipt's seal (hash chain)", lambda frames, dsos: any("Seals.append" in f for f in frames)),
     ("SQLite: leasing (select due deliveries, mark them sending)", lambda frames, dsos: any("Deliveries.lease" in f for f in frames)),
-    ("SQLite: the delivery's new state", lambda frames, dsos: any("Deliveries.record" in f for f in frames)
+    ("SQLite: the delivery's new state", lambda frames, dsos: any("Deliveries.record(_:" in f for f in frames)
      and any("DeliveryRecord.write" in f for f in frames)),
-    ("SQLite: the attempt row (and reading the records back)", lambda frames, dsos: any("Deliveries.record" in f for f in frames)),
+    ("SQLite: the attempt row (and reading the records back)", lambda frames, dsos: any("Deliveries.record(_:" in f for f in frames)),
+    # `swift demangle --simplified` drops module names: GRDB shows as its types.
     ("SQLite: commits, WAL, the API's reads", lambda frames, dsos: any("libsqlite3" in d for d in dsos)
-     or any("GRDB" in f or "Database" in f for f in frames)),
+     or any("Database" in f for f in frames)),
     ("building the request (body, headers)", lambda frames, dsos: any(".request(for:" in f or "MessageCache" in f for f in frames)),
     ("libcurl, with the kernel's socket work it asks for", lambda frames, dsos: any("libcurl" in d for d in dsos)),
     ("handing requests to and from the curl engine", lambda frames, dsos: any(
