@@ -40,6 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 say() { printf '== %s\n' "$*" >&2; }
+# CPU seconds (user + system) of a process so far.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 ulimit -n 40000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 if [ "${BENCH_PROFILE:-0}" = 1 ] && [[ " $MODES " =~ \ (keepalive|distinct|tls)\  ]] && ! command -v perf > /dev/null; then
     echo "bench: BENCH_PROFILE=1 needs perf (Debian's linux-perf; make bench installs it)" >&2
@@ -93,19 +95,17 @@ start_and_submit() {
 # in $2/profile.window. Only the recording runs during the release; split_profile reads it
 # afterwards.
 profile_release() {
-    local out=$1 seconds=${BENCH_PROFILE_SECONDS:-3} cpu0 cpu1 done0 done1
+    local out=$1 seconds=${BENCH_PROFILE_SECONDS:-3} cpu0 done0 done1
     sleep 1
     delivered() {
         python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1], timeout=30).execute("SELECT count(*) FROM delivery WHERE state = ?", ("delivered",)).fetchone()[0])' \
             "$out/data/warncast.sqlite"
     }
-    ticks() { awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat"; }
-    cpu0=$(ticks)
+    cpu0=$(cpu_of "$DAEMON_PID")
     done0=$(delivered)
     perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" -- sleep "$seconds" 2> "$out/perf.log"
-    cpu1=$(ticks)
     done1=$(delivered)
-    echo "$(python3 -c "print(($cpu1 - $cpu0) / $(getconf CLK_TCK))") $((done1 - done0))" > "$out/profile.window"
+    echo "$(python3 -c "print($(cpu_of "$DAEMON_PID") - $cpu0)") $((done1 - done0))" > "$out/profile.window"
 }
 
 # After the release: profile_split.py puts each recorded sample in one place of a
@@ -171,15 +171,13 @@ PY
     # The operator's view, every half second: each look counts the warning's deliveries by
     # state in the daemon, which at 10 a second cost it a noticeable share of 2 cores.
     local seen
-    local profiler=""
     if [ "${BENCH_PROFILE:-0}" = 1 ]; then
         profile_release "$out" &
-        profiler=$!
-        PROFILER=$profiler
+        PROFILER=$!
     fi
     seen=$(python3 "$ROOT/Tests/Bench/wait_receipts.py" "$url" "$id" "$issuer" "$N" 0.5)
-    if [ -n "$profiler" ]; then
-        wait "$profiler" || true
+    if [ -n "$PROFILER" ]; then
+        wait "$PROFILER" || true
         PROFILER=""
         split_profile "$mode" "$out"
     fi
@@ -368,8 +366,6 @@ PY
     grep '^connected=' "$out/fleet.status" > "$WORK/dialin.result"
     echo "rss_connected_mb=$(( $(awk '/VmRSS/ {print $2}' "/proc/$DAEMON_PID/status") / 1024 ))" >> "$WORK/dialin.result"
     say "[dialin] release: the red warning pushed to every connection"
-    # CPU seconds (user + system) of a process so far.
-    cpu_of() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
     local approved daemon_cpu
     daemon_cpu=$(cpu_of "$DAEMON_PID")
     approved=$(python3 -c 'import time; print(f"{time.time():.3f}")')

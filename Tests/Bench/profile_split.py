@@ -1,5 +1,5 @@
 """Where a delivery's CPU goes: reads `perf script` output (call graphs unwound with DWARF,
-Swift names demangled) recorded on warncastd in the middle of a release, and puts every
+Swift names demangled) recorded on warncastd during a release, and puts every
 sample in one place of the delivery's path. A sample counts for the first place, in the
 order below, that any frame of its stack belongs to.
 
