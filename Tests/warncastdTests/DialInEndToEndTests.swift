@@ -75,10 +75,13 @@ struct DialInEndToEndTests {
         let operatorToken = try Binaries.createToken(["--role", "auditor", "--region", "430121", "--name", "审计"], config: config)
         let wrongAck = try daemon.api(
             "POST", "/v1/terminals/ls-near/ack", token: "secret-away", body: Data(#"{"idempotencyKey":"\#(event.key)"}"#.utf8))
-        #expect(wrongAck.status == 403)
+        #expect(wrongAck.status == 403 && String(decoding: wrongAck.body, as: UTF8.self).contains("forged_receipt"))
         let ack = try daemon.api(
             "POST", "/v1/terminals/ls-near/ack", token: "secret-near", body: Data(#"{"idempotencyKey":"\#(event.key)"}"#.utf8))
         #expect(ack.status == 200, "\(String(decoding: ack.body, as: UTF8.self))")
+        #expect(
+            try JSONSerialization.jsonObject(with: ack.body) as? [String: String] == ["idempotencyKey": event.key, "state": "delivered"],
+            "\(String(decoding: ack.body, as: UTF8.self))")
         #expect(try Self.waitFor(10) { try daemon.deliveries(of: id, token: operatorToken).summary["delivered"] == 1 })
         let waiting = try daemon.deliveries(of: id, token: operatorToken).byRecipient["ls-away"]
         #expect(waiting?["state"] as? String == "queued" && waiting?["attempts"] as? Int == 0, "away: waiting, not attempted")

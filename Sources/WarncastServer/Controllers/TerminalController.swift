@@ -114,7 +114,8 @@ struct TerminalController {
     @Sendable func stream(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         guard let hub else { throw APIError.notFound("this node takes no dial-in terminals") }
         let id = try context.parameters.require("id")
-        let forms = forms(of: try Self.secret(of: request))
+        let secret = try Self.secret(of: request)
+        let forms = forms(of: secret)
         // In a task of its own: the store's call goes some frames deeper than anything else
         // this connection's task will do, and a task keeps the memory of its deepest frames
         // until it ends, which for an event stream is hours (about 0.8 KB a connection,
@@ -133,7 +134,10 @@ struct TerminalController {
         let body = ResponseBody { writer in
             // Connected only once the answer is under way: a terminal gone before that
             // leaves nothing behind in the hub.
-            let (number, pushes) = await hub.connect(terminal: id, secretHashes: forms)
+            // The hub only has to know the same secret again when the terminal
+            // acknowledges: its plain digest is enough, and cheaper to compute per
+            // acknowledgement than the keyed form (the store has checked that one above).
+            let (number, pushes) = await hub.connect(terminal: id, secretHashes: [AccessToken.hash(secret)])
             logger.info("terminal dialled in", metadata: ["terminal": .string(id)])
             defer {
                 hub.disconnect(terminal: id, number: number)
@@ -143,7 +147,7 @@ struct TerminalController {
             // Pushes, and the hub's keep-alive for every connection: one task per
             // connection, nothing else (15,000 terminals may be connected).
             for await push in pushes {
-                try await writer.write(ByteBuffer(string: push.isKeepAlive ? ": keep-alive\n\n" : Self.event(push)))
+                try await writer.write(push.isKeepAlive ? ByteBuffer(string: ": keep-alive\n\n") : Self.event(push))
             }
             try await writer.finish(nil)
         }
@@ -152,13 +156,26 @@ struct TerminalController {
     }
 
     /// One SSE event for `push`.
-    static func event(_ push: DialInHub.Push) -> String {
-        // Written by hand, as the loudspeaker body is: a fan-out writes one per connection,
-        // and two flat members need no encoder. Members in sorted order.
-        let headers = push.headers.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
-        let id = push.idempotencyKey.filter { $0 != "\n" && $0 != "\r" }
-        return
-            "event: warning\nid: \(id)\ndata: {\"body\":\"\(push.body.base64EncodedString())\",\"headers\":{\(headers.joined(separator: ","))}}\n\n"
+    static func event(_ push: DialInHub.Push) -> ByteBuffer {
+        // Written by hand into one buffer, as the loudspeaker body is: a fan-out writes one
+        // per connection, and two flat members need no encoder. Members in sorted order.
+        let body = push.body.base64EncodedString()
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(body.utf8.count + 512)
+        buffer.writeStaticString("event: warning\nid: ")
+        let key = push.idempotencyKey
+        buffer.writeString(key.utf8.contains { $0 == 10 || $0 == 13 } ? key.filter { $0 != "\n" && $0 != "\r" } : key)
+        buffer.writeStaticString("\ndata: {\"body\":\"")
+        buffer.writeString(body)
+        buffer.writeStaticString("\",\"headers\":{")
+        for (index, header) in push.headers.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { buffer.writeStaticString(",") }
+            buffer.writeString(JSONText.quote(header.key))
+            buffer.writeStaticString(":")
+            buffer.writeString(JSONText.quote(header.value))
+        }
+        buffer.writeStaticString("}}\n\n")
+        return buffer
     }
 
     struct AckRequest: Decodable {
@@ -171,10 +188,13 @@ struct TerminalController {
 
     /// A dial-in terminal acknowledges a pushed message. The push waiting for it hears at
     /// once; an acknowledgement that comes after the push gave up is recorded like
-    /// `POST /v1/receipts/ack`.
-    @Sendable func acknowledge(_ request: Request, context: WarncastRequestContext) async throws -> PlaybackAnswer {
+    /// `POST /v1/receipts/ack`. Every terminal of a warning acknowledges at once, so the
+    /// usual path (a push waiting) computes only the secret's plain digest, the form the
+    /// hub keeps, and writes its small answer by hand.
+    @Sendable func acknowledge(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let forms = forms(of: try Self.secret(of: request))
+        let secret = try Self.secret(of: request)
+        let digest = [AccessToken.hash(secret)]
         let body = try await request.body.collect(upTo: 16 * 1024)
         let ack = try JSONBody.decode(AckRequest.self, from: body, expected: #"send {"idempotencyKey": "…"}"#)
         if let status = ack.status {
@@ -186,23 +206,32 @@ struct TerminalController {
             }
             guard
                 hub?.acknowledge(
-                    terminal: id, idempotencyKey: ack.idempotencyKey, secretHashes: forms,
+                    terminal: id, idempotencyKey: ack.idempotencyKey, secretHashes: digest,
                     answer: .refused(status: status, reason: reason)) == true
             else {
                 throw APIError(.conflict, code: "not_waiting", detail: "no push with this key waits for this terminal's answer")
             }
-            return PlaybackAnswer(idempotencyKey: ack.idempotencyKey, state: .sending)
+            return Self.ackAnswer(ack.idempotencyKey, .sending)
         }
-        if hub?.acknowledge(terminal: id, idempotencyKey: ack.idempotencyKey, secretHashes: forms) == true {
-            return PlaybackAnswer(idempotencyKey: ack.idempotencyKey, state: .delivered)
+        if hub?.acknowledge(terminal: id, idempotencyKey: ack.idempotencyKey, secretHashes: digest) == true {
+            return Self.ackAnswer(ack.idempotencyKey, .delivered)
         }
-        switch try await store.acknowledge(idempotencyKey: ack.idempotencyKey, secretHashes: forms, at: now()) {
+        switch try await store.acknowledge(idempotencyKey: ack.idempotencyKey, secretHashes: forms(of: secret), at: now()) {
         case .delivered, .alreadyDelivered:
-            return PlaybackAnswer(idempotencyKey: ack.idempotencyKey, state: .delivered)
+            return Self.ackAnswer(ack.idempotencyKey, .delivered)
         case .forged:
             try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: ack.idempotencyKey))
             throw APIError(.forbidden, code: "forged_receipt", detail: "no delivery with this key belongs to this terminal and secret")
         }
+    }
+
+    /// The answer to an acknowledgement: what `PlaybackAnswer` encodes to, written
+    /// directly (members in sorted order, as the encoder writes them).
+    static func ackAnswer(_ idempotencyKey: String, _ state: DeliveryState) -> Response {
+        let json = "{\"idempotencyKey\":\(JSONText.quote(idempotencyKey)),\"state\":\(JSONText.quote(state.rawValue))}"
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
     }
 
     struct TerminalList: ResponseEncodable {
@@ -245,7 +274,7 @@ struct TerminalController {
 
     /// The secret of `Authorization: Bearer <secret>`.
     static func secret(of request: Request) throws -> String {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let header = request.headers[.authorization], header.prefix(7).lowercased() == "bearer " else {
             throw APIError.unauthenticated("send the terminal's secret as 'Authorization: Bearer <secret>'")
         }
         return String(header.dropFirst("bearer ".count).trimmingASCIISpaces)

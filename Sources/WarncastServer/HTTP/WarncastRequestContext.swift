@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import WarncastCore
 import WarncastStore
 
@@ -8,14 +9,19 @@ public struct WarncastRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `BearerAuthenticator` on routes that require a token.
     public var principal: Principal?
-    /// The address the request came from (the proxy's, behind a reverse proxy).
-    public var clientAddress: String?
+    /// The connection the request came on.
+    private let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.principal = nil
-        self.clientAddress = source.channel.remoteAddress?.ipAddress
+        self.channel = source.channel
     }
+
+    /// The address the request came from (the proxy's, behind a reverse proxy). Worked
+    /// out when asked: only a console login wants it, and every terminal's acknowledgement
+    /// builds a context.
+    public var clientAddress: String? { channel.remoteAddress?.ipAddress }
 
     /// JSON with sorted keys and unescaped slashes, so responses read well and diff cleanly.
     public var responseEncoder: JSONEncoder {
