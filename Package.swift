@@ -51,6 +51,7 @@ let package = Package(
             name: "WarncastStore",
             dependencies: [
                 "WarncastCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             swiftSettings: strict

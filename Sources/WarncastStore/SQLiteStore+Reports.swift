@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import WarncastCore
 
 /// What happened to a warning's deliveries: lists, roll-ups, timelines, exports.
@@ -138,12 +139,6 @@ extension SQLiteStore {
     }
 
     public func deliveries(warningID: Warning.ID, state: DeliveryState?, limit: Int) async throws -> [DeliveryView] {
-        try await deliveries(warningID: warningID, state: state, limit: limit, excluding: [])
-    }
-
-    private func deliveries(
-        warningID: Warning.ID, state: DeliveryState?, limit: Int, excluding: Set<DeliveryState>
-    ) async throws -> [DeliveryView] {
         try await writer.read { db in
             // The page's ids come from the (warningID, state …) index alone, and only those
             // rows are read: sorting whole rows by id read every delivery of the warning
@@ -153,12 +148,6 @@ extension SQLiteStore {
             if let state {
                 page += " AND state = ?"
                 _ = arguments.append(contentsOf: [state.rawValue])
-            }
-            if !excluding.isEmpty {
-                // Spelled as the states wanted, so the index narrows it.
-                let wanted = DeliveryState.allCases.filter { !excluding.contains($0) }
-                page += " AND state IN (\(wanted.map { _ in "?" }.joined(separator: ", ")))"
-                _ = arguments.append(contentsOf: StatementArguments(wanted.map(\.rawValue)))
             }
             page += " ORDER BY id LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
@@ -180,24 +169,17 @@ extension SQLiteStore {
             // in the same pass.
             var total = RollupBuilder(depth: depth)
             var byChannel: [String: RollupBuilder] = [:]
-            // Counts per recipient region, state and channel, grouped by SQLite from the index.
-            let groups = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT region, state, channel, count(*), sum(\(left)) FROM delivery WHERE warningID = ?
-                    GROUP BY region, state, channel
-                    """,
-                arguments: [warningID])
-            let channels = Set(groups.map { $0[2] as String })
+            let groups = try Self.deliveryGroups(db, warningID: warningID.rawValue, left: left)
+            let channels = Set(groups.keys.map(\.channel))
             // Per-channel rows of their own when there are several channels, or when the
             // total leaves some deliveries out.
             let separate = channels.count > 1 || !excluding.isEmpty
-            for row in groups {
-                guard let region = RegionCode(row[0]), let state = DeliveryState(rawValue: row[1]) else { continue }
-                let counted = (row[3] as Int) - (row[4] as Int)
+            for (group, count) in groups {
+                guard let region = RegionCode(group.region), let state = DeliveryState(rawValue: group.state) else { continue }
+                let counted = count.all - count.left
                 if counted > 0 { total.add(region: region, state: state, count: counted) }
                 if separate {
-                    byChannel[row[2], default: RollupBuilder(depth: depth)].add(region: region, state: state, count: row[3])
+                    byChannel[group.channel, default: RollupBuilder(depth: depth)].add(region: region, state: state, count: count.all)
                 }
             }
             // Seconds to deliver, computed by SQLite; each division keeps only the values at
@@ -247,6 +229,59 @@ extension SQLiteStore {
         }
     }
 
+    /// A recipient region, delivery state and channel: one line of the roll-up's counts.
+    struct DeliveryGroup: Hashable {
+        var region: String
+        var state: String
+        var channel: String
+    }
+
+    /// How many of a warning's deliveries each region, state and channel has, and how many
+    /// of those `left` (an SQL condition on the row) leaves out. SQLite's `GROUP BY` sorted
+    /// every delivery in a temporary B-tree first, most of the report of a million
+    /// deliveries; the covering index hands the rows over unsorted as well, and they are
+    /// counted here as they pass. Rows come in runs of one group (a queued warning's rows are
+    /// in region order), so a row mostly compares three short strings with the run's.
+    static func deliveryGroups(_ db: Database, warningID: String, left: String) throws -> [DeliveryGroup: (all: Int, left: Int)] {
+        let statement = try db.makeStatement(
+            sql: "SELECT region, state, channel, \(left) FROM delivery INDEXED BY delivery_warning_receipts WHERE warningID = ?")
+        statement.arguments = [warningID]
+        let raw = statement.sqliteStatement
+        func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(start: sqlite3_column_text(raw, column), count: Int(sqlite3_column_bytes(raw, column)))
+        }
+        var groups: [DeliveryGroup: (all: Int, left: Int)] = [:]
+        // The run's group, and its columns' bytes to compare the next row's with.
+        var run: DeliveryGroup?
+        var runBytes: [[UInt8]] = [[], [], []]
+        var all = 0
+        var leftOut = 0
+        func endRun() {
+            guard let run else { return }
+            groups[run, default: (0, 0)].all += all
+            groups[run, default: (0, 0)].left += leftOut
+        }
+        let rows = try Row.fetchCursor(statement)
+        while try rows.next() != nil {
+            let columns = (bytes(0), bytes(1), bytes(2))
+            if run == nil || !columns.0.elementsEqual(runBytes[0]) || !columns.1.elementsEqual(runBytes[1])
+                || !columns.2.elementsEqual(runBytes[2])
+            {
+                endRun()
+                runBytes = [Array(columns.0), Array(columns.1), Array(columns.2)]
+                run = DeliveryGroup(
+                    region: String(decoding: columns.0, as: UTF8.self), state: String(decoding: columns.1, as: UTF8.self),
+                    channel: String(decoding: columns.2, as: UTF8.self))
+                all = 0
+                leftOut = 0
+            }
+            all += 1
+            leftOut += Int(sqlite3_column_int64(raw, 3))
+        }
+        endRun()
+        return groups
+    }
+
     /// One delivered time of the roll-up's query.
     private struct TimeRow {
         var region: String
@@ -262,8 +297,26 @@ extension SQLiteStore {
         }
     }
 
+    /// Up to `limit` deliveries not (yet) delivered, the blind spots of the report: the
+    /// failed and expired before the ones still queued or sending (the index's order of
+    /// states), listed by id. Not the first by id: finding those sorted every undelivered
+    /// delivery of the warning, a quarter of the report of a million queued ones.
     public func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView] {
-        try await deliveries(warningID: warningID, state: nil, limit: limit, excluding: [.delivered, .played])
+        try await writer.read { db in
+            let wanted = DeliveryState.allCases.filter { ![.delivered, .played].contains($0) }.map(\.rawValue)
+            let sql = """
+                SELECT d.*, r.name AS recipientName, r.region AS region, \(Self.retryingSinceColumn) FROM delivery d
+                JOIN recipient r ON r.id = d.recipientID
+                WHERE d.id IN (
+                  SELECT id FROM delivery INDEXED BY delivery_warning_receipts
+                  WHERE warningID = ? AND state IN (\(wanted.map { _ in "?" }.joined(separator: ", "))) LIMIT ?)
+                ORDER BY d.id
+                """
+            var arguments: StatementArguments = [warningID]
+            _ = arguments.append(contentsOf: StatementArguments(wanted))
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.deliveryView)
+        }
     }
 
     public func oldestWaitingRelease(level: Level) async throws -> Date? {

@@ -290,6 +290,27 @@ struct DispatchReportTests {
         #expect(blind.allSatisfy { $0.lastError == "HTTP 404" && $0.region.hasPrefix("430121002") })
     }
 
+    @Test("the blind spots put the failed before those still waiting for a retry, whatever their ids")
+    func blindSpotsFailedFirst() async throws {
+        // Retries wait a minute: a 503 leaves its delivery queued for the whole test.
+        let harness = try await DispatchHarness { $0.retry = RetryPolicy(maxAttempts: 4, initialDelay: 60, maxDelay: 60) }
+        let ids = try await harness.addSpeakers(10, in: "430121001")
+        for index in [1, 2, 3] { harness.fleet.set(.fail(status: 503, times: 100), for: "430121001-\(index)") }
+        for index in [9, 10] { harness.fleet.set(.fail(status: 404, times: 100), for: "430121001-\(index)") }
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        #expect(
+            try await harness.dispatch {
+                let summary = try await harness.summary(warning)
+                return summary[.delivered] == 5 && summary[.failed] == 2 && summary[.queued] == 3
+            })
+        // The queued ones are in the first villages (planned first), yet a short list shows the failed.
+        let two = try await harness.store.undelivered(warningID: warning, limit: 2)
+        #expect(Set(two.map(\.recipient)) == [ids[8], ids[9]] && two.allSatisfy { $0.state == .failed })
+        let all = try await harness.store.undelivered(warningID: warning, limit: 100)
+        #expect(Set(all.map(\.recipient)) == Set([ids[0], ids[1], ids[2], ids[8], ids[9]]))
+        #expect(all.map(\.id) == all.map(\.id).sorted(), "listed by id")
+    }
+
     @Test("deliveries left out of the total (hand-downs a lower node reports on) still count in their channel's rows")
     func rollupExcluding() async throws {
         let harness = try await DispatchHarness()
