@@ -28,7 +28,13 @@ struct HealthControllerTests {
             _ = try await client.submit("rainstorm-red-csx.xml", token: issuer)
             _ = try await client.submit("refuse-xxe.xml", token: issuer)
             _ = try await client.submit("refuse-xxe.xml", token: nil)
+            for _ in 0..<3 { _ = try await client.get("/healthz", token: nil) }
+            // A method outside the usual seven is counted under `other`: each made-up one would
+            // otherwise be a new label value kept for good.
+            for method in ["TRACE", "PROPFIND"] { _ = try await client.execute(uri: "/healthz", method: .init(method)!) }
             let text = String(buffer: try await client.get("/metrics", token: nil).body)
+            #expect(text.contains(#"warncast_http_requests_total{method="GET",route="/healthz",status="200"} 3"#))
+            #expect(text.contains(#"method="other""#) && !text.contains("TRACE") && !text.contains("PROPFIND"), "\(text)")
             #expect(text.contains(#"warncast_submissions_total{result="accepted",reason=""} 1"#))
             #expect(text.contains(#"warncast_submissions_total{result="duplicate",reason=""} 1"#))
             #expect(text.contains(#"warncast_submissions_total{result="refused",reason="xml_doctype_forbidden"} 1"#))

@@ -11,6 +11,9 @@ public struct ServerMetrics: Sendable, DeliveryCounter {
     /// The attempt counters by channel and outcome: a fan-out counts hundreds of thousands
     /// of attempts, and looking a counter up in the registry each time showed in profiles.
     private let attemptCounters = CounterCache()
+    /// The request counters by method, route pattern and status, for the same reason: every
+    /// dial-in terminal's acknowledgement is a request.
+    private let requestCounters = CounterCache()
     /// Work done just before each scrape: gauges read from the dispatcher and the store.
     private let scrapeHooks = ScrapeHooks()
 
@@ -72,13 +75,24 @@ public struct ServerMetrics: Sendable, DeliveryCounter {
     }
 
     func countRequest(method: String, route: String, status: Int) {
-        registry.makeCounter(
-            descriptor: .init(
-                namespace: "warncast", metricName: "http_requests", unitName: "total",
-                helpText: "HTTP requests served, by method, route and status."),
-            labels: [("method", method), ("route", route), ("status", String(status))]
-        ).increment()
+        // Any token is a method to HTTP: a made-up one counts as `other`, or each would add
+        // a counter (and a label value) for good.
+        let method = Self.knownMethods.contains(method) ? method : "other"
+        let key = method + "\u{1F}" + route + "\u{1F}" + String(status)
+        let counter = requestCounters.counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: .init(
+                    namespace: "warncast", metricName: "http_requests", unitName: "total",
+                    helpText: "HTTP requests served, by method, route and status."),
+                labels: [("method", method), ("route", route), ("status", String(status))])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
     }
+
+    private static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     /// Counts one delivery attempt by channel and outcome (the dispatcher calls this).
     public func countGiveUp(channel: String) {
