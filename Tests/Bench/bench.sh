@@ -333,8 +333,8 @@ PY
 }
 
 # Dial-in terminals: BENCH_DIALIN (15,000) terminals hold a connection each
-# (Tests/Bench/dialin_fleet.py, one process of asyncio), the red warning is pushed down all
-# of them and each acknowledges it. Prints "name=value" lines into dialin.result.
+# (Tests/Bench/dialin_fleet.py, one process of asyncio on uvloop), the red warning is
+# pushed down all of them and each acknowledges it. Prints "name=value" lines into dialin.result.
 run_dialin() {
     local out="$WORK/dialin" n=${BENCH_DIALIN:-15000}
     mkdir -p "$out"
@@ -588,9 +588,10 @@ done and the report timed:
 
 $MILLION
 
-Terminals that dial in: each holds a connection to warncastd (one asyncio process plays
-them all, acknowledging through 48 keep-alive connections); the red warning is pushed down
-every connection and acknowledged, and the receipts are counted in the store:
+Terminals that dial in: each holds a connection to warncastd (one asyncio process on
+uvloop plays them all, acknowledging through 48 keep-alive connections); the red warning
+is pushed down every connection and acknowledged, and the receipts are counted in the
+store:
 
 $DIALIN
 

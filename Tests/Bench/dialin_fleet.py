@@ -12,6 +12,8 @@ import asyncio
 import sys
 import time
 
+import uvloop
+
 HOST, PORT, PREFIX, COUNT, SECRET, STATUS = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
 ACKERS = 48
 
@@ -108,4 +110,6 @@ async def main():
         task.cancel()
 
 
-asyncio.run(main())
+# uvloop: the fleet shares the 2 cores with warncastd, and asyncio's own loop spent a
+# quarter more CPU reading the events and acknowledging them than uvloop does.
+uvloop.run(main())
