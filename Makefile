@@ -117,7 +117,7 @@ fuzz: deps
 ## also records perf call graphs during each release and splits each delivery's CPU by place.
 bench: deps
 	@$(MAKE) --no-print-directory apt PACKAGES="$(BENCH_PACKAGES)$(if $(filter 1,$(BENCH_PROFILE)), linux-perf)"
-	@python3 -c 'import apprise, uvloop' 2>/dev/null || python3 -m pip install -q apprise uvloop
+	@python3 -c 'import apprise, uvloop; uvloop.run' 2>/dev/null || python3 -m pip install -q 'apprise==2.3.0' 'uvloop==0.23.0'
 	$(SWIFT) build -c release
 	Tests/Bench/bench.sh
 

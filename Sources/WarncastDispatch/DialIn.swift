@@ -48,7 +48,8 @@ public final class DialInHub: Sendable {
     private struct Connection {
         var number: UInt64
         var continuation: AsyncStream<Push>.Continuation
-        /// The forms of the secret it connected with: its acknowledgements must present it.
+        /// Hashes of the secret it connected with (warncastd gives the plain SHA-256 only):
+        /// an acknowledgement must present one of them.
         var secretHashes: Set<String>
     }
 
@@ -252,8 +253,9 @@ public final class DialInHub: Sendable {
     static let deadlineSlack: Duration = .milliseconds(50)
 
     /// `terminal` answers the push with `idempotencyKey` (acknowledged by default, or
-    /// refused), presenting a secret whose forms are `secretHashes`. False when no push of
-    /// that key waits on this terminal, or the secret is not the one it connected with.
+    /// refused), presenting a secret that hashes to `secretHashes` (in the form given at
+    /// `connect`). False when no push of that key waits on this terminal, or the secret is
+    /// not the one it connected with.
     public func acknowledge(
         terminal: String, idempotencyKey: String, secretHashes: [String], answer: Answer = .acknowledged
     ) -> Bool {

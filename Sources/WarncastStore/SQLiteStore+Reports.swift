@@ -240,8 +240,9 @@ extension SQLiteStore {
     /// of those `left` (an SQL condition on the row) leaves out. SQLite's `GROUP BY` sorted
     /// every delivery in a temporary B-tree first, most of the report of a million
     /// deliveries; the covering index hands the rows over unsorted as well, and they are
-    /// counted here as they pass. Rows come in runs of one group (a queued warning's rows are
-    /// in region order), so a row mostly compares three short strings with the run's.
+    /// counted here as they pass. A queued warning's rows come in runs of one group (the
+    /// index orders them by region), and a row then only compares its bytes with the run's;
+    /// delivered rows come in the order they were delivered, a new run almost every row.
     static func deliveryGroups(_ db: Database, warningID: String, left: String) throws -> [DeliveryGroup: (all: Int, left: Int)] {
         let statement = try db.makeStatement(
             sql: "SELECT region, state, channel, \(left) FROM delivery INDEXED BY delivery_warning_receipts WHERE warningID = ?")
@@ -251,31 +252,37 @@ extension SQLiteStore {
             UnsafeBufferPointer(start: sqlite3_column_text(raw, column), count: Int(sqlite3_column_bytes(raw, column)))
         }
         var groups: [DeliveryGroup: (all: Int, left: Int)] = [:]
-        // The run's group, and its columns' bytes to compare the next row's with.
+        // The run's group (codes, states and channel names are short strings, kept without
+        // an allocation), and how many rows it has had.
         var run: DeliveryGroup?
-        var runBytes: [[UInt8]] = [[], [], []]
         var all = 0
         var leftOut = 0
         func endRun() {
             guard let run else { return }
-            groups[run, default: (0, 0)].all += all
-            groups[run, default: (0, 0)].left += leftOut
+            // One lookup: the count is changed in place.
+            func add(_ count: inout (all: Int, left: Int)) {
+                count.all += all
+                count.left += leftOut
+            }
+            add(&groups[run, default: (0, 0)])
         }
         let rows = try Row.fetchCursor(statement)
         while try rows.next() != nil {
-            let columns = (bytes(0), bytes(1), bytes(2))
-            if run == nil || !columns.0.elementsEqual(runBytes[0]) || !columns.1.elementsEqual(runBytes[1])
-                || !columns.2.elementsEqual(runBytes[2])
+            let region = bytes(0)
+            let state = bytes(1)
+            let channel = bytes(2)
+            if let current = run, current.region.utf8.elementsEqual(region), current.state.utf8.elementsEqual(state),
+                current.channel.utf8.elementsEqual(channel)
             {
+                all += 1
+            } else {
                 endRun()
-                runBytes = [Array(columns.0), Array(columns.1), Array(columns.2)]
                 run = DeliveryGroup(
-                    region: String(decoding: columns.0, as: UTF8.self), state: String(decoding: columns.1, as: UTF8.self),
-                    channel: String(decoding: columns.2, as: UTF8.self))
-                all = 0
+                    region: String(decoding: region, as: UTF8.self), state: String(decoding: state, as: UTF8.self),
+                    channel: String(decoding: channel, as: UTF8.self))
+                all = 1
                 leftOut = 0
             }
-            all += 1
             leftOut += Int(sqlite3_column_int64(raw, 3))
         }
         endRun()
@@ -297,25 +304,30 @@ extension SQLiteStore {
         }
     }
 
+    /// The order of the blind spots: what an operator acts on first.
+    static let blindSpotOrder: [DeliveryState] = [.failed, .expired, .accepted, .sending, .queued, .superseded]
+
     /// Up to `limit` deliveries not (yet) delivered, the blind spots of the report: the
-    /// failed and expired before the ones still queued or sending (the index's order of
-    /// states), listed by id. Not the first by id: finding those sorted every undelivered
-    /// delivery of the warning, a quarter of the report of a million queued ones.
+    /// failed first, then the expired, the accepted awaiting their delivery report, those
+    /// sending, the queued, the superseded; by id within each state. Each state is one run
+    /// of the index, read only as far as needed: the first by id overall sorted every
+    /// undelivered delivery of the warning, a quarter of the report of a million queued ones.
     public func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView] {
         try await writer.read { db in
-            let wanted = DeliveryState.allCases.filter { ![.delivered, .played].contains($0) }.map(\.rawValue)
-            let sql = """
-                SELECT d.*, r.name AS recipientName, r.region AS region, \(Self.retryingSinceColumn) FROM delivery d
-                JOIN recipient r ON r.id = d.recipientID
-                WHERE d.id IN (
-                  SELECT id FROM delivery INDEXED BY delivery_warning_receipts
-                  WHERE warningID = ? AND state IN (\(wanted.map { _ in "?" }.joined(separator: ", "))) LIMIT ?)
-                ORDER BY d.id
-                """
-            var arguments: StatementArguments = [warningID]
-            _ = arguments.append(contentsOf: StatementArguments(wanted))
-            _ = arguments.append(contentsOf: [limit])
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.deliveryView)
+            let page = try db.cachedStatement(sql: "SELECT id FROM delivery WHERE warningID = ? AND state = ? LIMIT ?")
+            var ids: [Int64] = []
+            for state in Self.blindSpotOrder where ids.count < limit {
+                ids += try Int64.fetchAll(page, arguments: [warningID, state.rawValue, limit - ids.count])
+            }
+            guard !ids.isEmpty else { return [] }
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.*, r.name AS recipientName, r.region AS region, \(Self.retryingSinceColumn) FROM delivery d
+                    JOIN recipient r ON r.id = d.recipientID WHERE d.id IN (\(ids.map(String.init).joined(separator: ",")))
+                    """)
+            let rank = Dictionary(uniqueKeysWithValues: Self.blindSpotOrder.enumerated().map { ($1, $0) })
+            return rows.map(Self.deliveryView).sorted { (rank[$0.state] ?? 0, $0.id) < (rank[$1.state] ?? 0, $1.id) }
         }
     }
 

@@ -92,7 +92,8 @@ struct ReportCommand: AsyncParsableCommand {
                 print(["\(count.region) \(count.name ?? "")", String(count.online), String(count.offline)].joined(separator: "\t"))
             }
         }
-        print("\n\(report.blindSpots.count) recipient(s) not reached\(report.blindSpots.count == 1000 ? " (first 1000)" : ""):")
+        let shown = report.blindSpots.count == 1000 ? " (at most 1000 shown, the failed first)" : ""
+        print("\n\(report.blindSpots.count) recipient(s) not reached\(shown):")
         for spot in report.blindSpots {
             print(
                 [

@@ -290,25 +290,31 @@ struct DispatchReportTests {
         #expect(blind.allSatisfy { $0.lastError == "HTTP 404" && $0.region.hasPrefix("430121002") })
     }
 
-    @Test("the blind spots put the failed before those still waiting for a retry, whatever their ids")
+    @Test("the blind spots put the failed first, then the accepted awaiting their report, then the queued, whatever their ids")
     func blindSpotsFailedFirst() async throws {
         // Retries wait a minute: a 503 leaves its delivery queued for the whole test.
         let harness = try await DispatchHarness { $0.retry = RetryPolicy(maxAttempts: 4, initialDelay: 60, maxDelay: 60) }
         let ids = try await harness.addSpeakers(10, in: "430121001")
         for index in [1, 2, 3] { harness.fleet.set(.fail(status: 503, times: 100), for: "430121001-\(index)") }
+        harness.fleet.set(.acceptOnly, for: "430121001-4")
         for index in [9, 10] { harness.fleet.set(.fail(status: 404, times: 100), for: "430121001-\(index)") }
         let warning = try await harness.release("rainstorm-red-csx.xml")
         #expect(
             try await harness.dispatch {
                 let summary = try await harness.summary(warning)
-                return summary[.delivered] == 5 && summary[.failed] == 2 && summary[.queued] == 3
+                return summary[.delivered] == 4 && summary[.accepted] == 1 && summary[.failed] == 2 && summary[.queued] == 3
             })
-        // The queued ones are in the first villages (planned first), yet a short list shows the failed.
+        // The queued ones are in the first villages (planned first), yet a short list shows
+        // the failed, then the accepted.
         let two = try await harness.store.undelivered(warningID: warning, limit: 2)
         #expect(Set(two.map(\.recipient)) == [ids[8], ids[9]] && two.allSatisfy { $0.state == .failed })
+        let three = try await harness.store.undelivered(warningID: warning, limit: 3)
+        #expect(three.map(\.state) == [.failed, .failed, .accepted] && three.last?.recipient == ids[3])
         let all = try await harness.store.undelivered(warningID: warning, limit: 100)
-        #expect(Set(all.map(\.recipient)) == Set([ids[0], ids[1], ids[2], ids[8], ids[9]]))
-        #expect(all.map(\.id) == all.map(\.id).sorted(), "listed by id")
+        #expect(all.map(\.state) == [.failed, .failed, .accepted, .queued, .queued, .queued])
+        #expect(Set(all.map(\.recipient)) == Set([ids[0], ids[1], ids[2], ids[3], ids[8], ids[9]]))
+        let queued = all.filter { $0.state == .queued }.map(\.id)
+        #expect(queued == queued.sorted(), "by id within a state")
     }
 
     @Test("deliveries left out of the total (hand-downs a lower node reports on) still count in their channel's rows")

@@ -83,6 +83,10 @@ struct DialInEndToEndTests {
             try JSONSerialization.jsonObject(with: ack.body) as? [String: String] == ["idempotencyKey": event.key, "state": "delivered"],
             "\(String(decoding: ack.body, as: UTF8.self))")
         #expect(try Self.waitFor(10) { try daemon.deliveries(of: id, token: operatorToken).summary["delivered"] == 1 })
+        // Answered through the waiting push (its attempt got the terminal's 200), not taken
+        // as a late receipt while the push timed out.
+        let nearDelivery = try daemon.deliveries(of: id, token: operatorToken).byRecipient["ls-near"]
+        #expect(nearDelivery?["lastStatus"] as? Int == 200 && nearDelivery?["attempts"] as? Int == 1, "\(nearDelivery ?? [:])")
         let waiting = try daemon.deliveries(of: id, token: operatorToken).byRecipient["ls-away"]
         #expect(waiting?["state"] as? String == "queued" && waiting?["attempts"] as? Int == 0, "away: waiting, not attempted")
 

@@ -164,7 +164,12 @@ struct TerminalController {
         buffer.reserveCapacity(body.utf8.count + 512)
         buffer.writeStaticString("event: warning\nid: ")
         let key = push.idempotencyKey
-        buffer.writeString(key.utf8.contains { $0 == 10 || $0 == 13 } ? key.filter { $0 != "\n" && $0 != "\r" } : key)
+        // Line breaks would end the field: dropped byte by byte ("\r\n" is one Character).
+        if key.utf8.contains(where: { $0 == 10 || $0 == 13 }) {
+            buffer.writeBytes(key.utf8.filter { $0 != 10 && $0 != 13 })
+        } else {
+            buffer.writeString(key)
+        }
         buffer.writeStaticString("\ndata: {\"body\":\"")
         buffer.writeString(body)
         buffer.writeStaticString("\",\"headers\":{")

@@ -9,19 +9,20 @@ public struct WarncastRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `BearerAuthenticator` on routes that require a token.
     public var principal: Principal?
-    /// The connection the request came on.
-    private let channel: any Channel
+    /// The peer of the connection the request came on, taken as the request arrives (a
+    /// channel forgets it once closed).
+    private let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.principal = nil
-        self.channel = source.channel
+        self.remoteAddress = source.channel.remoteAddress
     }
 
-    /// The address the request came from (the proxy's, behind a reverse proxy). Worked
-    /// out when asked: only a console login wants it, and every terminal's acknowledgement
-    /// builds a context.
-    public var clientAddress: String? { channel.remoteAddress?.ipAddress }
+    /// The address the request came from (the proxy's, behind a reverse proxy), as text.
+    /// Written out only when asked: a console login wants it, and every terminal's
+    /// acknowledgement builds a context.
+    public var clientAddress: String? { remoteAddress?.ipAddress }
 
     /// JSON with sorted keys and unescaped slashes, so responses read well and diff cleanly.
     public var responseEncoder: JSONEncoder {
