@@ -131,6 +131,48 @@ struct TerminalControllerTests {
             #expect(try await store.verifyReceipts().isIntact, "the played receipt is sealed")
         }
     }
+
+    @Test("an acknowledgement is read however its JSON is written, and the scheme in any case; bad ones get their reason")
+    func acknowledgementForms() async throws {
+        let api = try await APIHarness()
+        let operatorToken = try await api.token(.operator, region: "430121")
+        let issuer = try await api.token(.issuer, department: "csx-weather", name: "发布员")
+        let leader = try await api.token(.approver, department: "csx-weather", name: "带班领导", approvalRole: "duty-leader")
+        let government = try await api.token(.approver, region: "430121", name: "副县长", approvalRole: "government-leader")
+        let store = api.store
+        try await api.test { client in
+            #expect(try await client.post("/v1/recipients", token: operatorToken, json: Self.speakers).status == .created)
+            let red = try await client.submit("rainstorm-red-csx.xml", token: issuer).decode(Accepted.self)
+            _ = try await client.post("/v1/warnings/\(red.id)/approve", token: leader)
+            _ = try await client.post("/v1/warnings/\(red.id)/approve", token: government)
+            let deliveries = try await store.deliveries(warningID: Warning.ID(rawValue: red.id), state: nil, limit: 10)
+            let keyA = try #require(deliveries.first { $0.recipient == "ls-a" }?.idempotencyKey)
+            let keyB = try #require(deliveries.first { $0.recipient == "ls-b" }?.idempotencyKey)
+            func ack(_ terminal: String, _ json: String, authorization: String) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/v1/terminals/\(terminal)/ack", method: .post,
+                    headers: [.authorization: authorization, .contentType: "application/json"], body: ByteBuffer(string: json))
+            }
+            // As terminals write it; with spaces and an escaped slash (the decoder reads those).
+            let plain = try await ack("ls-a", #"{"idempotencyKey":"\#(keyA)"}"#, authorization: "Bearer secret-a")
+            #expect(plain.status == .ok && String(buffer: plain.body) == #"{"idempotencyKey":"\#(keyA)","state":"delivered"}"#)
+            let escaped = keyB.replacingOccurrences(of: "/", with: #"\/"#)
+            let spaced = try await ack("ls-b", #"{ "idempotencyKey" : "\#(escaped)" }"#, authorization: "bEaReR   secret-b")
+            #expect(spaced.status == .ok && String(buffer: spaced.body).contains(#""state":"delivered""#), "\(String(buffer: spaced.body))")
+            #expect(try await store.deliverySummary(warningID: Warning.ID(rawValue: red.id))[.delivered] == 2)
+            // Refusals keep their reasons.
+            let control = try await ack("ls-a", #"{"idempotencyKey":"\#(keyA)\u0001"}"#, authorization: "Bearer secret-a")
+            #expect(control.status == .badRequest && control.errorCode == "control_character")
+            let broken = try await ack("ls-a", #"{"idempotencyKey":"\#(keyA)""#, authorization: "Bearer secret-a")
+            #expect(broken.status == .badRequest && broken.errorCode == "malformed_json")
+            let stolen = try await ack("ls-b", #"{"idempotencyKey":"\#(keyA)"}"#, authorization: "Bearer secret-b")
+            #expect(stolen.status == .forbidden && stolen.errorCode == "forged_receipt")
+            for scheme in ["Basic secret-a", "Bearer\tsecret-a", "Bearer", "secret-a"] {
+                let refused = try await ack("ls-a", #"{"idempotencyKey":"\#(keyA)"}"#, authorization: scheme)
+                #expect(refused.status == .unauthorized, "\(scheme)")
+            }
+        }
+    }
 }
 
 extension SealVerification {

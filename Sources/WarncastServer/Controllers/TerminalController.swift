@@ -201,7 +201,9 @@ struct TerminalController {
         let secret = try Self.secret(of: request)
         let digest = [AccessToken.hash(secret)]
         let body = try await request.body.collect(upTo: 16 * 1024)
-        let ack = try JSONBody.decode(AckRequest.self, from: body, expected: #"send {"idempotencyKey": "…"}"#)
+        let ack =
+            try Self.plainAck(body).map { AckRequest(idempotencyKey: $0) }
+            ?? JSONBody.decode(AckRequest.self, from: body, expected: #"send {"idempotencyKey": "…"}"#)
         if let status = ack.status {
             // A refusal answers only a push still waiting: later, the node has moved on and
             // pushes again when the delivery is next due.
@@ -227,6 +229,23 @@ struct TerminalController {
         case .forged:
             try await refusals.record(AuditEvent(actor: .anonymous, action: .receiptForged, subject: ack.idempotencyKey))
             throw APIError(.forbidden, code: "forged_receipt", detail: "no delivery with this key belongs to this terminal and secret")
+        }
+    }
+
+    /// The key of an acknowledgement written exactly `{"idempotencyKey":"…"}`, as terminals
+    /// send it, with no escape, quote or control character in the key: read without a
+    /// decoder (a warning's terminals all acknowledge at once, and the decoder was most of
+    /// an acknowledgement's handling). Nil for anything else, which the decoder then reads
+    /// (and refuses, if it must, with the usual reason).
+    static func plainAck(_ body: ByteBuffer) -> String? {
+        let head = #"{"idempotencyKey":""#.utf8
+        let tail = #""}"#.utf8
+        return body.withUnsafeReadableBytes { bytes -> String? in
+            guard bytes.count > head.count + tail.count, bytes.starts(with: head), bytes.suffix(tail.count).elementsEqual(tail)
+            else { return nil }
+            let key = bytes[head.count..<(bytes.count - tail.count)]
+            guard !key.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return nil }
+            return String(validating: key, as: UTF8.self)
         }
     }
 
@@ -279,10 +298,15 @@ struct TerminalController {
 
     /// The secret of `Authorization: Bearer <secret>`.
     static func secret(of request: Request) throws -> String {
-        guard let header = request.headers[.authorization], header.prefix(7).lowercased() == "bearer " else {
+        // Compared byte by byte (every acknowledgement has one): the scheme's letters in
+        // either case, then exactly one space.
+        let scheme = "bearer ".utf8
+        guard let header = request.headers[.authorization], header.utf8.count >= scheme.count,
+            header.utf8.prefix(scheme.count).elementsEqual(scheme, by: { $0 == $1 || ($1 != 0x20 && $0 | 0x20 == $1) })
+        else {
             throw APIError.unauthenticated("send the terminal's secret as 'Authorization: Bearer <secret>'")
         }
-        return String(header.dropFirst("bearer ".count).trimmingASCIISpaces)
+        return String(String(decoding: header.utf8.dropFirst(scheme.count), as: UTF8.self).trimmingASCIISpaces)
     }
 
     private func forms(of secret: String) -> [String] {
