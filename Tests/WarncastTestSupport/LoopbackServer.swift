@@ -1,3 +1,4 @@
+import Dispatch
 import Hummingbird
 import Logging
 
@@ -10,8 +11,24 @@ enum LoopbackServer {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let running = Task { try await app.run() }
+        let running = Task(executorPreference: PeerExecutor.shared) { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         return (await iterator.next() ?? 0, running)
+    }
+}
+
+/// Where test peers' handlers run: threads of their own, not Swift's cooperative pool. The
+/// pool has one thread per core (two here), and a test that waits synchronously for a
+/// daemon (a blocking request, a sleep between polls) holds one of them; with two such
+/// tests at once, a peer's answer (a carrier gateway's, say) waited for a thread to free,
+/// and the daemon saw a late or timed-out answer the peer would not have given.
+final class PeerExecutor: TaskExecutor {
+    static let shared = PeerExecutor()
+    private let queue = DispatchQueue(label: "warncast-test-peers", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }
