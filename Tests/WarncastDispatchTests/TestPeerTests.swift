@@ -14,27 +14,27 @@ struct TestPeerTests {
         let url = gateway.url
         let status = Mutex<Int?>(nil)
         let answered = DispatchSemaphore(value: 0)
-        // A client on a thread of its own, as warncastd is a process of its own; it gives the
-        // gateway 1.5 s to answer, and asks once the cooperative threads are all held.
+        // A client on a thread of its own, as warncastd is a process of its own; it asks once
+        // the cooperative threads are all held, and gives the gateway 0.6 s to answer.
         Thread.detachNewThread {
-            Thread.sleep(forTimeInterval: 0.3)
+            Thread.sleep(forTimeInterval: 0.2)
             let body = #"{"mobile":"13700000001","content":"test","notify":"http://127.0.0.1:1/none","outId":"o-1"}"#
             let answer = try? CurlTransfer.perform(
                 HTTPRequestSpec(
                     method: "POST", url: url, headers: ["Content-Type: application/json"], body: Data(body.utf8),
-                    totalTimeoutMilliseconds: 1500))
+                    totalTimeoutMilliseconds: 600))
             status.withLock { $0 = answer?.status ?? 0 }
             answered.signal()
         }
-        // Every cooperative thread (one per core) blocked for 3 s, as a test's synchronous
-        // wait for a daemon blocks one.
+        // Every cooperative thread (one per core) blocked for 1 s, as a test's synchronous
+        // wait for a daemon blocks one. (Short: it holds up the other tests running meanwhile.)
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<ProcessInfo.processInfo.activeProcessorCount {
-                group.addTask { Self.holdThread(seconds: 3) }
+                group.addTask { Self.holdThread(seconds: 1) }
             }
         }
         Self.wait(for: answered)
-        #expect(status.withLock { $0 } == 200, "the gateway answered within 1.5 s while the pool was blocked")
+        #expect(status.withLock { $0 } == 200, "the gateway answered within 0.6 s while the pool was blocked")
     }
 
     /// A synchronous wait, as a test's blocking helper does one.

@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import Hummingbird
 import Logging
 
@@ -17,18 +17,51 @@ enum LoopbackServer {
     }
 }
 
-/// Where test peers' handlers run: threads of their own, not Swift's cooperative pool. The
-/// pool has one thread per core (two here), and a test that waits synchronously for a
+/// Where test peers' handlers run: two threads of their own, not Swift's cooperative pool.
+/// The pool has one thread per core (two here), and a test that waits synchronously for a
 /// daemon (a blocking request, a sleep between polls) holds one of them; with two such
 /// tests at once, a peer's answer (a carrier gateway's, say) waited for a thread to free,
-/// and the daemon saw a late or timed-out answer the peer would not have given.
-final class PeerExecutor: TaskExecutor {
-    static let shared = PeerExecutor()
-    private let queue = DispatchQueue(label: "warncast-test-peers", attributes: .concurrent)
+/// and the daemon saw a late or timed-out answer the peer would not have given. Not a
+/// Dispatch queue: on Linux those share their worker threads with the pool, and with every
+/// worker held Dispatch added one only after about 0.75 s.
+final class PeerExecutor: TaskExecutor, @unchecked Sendable {
+    static let shared = PeerExecutor(threads: 2)
+
+    // `jobs` only under `condition`; hence unchecked.
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var next = 0
+
+    private init(threads: Int) {
+        for index in 0..<threads {
+            // The executor lives as long as the test process: its threads never end.
+            let thread = Thread { self.work() }
+            thread.name = "warncast-test-peer-\(index)"
+            thread.start()
+        }
+    }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func work() {
         let executor = asUnownedTaskExecutor()
-        queue.async { job.runSynchronously(on: executor) }
+        while true {
+            condition.lock()
+            while next == jobs.count { condition.wait() }
+            let job = jobs[next]
+            next += 1
+            if next == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                next = 0
+            }
+            condition.unlock()
+            job.runSynchronously(on: executor)
+        }
     }
 }
