@@ -23,11 +23,13 @@ enum LoopbackServer {
 /// tests at once, a peer's answer (a carrier gateway's, say) waited for a thread to free,
 /// and the daemon saw a late or timed-out answer the peer would not have given. Not a
 /// Dispatch queue: on Linux those share their worker threads with the pool, and with every
-/// worker held Dispatch added one only after about 0.75 s.
+/// worker held Dispatch added one only after about 0.75 s. Every peer of the process shares
+/// the two threads, so a peer's handler must never block (sleep with `Task.sleep`, make
+/// outgoing calls from a thread of their own, as the carrier gateway's callbacks do).
 final class PeerExecutor: TaskExecutor, @unchecked Sendable {
     static let shared = PeerExecutor(threads: 2)
 
-    // `jobs` only under `condition`; hence unchecked.
+    // `jobs` and `next` only under `condition`; hence unchecked.
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
     private var next = 0
@@ -58,6 +60,10 @@ final class PeerExecutor: TaskExecutor, @unchecked Sendable {
             next += 1
             if next == jobs.count {
                 jobs.removeAll(keepingCapacity: true)
+                next = 0
+            } else if next > 1024 && next * 2 > jobs.count {
+                // A queue that never runs empty under load: drop what has been taken.
+                jobs.removeFirst(next)
                 next = 0
             }
             condition.unlock()
