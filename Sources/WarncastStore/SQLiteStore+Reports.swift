@@ -151,12 +151,18 @@ extension SQLiteStore {
             }
             page += " ORDER BY id LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
-            let sql = """
-                SELECT d.*, r.name AS recipientName, r.region AS region, \(Self.retryingSinceColumn) FROM delivery d
-                JOIN recipient r ON r.id = d.recipientID WHERE d.id IN (\(page)) ORDER BY d.id
-                """
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.deliveryView)
+            return try Self.deliveryViews(db, ids: page, arguments)
         }
+    }
+
+    /// The deliveries whose ids `ids` gives (a subquery, or a list of ids written out), with
+    /// their recipients' names, by id.
+    private static func deliveryViews(_ db: Database, ids: String, _ arguments: StatementArguments = []) throws -> [DeliveryView] {
+        let sql = """
+            SELECT d.*, r.name AS recipientName, r.region AS region, \(retryingSinceColumn) FROM delivery d
+            JOIN recipient r ON r.id = d.recipientID WHERE d.id IN (\(ids)) ORDER BY d.id
+            """
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map(deliveryView)
     }
 
     public func rollup(warningID: Warning.ID, depth: Tier, excluding: Set<Int64>) async throws -> WarningRollup {
@@ -320,14 +326,9 @@ extension SQLiteStore {
                 ids += try Int64.fetchAll(page, arguments: [warningID, state.rawValue, limit - ids.count])
             }
             guard !ids.isEmpty else { return [] }
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.*, r.name AS recipientName, r.region AS region, \(Self.retryingSinceColumn) FROM delivery d
-                    JOIN recipient r ON r.id = d.recipientID WHERE d.id IN (\(ids.map(String.init).joined(separator: ",")))
-                    """)
+            let views = try Self.deliveryViews(db, ids: ids.map(String.init).joined(separator: ","))
             let rank = Dictionary(uniqueKeysWithValues: Self.blindSpotOrder.enumerated().map { ($1, $0) })
-            return rows.map(Self.deliveryView).sorted { (rank[$0.state] ?? 0, $0.id) < (rank[$1.state] ?? 0, $1.id) }
+            return views.sorted { (rank[$0.state] ?? 0, $0.id) < (rank[$1.state] ?? 0, $1.id) }
         }
     }
 

@@ -78,18 +78,13 @@ public struct ServerMetrics: Sendable, DeliveryCounter {
         // Any token is a method to HTTP: a made-up one counts as `other`, or each would add
         // a counter (and a label value) for good.
         let method = Self.knownMethods.contains(method) ? method : "other"
-        let key = method + "\u{1F}" + route + "\u{1F}" + String(status)
-        let counter = requestCounters.counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(
+        requestCounters.counter(method + "\u{1F}" + route + "\u{1F}" + String(status)) {
+            registry.makeCounter(
                 descriptor: .init(
                     namespace: "warncast", metricName: "http_requests", unitName: "total",
                     helpText: "HTTP requests served, by method, route and status."),
                 labels: [("method", method), ("route", route), ("status", String(status))])
-            counters[key] = counter
-            return counter
-        }
-        counter.increment()
+        }.increment()
     }
 
     private static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -105,18 +100,13 @@ public struct ServerMetrics: Sendable, DeliveryCounter {
     }
 
     public func countAttempt(channel: String, outcome: String) {
-        let key = channel + "\u{1F}" + outcome
-        let counter = attemptCounters.counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(
+        attemptCounters.counter(channel + "\u{1F}" + outcome) {
+            registry.makeCounter(
                 descriptor: .init(
                     namespace: "warncast", metricName: "delivery_attempts", unitName: "total",
                     helpText: "Delivery attempts, by channel and outcome (delivered, accepted, retry, failed, deferred)."),
                 labels: [("channel", channel), ("outcome", outcome)])
-            counters[key] = counter
-            return counter
-        }
-        counter.increment()
+        }.increment()
     }
 
     /// Counts a submission as `accepted`, `duplicate` or `refused`, with the refusal's code.
@@ -166,5 +156,15 @@ final class ScrapeHooks: Sendable {
 
 /// Counters already made, by key; shared by the copies of `ServerMetrics`.
 final class CounterCache: Sendable {
-    let counters = Mutex<[String: Counter]>([:])
+    private let counters = Mutex<[String: Counter]>([:])
+
+    /// The counter kept under `key`, made (and kept) by `make` the first time.
+    func counter(_ key: String, make: () -> Counter) -> Counter {
+        counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = make()
+            counters[key] = counter
+            return counter
+        }
+    }
 }
