@@ -31,6 +31,8 @@ public final class LoudspeakerFleet: Sendable {
         var requests = 0
         var repeats = 0
         var badSignatures = 0
+        var unique = 0
+        var tripwire: (count: Int, action: @Sendable () -> Void)?
     }
 
     private let state = Mutex(State())
@@ -67,6 +69,14 @@ public final class LoudspeakerFleet: Sendable {
         state.withLock { $0.fallback = behaviour }
     }
 
+    /// Runs `action` once, on the fleet's own thread, as the `count`th distinct delivery
+    /// arrives (before it is answered). A test that must act at a point of a fan-out uses
+    /// this rather than polling: a poll on the cooperative pool can be held up by other
+    /// tests long enough for the fan-out to finish first.
+    public func when(uniqueDeliveries count: Int, _ action: @escaping @Sendable () -> Void) {
+        state.withLock { $0.tripwire = (count, action) }
+    }
+
     /// Stops answering: connections are refused from now on.
     public func vanish() {
         task.withLock { $0?.cancel() }
@@ -76,7 +86,7 @@ public final class LoudspeakerFleet: Sendable {
     public var keysByEndpoint: [String: Set<String>] { state.withLock { $0.keys } }
     /// The last signed body terminal `name` took.
     public func body(of name: String) -> Data? { state.withLock { $0.bodies[name] } }
-    public var uniqueDeliveries: Int { state.withLock { $0.keys.values.reduce(0) { $0 + $1.count } } }
+    public var uniqueDeliveries: Int { state.withLock { $0.unique } }
     public var requests: Int { state.withLock { $0.requests } }
     public var repeats: Int { state.withLock { $0.repeats } }
     public var badSignatures: Int { state.withLock { $0.badSignatures } }
@@ -100,7 +110,15 @@ public final class LoudspeakerFleet: Sendable {
             state.served[name] = count
             let behaviour = state.behaviours[name] ?? state.fallback
             if case .fail(let status, let times) = behaviour, count <= times { return .status(status) }
-            if !state.keys[name, default: []].insert(key).inserted { state.repeats += 1 }
+            if state.keys[name, default: []].insert(key).inserted {
+                state.unique += 1
+                if let tripwire = state.tripwire, tripwire.count == state.unique {
+                    state.tripwire = nil
+                    tripwire.action()
+                }
+            } else {
+                state.repeats += 1
+            }
             state.bodies[name] = body
             switch behaviour {
             case .acceptOnly: return .accept

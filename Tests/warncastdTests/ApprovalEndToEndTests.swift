@@ -4,7 +4,7 @@ import WarncastCore
 import WarncastTestSupport
 
 /// Approval as people on duty do it: with the CLI, against a running daemon.
-@Suite("Approving warnings with the CLI against a running daemon", .serialized)
+@Suite("Approving warnings with the CLI against a running daemon", .serialized, .ownThreads)
 struct ApprovalEndToEndTests {
     @Test("a red warning pending two approvals, refused to its submitter, released by two approvers; the scheduler expires another")
     func approvalPath() throws {

@@ -6,7 +6,7 @@ import WarncastTestSupport
 /// Province → city → county as three warncastd processes: a provincial red warning is
 /// handed down signed, node by node, reaches the county's village loudspeakers, and the
 /// province's report shows the county's villages through the city's.
-@Suite("Cascade through three nodes", .serialized)
+@Suite("Cascade through three nodes", .serialized, .ownThreads)
 struct CascadeEndToEndTests {
     struct Node {
         var name: String

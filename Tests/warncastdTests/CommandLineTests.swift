@@ -5,7 +5,7 @@ import WarncastTestSupport
 
 /// The CLI as a new operator meets it: where it finds the daemon, what it says about a bad
 /// file or a mistyped command, one recipient at a time, a large import.
-@Suite("warncast on the command line", .serialized)
+@Suite("warncast on the command line", .serialized, .ownThreads)
 struct CommandLineTests {
     @Test("API commands find warncastd at the configuration's server.host and server.port; --url still overrides")
     func addressFromConfiguration() throws {

@@ -6,7 +6,7 @@ import WarncastTestSupport
 /// The console in a real browser: Chromium, driven by Debian's python3-selenium through
 /// chromium-driver (Tests/Browser/console.py), against a running warncastd and a loopback
 /// fleet of village loudspeakers. Screenshots go to .build/test-artefacts/console/.
-@Suite("The console in Chromium", .serialized)
+@Suite("The console in Chromium", .serialized, .ownThreads)
 struct ConsoleBrowserTests {
     static let passwords = [
         "zhang3": "duty officer pw 1", "li4": "leader one password", "wang5": "leader two password", "zhao6": "auditor password 1",

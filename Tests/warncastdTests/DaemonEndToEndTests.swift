@@ -6,7 +6,7 @@ import WarncastTestSupport
 
 /// The whole path as an operator walks it: start warncastd, create a token with the CLI,
 /// submit with the CLI, read back, stop, verify the audit log.
-@Suite("warncastd and warncast as processes", .serialized)
+@Suite("warncastd and warncast as processes", .serialized, .ownThreads)
 struct DaemonEndToEndTests {
     @Test("start the daemon, create a token, submit, read back, stop gracefully, verify the audit chain")
     func wholePath() throws {

@@ -6,7 +6,7 @@ import WarncastTestSupport
 
 /// Terminals behind NAT: they open the connection, warncastd pushes down it. The client is
 /// curl reading the event stream, as a terminal's shell script could.
-@Suite("Dial-in terminals against a running warncastd", .serialized)
+@Suite("Dial-in terminals against a running warncastd", .serialized, .ownThreads)
 struct DialInEndToEndTests {
     /// The terminal's end: `curl -N` on its stream, everything it reads in its log.
     static func dial(_ daemon: DaemonProcess, terminal: String, secret: String, in directory: URL, name: String) throws -> PeerProcess {

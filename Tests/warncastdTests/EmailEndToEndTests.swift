@@ -6,7 +6,7 @@ import WarncastTestSupport
 /// Email through a real SMTP server (aiosmtpd on loopback): one transaction for the
 /// mailboxes of a red warning, each mailbox's own reply deciding its receipt: accepted is
 /// delivered, 450 is tried again (and later delivered), 550 fails that mailbox only.
-@Suite("Email over SMTP", .serialized)
+@Suite("Email over SMTP", .serialized, .ownThreads)
 struct EmailEndToEndTests {
     @Test("a red warning mails the mailboxes in its area with a UTF-8 subject, the text and the signed CAP attached")
     func redWarningByEmail() async throws {

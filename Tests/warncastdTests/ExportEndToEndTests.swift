@@ -5,7 +5,7 @@ import WarncastTestSupport
 
 /// The auditor's exports as an operator runs them: `warncast audit export` streams a file
 /// from warncastd, `warncast audit verify-export` checks it on its own, and finds a change.
-@Suite("Auditor exports with the CLI", .serialized)
+@Suite("Auditor exports with the CLI", .serialized, .ownThreads)
 struct ExportEndToEndTests {
     @Test("deliveries and audit log exported, verified, tampered with, and the tampering found")
     func exportAndVerify() async throws {

@@ -6,7 +6,7 @@ import WarncastTestSupport
 /// One red warning in Chinese, traditional Mongolian, Uyghur and English, through a running
 /// warncastd: each loudspeaker and each phone (through a real Kannel) gets its own
 /// language, and the public page shows them all, each set in its own direction.
-@Suite("Every language to its own people, end to end", .serialized)
+@Suite("Every language to its own people, end to end", .serialized, .ownThreads)
 struct LanguagesEndToEndTests {
     static let mongolian = (headline: "ᠬᠦᠴᠦᠲᠡᠢ ᠪᠣᠷᠤᠭᠠᠨ ᠤ ᠤᠯᠠᠭᠠᠨ ᠰᠡᠷᠡᠮᠵᠢᠯᠡᠯᠭᠡ", instruction: "ᠠᠶᠤᠯ ᠲᠠᠢ ᠭᠠᠵᠠᠷ ᠠᠴᠠ ᠨᠡᠭᠦᠨ ᠵᠠᠶᠠᠯᠠᠭᠠᠷᠠᠢ")
     static let uyghur = (headline: "قاتتىق يامغۇر قىزىل ئاگاھلاندۇرۇشى", instruction: "خەتەرلىك جايلاردىكى كىشىلەرنى يۆتكەڭ")

@@ -5,7 +5,7 @@ import WarncastTestSupport
 
 /// Gateways that go away and come back: a red warning waits for them instead of being
 /// given up, and nobody gets it twice.
-@Suite("Outages of the last mile's gateways", .serialized)
+@Suite("Outages of the last mile's gateways", .serialized, .ownThreads)
 struct OutageEndToEndTests {
     @Test("Kannel down for longer than the retry budget, then restarted in order: every SMS delivered once")
     func kannelOutage() async throws {

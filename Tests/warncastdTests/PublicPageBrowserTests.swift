@@ -5,7 +5,7 @@ import WarncastTestSupport
 
 /// The public page as a person's browser shows it: headless Chromium renders it from a
 /// running daemon.
-@Suite("The public page in headless Chromium", .serialized)
+@Suite("The public page in headless Chromium", .serialized, .ownThreads)
 struct PublicPageBrowserTests {
     /// Chromium's rendering of `url` as HTML, or the reason it could not run.
     func render(_ url: String) throws -> String {

@@ -8,7 +8,7 @@ import WarncastTestSupport
 
 /// The last mile with real processes: warncast-receiver stations (espeak-ng speaking into
 /// WAV files) against a running warncastd.
-@Suite("warncast-receiver stations against a running warncastd", .serialized)
+@Suite("warncast-receiver stations against a running warncastd", .serialized, .ownThreads)
 struct ReceiverEndToEndTests {
     static let stations = 50
     /// The red fixture's area: the villages of two townships of 长沙县.

@@ -7,7 +7,7 @@ import WarncastTestSupport
 /// townships goes to the duty officers and village information officers there, in Chinese,
 /// split into concatenated parts when long, and the SMSC's delivery reports come back to
 /// warncastd and move each receipt to delivered.
-@Suite("SMS through Kannel and a carrier gateway", .serialized)
+@Suite("SMS through Kannel and a carrier gateway", .serialized, .ownThreads)
 struct SMSEndToEndTests {
     static let instruction =
         "立即停止集会、停课、停业，转移山洪、地质灾害危险区和低洼易涝地带人员；"

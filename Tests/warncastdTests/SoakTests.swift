@@ -5,7 +5,7 @@ import WarncastTestSupport
 /// `make soak`, not part of `make test` (it takes minutes): many kill -9 during one large
 /// fan-out to flaky terminals, and a rate limit far slower than a lease, both through a real
 /// warncastd. The kill run writes its figures into docs/benchmarks.md.
-@Suite("Soak: kill -9 again and again, and a slow rate limit", .serialized)
+@Suite("Soak: kill -9 again and again, and a slow rate limit", .serialized, .ownThreads)
 struct SoakTests {
     static let environment = ProcessInfo.processInfo.environment
 
