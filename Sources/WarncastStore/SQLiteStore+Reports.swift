@@ -245,10 +245,11 @@ extension SQLiteStore {
     /// How many of a warning's deliveries each region, state and channel has, and how many
     /// of those `left` (an SQL condition on the row) leaves out. SQLite's `GROUP BY` sorted
     /// every delivery in a temporary B-tree first, most of the report of a million
-    /// deliveries; the covering index hands the rows over unsorted as well, and they are
-    /// counted here as they pass. A queued warning's rows come in runs of one group (the
-    /// index orders them by region), and a row then only compares its bytes with the run's;
-    /// delivered rows come in the order they were delivered, a new run almost every row.
+    /// deliveries; the covering index hands the rows over unsorted as well (by state, then
+    /// delivered time and id), and they are counted here as they pass. A row of the same
+    /// group as the one before only compares its bytes with it; any other finds its group by
+    /// a hash of its bytes, without building strings: in id order a county's villages take
+    /// turns, a new group almost every row.
     static func deliveryGroups(_ db: Database, warningID: String, left: String) throws -> [DeliveryGroup: (all: Int, left: Int)] {
         let statement = try db.makeStatement(
             sql: "SELECT region, state, channel, \(left) FROM delivery INDEXED BY delivery_warning_receipts WHERE warningID = ?")
@@ -257,42 +258,62 @@ extension SQLiteStore {
         func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
             UnsafeBufferPointer(start: sqlite3_column_text(raw, column), count: Int(sqlite3_column_bytes(raw, column)))
         }
-        var groups: [DeliveryGroup: (all: Int, left: Int)] = [:]
-        // The run's group (codes, states and channel names are short strings, kept without
-        // an allocation), and how many rows it has had.
-        var run: DeliveryGroup?
-        var all = 0
-        var leftOut = 0
-        func endRun() {
-            guard let run else { return }
-            // One lookup: the count is changed in place.
-            func add(_ count: inout (all: Int, left: Int)) {
-                count.all += all
-                count.left += leftOut
-            }
-            add(&groups[run, default: (0, 0)])
-        }
+        var counted = GroupCounter()
         let rows = try Row.fetchCursor(statement)
         while try rows.next() != nil {
-            let region = bytes(0)
-            let state = bytes(1)
-            let channel = bytes(2)
-            if let current = run, current.region.utf8.elementsEqual(region), current.state.utf8.elementsEqual(state),
-                current.channel.utf8.elementsEqual(channel)
-            {
-                all += 1
-            } else {
-                endRun()
-                run = DeliveryGroup(
-                    region: String(decoding: region, as: UTF8.self), state: String(decoding: state, as: UTF8.self),
-                    channel: String(decoding: channel, as: UTF8.self))
-                all = 1
-                leftOut = 0
-            }
-            leftOut += Int(sqlite3_column_int64(raw, 3))
+            counted.add(region: bytes(0), state: bytes(1), channel: bytes(2), left: Int(sqlite3_column_int64(raw, 3)))
         }
-        endRun()
-        return groups
+        return counted.result
+    }
+
+    /// The counts of `deliveryGroups`, kept in the order groups first appear.
+    struct GroupCounter {
+        private var groups: [(group: DeliveryGroup, all: Int, left: Int)] = []
+        /// Each group's bytes: region, 0, state, 0, channel.
+        private var keys: [[UInt8]] = []
+        /// The first group of each hash of those bytes, and for each group the next one of
+        /// the same hash (-1: none).
+        private var byHash: [UInt64: Int] = [:]
+        private var sameHash: [Int] = []
+        /// The row's bytes, in a buffer kept from row to row.
+        private var row: [UInt8] = []
+        /// The previous row's group.
+        private var last = -1
+
+        mutating func add(
+            region: UnsafeBufferPointer<UInt8>, state: UnsafeBufferPointer<UInt8>, channel: UnsafeBufferPointer<UInt8>, left: Int
+        ) {
+            row.removeAll(keepingCapacity: true)
+            row.append(contentsOf: region)
+            row.append(0)
+            row.append(contentsOf: state)
+            row.append(0)
+            row.append(contentsOf: channel)
+            if last < 0 || keys[last] != row {
+                // FNV-1a: a few dozen bytes, hashed without the seeded hasher's setup.
+                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+                for byte in row { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+                var index = byHash[hash] ?? -1
+                while index >= 0 && keys[index] != row { index = sameHash[index] }
+                if index < 0 {
+                    index = groups.count
+                    let group = DeliveryGroup(
+                        region: String(decoding: region, as: UTF8.self), state: String(decoding: state, as: UTF8.self),
+                        channel: String(decoding: channel, as: UTF8.self))
+                    groups.append((group, 0, 0))
+                    keys.append(row)
+                    sameHash.append(byHash[hash] ?? -1)
+                    byHash[hash] = index
+                }
+                last = index
+            }
+            groups[last].all += 1
+            groups[last].left += left
+        }
+
+        var result: [DeliveryGroup: (all: Int, left: Int)] {
+            Dictionary(uniqueKeysWithValues: groups.map { ($0.group, ($0.all, $0.left)) })
+        }
     }
 
     /// One delivered time of the roll-up's query.

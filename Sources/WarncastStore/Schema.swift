@@ -80,6 +80,9 @@ enum Schema {
             try db.execute(sql: "CREATE INDEX recipient_channel_region_active ON recipient (channel, region, active)")
             try db.execute(sql: "DROP INDEX recipient_channel_region")
         }
+        migrator.registerMigration("v14") { db in
+            try orderReceiptsByDelivery(db)
+        }
         return migrator
     }
 
@@ -135,6 +138,22 @@ enum Schema {
         try db.execute(sql: "DROP INDEX delivery_warning_state")
         try db.create(
             index: "delivery_warning_receipts", on: "delivery", columns: ["warningID", "state", "deliveredAt", "region", "channel"])
+    }
+
+    /// The receipts index orders a warning's deliveries of one state and delivered time by
+    /// their id before their region and channel (issue: fan-out performance). Region first
+    /// put every planned delivery and every change of state at a random place of the index
+    /// when recipients' ids do not follow their regions (a county's villages interleaved):
+    /// in a model of the table (Python's sqlite3, the same SQLite) a million planned in
+    /// 6.0–6.8 s and a lease and a result cost 40–46 µs a delivery; with the id first, 4.2–4.4 s
+    /// and 27 µs, as fast as planning without the index at all. Region and channel stay in
+    /// the index, which still answers the reports alone; they now follow the id (which
+    /// decides the order by itself), and the roll-up counts its groups in any order.
+    private static func orderReceiptsByDelivery(_ db: Database) throws {
+        try db.execute(sql: "DROP INDEX delivery_warning_receipts")
+        try db.create(
+            index: "delivery_warning_receipts", on: "delivery",
+            columns: ["warningID", "state", "deliveredAt", "id", "region", "channel"])
     }
 
     /// The receipts' hash chain (issue: roll-ups and the auditor's view).

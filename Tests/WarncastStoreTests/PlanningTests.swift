@@ -75,6 +75,35 @@ struct PlanningTests {
         #expect(entries.first?.detail.contains("\"9\"") == true, "\(entries.first?.detail ?? "")")
     }
 
+    @Test("villages whose recipients take turns in id order: each counted right, and the blind spots are the first ids")
+    func interleavedVillages() async throws {
+        var store = try SQLiteStore.inMemory()
+        try await TestSupport.load(store)
+        store.planningStep = 4
+        let villages = ["430121001001", "430121001002", "430121001003"]
+        let recipients = (0..<12).map { index in
+            (
+                recipient: Recipient(
+                    id: String(format: "ls-%06d", index), channel: "loudspeaker", region: RegionCode(villages[index % 3])!,
+                    name: "speaker \(index)", address: "http://127.0.0.1:9/\(index)"),
+                secretHash: String?.none
+            )
+        }
+        try await store.saveRecipients(recipients, audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: "12"))
+        let id = try await Self.release(store, identifier: "plan-turns")
+        while try await store.planNextStep(routing: try TestSupport.routing, at: Date()) != nil {}
+
+        let rollup = try await store.rollup(warningID: id, depth: .village)
+        for village in villages {
+            let entry = rollup.total.first { $0.region.rawValue == village }
+            #expect(entry?.targeted == 4 && entry?.pending == 4, "\(village): \(String(describing: entry))")
+        }
+        #expect(rollup.total.first { $0.region.rawValue == "430121" }?.targeted == 12)
+        // The report's blind spots: the first queued deliveries by id, whatever their village.
+        let first = try await store.undelivered(warningID: id, limit: 5)
+        #expect(first.map(\.recipient) == (0..<5).map { String(format: "ls-%06d", $0) })
+    }
+
     @Test("a daemon stopped between steps goes on where it stopped: a new store on the same file plans the rest, once")
     func restart() async throws {
         let path = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
