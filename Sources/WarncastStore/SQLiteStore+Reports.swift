@@ -7,7 +7,7 @@ import WarncastCore
 extension SQLiteStore {
     public func reaches(warningID: Warning.ID) async throws -> [WarningTimeline.Reach] {
         try await writer.read { db in
-            // From the (warningID, state, deliveredAt, region, channel) index alone; the played
+            // From the receipts index (warningID, state, deliveredAt, id, region, channel) alone; the played
             // times (not in it) only for the played deliveries.
             var played: [String: String] = [:]
             for row in try Row.fetchAll(
@@ -290,7 +290,8 @@ extension SQLiteStore {
             row.append(0)
             row.append(contentsOf: channel)
             if last < 0 || keys[last] != row {
-                // FNV-1a: a few dozen bytes, hashed without the seeded hasher's setup.
+                // FNV-1a over a few dozen bytes: one integer for the dictionary to hash, cheaper
+                // than feeding the seeded hasher three buffers.
                 var hash: UInt64 = 0xcbf2_9ce4_8422_2325
                 for byte in row { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
                 var index = byHash[hash] ?? -1
@@ -312,7 +313,8 @@ extension SQLiteStore {
         }
 
         var result: [DeliveryGroup: (all: Int, left: Int)] {
-            Dictionary(uniqueKeysWithValues: groups.map { ($0.group, ($0.all, $0.left)) })
+            // Distinct bytes could still decode to equal strings (invalid UTF-8): added up.
+            Dictionary(groups.map { ($0.group, ($0.all, $0.left)) }) { ($0.all + $1.all, $0.left + $1.left) }
         }
     }
 
@@ -341,7 +343,9 @@ extension SQLiteStore {
     /// undelivered delivery of the warning, a quarter of the report of a million queued ones.
     public func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView] {
         try await writer.read { db in
-            let page = try db.cachedStatement(sql: "SELECT id FROM delivery WHERE warningID = ? AND state = ? LIMIT ?")
+            // Undelivered rows have no delivered time: the index gives them in id order, without a sort.
+            let page = try db.cachedStatement(
+                sql: "SELECT id FROM delivery WHERE warningID = ? AND state = ? ORDER BY deliveredAt, id LIMIT ?")
             var ids: [Int64] = []
             for state in Self.blindSpotOrder where ids.count < limit {
                 ids += try Int64.fetchAll(page, arguments: [warningID, state.rawValue, limit - ids.count])

@@ -13,8 +13,12 @@ public struct SQLiteStore: Store {
     /// make it small.
     public var planningStep = Planning.defaultStep
 
-    /// Opens (creating if needed) the database at `path`, creating its directory.
-    public init(path: String, now: @escaping @Sendable () -> Date = Date.init) throws {
+    /// Opens (creating if needed) the database at `path`, creating its directory. An existing
+    /// store of an older schema is migrated first; `migrating` hears, before that starts,
+    /// the names of the migrations to apply (some rebuild an index of every delivery kept).
+    public init(
+        path: String, now: @escaping @Sendable () -> Date = Date.init, migrating: ([String]) -> Void = { _ in }
+    ) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
             // Raw messages, phone numbers and token hashes: readable by the daemon's user only,
@@ -30,6 +34,11 @@ public struct SQLiteStore: Store {
             for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
                 try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
             }
+            let pending = try pool.read { db -> [String] in
+                let applied = try Schema.migrator.appliedIdentifiers(db)
+                return applied.isEmpty ? [] : Schema.migrator.migrations.filter { !applied.contains($0) }
+            }
+            if !pending.isEmpty { migrating(pending) }
             try self.init(writer: pool, now: now)
         } catch let error as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error)")

@@ -59,7 +59,17 @@ struct WarncastDaemon: AsyncParsableCommand {
             }
         }
         do {
-            store = try Bootstrap.openStore(checked)
+            store = try Bootstrap.openStore(
+                checked,
+                migrating: { pending in
+                    // A migration may rebuild an index of every delivery kept, minutes on a large
+                    // store: said in the log, and systemd is asked to wait up to an hour for it
+                    // instead of its usual start timeout (a start killed midway begins again).
+                    logger.notice(
+                        "migrating the store before start; this may take minutes on a large store",
+                        metadata: ["migrations": .string(pending.joined(separator: ","))])
+                    SystemdNotifier().notify("EXTEND_TIMEOUT_USEC=\(Self.migrationAllowance)\nSTATUS=migrating the store")
+                })
         } catch {
             logger.critical("cannot open the store; refusing to start", metadata: ["error": "\(error)"])
             throw ExitCode(73)  // EX_CANTCREAT
@@ -195,6 +205,9 @@ struct WarncastDaemon: AsyncParsableCommand {
 
     /// A thread of its own waits for SIGTERM or SIGINT and begins the graceful shutdown:
     /// services stop in reverse order, the dispatcher finishes the requests in flight.
+    /// How long systemd is asked to wait for the store's migrations, in microseconds (an hour).
+    static let migrationAllowance = 3_600_000_000
+
     private static func watchShutdownSignals(_ group: ServiceGroup, logger: Logger) {
         let watcher = Thread {
             var shuttingDown = false

@@ -75,7 +75,10 @@ struct ConnectionKeepingTests {
         let first = try await batch()
         #expect(first >= 1)
         // The second batch finds the first batch's connections (all but possibly one kept).
-        #expect(try await batch() <= 1)
+        // Under load the first batch's transfers may not all have run at once, and then
+        // opened fewer connections than the second, all at once, needs: those it may open.
+        let second = try await batch()
+        #expect(second <= max(0, 8 - first) + 1, "first batch opened \(first), the second \(second)")
     }
 
     @Test("two engine threads: 300 transfers to 100 hosts are each answered once, and after shutdown none is taken")

@@ -10,16 +10,17 @@ import WarncastTestSupport
 /// is 4 recipients here (20,000 in the daemon), so the tests stay small.
 @Suite("Planning a large release in steps")
 struct PlanningTests {
-    /// A store whose planning step is 4 recipients, with `count` loudspeakers in a village
-    /// inside the Changsha County warning's area (in memory, or in the file at `path`).
-    static func store(speakers count: Int, path: String? = nil) async throws -> SQLiteStore {
+    /// A store whose planning step is 4 recipients, with `count` loudspeakers in villages
+    /// inside the Changsha County warning's area, taking turns in id order (in memory, or in
+    /// the file at `path`).
+    static func store(speakers count: Int, villages: [String] = ["430121001001"], path: String? = nil) async throws -> SQLiteStore {
         var store = try path.map { try SQLiteStore(path: $0) } ?? SQLiteStore.inMemory()
         try await TestSupport.load(store)
         store.planningStep = 4
         let recipients = (0..<count).map { index in
             (
                 recipient: Recipient(
-                    id: String(format: "ls-%06d", index), channel: "loudspeaker", region: RegionCode("430121001001")!,
+                    id: String(format: "ls-%06d", index), channel: "loudspeaker", region: RegionCode(villages[index % villages.count])!,
                     name: "speaker \(index)", address: "http://127.0.0.1:9/\(index)"),
                 secretHash: String?.none
             )
@@ -77,19 +78,8 @@ struct PlanningTests {
 
     @Test("villages whose recipients take turns in id order: each counted right, and the blind spots are the first ids")
     func interleavedVillages() async throws {
-        var store = try SQLiteStore.inMemory()
-        try await TestSupport.load(store)
-        store.planningStep = 4
         let villages = ["430121001001", "430121001002", "430121001003"]
-        let recipients = (0..<12).map { index in
-            (
-                recipient: Recipient(
-                    id: String(format: "ls-%06d", index), channel: "loudspeaker", region: RegionCode(villages[index % 3])!,
-                    name: "speaker \(index)", address: "http://127.0.0.1:9/\(index)"),
-                secretHash: String?.none
-            )
-        }
-        try await store.saveRecipients(recipients, audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: "12"))
+        let store = try await Self.store(speakers: 12, villages: villages)
         let id = try await Self.release(store, identifier: "plan-turns")
         while try await store.planNextStep(routing: try TestSupport.routing, at: Date()) != nil {}
 

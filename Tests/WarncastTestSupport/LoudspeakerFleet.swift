@@ -69,10 +69,12 @@ public final class LoudspeakerFleet: Sendable {
         state.withLock { $0.fallback = behaviour }
     }
 
-    /// Runs `action` once, on the fleet's own thread, as the `count`th distinct delivery
-    /// arrives (before it is answered). A test that must act at a point of a fan-out uses
-    /// this rather than polling: a poll on the cooperative pool can be held up by other
-    /// tests long enough for the fan-out to finish first.
+    /// Runs `action` once, on the thread of the request that is the `count`th distinct
+    /// delivery (before it is answered; the fleet's lock is not held, but the request's
+    /// thread is one of the two all peers share, so the action must be quick). A test that
+    /// must act at a point of a fan-out uses this rather than polling: a poll on the
+    /// cooperative pool can be held up by other tests long enough for the fan-out to finish
+    /// first.
     public func when(uniqueDeliveries count: Int, _ action: @escaping @Sendable () -> Void) {
         state.withLock { $0.tripwire = (count, action) }
     }
@@ -100,6 +102,7 @@ public final class LoudspeakerFleet: Sendable {
 
     fileprivate func respond(name: String, key: String, body: Data, timestamp: String, signature: String) async -> Response {
         let verified = verify(body: body, key: key, timestamp: timestamp, signature: signature)
+        var tripped: (@Sendable () -> Void)?
         let reply = state.withLock { state -> Reply in
             state.requests += 1
             guard verified else {
@@ -114,7 +117,7 @@ public final class LoudspeakerFleet: Sendable {
                 state.unique += 1
                 if let tripwire = state.tripwire, tripwire.count == state.unique {
                     state.tripwire = nil
-                    tripwire.action()
+                    tripped = tripwire.action
                 }
             } else {
                 state.repeats += 1
@@ -126,6 +129,7 @@ public final class LoudspeakerFleet: Sendable {
             case .ack, .fail: return .ack
             }
         }
+        tripped?()
         switch reply {
         case .status(let status): return Self.json(status, #"{"error":"refused"}"#)
         case .ack: return Self.json(200, #"{"ack":true}"#)

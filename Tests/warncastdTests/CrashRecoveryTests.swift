@@ -22,7 +22,10 @@ struct CrashRecoveryTests {
 
         let deadline = Date().addingTimeInterval(60)
         while node.daemon.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        node.daemon.stop(signal: SIGKILL)
+        // Disarmed if it never fired, so that it cannot signal a later process of that pid.
+        fleet.when(uniqueDeliveries: Int.max) {}
+        let status = node.daemon.stop(signal: SIGKILL)
+        #expect(node.daemon.process.terminationReason == .uncaughtSignal && status == SIGKILL, "killed by the fleet's SIGKILL")
         let atKill = fleet.uniqueDeliveries
         #expect(atKill >= 2000 && atKill < 10_000, "the kill did not land in the middle of the fan-out (\(atKill))")
 

@@ -121,7 +121,8 @@ final class DaemonProcess {
     /// Sends `signal` and waits (at most 15 s) for the process to exit; returns its status.
     @discardableResult
     func stop(signal: Int32 = SIGTERM) -> Int32 {
-        kill(process.processIdentifier, signal)
+        // Not a process that has ended already: its pid may belong to another by now.
+        if process.isRunning { kill(process.processIdentifier, signal) }
         let deadline = Date().addingTimeInterval(15)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

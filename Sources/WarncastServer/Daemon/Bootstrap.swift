@@ -9,11 +9,13 @@ import WarncastStore
 /// The start-up steps shared by the daemon and the CLI: open the store, load the registries
 /// named in the configuration, and write the configuration load to the audit log.
 public enum Bootstrap {
-    /// Opens the store of `configuration`.
+    /// Opens the store of `configuration`; `migrating` hears the migrations an older store
+    /// needs before they run.
     public static func openStore(
-        _ configuration: WarncastConfiguration, now: @escaping @Sendable () -> Date = Date.init
+        _ configuration: WarncastConfiguration, now: @escaping @Sendable () -> Date = Date.init,
+        migrating: ([String]) -> Void = { _ in }
     ) throws -> SQLiteStore {
-        try SQLiteStore(path: configuration.store.databasePath, now: now)
+        try SQLiteStore(path: configuration.store.databasePath, now: now, migrating: migrating)
     }
 
     /// What the dispatcher needs of the configuration: its channels and shared gateways,

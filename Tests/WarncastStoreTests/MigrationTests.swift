@@ -1,0 +1,31 @@
+import Foundation
+import GRDB
+import Testing
+import WarncastTestSupport
+
+@testable import WarncastStore
+
+@Suite("Opening a store of an older schema")
+struct MigrationTests {
+    @Test("a v13 store is migrated on open and its opener hears v14 first; a current or new store says nothing")
+    func pendingMigrations() throws {
+        let path = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
+        do {
+            let older = try DatabasePool(path: path)
+            try Schema.migrator.migrate(older, upTo: "v13")
+        }
+        var heard: [[String]] = []
+        _ = try SQLiteStore(path: path, migrating: { heard.append($0) })
+        #expect(heard == [["v14"]])
+        _ = try SQLiteStore(path: path, migrating: { heard.append($0) })
+        #expect(heard.count == 1, "a current store has nothing to migrate")
+        let fresh = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
+        _ = try SQLiteStore(path: fresh, migrating: { heard.append($0) })
+        #expect(heard.count == 1, "a new store is created, not migrated")
+
+        let columns = try DatabasePool(path: path).read { db in
+            try db.indexes(on: "delivery").first { $0.name == "delivery_warning_receipts" }?.columns
+        }
+        #expect(columns == ["warningID", "state", "deliveredAt", "id", "region", "channel"])
+    }
+}
