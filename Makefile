@@ -8,8 +8,9 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-ce
 # through chromium-driver by Debian's python3-selenium, with a CJK font so screenshots are
 # legible), openssl s_server for TLS,
 # Kannel with its fake SMSC for SMS, aiosmtpd (Debian's package) for email, espeak-ng for
-# the receivers' speech and sox to check their WAV files.
-TEST_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cjk openssl kannel kannel-extras python3-aiosmtpd espeak-ng sox
+# the receivers' speech and sox to check their WAV files, nginx terminating TLS in front of
+# warncastd as in production (config/nginx-warncast.example.conf).
+TEST_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cjk openssl kannel kannel-extras python3-aiosmtpd espeak-ng sox nginx-light
 # What make bench measures against: nginx as the endpoints, wrk for the ceiling.
 BENCH_PACKAGES := nginx-light wrk time
 SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)

@@ -85,9 +85,16 @@ struct ConfigBuilder {
         if let publicURL, !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
             throw section.error("public_url", "expected an http:// or https:// URL")
         }
-        return .init(
+        var server = WarncastConfiguration.Server(
             host: try section.optionalString("host") ?? "127.0.0.1", port: port, maxBodyBytes: limit,
             publicURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 })
+        for address in try section.optionalStringList("trusted_proxies") {
+            guard let canonical = IPAddressText.canonical(address) else {
+                throw section.error("trusted_proxies", "'\(address)' is not an IPv4 or IPv6 address (a proxy's own, e.g. 127.0.0.1)")
+            }
+            server.trustedProxies.append(canonical)
+        }
+        return server
     }
 
     /// ```yaml

@@ -89,6 +89,11 @@ public struct WarncastConfiguration: Sendable {
         /// How gateways reach this node for delivery reports, e.g. `http://10.0.0.5:8080`;
         /// by default the listener's own address (127.0.0.1 when it listens on every interface).
         public var publicURL: String?
+        /// Addresses of reverse proxies (nginx terminating TLS) whose `X-Forwarded-For` names
+        /// the client: a request from one of them is taken to come from the last address in
+        /// that header that is not itself a proxy. Empty: the header is ignored, since anyone
+        /// can send it.
+        public var trustedProxies: [String] = []
 
         /// The base URL delivery reports are sent back to, given the port actually bound.
         public func callbackBase(boundPort: Int? = nil) -> String {

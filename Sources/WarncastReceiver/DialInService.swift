@@ -15,6 +15,8 @@ public struct DialInService: Service {
     /// With nothing at all for this long (the node sends a comment every 15 s), the
     /// connection is taken for dead and dialled again.
     public var silenceSeconds = 45
+    /// The authorities to trust for an https:// node instead of the system's (`ca_bundle`).
+    public var caBundle: String?
 
     public init(node: NodeClient, intake: MessageIntake, secret: String, logger: Logger) {
         self.node = node
@@ -31,7 +33,8 @@ public struct DialInService: Service {
             let consumer = Task { for await event in stream.events { await handle(event) } }
             let ending = await withGracefulShutdownHandler {
                 await withTaskCancellationHandler {
-                    await stream.run(url: node.streamURL, headers: ["Authorization: Bearer \(secret)"], silence: silenceSeconds)
+                    await stream.run(
+                        url: node.streamURL, headers: ["Authorization: Bearer \(secret)"], silence: silenceSeconds, caBundle: caBundle)
                 } onCancel: {
                     stream.stop()
                 }

@@ -95,7 +95,9 @@ public enum Receiver {
                     router: router, configuration: .init(address: .hostname(host, port: config.listenPort)),
                     onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? config.listenPort) }, logger: logger))
         case .dialIn:
-            services.append(DialInService(node: node, intake: intake, secret: config.secret, logger: logger))
+            var dialIn = DialInService(node: node, intake: intake, secret: config.secret, logger: logger)
+            dialIn.caBundle = config.caBundle
+            services.append(dialIn)
         }
         return services
     }

@@ -55,6 +55,9 @@ public struct ReceiverConfig: Sendable, Equatable {
     /// A warning still waiting in the queue at a start is played only if it was accepted
     /// less than this long ago (and has not expired): an hours-old warning is not news.
     public var replayWithinSeconds: Int
+    /// A PEM file of the authorities to trust for an `https://` node (a private CA) instead
+    /// of the system's bundle; nil: the system's.
+    public var caBundle: String?
 
     public init(
         file: String, mode: Mode = .push, node: String, terminal: String, secret: String, listenHost: String = "127.0.0.1",

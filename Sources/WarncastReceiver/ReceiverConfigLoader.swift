@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// Reads the receiver's YAML file into a `ReceiverConfig`. Relative paths (`state_dir`,
-/// `secret_file`) are taken from the configuration file's folder. Every error names the key.
+/// `secret_file`, `ca_bundle`) are taken from the configuration file's folder. Every error names the key.
 public enum ReceiverConfigLoader {
     public static func load(path: String) throws(ReceiverConfigError) -> ReceiverConfig {
         let text: String
@@ -49,6 +49,16 @@ public enum ReceiverConfigLoader {
             config.keyUpdates = value
         }
         config.replayWithinSeconds = try root.optionalInt("replay_within_seconds", range: 0...604_800) ?? config.replayWithinSeconds
+        if let bundle = try root.optionalString("ca_bundle") {
+            let path = resolve(bundle, in: folder)
+            guard config.node.lowercased().hasPrefix("https://") else {
+                throw root.error("ca_bundle", "applies to an https:// node only; node is \(config.node)")
+            }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----") else {
+                throw root.error("ca_bundle", "cannot read certificates (PEM) from \(path)")
+            }
+            config.caBundle = path
+        }
         try root.rejectUnknownKeys()
         return config
     }

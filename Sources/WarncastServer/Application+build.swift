@@ -107,7 +107,7 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
 
     ConsoleController(
         store: parts.store, title: node.title, timeZone: node.timeZone, catalogue: parts.configuration.events, refusals: refusals,
-        now: parts.now
+        trustedProxies: Set(parts.configuration.server.trustedProxies), now: parts.now
     ).register(on: root)
 
     let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store, now: parts.now))

@@ -40,7 +40,7 @@ struct ReceiverCommand: AsyncParsableCommand {
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "warncast-receiver")
-        let engine = CurlEngine(options: .init(maxConnections: 8))
+        let engine = CurlEngine(options: .init(maxConnections: 8, caBundle: settings.caBundle))
         defer { engine.shutdown() }
         let services: [any Service]
         do {

@@ -153,6 +153,19 @@ struct DispatchConfigTests {
         }
     }
 
+    @Test("server.trusted_proxies takes IP addresses, written one way; anything else is refused naming the key")
+    func trustedProxies() throws {
+        #expect(try parse { $0 }.server.trustedProxies.isEmpty)
+        let set = try parse {
+            $0.replacingOccurrences(of: "  port: 8080\n", with: "  port: 8080\n  trusted_proxies: [127.0.0.1, \"0:0:0:0:0:0:0:1\"]\n")
+        }
+        #expect(set.server.trustedProxies == ["127.0.0.1", "::1"])
+        let error = #expect(throws: ConfigError.self) {
+            _ = try parse { $0.replacingOccurrences(of: "  port: 8080\n", with: "  port: 8080\n  trusted_proxies: [nginx.local]\n") }
+        }
+        #expect(error?.key == "server.trusted_proxies", "\(String(describing: error))")
+    }
+
     @Test("red and orange are retried until expiry by default; dispatch.retry_until_expiry changes that and refuses unknown levels")
     func retryUntilExpiry() throws {
         #expect(try TestSupport.exampleConfiguration().dispatch.retryUntilExpiry == [.red, .orange])

@@ -117,6 +117,27 @@ struct ReceiverConfigLoaderTests {
         #expect(config.stateDirectory == folder.file("state").standardizedFileURL.path)
     }
 
+    @Test("ca_bundle: a PEM file beside the configuration for an https:// node; none for http://, nor a file without certificates")
+    func caBundle() throws {
+        let folder = ScratchFolder()
+        defer { folder.remove() }
+        try Data("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8).write(to: folder.file("ca.pem"))
+        try Data("not a certificate\n".utf8).write(to: folder.file("junk.pem"))
+        let https = minimal.replacingOccurrences(of: "http://127.0.0.1:8080/", with: "https://warncast.example.cn/")
+        let config = try ReceiverConfigLoader.parse(https + "ca_bundle: ca.pem\n", file: folder.file("receiver.yaml").path)
+        #expect(config.caBundle == folder.file("ca.pem").standardizedFileURL.path)
+        #expect(try ReceiverConfigLoader.parse(https, file: file).caBundle == nil)
+        for (text, reason) in [
+            (minimal + "ca_bundle: ca.pem\n", "https:// node only"), (https + "ca_bundle: junk.pem\n", "cannot read certificates"),
+            (https + "ca_bundle: missing.pem\n", "cannot read certificates"),
+        ] {
+            let error = #expect(throws: ReceiverConfigError.self) {
+                try ReceiverConfigLoader.parse(text, file: folder.file("receiver.yaml").path)
+            }
+            #expect(error?.key == "ca_bundle" && error?.reason.contains(reason) == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("voices replace the standard table; listen.port 0 is allowed")
     func voicesAndPort() throws {
         let text = minimal.replacingOccurrences(of: "port: 9101", with: "port: 0\n  host: 0.0.0.0") + "voices:\n  zh: cmn\n  bo: bo\n"

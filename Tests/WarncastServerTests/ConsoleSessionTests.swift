@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import NIOFoundationEssentialsCompat
 import Testing
+import WarncastConfig
 import WarncastCore
 import WarncastServer
 import WarncastStore
@@ -41,6 +42,14 @@ struct ConsoleSessionTests {
         try await client.execute(
             uri: "/console/session", method: .post, headers: [.contentType: "application/json"],
             body: ByteBuffer(string: #"{"username":"\#(username)","password":"\#(password)"}"#))
+    }
+
+    /// A wrong password for zhang3, sent as if through a proxy for `address`.
+    func signIn(_ client: any TestClientProtocol, from address: String) async throws -> TestResponse {
+        try await client.execute(
+            uri: "/console/session", method: .post,
+            headers: [.contentType: "application/json", HTTPField.Name("X-Forwarded-For")!: address],
+            body: ByteBuffer(string: #"{"username":"zhang3","password":"not the password"}"#))
     }
 
     /// The cookie's `name=value` from a sign-in answer.
@@ -138,6 +147,34 @@ struct ConsoleSessionTests {
         #expect(refused.count == 7, "each wrong password is audited, and the locked attempt")
         #expect(refused.filter { $0.detail.contains("locked") }.count == 1)
         #expect(refused.allSatisfy { $0.detail.contains("127.0.0.1") }, "with the address it came from")
+    }
+
+    @Test("behind a trusted proxy the name locks per client address from X-Forwarded-For; without one the header counts for nothing")
+    func behindProxy() async throws {
+        let proxied = try await APIHarness { $0.server.trustedProxies = ["127.0.0.1"] }
+        try await addUser(proxied.store)
+        let statuses = try await proxied.test { client in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<6 { statuses.append(try await signIn(client, from: "203.0.113.9").status) }
+            // Someone else behind the same proxy is not locked out by the guesses.
+            statuses.append(try await signIn(client, from: "198.51.100.7").status)
+            return statuses
+        }
+        #expect(statuses == Array(repeating: .unauthorized, count: 5) + [.tooManyRequests, .unauthorized])
+        let audited = try await proxied.store.auditEntries(from: 0, limit: 1000).filter { $0.action == "user.sign_in_refused" }
+        #expect(audited.filter { $0.detail.contains("203.0.113.9") }.count == 6)
+        #expect(audited.filter { $0.detail.contains("198.51.100.7") }.count == 1)
+
+        // No trusted proxy: the header is anyone's to write, and every attempt is the peer's.
+        let direct = try await APIHarness()
+        try await addUser(direct.store)
+        let last = try await direct.test { client in
+            for index in 0..<5 { _ = try await signIn(client, from: "203.0.113.\(index)") }
+            return try await signIn(client, from: "203.0.113.99").status
+        }
+        #expect(last == .tooManyRequests, "five guesses from the peer, whatever the header said")
+        let directAudit = try await direct.store.auditEntries(from: 0, limit: 1000).filter { $0.action == "user.sign_in_refused" }
+        #expect(directAudit.allSatisfy { $0.detail.contains("127.0.0.1") && !$0.detail.contains("203.0.113") })
     }
 
     @Test("a new password, or removing the account, ends its sessions")

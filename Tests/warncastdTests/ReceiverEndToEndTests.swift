@@ -16,8 +16,9 @@ struct ReceiverEndToEndTests {
 
     static func name(_ index: Int) -> String { String(format: "rx-%02d", index) }
 
-    /// A receiver's configuration in its own folder; dial-in unless a push port is given.
-    static func receiverConfig(in directory: URL, node: String, index: Int, push: Bool = false) throws -> String {
+    /// A receiver's configuration in its own folder; dial-in unless a push port is given;
+    /// `more` lines at the end.
+    static func receiverConfig(in directory: URL, node: String, index: Int, push: Bool = false, more: String = "") throws -> String {
         let folder = directory.appendingPathComponent(name(index))
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let text = """
@@ -29,16 +30,18 @@ struct ReceiverEndToEndTests {
             output: wav
             heartbeat_seconds: 1
             \(push ? "listen: { host: 127.0.0.1, port: 0 }" : "")
+            \(more)
             """
         let path = folder.appendingPathComponent("receiver.yaml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
-    static func start(_ index: Int, in directory: URL, node: String, push: Bool = false) throws -> PeerProcess {
+    static func start(_ index: Int, in directory: URL, node: String, push: Bool = false, more: String = "") throws -> PeerProcess {
         try PeerProcess(
             name(index), executable: Binaries.directory.appendingPathComponent("warncast-receiver").path,
-            arguments: ["--config", try receiverConfig(in: directory, node: node, index: index, push: push)], directory: directory)
+            arguments: ["--config", try receiverConfig(in: directory, node: node, index: index, push: push, more: more)],
+            directory: directory)
     }
 
     static func wavs(_ index: Int, in directory: URL) -> [URL] {

@@ -15,6 +15,8 @@ struct ConsoleController: Sendable {
     let timeZone: TimeZone
     let catalogue: EventCatalogue
     let refusals: AnonymousRefusals
+    /// Reverse proxies whose X-Forwarded-For names the client (`server.trusted_proxies`).
+    var trustedProxies: Set<String> = []
     let throttle = SignInThrottle()
     let hashing = PasswordChecks()
     let now: @Sendable () -> Date
@@ -113,7 +115,12 @@ struct ConsoleController: Sendable {
         let body = try await request.body.collect(upTo: 4096)
         let form = try JSONBody.decode(SignIn.self, from: body, expected: #"send {"username": "…", "password": "…"}"#)
         let at = now()
-        let client = context.clientAddress ?? "-"
+        // Behind nginx every sign-in comes from the proxy: the throttle would then lock a name
+        // for everyone, and the audit could not say where a guess came from.
+        let client =
+            IPAddressText.client(
+                peer: context.clientAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trusted: trustedProxies)
+            ?? "-"
         // Every refusal is audited with why and where from (within the anonymous budget).
         let audit = { (why: String) async throws in
             try await refusals.record(

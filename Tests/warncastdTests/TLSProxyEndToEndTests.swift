@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import WarncastNet
+import WarncastTestSupport
+
+/// warncastd behind nginx terminating TLS, configured from `config/nginx-warncast.example.conf`
+/// as docs/operations.md says, with a private CA: how a node is run in production.
+@Suite("warncastd behind nginx over TLS", .serialized, .ownThreads)
+struct TLSProxyEndToEndTests {
+    /// A private CA and a certificate for 127.0.0.1 signed by it, in `directory`.
+    static func makeCertificates(in directory: URL) throws {
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try PeerProcess.run(
+            "/usr/bin/openssl",
+            ["req", "-x509"] + ec + ["-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Warncast test CA"],
+            in: directory)
+        try PeerProcess.run(
+            "/usr/bin/openssl", ["req"] + ec + ["-keyout", "node-key.pem", "-out", "node.csr", "-subj", "/CN=127.0.0.1"], in: directory)
+        try "subjectAltName=IP:127.0.0.1\n".write(to: directory.appendingPathComponent("san.ext"), atomically: true, encoding: .utf8)
+        try PeerProcess.run(
+            "/usr/bin/openssl",
+            [
+                "x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", "node.pem", "-days",
+                "2",
+                "-extfile", "san.ext",
+            ], in: directory)
+    }
+
+    /// nginx in the foreground with the example site: listening on 127.0.0.1:`port`,
+    /// forwarding to warncastd at `upstream`, with the certificates of `makeCertificates`.
+    static func startNginx(in directory: URL, port: Int, upstream: Int) throws -> PeerProcess {
+        var site = try String(
+            contentsOf: TestSupport.root.appendingPathComponent("config/nginx-warncast.example.conf"), encoding: .utf8)
+        for (old, new) in [
+            ("listen 443 ssl;", "listen 127.0.0.1:\(port) ssl;"),
+            ("/etc/ssl/warncast/fullchain.pem", directory.appendingPathComponent("node.pem").path),
+            ("/etc/ssl/warncast/privkey.pem", directory.appendingPathComponent("node-key.pem").path),
+            ("proxy_pass http://127.0.0.1:8080;", "proxy_pass http://127.0.0.1:\(upstream);"),
+        ] {
+            #expect(site.contains(old), "the example site has \(old)")
+            site = site.replacingOccurrences(of: old, with: new)
+        }
+        let work = directory.path
+        let conf = """
+            daemon off;
+            master_process off;
+            pid \(work)/nginx.pid;
+            error_log \(work)/nginx-error.log warn;
+            events { worker_connections 256; }
+            http {
+                access_log off;
+                client_body_temp_path \(work)/nginx-body;
+                proxy_temp_path \(work)/nginx-proxy;
+                fastcgi_temp_path \(work)/nginx-fastcgi;
+                uwsgi_temp_path \(work)/nginx-uwsgi;
+                scgi_temp_path \(work)/nginx-scgi;
+            \(site)
+            }
+            """
+        let path = directory.appendingPathComponent("nginx.conf").path
+        try conf.write(toFile: path, atomically: true, encoding: .utf8)
+        let nginx = try PeerProcess(
+            "nginx", executable: "/usr/sbin/nginx", arguments: ["-c", path, "-p", work, "-e", "\(work)/nginx-error.log"],
+            directory: directory)
+        let deadline = Date().addingTimeInterval(10)
+        while !PeerProcess.accepts(port: port) && nginx.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        return nginx
+    }
+
+    @Test(
+        "a station with the private CA as ca_bundle pins the keys over https, dials in through nginx and plays the warning; without it, it refuses the node; a sign-in is audited with the client's address"
+    )
+    func stationOverTLS() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        try Self.makeCertificates(in: directory)
+        let config = try testConfiguration(
+            in: directory,
+            recipients: "rx-00,loudspeaker,430121001001,大喇叭 0,dial-in,secret-0,\nrx-01,loudspeaker,430121001002,大喇叭 1,dial-in,secret-1,\n",
+            channels: "", red: [], replacing: ["  max_body_bytes:": "  trusted_proxies: [127.0.0.1]\n  max_body_bytes:"])
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { _ = daemon.stop() }
+        let port = PeerProcess.freePort()
+        let nginx = try Self.startNginx(in: directory, port: port, upstream: daemon.port)
+        defer { nginx.stop() }
+        #expect(PeerProcess.accepts(port: port), "nginx listens: \(nginx.log)")
+        let node = "https://127.0.0.1:\(port)"
+        let ca = directory.appendingPathComponent("ca.pem").path
+
+        let trusting = try ReceiverEndToEndTests.start(0, in: directory, node: node, more: "ca_bundle: \(ca)")
+        defer { trusting.stop() }
+        // The same station without the CA: the system's bundle does not know it.
+        let doubting = try ReceiverEndToEndTests.start(1, in: directory, node: node)
+        defer { doubting.stop() }
+        let auditor = try Binaries.createToken(["--role", "auditor", "--region", "430121", "--name", "审计"], config: config)
+        struct Terminals: Decodable { var online: Int }
+        #expect(
+            try ReceiverEndToEndTests.waitFor(60) {
+                try JSONDecoder().decode(Terminals.self, from: try daemon.api("GET", "/v1/terminals", token: auditor).body).online == 1
+            }, "the station with the CA heartbeats through nginx: \(trusting.log)")
+
+        let (id, _) = try daemon.releaseCountyRed(config: config)
+        #expect(
+            try ReceiverEndToEndTests.waitFor(120) {
+                try daemon.deliveries(of: id, token: auditor).byRecipient["rx-00"]?["state"] as? String == "played"
+            },
+            "played through the TLS stream: \(trusting.log)")
+        #expect(ReceiverEndToEndTests.plays(trusting) == 1 && ReceiverEndToEndTests.wavs(0, in: directory).count == 1)
+        #expect(!trusting.log.contains("over plain http"), "keys pinned over verified https")
+        #expect(ReceiverEndToEndTests.plays(doubting) == 0)
+        #expect(doubting.log.lowercased().contains("certificate"), "the station says why it cannot reach the node: \(doubting.log)")
+        #expect(try daemon.deliveries(of: id, token: auditor).byRecipient["rx-01"]?["state"] as? String != "played")
+
+        // A wrong password through nginx from 127.0.0.5: the audit names that address, not nginx's.
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = [
+            "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "--interface", "127.0.0.5", "-H",
+            "Content-Type: application/json",
+            "--data", #"{"username":"zhang3","password":"wrong"}"#, "\(node)/console/session",
+        ]
+        let answer = Pipe()
+        curl.standardOutput = answer
+        try curl.run()
+        curl.waitUntilExit()
+        #expect(String(decoding: answer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "401")
+        let audit = try Binaries.warncast(["audit", "list", "--limit", "1000"], config: config).out
+        let refused = audit.split(separator: "\n").filter { $0.contains("user.sign_in_refused") }
+        #expect(refused.count == 1 && refused.allSatisfy { $0.contains("127.0.0.5") }, "\(refused)")
+    }
+}
