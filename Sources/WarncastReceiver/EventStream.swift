@@ -56,9 +56,13 @@ final class EventStream: @unchecked Sendable {
         _ = warncast_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
         _ = warncast_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, silence)
         _ = warncast_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
-        // A private CA for an https:// node; otherwise libcurl's own bundle. Verification
-        // stays on either way.
-        if let caBundle { _ = warncast_easy_setopt_string(handle, CURLOPT_CAINFO, caBundle) }
+        // A private CA for an https:// node, and only it (not the system's CA directory as
+        // well), as for the station's API calls; otherwise libcurl's own bundle.
+        // Verification stays on either way.
+        if let caBundle {
+            _ = warncast_easy_setopt_string(handle, CURLOPT_CAINFO, caBundle)
+            _ = warncast_easy_setopt_pointer(handle, CURLOPT_CAPATH, nil)
+        }
         _ = warncast_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             let stream = Unmanaged<EventStream>.fromOpaque(context!).takeUnretainedValue()
             guard let data else { return 0 }

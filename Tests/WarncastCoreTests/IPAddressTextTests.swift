@@ -12,6 +12,19 @@ struct IPAddressTextTests {
         #expect(IPAddressText.canonical("nginx.local") == nil)
         #expect(IPAddressText.canonical("127.0.0.1:8080") == nil)
         #expect(IPAddressText.canonical("") == nil)
+        // An IPv4 peer of a dual-stack socket is the IPv4 address.
+        #expect(IPAddressText.canonical("::ffff:127.0.0.1") == "127.0.0.1")
+        #expect(IPAddressText.canonical("::FFFF:7f00:5") == "127.0.0.5")
+        #expect(IPAddressText.canonical("::1:7f00:5") == "::1:7f00:5")
+    }
+
+    @Test("attempts are counted per IPv4 address and per IPv6 /64")
+    func neighbourhood() {
+        #expect(IPAddressText.neighbourhood("203.0.113.9") == "203.0.113.9")
+        #expect(IPAddressText.neighbourhood("2001:db8:0:7::1") == "2001:db8:0:7::/64")
+        #expect(IPAddressText.neighbourhood("2001:db8:0:7:ffff:1:2:3") == "2001:db8:0:7::/64")
+        #expect(IPAddressText.neighbourhood("2001:db8:0:8::1") == "2001:db8:0:8::/64")
+        #expect(IPAddressText.neighbourhood("-") == "-")
     }
 
     @Test("a trusted proxy's X-Forwarded-For names the client; from anyone else the header is ignored")
@@ -29,5 +42,8 @@ struct IPAddressTextTests {
         #expect(IPAddressText.client(peer: "127.0.0.1", forwardedFor: nil, trusted: proxies) == "127.0.0.1")
         #expect(IPAddressText.client(peer: "127.0.0.1", forwardedFor: "unknown", trusted: proxies) == "127.0.0.1")
         #expect(IPAddressText.client(peer: nil, forwardedFor: "203.0.113.9", trusted: proxies) == nil)
+        // The peer as a dual-stack listener reports it is still the trusted proxy.
+        #expect(IPAddressText.client(peer: "::ffff:127.0.0.1", forwardedFor: "203.0.113.9", trusted: proxies) == "203.0.113.9")
+        #expect(IPAddressText.client(peer: "::ffff:203.0.113.9", forwardedFor: "198.51.100.1", trusted: proxies) == "203.0.113.9")
     }
 }

@@ -177,6 +177,32 @@ struct ConsoleSessionTests {
         #expect(directAudit.allSatisfy { $0.detail.contains("127.0.0.1") && !$0.detail.contains("203.0.113") })
     }
 
+    @Test("many addresses guessing one name are held to 50 in 15 minutes together; an IPv6 /64 counts as one address")
+    func distributedGuessing() async throws {
+        let proxied = try await APIHarness { $0.server.trustedProxies = ["127.0.0.1"] }
+        try await addUser(proxied.store)
+        try await addUser(proxied.store, "li4")
+        let clock = proxied.clock
+        try await proxied.test { client in
+            // One subscriber's /64: five guesses from five of its addresses lock the sixth.
+            for host in 1...5 { #expect(try await signIn(client, from: "2001:db8:0:7::\(host)").status == .unauthorized) }
+            #expect(try await signIn(client, from: "2001:db8:0:7::99").status == .tooManyRequests)
+            #expect(try await signIn(client, from: "2001:db8:0:8::1").status == .unauthorized, "the next /64 is someone else")
+            // Forty-four more from ten IPv4 addresses reach 50 for the name...
+            for index in 0..<44 { _ = try await signIn(client, from: "198.51.100.\(index % 10)") }
+            // ...after which a fresh address is refused too, and says so.
+            let everywhere = try await signIn(client, from: "203.0.113.200")
+            #expect(everywhere.status == .tooManyRequests && everywhere.errorCode == "too_many_attempts")
+            #expect(everywhere.errorDetail?.contains("many places") == true, "\(everywhere.errorDetail ?? "")")
+            // Another name is not held up, and after 15 minutes the name may try again.
+            #expect(try await signIn(client, "li4").status == .ok)
+            clock.advance(by: 15 * 60 + 1)
+            #expect(try await signIn(client, from: "203.0.113.200").status == .unauthorized)
+        }
+        let refused = try await proxied.store.auditEntries(from: 0, limit: 1000).filter { $0.action == "user.sign_in_refused" }
+        #expect(refused.filter { $0.detail.contains("locked everywhere") }.count == 1)
+    }
+
     @Test("a new password, or removing the account, ends its sessions")
     func sessionsEnd() async throws {
         let api = try await APIHarness()

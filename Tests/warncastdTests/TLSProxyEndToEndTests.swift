@@ -33,9 +33,10 @@ struct TLSProxyEndToEndTests {
             contentsOf: TestSupport.root.appendingPathComponent("config/nginx-warncast.example.conf"), encoding: .utf8)
         for (old, new) in [
             ("listen 443 ssl;", "listen 127.0.0.1:\(port) ssl;"),
+            ("listen [::]:443 ssl;", ""),
             ("/etc/ssl/warncast/fullchain.pem", directory.appendingPathComponent("node.pem").path),
             ("/etc/ssl/warncast/privkey.pem", directory.appendingPathComponent("node-key.pem").path),
-            ("proxy_pass http://127.0.0.1:8080;", "proxy_pass http://127.0.0.1:\(upstream);"),
+            ("server 127.0.0.1:8080;", "server 127.0.0.1:\(upstream);"),
         ] {
             #expect(site.contains(old), "the example site has \(old)")
             site = site.replacingOccurrences(of: old, with: new)
@@ -82,7 +83,8 @@ struct TLSProxyEndToEndTests {
         let port = PeerProcess.freePort()
         let nginx = try Self.startNginx(in: directory, port: port, upstream: daemon.port)
         defer { nginx.stop() }
-        #expect(PeerProcess.accepts(port: port), "nginx listens: \(nginx.log)")
+        let nginxErrors = { (try? String(contentsOf: directory.appendingPathComponent("nginx-error.log"), encoding: .utf8)) ?? "" }
+        try #require(PeerProcess.accepts(port: port), "nginx listens: \(nginx.log) \(nginxErrors())")
         let node = "https://127.0.0.1:\(port)"
         let ca = directory.appendingPathComponent("ca.pem").path
 
@@ -96,26 +98,27 @@ struct TLSProxyEndToEndTests {
         #expect(
             try ReceiverEndToEndTests.waitFor(60) {
                 try JSONDecoder().decode(Terminals.self, from: try daemon.api("GET", "/v1/terminals", token: auditor).body).online == 1
-            }, "the station with the CA heartbeats through nginx: \(trusting.log)")
+            }, "the station with the CA heartbeats through nginx: \(trusting.log) \(nginxErrors())")
 
         let (id, _) = try daemon.releaseCountyRed(config: config)
         #expect(
             try ReceiverEndToEndTests.waitFor(120) {
                 try daemon.deliveries(of: id, token: auditor).byRecipient["rx-00"]?["state"] as? String == "played"
             },
-            "played through the TLS stream: \(trusting.log)")
+            "played through the TLS stream: \(trusting.log) \(nginxErrors())")
         #expect(ReceiverEndToEndTests.plays(trusting) == 1 && ReceiverEndToEndTests.wavs(0, in: directory).count == 1)
         #expect(!trusting.log.contains("over plain http"), "keys pinned over verified https")
         #expect(ReceiverEndToEndTests.plays(doubting) == 0)
         #expect(doubting.log.lowercased().contains("certificate"), "the station says why it cannot reach the node: \(doubting.log)")
         #expect(try daemon.deliveries(of: id, token: auditor).byRecipient["rx-01"]?["state"] as? String != "played")
 
-        // A wrong password through nginx from 127.0.0.5: the audit names that address, not nginx's.
+        // A wrong password through nginx from 127.0.0.5, claiming to come from elsewhere: nginx
+        // replaces the claim, and the audit names 127.0.0.5, not nginx's address.
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         curl.arguments = [
             "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "--interface", "127.0.0.5", "-H",
-            "Content-Type: application/json",
+            "Content-Type: application/json", "-H", "X-Forwarded-For: 198.51.100.1",
             "--data", #"{"username":"zhang3","password":"wrong"}"#, "\(node)/console/session",
         ]
         let answer = Pipe()
@@ -125,6 +128,6 @@ struct TLSProxyEndToEndTests {
         #expect(String(decoding: answer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "401")
         let audit = try Binaries.warncast(["audit", "list", "--limit", "1000"], config: config).out
         let refused = audit.split(separator: "\n").filter { $0.contains("user.sign_in_refused") }
-        #expect(refused.count == 1 && refused.allSatisfy { $0.contains("127.0.0.5") }, "\(refused)")
+        #expect(refused.count == 1 && refused.allSatisfy { $0.contains("127.0.0.5") && !$0.contains("198.51.100.1") }, "\(refused)")
     }
 }

@@ -101,7 +101,8 @@ struct ConsoleController: Sendable {
 
     /// Signs in: 200 with the session and its cookie; 401 `bad_credentials` for an unknown
     /// user or a wrong password alike; 429 `too_many_attempts` after 5 failures for a user
-    /// name from one address within 15 minutes, or while too many passwords are being
+    /// name from one address (an IPv6 /64) within 15 minutes, after 50 for the name from
+    /// anywhere within 15 minutes, or while too many passwords are being
     /// checked at once; 415 for anything but JSON, and 403 for a request another site's page
     /// sent (a form cannot send JSON, and browsers say where a request comes from).
     @Sendable func signIn(_ request: Request, context: WarncastRequestContext) async throws -> Response {
@@ -130,17 +131,24 @@ struct ConsoleController: Sendable {
         }
         let refuse = { (why: String, wait: TimeInterval) async throws -> Never in
             try await audit(why)
-            var error = APIError(
-                .tooManyRequests, code: "too_many_attempts",
-                detail: why == "locked"
-                    ? "too many wrong passwords for this user from here: try again in \(Int(wait.rounded(.up))) s"
-                    : "too many sign-ins at once: try again in a moment")
+            let seconds = Int(wait.rounded(.up))
+            let detail =
+                switch why {
+                case "locked": "too many wrong passwords for this user from here: try again in \(seconds) s"
+                case "locked everywhere": "too many wrong passwords for this user from many places: try again in \(seconds) s"
+                default: "too many sign-ins at once: try again in a moment"
+                }
+            var error = APIError(.tooManyRequests, code: "too_many_attempts", detail: detail)
             error.headers[.retryAfter] = "\(Int(wait.rounded(.up)))"
             throw error
         }
         // Counted as a failure before the password is checked (and cleared when it matches),
         // so that attempts sent all at once are held to the limit too.
-        if let wait = throttle.attempt(form.username, from: client, at: at) { try await refuse("locked", wait) }
+        switch throttle.attempt(form.username, from: client, at: at) {
+        case .here(let wait): try await refuse("locked", wait)
+        case .everywhere(let wait): try await refuse("locked everywhere", wait)
+        case nil: break
+        }
         let account = ConsoleUser.isValidUsername(form.username) ? try await store.consoleUser(username: form.username) : nil
         // A hash is checked even for an unknown user, so the answer takes as long. bcrypt is
         // slow on purpose: it runs on NIO's blocking pool, a few at a time, not on the threads
@@ -153,7 +161,7 @@ struct ConsoleController: Sendable {
             try await audit(account == nil ? "no such user" : "wrong password")
             throw APIError(.unauthorized, code: "bad_credentials", detail: "the user name or the password is wrong")
         }
-        throttle.succeeded(form.username, from: client)
+        throttle.succeeded(form.username, from: client, at: at)
         // A browser signing in again gives up the session it had.
         if let previous = ConsoleSession.secret(of: request),
             let old = try await store.consoleSession(secretHash: AccessToken.hash(previous), at: at)

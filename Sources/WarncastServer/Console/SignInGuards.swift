@@ -1,36 +1,61 @@
 import Foundation
 import NIOPosix
 import Synchronization
+import WarncastCore
 import WarncastStore
 
 /// Wrong passwords per user name and address: after `limit` within `window`, sign-ins for
 /// that name from that address wait until the oldest of them is `window` old. Keyed on the
-/// address too, so that someone guessing from elsewhere cannot keep a leader out. In memory:
-/// a restart forgets them.
+/// address too (an IPv6 address with the rest of its /64), so that someone guessing from
+/// elsewhere cannot keep a leader out. Many addresses guessing one name together are held
+/// to `nameLimit` within `window`, from wherever they come: past that the name is locked
+/// for everyone until the oldest is `window` old. In memory: a restart forgets them.
 final class SignInThrottle: Sendable {
     let limit = 5
+    let nameLimit = 50
     let window: TimeInterval = 15 * 60
     /// Past this many keys, those with nothing recent are dropped, then new keys are
     /// refused until some expire: a flood of made-up names cannot grow the table or wipe it.
     let capacity = 20_000
     private let failures = Mutex<[String: [Date]]>([:])
 
+    enum Refusal: Equatable {
+        /// Too many from this address for this name.
+        case here(TimeInterval)
+        /// Too many for this name from everywhere, or the table is full.
+        case everywhere(TimeInterval)
+
+        var wait: TimeInterval {
+            switch self {
+            case .here(let wait), .everywhere(let wait): wait
+            }
+        }
+    }
+
     /// Counts an attempt for `username` from `client` as a failure (until `succeeded`), or
-    /// returns the seconds to wait when the limit is reached.
-    func attempt(_ username: String, from client: String, at now: Date) -> TimeInterval? {
+    /// says why and how long to wait when a limit is reached.
+    func attempt(_ username: String, from client: String, at now: Date) -> Refusal? {
         let key = Self.key(username, client)
+        let total = Self.key(username, "*")
         return failures.withLock { failures in
             var recent = (failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
+            var all = (failures[total] ?? []).filter { now.timeIntervalSince($0) < window }
             if recent.count >= limit, let oldest = recent.first {
                 failures[key] = recent
-                return window - now.timeIntervalSince(oldest)
+                return .here(window - now.timeIntervalSince(oldest))
             }
-            if failures[key] == nil, failures.count >= capacity {
+            if all.count >= nameLimit, let oldest = all.first {
+                failures[total] = all
+                return .everywhere(window - now.timeIntervalSince(oldest))
+            }
+            if failures[key] == nil || failures[total] == nil, failures.count >= capacity - 1 {
                 failures = failures.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
-                if failures.count >= capacity { return 60 }
+                if failures.count >= capacity - 1 { return .everywhere(60) }
             }
             recent.append(now)
+            all.append(now)
             failures[key] = recent
+            failures[total] = all
             return nil
         }
     }
@@ -38,16 +63,25 @@ final class SignInThrottle: Sendable {
     /// The attempt at `at` was not a try of the password after all (refused for load).
     func forget(_ username: String, from client: String, at: Date) {
         failures.withLock { failures in
-            let key = Self.key(username, client)
-            if let index = failures[key]?.lastIndex(of: at) { failures[key]?.remove(at: index) }
+            for key in [Self.key(username, client), Self.key(username, "*")] {
+                if let index = failures[key]?.lastIndex(of: at) { failures[key]?.remove(at: index) }
+            }
         }
     }
 
-    func succeeded(_ username: String, from client: String) {
-        _ = failures.withLock { $0.removeValue(forKey: Self.key(username, client)) }
+    /// The password matched: this address starts afresh, and the attempt at `at` is taken
+    /// off the name's count (others' failures stay on it).
+    func succeeded(_ username: String, from client: String, at: Date) {
+        failures.withLock { failures in
+            failures.removeValue(forKey: Self.key(username, client))
+            let total = Self.key(username, "*")
+            if let index = failures[total]?.lastIndex(of: at) { failures[total]?.remove(at: index) }
+        }
     }
 
-    private static func key(_ username: String, _ client: String) -> String { "\(username.prefix(64))\n\(client)" }
+    private static func key(_ username: String, _ client: String) -> String {
+        "\(username.prefix(64))\n\(IPAddressText.neighbourhood(client))"
+    }
 }
 
 /// bcrypt checks, on NIO's pool for blocking work and at most `limit` at once: nil when
