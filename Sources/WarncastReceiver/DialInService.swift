@@ -17,6 +17,9 @@ public struct DialInService: Service {
     public var silenceSeconds = 45
     /// The authorities to trust for an https:// node instead of the system's (`ca_bundle`).
     public var caBundle: String?
+    /// The station's own certificate and key, for a node that asks for one.
+    public var clientCertificate: String?
+    public var clientKey: String?
 
     public init(node: NodeClient, intake: MessageIntake, secret: String, logger: Logger) {
         self.node = node
@@ -34,7 +37,8 @@ public struct DialInService: Service {
             let ending = await withGracefulShutdownHandler {
                 await withTaskCancellationHandler {
                     await stream.run(
-                        url: node.streamURL, headers: ["Authorization: Bearer \(secret)"], silence: silenceSeconds, caBundle: caBundle)
+                        url: node.streamURL, headers: ["Authorization: Bearer \(secret)"], silence: silenceSeconds,
+                        tls: .init(caBundle: caBundle, clientCertificate: clientCertificate, clientKey: clientKey))
                 } onCancel: {
                     stream.stop()
                 }

@@ -29,10 +29,18 @@ final class EventStream: @unchecked Sendable {
     func stop() { stopped.store(true, ordering: .relaxed) }
 
     /// Runs the transfer on a new thread; returns how it ended.
-    func run(url: String, headers: [String], silence: Int, caBundle: String? = nil) async -> Ending {
+    /// What an `https://` stream trusts and shows: `caBundle` instead of the system's
+    /// authorities, and the station's own certificate and key when the node asks for one.
+    struct TLS: Sendable {
+        var caBundle: String?
+        var clientCertificate: String?
+        var clientKey: String?
+    }
+
+    func run(url: String, headers: [String], silence: Int, tls: TLS = TLS()) async -> Ending {
         await withCheckedContinuation { (done: CheckedContinuation<Ending, Never>) in
             let thread = Thread { [self] in
-                let ending = transfer(url: url, headers: headers, silence: silence, caBundle: caBundle)
+                let ending = transfer(url: url, headers: headers, silence: silence, tls: tls)
                 sink.finish()
                 done.resume(returning: ending)
             }
@@ -41,7 +49,7 @@ final class EventStream: @unchecked Sendable {
         }
     }
 
-    private func transfer(url: String, headers: [String], silence: Int, caBundle: String?) -> Ending {
+    private func transfer(url: String, headers: [String], silence: Int, tls: TLS) -> Ending {
         guard let handle = curl_easy_init() else { return Ending(status: 0, error: "libcurl could not make a handle") }
         defer { curl_easy_cleanup(handle) }
         var list: UnsafeMutablePointer<curl_slist>? = nil
@@ -59,10 +67,12 @@ final class EventStream: @unchecked Sendable {
         // A private CA for an https:// node, and only it (not the system's CA directory as
         // well), as for the station's API calls; otherwise libcurl's own bundle.
         // Verification stays on either way.
-        if let caBundle {
+        if let caBundle = tls.caBundle {
             _ = warncast_easy_setopt_string(handle, CURLOPT_CAINFO, caBundle)
             _ = warncast_easy_setopt_pointer(handle, CURLOPT_CAPATH, nil)
         }
+        if let certificate = tls.clientCertificate { _ = warncast_easy_setopt_string(handle, CURLOPT_SSLCERT, certificate) }
+        if let key = tls.clientKey { _ = warncast_easy_setopt_string(handle, CURLOPT_SSLKEY, key) }
         _ = warncast_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             let stream = Unmanaged<EventStream>.fromOpaque(context!).takeUnretainedValue()
             guard let data else { return 0 }

@@ -97,6 +97,8 @@ public enum Receiver {
         case .dialIn:
             var dialIn = DialInService(node: node, intake: intake, secret: config.secret, logger: logger)
             dialIn.caBundle = config.caBundle
+            dialIn.clientCertificate = config.clientCertificate
+            dialIn.clientKey = config.clientKey
             services.append(dialIn)
         }
         return services

@@ -58,6 +58,11 @@ public struct ReceiverConfig: Sendable, Equatable {
     /// A PEM file of the authorities to trust for an `https://` node (a private CA) instead
     /// of the system's bundle; nil: the system's.
     public var caBundle: String?
+    /// A PEM certificate the station shows an `https://` node that asks for one (nginx in
+    /// front with terminal certificates), and its private key (by default read from the
+    /// certificate's file); nil: none.
+    public var clientCertificate: String?
+    public var clientKey: String?
 
     public init(
         file: String, mode: Mode = .push, node: String, terminal: String, secret: String, listenHost: String = "127.0.0.1",

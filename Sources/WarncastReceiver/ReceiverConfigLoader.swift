@@ -59,6 +59,30 @@ public enum ReceiverConfigLoader {
             }
             config.caBundle = path
         }
+        if let certificate = try root.optionalString("client_certificate") {
+            let path = resolve(certificate, in: folder)
+            guard config.node.lowercased().hasPrefix("https://") else {
+                throw root.error("client_certificate", "applies to an https:// node only; node is \(config.node)")
+            }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----") else {
+                throw root.error("client_certificate", "cannot read a certificate (PEM) from \(path)")
+            }
+            config.clientCertificate = path
+        }
+        if let key = try root.optionalString("client_key") {
+            let path = resolve(key, in: folder)
+            guard config.clientCertificate != nil else {
+                throw root.error("client_key", "is the key of client_certificate, which is not set")
+            }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("PRIVATE KEY-----") else {
+                throw root.error("client_key", "cannot read a private key (PEM) from \(path)")
+            }
+            config.clientKey = path
+        } else if let certificate = config.clientCertificate,
+            !((try? String(contentsOfFile: certificate, encoding: .utf8))?.contains("PRIVATE KEY-----") ?? false)
+        {
+            throw root.error("client_certificate", "\(certificate) holds no private key: name its key file as client_key")
+        }
         try root.rejectUnknownKeys()
         return config
     }

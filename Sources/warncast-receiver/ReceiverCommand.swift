@@ -40,7 +40,10 @@ struct ReceiverCommand: AsyncParsableCommand {
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "warncast-receiver")
-        let engine = CurlEngine(options: .init(maxConnections: 8, caBundle: settings.caBundle))
+        let engine = CurlEngine(
+            options: .init(
+                maxConnections: 8, caBundle: settings.caBundle, clientCertificate: settings.clientCertificate,
+                clientKey: settings.clientKey))
         defer { engine.shutdown() }
         let services: [any Service]
         do {

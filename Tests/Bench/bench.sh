@@ -166,6 +166,11 @@ PY
     say "[$mode] release: the second approval"
     local start approve_ms
     start=$(date +%s.%N)
+    if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+        perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" -- sleep "${BENCH_PROFILE_SECONDS:-3}" 2> "$out/perf.log" &
+        PROFILER=$!
+        sleep 0.5
+    fi
     approve_ms=$(curl -fs -o /dev/null -w '%{time_total}' -X POST "$url/v1/warnings/$id/approve" -H "Authorization: Bearer $gov" |
         awk '{printf "%.0f", $1 * 1000}')
     # The operator's view, every half second: each look counts the warning's deliveries by
@@ -302,6 +307,11 @@ PY
     start_and_submit "$out"
     local url=$URL issuer=$ISSUER gov=$GOV id=$ID approve_ms
     say "[million] release, and planning in steps"
+    if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+        perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" -- sleep "${BENCH_PROFILE_SECONDS:-3}" 2> "$out/perf.log" &
+        PROFILER=$!
+        sleep 0.5
+    fi
     approve_ms=$(curl -fs -o /dev/null -w '%{time_total}' -X POST "$url/v1/warnings/$id/approve" -H "Authorization: Bearer $gov" |
         awk '{printf "%.0f", $1 * 1000}')
     echo "approve_ms=$approve_ms" >> "$WORK/million.result"
@@ -368,6 +378,11 @@ PY
     say "[dialin] release: the red warning pushed to every connection"
     local approved daemon_cpu
     daemon_cpu=$(cpu_of "$DAEMON_PID")
+    if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+        perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" -- sleep "${BENCH_PROFILE_SECONDS:-3}" 2> "$out/perf.log" &
+        PROFILER=$!
+        sleep 0.5
+    fi
     approved=$(python3 -c 'import time; print(f"{time.time():.3f}")')
     curl -fs -o /dev/null -X POST "$url/v1/warnings/$id/approve" -H "Authorization: Bearer $gov"
     # Receipts stored: every delivery delivered in the store.

@@ -138,6 +138,37 @@ struct ReceiverConfigLoaderTests {
         }
     }
 
+    @Test(
+        "client_certificate and client_key: PEM files beside the configuration, for an https:// node; the key may share the certificate's file"
+    )
+    func clientCertificate() throws {
+        let folder = ScratchFolder()
+        defer { folder.remove() }
+        let certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+        let key = "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n"
+        try Data(certificate.utf8).write(to: folder.file("rx.pem"))
+        try Data(key.utf8).write(to: folder.file("rx-key.pem"))
+        try Data((certificate + key).utf8).write(to: folder.file("both.pem"))
+        let https = minimal.replacingOccurrences(of: "http://127.0.0.1:8080/", with: "https://warncast.example.cn/")
+        let receiver = folder.file("receiver.yaml").path
+        let separate = try ReceiverConfigLoader.parse(https + "client_certificate: rx.pem\nclient_key: rx-key.pem\n", file: receiver)
+        #expect(separate.clientCertificate == folder.file("rx.pem").standardizedFileURL.path)
+        #expect(separate.clientKey == folder.file("rx-key.pem").standardizedFileURL.path)
+        let together = try ReceiverConfigLoader.parse(https + "client_certificate: both.pem\n", file: receiver)
+        #expect(together.clientCertificate == folder.file("both.pem").standardizedFileURL.path && together.clientKey == nil)
+        #expect(try ReceiverConfigLoader.parse(https, file: file).clientCertificate == nil)
+        for (text, wrongKey, reason) in [
+            (minimal + "client_certificate: both.pem\n", "client_certificate", "https:// node only"),
+            (https + "client_certificate: rx-key.pem\n", "client_certificate", "cannot read a certificate"),
+            (https + "client_certificate: rx.pem\n", "client_certificate", "holds no private key"),
+            (https + "client_certificate: rx.pem\nclient_key: rx.pem\n", "client_key", "cannot read a private key"),
+            (https + "client_key: rx-key.pem\n", "client_key", "client_certificate, which is not set"),
+        ] {
+            let error = #expect(throws: ReceiverConfigError.self) { try ReceiverConfigLoader.parse(text, file: receiver) }
+            #expect(error?.key == wrongKey && error?.reason.contains(reason) == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("voices replace the standard table; listen.port 0 is allowed")
     func voicesAndPort() throws {
         let text = minimal.replacingOccurrences(of: "port: 9101", with: "port: 0\n  host: 0.0.0.0") + "voices:\n  zh: cmn\n  bo: bo\n"

@@ -26,11 +26,48 @@ struct TLSProxyEndToEndTests {
             ], in: directory)
     }
 
+    /// A certificate for terminal `name` (its CN), issued by a terminals' CA in `directory`
+    /// (`terminals-ca.pem`, made with the first): `<name>.pem` and `<name>-key.pem`.
+    static func makeTerminalCertificate(_ name: String, in directory: URL) throws {
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("terminals-ca.pem").path) {
+            try PeerProcess.run(
+                "/usr/bin/openssl",
+                ["req", "-x509"] + ec + [
+                    "-keyout", "terminals-ca-key.pem", "-out", "terminals-ca.pem", "-days", "2", "-subj", "/CN=Warncast test terminals CA",
+                ],
+                in: directory)
+            try "extendedKeyUsage=clientAuth\n".write(to: directory.appendingPathComponent("client.ext"), atomically: true, encoding: .utf8)
+        }
+        try PeerProcess.run(
+            "/usr/bin/openssl",
+            ["req"] + ec + ["-keyout", "\(name)-key.pem", "-out", "\(name).csr", "-subj", "/O=Village stations/CN=\(name)"],
+            in: directory)
+        try PeerProcess.run(
+            "/usr/bin/openssl",
+            [
+                "x509", "-req", "-in", "\(name).csr", "-CA", "terminals-ca.pem", "-CAkey", "terminals-ca-key.pem", "-CAcreateserial",
+                "-out",
+                "\(name).pem", "-days", "2", "-extfile", "client.ext",
+            ], in: directory)
+    }
+
     /// nginx in the foreground with the example site: listening on 127.0.0.1:`port`,
-    /// forwarding to warncastd at `upstream`, with the certificates of `makeCertificates`.
-    static func startNginx(in directory: URL, port: Int, upstream: Int) throws -> PeerProcess {
+    /// forwarding to warncastd at `upstream`, with the certificates of `makeCertificates`;
+    /// with `terminalsCA`, its three lines for terminal certificates uncommented.
+    static func startNginx(in directory: URL, port: Int, upstream: Int, terminalsCA: String? = nil) throws -> PeerProcess {
         var site = try String(
             contentsOf: TestSupport.root.appendingPathComponent("config/nginx-warncast.example.conf"), encoding: .utf8)
+        if let terminalsCA {
+            for (old, new) in [
+                ("#ssl_client_certificate /etc/ssl/warncast/terminals-ca.pem;", "ssl_client_certificate \(terminalsCA);"),
+                ("#ssl_verify_client optional;", "ssl_verify_client optional;"),
+                ("#if ($terminal_certificate_refused)", "if ($terminal_certificate_refused)"),
+            ] {
+                #expect(site.contains(old), "the example site has \(old)")
+                site = site.replacingOccurrences(of: old, with: new)
+            }
+        }
         for (old, new) in [
             ("listen 443 ssl;", "listen 127.0.0.1:\(port) ssl;"),
             ("listen [::]:443 ssl;", ""),
@@ -129,5 +166,74 @@ struct TLSProxyEndToEndTests {
         let audit = try Binaries.warncast(["audit", "list", "--limit", "1000"], config: config).out
         let refused = audit.split(separator: "\n").filter { $0.contains("user.sign_in_refused") }
         #expect(refused.count == 1 && refused.allSatisfy { $0.contains("127.0.0.5") && !$0.contains("198.51.100.1") }, "\(refused)")
+    }
+
+    @Test(
+        "with terminal certificates on, nginx lets a station call as itself only with its own certificate; departments still need none"
+    )
+    func terminalCertificates() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        try Self.makeCertificates(in: directory)
+        for name in ["rx-00", "rx-01"] { try Self.makeTerminalCertificate(name, in: directory) }
+        let config = try testConfiguration(
+            in: directory,
+            recipients: (0..<3).map { "rx-0\($0),loudspeaker,43012100100\($0 + 1),大喇叭 \($0),dial-in,secret-\($0),\n" }.joined(),
+            channels: "", red: [], replacing: ["  max_body_bytes:": "  trusted_proxies: [127.0.0.1]\n  max_body_bytes:"])
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { _ = daemon.stop() }
+        let port = PeerProcess.freePort()
+        let nginx = try Self.startNginx(
+            in: directory, port: port, upstream: daemon.port, terminalsCA: directory.appendingPathComponent("terminals-ca.pem").path)
+        defer { nginx.stop() }
+        let nginxErrors = { (try? String(contentsOf: directory.appendingPathComponent("nginx-error.log"), encoding: .utf8)) ?? "" }
+        try #require(PeerProcess.accepts(port: port), "nginx listens: \(nginx.log) \(nginxErrors())")
+        let node = "https://127.0.0.1:\(port)"
+        let ca = directory.appendingPathComponent("ca.pem").path
+        func certificate(_ name: String) -> String {
+            "client_certificate: \(directory.appendingPathComponent("\(name).pem").path)\nclient_key: \(directory.appendingPathComponent("\(name)-key.pem").path)"
+        }
+        // Its own certificate; another station's; none.
+        let own = try ReceiverEndToEndTests.start(0, in: directory, node: node, more: "ca_bundle: \(ca)\n\(certificate("rx-00"))")
+        defer { own.stop() }
+        let borrowed = try ReceiverEndToEndTests.start(1, in: directory, node: node, more: "ca_bundle: \(ca)\n\(certificate("rx-00"))")
+        defer { borrowed.stop() }
+        let without = try ReceiverEndToEndTests.start(2, in: directory, node: node, more: "ca_bundle: \(ca)")
+        defer { without.stop() }
+
+        let auditor = try Binaries.createToken(["--role", "auditor", "--region", "430121", "--name", "审计"], config: config)
+        struct Terminal: Decodable {
+            var id: String
+            var online: Bool
+        }
+        struct Terminals: Decodable { var terminals: [Terminal] }
+        #expect(
+            try ReceiverEndToEndTests.waitFor(60) {
+                try JSONDecoder().decode(Terminals.self, from: try daemon.api("GET", "/v1/terminals", token: auditor).body).terminals
+                    .filter(\.online).map(\.id) == ["rx-00"]
+            }, "only the station with its own certificate heartbeats: \(own.log) \(nginxErrors())")
+        let (id, _) = try daemon.releaseCountyRed(config: config)
+        #expect(
+            try ReceiverEndToEndTests.waitFor(120) {
+                try daemon.deliveries(of: id, token: auditor).byRecipient["rx-00"]?["state"] as? String == "played"
+            }, "played through nginx with its certificate: \(own.log) \(nginxErrors())")
+        // Long enough for the others to have dialled and heartbeat several times, had they got through.
+        Thread.sleep(forTimeInterval: 2)
+        for (station, index) in [(borrowed, 1), (without, 2)] {
+            #expect(ReceiverEndToEndTests.plays(station) == 0)
+            #expect(station.log.contains("403"), "nginx's refusal is in the station's log: \(station.log)")
+            #expect(try daemon.deliveries(of: id, token: auditor).byRecipient["rx-0\(index)"]?["state"] as? String == "queued")
+        }
+        // A department's call through the same nginx needs no certificate.
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = [
+            "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "-H", "Authorization: Bearer \(auditor)",
+            "\(node)/v1/terminals",
+        ]
+        let answer = Pipe()
+        curl.standardOutput = answer
+        try curl.run()
+        curl.waitUntilExit()
+        #expect(String(decoding: answer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "200")
     }
 }
