@@ -12,7 +12,8 @@
 # BENCH_MODES picks some of them (keepalive distinct tls million dialin). Writes
 # docs/benchmarks.md, or BENCH_DOC. BENCH_BIN runs another build; BENCH_KEEP=1 keeps the
 # work directory. BENCH_PROFILE=1 records perf call graphs for BENCH_PROFILE_SECONDS (3)
-# from a second into each HTTP mode's release and splits each delivery's CPU by place.
+# from a second into each HTTP mode's release, and over the whole dial-in push, and splits
+# each delivery's CPU by place.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 N=${BENCH_RECIPIENTS:-100000}
@@ -43,7 +44,7 @@ say() { printf '== %s\n' "$*" >&2; }
 # CPU seconds (user + system) of a process so far.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 ulimit -n 40000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-if [ "${BENCH_PROFILE:-0}" = 1 ] && [[ " $MODES " =~ \ (keepalive|distinct|tls)\  ]] && ! command -v perf > /dev/null; then
+if [ "${BENCH_PROFILE:-0}" = 1 ] && [[ " $MODES " =~ \ (keepalive|distinct|tls|dialin)\  ]] && ! command -v perf > /dev/null; then
     echo "bench: BENCH_PROFILE=1 needs perf (Debian's linux-perf; make bench installs it)" >&2
     exit 2
 fi
@@ -166,11 +167,6 @@ PY
     say "[$mode] release: the second approval"
     local start approve_ms
     start=$(date +%s.%N)
-    if [ "${BENCH_PROFILE:-0}" = 1 ]; then
-        perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" -- sleep "${BENCH_PROFILE_SECONDS:-3}" 2> "$out/perf.log" &
-        PROFILER=$!
-        sleep 0.5
-    fi
     approve_ms=$(curl -fs -o /dev/null -w '%{time_total}' -X POST "$url/v1/warnings/$id/approve" -H "Authorization: Bearer $gov" |
         awk '{printf "%.0f", $1 * 1000}')
     # The operator's view, every half second: each look counts the warning's deliveries by
@@ -307,11 +303,6 @@ PY
     start_and_submit "$out"
     local url=$URL issuer=$ISSUER gov=$GOV id=$ID approve_ms
     say "[million] release, and planning in steps"
-    if [ "${BENCH_PROFILE:-0}" = 1 ]; then
-        perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" -- sleep "${BENCH_PROFILE_SECONDS:-3}" 2> "$out/perf.log" &
-        PROFILER=$!
-        sleep 0.5
-    fi
     approve_ms=$(curl -fs -o /dev/null -w '%{time_total}' -X POST "$url/v1/warnings/$id/approve" -H "Authorization: Bearer $gov" |
         awk '{printf "%.0f", $1 * 1000}')
     echo "approve_ms=$approve_ms" >> "$WORK/million.result"
@@ -378,8 +369,10 @@ PY
     say "[dialin] release: the red warning pushed to every connection"
     local approved daemon_cpu
     daemon_cpu=$(cpu_of "$DAEMON_PID")
+    # BENCH_PROFILE=1: perf records the whole push, from just before the approval until
+    # every receipt is stored (warncastd idles meanwhile but for keep-alives every 15 s).
     if [ "${BENCH_PROFILE:-0}" = 1 ]; then
-        perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" -- sleep "${BENCH_PROFILE_SECONDS:-3}" 2> "$out/perf.log" &
+        perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$out/perf.data" 2> "$out/perf.log" &
         PROFILER=$!
         sleep 0.5
     fi
@@ -397,6 +390,11 @@ for _ in range(6000):
 print(f"stored_s={time.time() - approved:.2f}")
 print(f"stored_count={count}")
 PY
+    if [ -n "$PROFILER" ]; then
+        kill -INT "$PROFILER" 2>/dev/null || true
+        wait "$PROFILER" || true
+        PROFILER=""
+    fi
     for _ in $(seq 1 600); do grep -q '^finished=' "$out/fleet.status" && break; sleep 0.1; done
     # What the push cost each side. The fleet is one Python process and counts its own CPU
     # from the first event to the last acknowledgement: close to that span in seconds means
@@ -415,6 +413,17 @@ PY
     kill "$fleet" 2>/dev/null || true
     kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true; DAEMON_PID=""
     cat "$WORK/dialin.result" >&2
+    if [ -s "$out/perf.data" ]; then
+        # shellcheck disable=SC1091
+        . "$WORK/dialin.result"
+        perf script -i "$out/perf.data" 2>> "$out/perf.log" | swift demangle --simplified > "$out/perf.txt" || true
+        if python3 "$ROOT/Tests/Bench/profile_split.py" --dialin "$out/perf.txt" "$daemon_push_cpu_s" "$stored_count" > "$out/profile.tmp"; then
+            mv "$out/profile.tmp" "$WORK/dialin.profile"
+            say "[dialin] profile: $(head -2 "$WORK/dialin.profile" | tr '\n' ' ')"
+        else
+            say "[dialin] no profile (perf's messages: $(tail -3 "$out/perf.log" 2>/dev/null | tr '\n' ' '))"
+        fi
+    fi
 }
 
 for mode in $MODES; do
@@ -508,6 +517,26 @@ if [ -f "$WORK/dialin.result" ]; then
 | peak RSS of warncastd | $rss_peak_mb MB |
 MD
 )
+    if [ -s "$WORK/dialin.profile" ]; then
+        DIALIN+=$'\n\n'"Where each push's CPU went (\`BENCH_PROFILE=1\`: perf recorded warncastd over the whole push, from"
+        DIALIN+=$'\n'"just before the approval to the last receipt, split by \`Tests/Bench/profile_split.py --dialin\`; a"
+        DIALIN+=$'\n'"sample counts for the first place in this order that its stack passes through):"$'\n\n'
+        DIALIN+=$(python3 - "$WORK/dialin.profile" <<'PY'
+import sys
+print("| where a push's CPU goes (warncastd) | value |")
+print("| --- | --- |")
+for line in open(sys.argv[1], encoding="utf-8"):
+    name, _, value = line.rstrip("\n").partition("=")
+    if name == "samples":
+        print(f"| samples | {value} |")
+    elif name == "us_per_delivery":
+        print(f"| CPU per push, its acknowledgement and receipt | **{value} µs** |")
+    else:
+        share, _, micros = value.partition("=")
+        print(f"| {name} | {micros} µs ({share} %) |")
+PY
+)
+    fi
 fi
 PROFILE=""
 PROFILED=$(for mode in $TABLE_MODES; do [ -s "$WORK/$mode.profile" ] && printf '%s ' "$mode"; done || true)

@@ -3,8 +3,9 @@ Swift names demangled) recorded on warncastd during a release, and puts every
 sample in one place of the delivery's path. A sample counts for the first place, in the
 order below, that any frame of its stack belongs to.
 
-    profile_split.py PERF_SCRIPT_TEXT CPU_SECONDS DELIVERIES
+    profile_split.py [--dialin] PERF_SCRIPT_TEXT CPU_SECONDS DELIVERIES
 
+With --dialin, the places of a push to a dial-in terminal and of its acknowledgement. It
 prints `place=share=microseconds` lines: the share of the samples and, with the CPU time
 and the deliveries finished while perf was attached, microseconds of CPU per delivery.
 """
@@ -26,14 +27,40 @@ PLACES = [
     ("handing requests to and from the curl engine", lambda frames, dsos: any(
         "EngineLoop" in f or "ActiveTransfer" in f or "CurlEngine" in f for f in frames)),
 ]
+# A push to a dial-in terminal: leased, signed and recorded like any delivery, then written
+# down the terminal's event stream; its acknowledgement is an HTTP request of its own.
+DIALIN_PLACES = PLACES[:6] + [
+    ("the acknowledgement's handler (secret digest, the hub's waiter, the answer)", lambda frames, dsos: any(
+        "TerminalController.acknowledge" in f or "TerminalController.plainAck" in f or "TerminalController.ackAnswer" in f
+        for f in frames)),
+    ("the push's event (SSE text) and handing it to the connection", lambda frames, dsos: any(
+        "TerminalController" in f for f in frames)),
+    ("HTTP: reading and parsing requests (the acknowledgements)", lambda frames, dsos: any(
+        "llhttp" in f or "HTTPDecoder" in f or "readFromSocket" in f or "__libc_read" in f or "NIOAsyncChannelInboundStream" in f
+        or "NIOAsyncChannelRequestBody" in f for f in frames)),
+    ("HTTP: writing pushes and answers (NIO, the kernel's writev)", lambda frames, dsos: any(
+        "writev" in f or "HTTPResponseEncoder" in f or "NIOAsyncWriter" in f or "NIOAsyncChannelHandlerWriterDelegate" in f
+        for f in frames)),
+    ("the hub and its transport (who waits for which acknowledgement)", lambda frames, dsos: any(
+        "DialInHub" in f or "DialInTransport" in f for f in frames)),
+    ("the delivery's way through the dispatcher", lambda frames, dsos: any(
+        "DeliveryAttempt" in f or "DispatchService" in f or "ChannelDispatcher" in f for f in frames)),
+    ("NIO's event loops otherwise (epoll, scheduling)", lambda frames, dsos: any(
+        "SelectableEventLoop" in f or "setupThreadAndEventLoop" in f for f in frames)),
+]
 REST = "the rest: tasks, scheduling, retain/release, malloc"
 
 FRAME = re.compile(r"^\s*[0-9a-f]+ (.*) \((.*)\)$")
 
 
 def main():
-    text, cpu, deliveries = open(sys.argv[1], encoding="utf-8", errors="replace").read(), float(sys.argv[2]), int(sys.argv[3])
-    counts = {name: 0 for name, _ in PLACES}
+    arguments = sys.argv[1:]
+    places = PLACES
+    if arguments and arguments[0] == "--dialin":
+        places, arguments = DIALIN_PLACES, arguments[1:]
+    text = open(arguments[0], encoding="utf-8", errors="replace").read()
+    cpu, deliveries = float(arguments[1]), int(arguments[2])
+    counts = {name: 0 for name, _ in places}
     counts[REST] = 0
     total = 0
     for sample in text.split("\n\n"):
@@ -47,7 +74,7 @@ def main():
                 frames.append(match.group(1))
                 dsos.append(match.group(2))
         total += 1
-        for name, belongs in PLACES:
+        for name, belongs in places:
             if belongs(frames, dsos):
                 counts[name] += 1
                 break
