@@ -28,4 +28,21 @@ struct MigrationTests {
         }
         #expect(columns == ["warningID", "state", "deliveredAt", "id", "region", "channel"])
     }
+
+    @Test("a new store has pages of 16 KiB and checkpoints every 250 of them; an older store keeps its 4 KiB pages")
+    func pageSize() throws {
+        let fresh = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
+        let store = try SQLiteStore(path: fresh)
+        let (size, checkpoint) = try store.writer.read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA page_size"), try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint"))
+        }
+        #expect(size == 16384 && checkpoint == 250)
+        let path = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
+        do {
+            let older = try DatabasePool(path: path)
+            try Schema.migrator.migrate(older, upTo: "v13")
+        }
+        let migrated = try SQLiteStore(path: path)
+        #expect(try migrated.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096)
+    }
 }
