@@ -87,7 +87,14 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
         self.transcript = transcript
     }
 
-    public var description: String { "curl error \(code): \(message)" }
+    public var description: String {
+        code == Self.untrustedPeer
+            ? "curl error \(code): \(message) (its certificate is not from an authority trusted here, or does not name the host)"
+            : "curl error \(code): \(message)"
+    }
+
+    /// CURLE_PEER_FAILED_VERIFICATION: the other side's TLS certificate was not accepted.
+    public static let untrustedPeer = 60
 }
 
 /// A blocking single transfer on a libcurl easy handle, for the command-line tool. The
@@ -107,7 +114,9 @@ public enum CurlTransfer {
         return names
     }
 
-    public static func perform(_ request: HTTPRequestSpec) throws(CurlError) -> HTTPResult {
+    /// One request, waiting for its answer. `caBundle`: a PEM file of the authorities to
+    /// trust instead of the system's.
+    public static func perform(_ request: HTTPRequestSpec, caBundle: String? = nil) throws(CurlError) -> HTTPResult {
         guard let handle = curl_easy_init() else { throw CurlError(code: -1, message: "curl_easy_init failed") }
         defer { curl_easy_cleanup(handle) }
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -123,6 +132,7 @@ public enum CurlTransfer {
         _ = warncast_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)
         _ = warncast_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, request.totalTimeoutMilliseconds)
         _ = warncast_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        trust(caBundle, on: handle)
         _ = warncast_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
         _ = warncast_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             guard let data, let context else { return 0 }
@@ -145,6 +155,13 @@ public enum CurlTransfer {
         _ = warncast_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResult(status: status, body: sink.data)
     }
+
+    /// Only the authorities of `caBundle`, when given, as the daemon's transfers do.
+    fileprivate static func trust(_ caBundle: String?, on handle: UnsafeMutableRawPointer) {
+        guard let caBundle else { return }
+        _ = warncast_easy_setopt_string(handle, CURLOPT_CAINFO, caBundle)
+        _ = warncast_easy_setopt_pointer(handle, CURLOPT_CAPATH, nil)
+    }
 }
 
 /// Collects the response body for the write callback. Used by one transfer on one thread.
@@ -157,7 +174,7 @@ extension CurlTransfer {
     /// memory), calling `progress` with the bytes received so far. Returns the HTTP status;
     /// for an error status the body is returned instead of written, to be shown.
     public static func download(
-        _ url: String, headers: [String], to file: FileHandle, progress: @escaping (Int) -> Void
+        _ url: String, headers: [String], caBundle: String? = nil, to file: FileHandle, progress: @escaping (Int) -> Void
     ) throws(CurlError) -> (status: Int, error: Data) {
         guard let handle = curl_easy_init() else { throw CurlError(code: -1, message: "curl_easy_init failed") }
         defer { curl_easy_cleanup(handle) }
@@ -171,6 +188,7 @@ extension CurlTransfer {
         _ = warncast_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = warncast_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 5000)
         _ = warncast_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        trust(caBundle, on: handle)
         _ = warncast_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
         _ = warncast_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             guard let data, let context else { return 0 }

@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import Synchronization
+import WarncastNet
 
 /// One long GET of a Server-Sent Events stream on a libcurl easy handle, on a thread of its
 /// own (the transfer blocks until the stream ends). Each event comes out of `events` as
@@ -88,7 +89,12 @@ final class EventStream: @unchecked Sendable {
         let code = curl_easy_perform(handle)
         var status = 0
         _ = warncast_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return Ending(status: status, error: code == CURLE_OK ? nil : String(cString: curl_easy_strerror(code)))
+        guard code != CURLE_OK else { return Ending(status: status, error: nil) }
+        let error = CurlError(code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)))
+        return Ending(
+            status: status,
+            error: error.code == CurlError.untrustedPeer
+                ? "\(error); a node whose certificate comes from a private CA needs that CA as ca_bundle" : error.description)
     }
 
     /// Bytes of the stream; complete events (ended by a blank line) go out. False stops

@@ -86,6 +86,8 @@ public struct NodeClient: Sendable {
         let result: HTTPResult
         do {
             result = try await transport.perform(request)
+        } catch let error as CurlError where error.code == CurlError.untrustedPeer {
+            throw .unreachable("\(error); a node whose certificate comes from a private CA needs that CA as ca_bundle")
         } catch {
             throw .unreachable("\(error)")
         }

@@ -64,7 +64,7 @@ struct Lifecycle {
     private func recordTerminals(of warning: Warning, routing: DeliveryRouting, at date: Date) throws {
         guard !routing.terminals.channels.isEmpty, warning.capStatus == "Actual" else { return }
         let summary = try Terminals(db: db, watch: routing.terminals).summary(areas: warning.areas, at: date)
-        guard summary.terminals > 0 else { return }
+        guard summary.terminals > 0 || summary.unequippedCount > 0 else { return }
         try AuditLog.append(
             AuditEvent(
                 actor: .planner, action: .terminalsAtRelease, subject: warning.id.rawValue,
@@ -72,6 +72,8 @@ struct Lifecycle {
                     "terminals": String(summary.terminals), "online": String(summary.online), "offline": String(summary.offline),
                     "faulty": String(summary.faulty), "silent": String(summary.silentCount),
                     "silent_divisions": summary.silent.prefix(200).map(\.code).joined(separator: ","),
+                    "unequipped": String(summary.unequippedCount),
+                    "unequipped_villages": summary.unequipped.prefix(200).map(\.code).joined(separator: ","),
                 ]), at: date, in: db)
     }
 

@@ -76,7 +76,31 @@ struct Terminals {
             }
         }
         summary.offline = summary.terminals - summary.online
+        try countUnequipped(areas: areas, into: &summary)
         return summary
+    }
+
+    /// The villages (12-digit divisions of the region registry) within `areas` without any
+    /// terminal: each looked up in the recipients' (channel, region, active) index.
+    private func countUnequipped(areas: [RegionCode], into summary: inout TerminalSummary) throws {
+        guard !watch.channels.isEmpty, !areas.isEmpty else { return }
+        var arguments = StatementArguments()
+        for area in areas { _ = arguments.append(contentsOf: Self.regionBounds(area.prefix)) }
+        _ = arguments.append(contentsOf: StatementArguments(watch.channels))
+        let within = areas.map { _ in "(g.code >= ? AND g.code < ?)" }.joined(separator: " OR ")
+        let villages = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT g.code, g.name FROM region g
+                WHERE (\(within)) AND length(g.code) = 12
+                  AND NOT EXISTS (SELECT 1 FROM recipient r WHERE r.channel IN (\(channelMarks)) AND r.region = g.code AND r.active)
+                ORDER BY g.code
+                """,
+            arguments: arguments)
+        while let row = try villages.next() {
+            summary.unequippedCount += 1
+            if summary.unequipped.count < 1000 { summary.unequipped.append(.init(code: row[0], name: row[1], terminals: 0)) }
+        }
     }
 
     /// Online and offline terminals per division at every tier down to `depth`.

@@ -64,6 +64,11 @@ struct ApprovalsCommand: AsyncParsableCommand {
                 let named = summary.silent.prefix(20).map { "\($0.code) \($0.name ?? "")" }.joined(separator: ", ")
                 line += "; none working in \(summary.silentCount) division(s): \(named)\(summary.silentCount > 20 ? ", …" : "")"
             }
+            if summary.unequippedCount > 0 {
+                let named = summary.unequipped.prefix(20).map { "\($0.code) \($0.name ?? "")" }.joined(separator: ", ")
+                let more = summary.unequippedCount > 20 ? ", …" : ""
+                line += "; no terminal at all in \(summary.unequippedCount) village(s): \(named)\(more)"
+            }
             return line
         }
     }

@@ -31,14 +31,22 @@ struct AuditCommand: AsyncParsableCommand {
             guard let file = FileHandle(forWritingAtPath: output) else { throw CLIError("cannot write \(output)") }
             defer { try? file.close() }
             var shown = Date.distantPast
-            let result = try CurlTransfer.download(
-                try daemon.baseURL() + "/v1/export/\(kind)?" + query.joined(separator: "&"),
-                headers: ["Authorization: Bearer \(try daemon.bearer())"], to: file
-            ) { bytes in
-                // Progress on stderr, at most a few times a second, so the file stays clean.
-                guard Date().timeIntervalSince(shown) > 0.25 else { return }
-                shown = Date()
-                FileHandle.standardError.write(Data("\rexported \(bytes / 1024) KiB".utf8))
+            let base = try daemon.baseURL()
+            let authorities = try daemon.trustedAuthorities()
+            let result: (status: Int, error: Data)
+            do {
+                result = try CurlTransfer.download(
+                    base + "/v1/export/\(kind)?" + query.joined(separator: "&"),
+                    headers: ["Authorization: Bearer \(try daemon.bearer())"], caBundle: authorities, to: file
+                ) { bytes in
+                    // Progress on stderr, at most a few times a second, so the file stays clean.
+                    guard Date().timeIntervalSince(shown) > 0.25 else { return }
+                    shown = Date()
+                    FileHandle.standardError.write(Data("\rexported \(bytes / 1024) KiB".utf8))
+                }
+            } catch {
+                try? FileManager.default.removeItem(atPath: output)
+                throw DaemonOptions.unreachable(base, error)
             }
             guard (200..<300).contains(result.status) else {
                 try? FileManager.default.removeItem(atPath: output)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WarncastConfig
+import WarncastNet
 
 /// `warncast`: the operators' and auditors' command-line tool.
 @main
@@ -86,6 +87,33 @@ struct DaemonOptions: ParsableArguments {
 
     @Option(help: "Bearer token; default $WARNCAST_TOKEN.")
     var token: String?
+
+    @Option(
+        name: .customLong("ca-bundle"),
+        help: ArgumentHelp(
+            "PEM file of the authorities to trust for an https:// URL instead of the system's.",
+            discussion: "Default: $WARNCAST_CA_BUNDLE. For a node behind nginx with a certificate from the centre's own CA."))
+    var caBundle: String?
+
+    /// `--ca-bundle`, else `$WARNCAST_CA_BUNDLE`, else nil (the system's authorities).
+    func trustedAuthorities() throws -> String? {
+        let path = caBundle ?? ProcessInfo.processInfo.environment["WARNCAST_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let path else { return nil }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----") else {
+            throw CLIError("cannot read certificates (PEM) from \(path) (--ca-bundle or $WARNCAST_CA_BUNDLE)")
+        }
+        return path
+    }
+
+    /// What to say when warncastd at `base` could not be reached.
+    static func unreachable(_ base: String, _ error: any Error) -> CLIError {
+        if let curl = error as? CurlError, curl.code == CurlError.untrustedPeer {
+            return CLIError(
+                "cannot reach warncastd at \(base): \(curl); if its certificate comes from a private CA, give that CA with --ca-bundle or $WARNCAST_CA_BUNDLE"
+            )
+        }
+        return CLIError("cannot reach warncastd at \(base): \(error)")
+    }
 
     func bearer() throws -> String {
         guard let token = token ?? ProcessInfo.processInfo.environment["WARNCAST_TOKEN"], !token.isEmpty else {

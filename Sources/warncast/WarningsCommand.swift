@@ -152,11 +152,13 @@ func call(
     var headers = ["Authorization: Bearer \(try daemon.bearer())"]
     if let contentType { headers.append("Content-Type: \(contentType)") }
     let base = try daemon.baseURL()
+    let authorities = try daemon.trustedAuthorities()
     let result: HTTPResult
     do {
-        result = try CurlTransfer.perform(HTTPRequestSpec(method: method, url: base + path, headers: headers, body: body))
+        result = try CurlTransfer.perform(
+            HTTPRequestSpec(method: method, url: base + path, headers: headers, body: body), caBundle: authorities)
     } catch {
-        throw CLIError("cannot reach warncastd at \(base): \(error)")
+        throw DaemonOptions.unreachable(base, error)
     }
     let success = (200..<300).contains(result.status)
     if printing || !success { print(String(decoding: result.body, as: UTF8.self)) }

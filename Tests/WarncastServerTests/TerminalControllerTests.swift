@@ -92,12 +92,16 @@ struct TerminalControllerTests {
             let area = try #require(pending.pending.first { $0.id == red.id }?.terminals)
             #expect(area.terminals == 2 && area.online == 1 && area.offline == 1)
             #expect(area.silent.map(\.code) == ["430121002001"] && area.silentCount == 1)
+            // The other 18 villages of its two townships have no terminal at all.
+            #expect(area.unequippedCount == 18 && area.unequipped.count == 18)
+            #expect(!area.unequipped.map(\.code).contains("430121001001") && area.unequipped.first?.code == "430121001002")
 
             _ = try await client.post("/v1/warnings/\(red.id)/approve", token: leader)
             #expect(try await client.post("/v1/warnings/\(red.id)/approve", token: government).status == .ok)
             let report = try await client.get("/v1/warnings/\(red.id)/report?depth=village", token: auditor).decode(WarningReport.self)
             let atRelease = try #require(report.terminalsAtRelease)
             #expect(atRelease["online"] == "1" && atRelease["offline"] == "1" && atRelease["silent_divisions"] == "430121002001")
+            #expect(atRelease["unequipped"] == "18" && atRelease["unequipped_villages"]?.hasPrefix("430121001002,430121001003") == true)
             // Now, per division of the warning's area (its two townships and their villages).
             let now = Dictionary(uniqueKeysWithValues: (report.terminals ?? []).map { ($0.region, [$0.online, $0.offline]) })
             #expect(now["430121001"] == [1, 0] && now["430121002"] == [0, 1] && now["430121002001"] == [0, 1] && now["430121"] == nil)

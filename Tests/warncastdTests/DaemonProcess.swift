@@ -15,7 +15,8 @@ enum Binaries {
 
     /// Runs the CLI to completion (at most `timeout` seconds) and returns its exit status and output.
     static func warncast(
-        _ arguments: [String], config: String, timeout: TimeInterval = 60, input: String? = nil
+        _ arguments: [String], config: String, timeout: TimeInterval = 60, input: String? = nil,
+        environment extra: [String: String] = [:]
     ) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = directory.appendingPathComponent("warncast")
@@ -24,6 +25,7 @@ enum Binaries {
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["WARNCAST_CONFIG"] = config
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let out = Pipe()
         let err = Pipe()

@@ -166,6 +166,22 @@ struct TLSProxyEndToEndTests {
         let audit = try Binaries.warncast(["audit", "list", "--limit", "1000"], config: config).out
         let refused = audit.split(separator: "\n").filter { $0.contains("user.sign_in_refused") }
         #expect(refused.count == 1 && refused.allSatisfy { $0.contains("127.0.0.5") && !$0.contains("198.51.100.1") }, "\(refused)")
+
+        // The CLI through nginx: the private CA with --ca-bundle or $WARNCAST_CA_BUNDLE; without
+        // it, the error says what to give.
+        let through = ["--url", node, "--token", auditor]
+        let untrusted = try Binaries.warncast(["terminals"] + through, config: config)
+        #expect(untrusted.status != 0 && untrusted.err.contains("--ca-bundle"), "\(untrusted.err)")
+        let trusted = try Binaries.warncast(["terminals", "--ca-bundle", ca] + through, config: config)
+        #expect(trusted.status == 0 && trusted.out.contains("rx-00"), "\(trusted.err)")
+        let fromEnvironment = try Binaries.warncast(["terminals"] + through, config: config, environment: ["WARNCAST_CA_BUNDLE": ca])
+        #expect(fromEnvironment.status == 0 && fromEnvironment.out.contains("rx-00"), "\(fromEnvironment.err)")
+        let export = directory.appendingPathComponent("audit.csv").path
+        let exported = try Binaries.warncast(
+            ["audit", "export", "--kind", "audit", "--output", export, "--ca-bundle", ca] + through, config: config)
+        #expect(exported.status == 0 && exported.out.contains("row(s) in"), "\(exported.err)")
+        let junk = try Binaries.warncast(["terminals", "--ca-bundle", config] + through, config: config)
+        #expect(junk.status != 0 && junk.err.contains("cannot read certificates"), "\(junk.err)")
     }
 
     @Test(

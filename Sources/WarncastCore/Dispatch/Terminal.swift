@@ -117,6 +117,11 @@ public struct TerminalSummary: Sendable, Codable, Equatable {
     public var silent: [SilentDivision]
     /// How many such divisions there are in all.
     public var silentCount: Int
+    /// Villages of the region registry within the area with no terminal at all (they hear
+    /// nothing by loudspeaker whatever the terminals do), by code, at most 1000.
+    public var unequipped: [SilentDivision] = []
+    /// How many such villages there are in all.
+    public var unequippedCount = 0
 
     public struct SilentDivision: Sendable, Codable, Equatable {
         public var code: String

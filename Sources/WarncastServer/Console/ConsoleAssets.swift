@@ -256,9 +256,10 @@ enum ConsoleAssets {
 
         function terminalsLine(summary) {
           if (!summary) return null;
-          if (!summary.terminals) return el('p', {class: 'meta'}, '该区域没有登记的广播终端。');
+          if (!summary.terminals && !summary.unequippedCount) return el('p', {class: 'meta'}, '该区域没有登记的广播终端。');
           const parts = [`终端 ${summary.terminals} 台，在线 ${summary.online}，离线 ${summary.offline}`];
           if (summary.silentCount) parts.push(`${summary.silentCount} 个村无在线终端`);
+          if (summary.unequippedCount) parts.push(`${summary.unequippedCount} 个村未装终端`);
           return el('p', {class: summary.offline ? 'late' : 'ok'}, parts.join('；'));
         }
 
