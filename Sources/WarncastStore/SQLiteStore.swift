@@ -34,10 +34,12 @@ public struct SQLiteStore: Store {
                 // runs), with 16 KiB 4.9-6.3 s. Taken by a new store only, before its first
                 // table; an existing one keeps its size (operations.md, "Upgrading").
                 try db.execute(sql: "PRAGMA page_size = 16384")
-                // The WAL is copied back after 4 MiB, as with the default 1000 pages of 4 KiB:
-                // a checkpoint runs in whichever commit crosses the mark, and one four times
-                // larger put 20 ms on the slowest 1 % of submissions.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 250")
+                // The WAL is copied back after as many bytes whatever the pages as with SQLite's
+                // default of 1000 pages of 4 KiB (250 of 16 KiB): a checkpoint runs in whichever
+                // commit crosses the mark, and one four times larger put 20 ms on the slowest
+                // 1 % of submissions.
+                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(1, 4_096_000 / max(pageSize, 512)))")
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
             for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {

@@ -60,7 +60,7 @@ struct Terminals {
     }
 
     /// The terminals within any of `areas`, and the divisions with none working.
-    func summary(areas: [RegionCode], at date: Date) throws -> TerminalSummary {
+    func summary(areas: [RegionCode], villages: Bool = true, at date: Date) throws -> TerminalSummary {
         let rows = try perRegion(prefixes: areas.map(\.prefix), at: date)
         var summary = TerminalSummary.none
         let name = try db.cachedStatement(sql: "SELECT name FROM region WHERE code = ?")
@@ -76,7 +76,7 @@ struct Terminals {
             }
         }
         summary.offline = summary.terminals - summary.online
-        try countUnequipped(areas: areas, into: &summary)
+        if villages { try countUnequipped(areas: areas, into: &summary) }
         return summary
     }
 
@@ -205,8 +205,10 @@ extension SQLiteStore {
         }
     }
 
-    public func terminalSummary(_ watch: TerminalWatch, areas: [RegionCode], at date: Date) async throws -> TerminalSummary {
-        try await writer.read { db in try Terminals(db: db, watch: watch).summary(areas: areas, at: date) }
+    public func terminalSummary(
+        _ watch: TerminalWatch, areas: [RegionCode], villages: Bool, at date: Date
+    ) async throws -> TerminalSummary {
+        try await writer.read { db in try Terminals(db: db, watch: watch).summary(areas: areas, villages: villages, at: date) }
     }
 
     public func terminalCounts(

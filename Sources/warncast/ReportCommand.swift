@@ -83,8 +83,11 @@ struct ReportCommand: AsyncParsableCommand {
             print(
                 "\nterminals at release: \(release["online"] ?? "?") of \(release["terminals"] ?? "?") online, "
                     + "\(release["offline"] ?? "?") offline, \(release["faulty"] ?? "0") faulty; "
-                    + "\(release["silent"] ?? "0") division(s) with none working: \(release["silent_divisions"].flatMap { $0.isEmpty ? nil : $0 } ?? "-"); "
-                    + "\(release["unequipped"] ?? "0") village(s) with no terminal at all: \(release["unequipped_villages"].flatMap { $0.isEmpty ? nil : $0 } ?? "-")"
+                    + "\(release["silent"] ?? "0") division(s) with none working: \(release["silent_divisions"].flatMap { $0.isEmpty ? nil : $0 } ?? "-")"
+                    // Recorded since the count of villages without a terminal exists.
+                    + (release["unequipped"].map { count in
+                        "; \(count) village(s) with no terminal at all: \(release["unequipped_villages"].flatMap { $0.isEmpty ? nil : $0 } ?? "-")"
+                    } ?? "")
             )
         }
         if let terminals = report.terminals {

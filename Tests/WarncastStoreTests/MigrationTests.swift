@@ -29,20 +29,22 @@ struct MigrationTests {
         #expect(columns == ["warningID", "state", "deliveredAt", "id", "region", "channel"])
     }
 
-    @Test("a new store has pages of 16 KiB and checkpoints every 250 of them; an older store keeps its 4 KiB pages")
+    @Test("a new store has pages of 16 KiB and checkpoints every 250 of them; an older store keeps its 4 KiB pages and 1000")
     func pageSize() throws {
         let fresh = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
         let store = try SQLiteStore(path: fresh)
-        let (size, checkpoint) = try store.writer.read { db in
+        let settings = { (db: Database) in
             (try Int.fetchOne(db, sql: "PRAGMA page_size"), try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint"))
         }
-        #expect(size == 16384 && checkpoint == 250)
+        let (size, checkpoint) = try store.writer.write(settings)
+        #expect(size == 16384 && checkpoint == 250, "\(String(describing: size)) \(String(describing: checkpoint))")
         let path = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
         do {
             let older = try DatabasePool(path: path)
             try Schema.migrator.migrate(older, upTo: "v13")
         }
         let migrated = try SQLiteStore(path: path)
-        #expect(try migrated.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096)
+        let (oldSize, oldCheckpoint) = try migrated.writer.write(settings)
+        #expect(oldSize == 4096 && oldCheckpoint == 1000, "\(String(describing: oldSize)) \(String(describing: oldCheckpoint))")
     }
 }

@@ -145,6 +145,23 @@ public struct TerminalSummary: Sendable, Codable, Equatable {
     }
 
     public static let none = TerminalSummary(terminals: 0, online: 0, offline: 0, faulty: 0, silent: [], silentCount: 0)
+
+    private enum CodingKeys: String, CodingKey {
+        case terminals, online, offline, faulty, silent, silentCount, unequipped, unequippedCount
+    }
+
+    /// Reads a summary written before `unequipped` existed (an older node's) as none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        terminals = try container.decode(Int.self, forKey: .terminals)
+        online = try container.decode(Int.self, forKey: .online)
+        offline = try container.decode(Int.self, forKey: .offline)
+        faulty = try container.decode(Int.self, forKey: .faulty)
+        silent = try container.decode([SilentDivision].self, forKey: .silent)
+        silentCount = try container.decode(Int.self, forKey: .silentCount)
+        unequipped = try container.decodeIfPresent([SilentDivision].self, forKey: .unequipped) ?? []
+        unequippedCount = try container.decodeIfPresent(Int.self, forKey: .unequippedCount) ?? 0
+    }
 }
 
 /// Online and offline terminals in one division.

@@ -260,7 +260,8 @@ enum ConsoleAssets {
           const parts = [`终端 ${summary.terminals} 台，在线 ${summary.online}，离线 ${summary.offline}`];
           if (summary.silentCount) parts.push(`${summary.silentCount} 个村无在线终端`);
           if (summary.unequippedCount) parts.push(`${summary.unequippedCount} 个村未装终端`);
-          return el('p', {class: summary.offline ? 'late' : 'ok'}, parts.join('；'));
+          const gaps = summary.offline || summary.silentCount || summary.unequippedCount;
+          return el('p', {class: gaps ? 'late' : 'ok'}, parts.join('；'));
         }
 
         async function approvalsView(view) {

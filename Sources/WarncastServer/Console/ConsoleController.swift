@@ -102,7 +102,8 @@ struct ConsoleController: Sendable {
     /// Signs in: 200 with the session and its cookie; 401 `bad_credentials` for an unknown
     /// user or a wrong password alike; 429 `too_many_attempts` after 5 failures for a user
     /// name from one address (an IPv6 /64) within 15 minutes, after 50 for the name from
-    /// anywhere within 15 minutes, or while too many passwords are being
+    /// anywhere within 15 minutes (except from addresses it signed in from within 30 days),
+    /// while too many names are being tried to count more, or while too many passwords are being
     /// checked at once; 415 for anything but JSON, and 403 for a request another site's page
     /// sent (a form cannot send JSON, and browsers say where a request comes from).
     @Sendable func signIn(_ request: Request, context: WarncastRequestContext) async throws -> Response {
@@ -136,6 +137,7 @@ struct ConsoleController: Sendable {
                 switch why {
                 case "locked": "too many wrong passwords for this user from here: try again in \(seconds) s"
                 case "locked everywhere": "too many wrong passwords for this user from many places: try again in \(seconds) s"
+                case "too many names": "too many user names are being tried at once: try again in \(seconds) s"
                 default: "too many sign-ins at once: try again in a moment"
                 }
             var error = APIError(.tooManyRequests, code: "too_many_attempts", detail: detail)
@@ -147,6 +149,7 @@ struct ConsoleController: Sendable {
         switch throttle.attempt(form.username, from: client, at: at) {
         case .here(let wait): try await refuse("locked", wait)
         case .everywhere(let wait): try await refuse("locked everywhere", wait)
+        case .full(let wait): try await refuse("too many names", wait)
         case nil: break
         }
         let account = ConsoleUser.isValidUsername(form.username) ? try await store.consoleUser(username: form.username) : nil

@@ -8,26 +8,37 @@ import WarncastStore
 /// that name from that address wait until the oldest of them is `window` old. Keyed on the
 /// address too (an IPv6 address with the rest of its /64), so that someone guessing from
 /// elsewhere cannot keep a leader out. Many addresses guessing one name together are held
-/// to `nameLimit` within `window`, from wherever they come: past that the name is locked
-/// for everyone until the oldest is `window` old. In memory: a restart forgets them.
+/// to `nameLimit` within `window`: past that the name is refused from every address except
+/// those it signed in from within `knownFor` (so a crowd of guessers cannot lock the leader
+/// out of the desk they use), until the oldest failure is `window` old. In memory: a
+/// restart forgets them.
 final class SignInThrottle: Sendable {
     let limit = 5
     let nameLimit = 50
     let window: TimeInterval = 15 * 60
+    let knownFor: TimeInterval = 30 * 24 * 3600
     /// Past this many keys, those with nothing recent are dropped, then new keys are
     /// refused until some expire: a flood of made-up names cannot grow the table or wipe it.
     let capacity = 20_000
-    private let failures = Mutex<[String: [Date]]>([:])
+    private let state = Mutex(State())
+
+    private struct State {
+        var failures: [String: [Date]] = [:]
+        /// When each name last signed in from each address, by the same key as `failures`.
+        var known: [String: Date] = [:]
+    }
 
     enum Refusal: Equatable {
         /// Too many from this address for this name.
         case here(TimeInterval)
-        /// Too many for this name from everywhere, or the table is full.
+        /// Too many for this name from everywhere.
         case everywhere(TimeInterval)
+        /// Too many names and addresses are being tried at once to count another.
+        case full(TimeInterval)
 
         var wait: TimeInterval {
             switch self {
-            case .here(let wait), .everywhere(let wait): wait
+            case .here(let wait), .everywhere(let wait), .full(let wait): wait
             }
         }
     }
@@ -37,45 +48,53 @@ final class SignInThrottle: Sendable {
     func attempt(_ username: String, from client: String, at now: Date) -> Refusal? {
         let key = Self.key(username, client)
         let total = Self.key(username, "*")
-        return failures.withLock { failures in
-            var recent = (failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
-            var all = (failures[total] ?? []).filter { now.timeIntervalSince($0) < window }
+        return state.withLock { state in
+            var recent = (state.failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
+            var all = (state.failures[total] ?? []).filter { now.timeIntervalSince($0) < window }
             if recent.count >= limit, let oldest = recent.first {
-                failures[key] = recent
+                state.failures[key] = recent
                 return .here(window - now.timeIntervalSince(oldest))
             }
-            if all.count >= nameLimit, let oldest = all.first {
-                failures[total] = all
+            let known = state.known[key].map { now.timeIntervalSince($0) < knownFor } ?? false
+            if all.count >= nameLimit, !known, let oldest = all.first {
+                state.failures[total] = all
                 return .everywhere(window - now.timeIntervalSince(oldest))
             }
-            if failures[key] == nil || failures[total] == nil, failures.count >= capacity - 1 {
-                failures = failures.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
-                if failures.count >= capacity - 1 { return .everywhere(60) }
+            if state.failures[key] == nil || state.failures[total] == nil, state.failures.count >= capacity - 1 {
+                state.failures = state.failures.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
+                if state.failures.count >= capacity - 1 { return .full(60) }
             }
             recent.append(now)
             all.append(now)
-            failures[key] = recent
-            failures[total] = all
+            state.failures[key] = recent
+            state.failures[total] = all
             return nil
         }
     }
 
     /// The attempt at `at` was not a try of the password after all (refused for load).
     func forget(_ username: String, from client: String, at: Date) {
-        failures.withLock { failures in
+        state.withLock { state in
             for key in [Self.key(username, client), Self.key(username, "*")] {
-                if let index = failures[key]?.lastIndex(of: at) { failures[key]?.remove(at: index) }
+                if let index = state.failures[key]?.lastIndex(of: at) { state.failures[key]?.remove(at: index) }
             }
         }
     }
 
-    /// The password matched: this address starts afresh, and the attempt at `at` is taken
-    /// off the name's count (others' failures stay on it).
+    /// The password matched: this address starts afresh and is known for the name from now
+    /// on; the name's count across addresses keeps every earlier failure (this address's
+    /// too) and loses only the attempt at `at`.
     func succeeded(_ username: String, from client: String, at: Date) {
-        failures.withLock { failures in
-            failures.removeValue(forKey: Self.key(username, client))
+        state.withLock { state in
+            let key = Self.key(username, client)
+            state.failures.removeValue(forKey: key)
             let total = Self.key(username, "*")
-            if let index = failures[total]?.lastIndex(of: at) { failures[total]?.remove(at: index) }
+            if let index = state.failures[total]?.lastIndex(of: at) { state.failures[total]?.remove(at: index) }
+            if state.known[key] == nil, state.known.count >= capacity {
+                state.known = state.known.filter { at.timeIntervalSince($0.value) < knownFor }
+                guard state.known.count < capacity else { return }
+            }
+            state.known[key] = at
         }
     }
 

@@ -98,7 +98,7 @@ struct ApprovalController {
         for warning in warnings {
             let terminals =
                 routing.terminals.channels.isEmpty
-                ? nil : try await store.terminalSummary(routing.terminals, areas: warning.areas, at: now())
+                ? nil : try await store.terminalSummary(routing.terminals, areas: warning.areas, villages: true, at: now())
             pending.append(Pending(warning: warning, terminals: terminals))
         }
         return PendingList(pending: pending, count: warnings.count)

@@ -290,7 +290,7 @@ struct TerminalController {
             } ?? 1000
         let at = now()
         let terminals = try await store.terminals(watch, within: region, offlineOnly: offlineOnly, limit: limit, at: at)
-        let summary = try await store.terminalSummary(watch, areas: [region], at: at)
+        let summary = try await store.terminalSummary(watch, areas: [region], villages: false, at: at)
         return TerminalList(
             terminals: terminals, count: terminals.count, online: summary.online, offline: summary.offline,
             heartbeatSeconds: watch.heartbeatSeconds, offlineAfter: watch.missedBeats)

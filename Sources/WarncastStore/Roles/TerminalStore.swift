@@ -20,7 +20,8 @@ public protocol TerminalStore: Sendable {
     ) async throws
         -> [TerminalView]
     /// The terminals within any of `areas`.
-    func terminalSummary(_ watch: TerminalWatch, areas: [RegionCode], at date: Date) async throws -> TerminalSummary
+    /// `villages`: also find the registry's villages without any terminal (`unequipped`).
+    func terminalSummary(_ watch: TerminalWatch, areas: [RegionCode], villages: Bool, at date: Date) async throws -> TerminalSummary
     /// Online and offline terminals per division, at every tier down to `depth`, within `region`.
     func terminalCounts(_ watch: TerminalWatch, within region: RegionCode, depth: Tier, at date: Date) async throws -> [TerminalCount]
 }
