@@ -390,6 +390,9 @@ for _ in range(6000):
 print(f"stored_s={time.time() - approved:.2f}")
 print(f"stored_count={count}")
 PY
+    # warncastd's CPU from the approval to the last receipt: the span perf recorded.
+    local stored_cpu
+    stored_cpu=$(python3 -c "print(f'{$(cpu_of "$DAEMON_PID") - $daemon_cpu:.2f}')")
     if [ -n "$PROFILER" ]; then
         kill -INT "$PROFILER" 2>/dev/null || true
         wait "$PROFILER" || true
@@ -417,7 +420,7 @@ PY
         # shellcheck disable=SC1091
         . "$WORK/dialin.result"
         perf script -i "$out/perf.data" 2>> "$out/perf.log" | swift demangle --simplified > "$out/perf.txt" || true
-        if python3 "$ROOT/Tests/Bench/profile_split.py" --dialin "$out/perf.txt" "$daemon_push_cpu_s" "$stored_count" > "$out/profile.tmp"; then
+        if python3 "$ROOT/Tests/Bench/profile_split.py" --dialin "$out/perf.txt" "$stored_cpu" "$stored_count" > "$out/profile.tmp"; then
             mv "$out/profile.tmp" "$WORK/dialin.profile"
             say "[dialin] profile: $(head -2 "$WORK/dialin.profile" | tr '\n' ' ')"
         else
