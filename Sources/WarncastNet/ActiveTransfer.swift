@@ -66,19 +66,18 @@ final class ActiveTransfer {
         _ = warncast_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.totalTimeoutMilliseconds)
         _ = warncast_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, options.verifyTLS ? 1 : 0)
         _ = warncast_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, options.verifyTLS ? 2 : 0)
-        if let bundle = options.caBundle { _ = warncast_easy_setopt_string(easy, CURLOPT_CAINFO, bundle) }
+        CurlTLS.apply(caBundle: options.caBundle, certificate: options.clientCertificate, key: options.clientKey, to: easy)
         // Trust comes from one PEM file (the system's bundle, or ca_bundle), never from
         // Debian's default CA directory as well: libcurl caches the parsed CAs in each multi
         // handle only when no directory is set, and otherwise parsed the whole bundle again
         // for every new TLS connection (about 1.5 ms each, most of a handshake's cost). The
         // cache is read again hourly, so a changed bundle is picked up without a restart. A
-        // libcurl built with a directory and no bundle keeps its directory.
-        if options.caBundle != nil || Self.hasDefaultBundle {
+        // libcurl built with a directory and no bundle keeps its directory. (`CurlTLS.apply`
+        // has already set a ca_bundle as the only file.)
+        if options.caBundle == nil && Self.hasDefaultBundle {
             _ = warncast_easy_setopt_pointer(easy, CURLOPT_CAPATH, nil)
         }
         _ = warncast_easy_setopt_long(easy, CURLOPT_CA_CACHE_TIMEOUT, 3600)
-        if let certificate = options.clientCertificate { _ = warncast_easy_setopt_string(easy, CURLOPT_SSLCERT, certificate) }
-        if let key = options.clientKey { _ = warncast_easy_setopt_string(easy, CURLOPT_SSLKEY, key) }
         _ = warncast_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers)
         _ = warncast_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque())
         _ = warncast_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in

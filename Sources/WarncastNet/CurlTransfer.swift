@@ -132,7 +132,7 @@ public enum CurlTransfer {
         _ = warncast_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)
         _ = warncast_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, request.totalTimeoutMilliseconds)
         _ = warncast_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
-        trust(caBundle, on: handle)
+        CurlTLS.apply(caBundle: caBundle, to: handle)
         _ = warncast_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
         _ = warncast_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             guard let data, let context else { return 0 }
@@ -155,12 +155,20 @@ public enum CurlTransfer {
         _ = warncast_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResult(status: status, body: sink.data)
     }
+}
 
-    /// Only the authorities of `caBundle`, when given, as the daemon's transfers do.
-    fileprivate static func trust(_ caBundle: String?, on handle: UnsafeMutableRawPointer) {
-        guard let caBundle else { return }
-        _ = warncast_easy_setopt_string(handle, CURLOPT_CAINFO, caBundle)
-        _ = warncast_easy_setopt_pointer(handle, CURLOPT_CAPATH, nil)
+/// The TLS settings every libcurl handle of Warncast's takes the same way: the daemon's
+/// transfers, the command-line tool's and the station's stream.
+public enum CurlTLS {
+    /// Trusts only `caBundle` when given (not the system's CA directory as well), and shows
+    /// `certificate` and `key` to a peer that asks for a client certificate.
+    public static func apply(caBundle: String?, certificate: String? = nil, key: String? = nil, to handle: UnsafeMutableRawPointer) {
+        if let caBundle {
+            _ = warncast_easy_setopt_string(handle, CURLOPT_CAINFO, caBundle)
+            _ = warncast_easy_setopt_pointer(handle, CURLOPT_CAPATH, nil)
+        }
+        if let certificate { _ = warncast_easy_setopt_string(handle, CURLOPT_SSLCERT, certificate) }
+        if let key { _ = warncast_easy_setopt_string(handle, CURLOPT_SSLKEY, key) }
     }
 }
 
@@ -188,7 +196,7 @@ extension CurlTransfer {
         _ = warncast_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = warncast_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 5000)
         _ = warncast_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
-        trust(caBundle, on: handle)
+        CurlTLS.apply(caBundle: caBundle, to: handle)
         _ = warncast_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
         _ = warncast_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             guard let data, let context else { return 0 }

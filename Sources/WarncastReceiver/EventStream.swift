@@ -68,12 +68,7 @@ final class EventStream: @unchecked Sendable {
         // A private CA for an https:// node, and only it (not the system's CA directory as
         // well), as for the station's API calls; otherwise libcurl's own bundle.
         // Verification stays on either way.
-        if let caBundle = tls.caBundle {
-            _ = warncast_easy_setopt_string(handle, CURLOPT_CAINFO, caBundle)
-            _ = warncast_easy_setopt_pointer(handle, CURLOPT_CAPATH, nil)
-        }
-        if let certificate = tls.clientCertificate { _ = warncast_easy_setopt_string(handle, CURLOPT_SSLCERT, certificate) }
-        if let key = tls.clientKey { _ = warncast_easy_setopt_string(handle, CURLOPT_SSLKEY, key) }
+        CurlTLS.apply(caBundle: tls.caBundle, certificate: tls.clientCertificate, key: tls.clientKey, to: handle)
         _ = warncast_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             let stream = Unmanaged<EventStream>.fromOpaque(context!).takeUnretainedValue()
             guard let data else { return 0 }
@@ -93,8 +88,7 @@ final class EventStream: @unchecked Sendable {
         let error = CurlError(code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)))
         return Ending(
             status: status,
-            error: error.code == CurlError.untrustedPeer
-                ? "\(error); a node whose certificate comes from a private CA needs that CA as ca_bundle" : error.description)
+            error: error.code == CurlError.untrustedPeer ? "\(error); \(NodeError.privateCAHint)" : error.description)
     }
 
     /// Bytes of the stream; complete events (ended by a blank line) go out. False stops

@@ -87,7 +87,7 @@ public struct NodeClient: Sendable {
         do {
             result = try await transport.perform(request)
         } catch let error as CurlError where error.code == CurlError.untrustedPeer {
-            throw .unreachable("\(error); a node whose certificate comes from a private CA needs that CA as ca_bundle")
+            throw .unreachable("\(error); \(NodeError.privateCAHint)")
         } catch {
             throw .unreachable("\(error)")
         }

@@ -7,6 +7,9 @@ public enum NodeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A 2xx whose body made no sense.
     case badAnswer(String)
 
+    /// What to add when the node's certificate was not trusted (curl error 60).
+    static let privateCAHint = "a node whose certificate comes from a private CA needs that CA as ca_bundle"
+
     /// Whether the same request may succeed later: no answer, 408, 429 or 5xx.
     public var isTransient: Bool {
         switch self {

@@ -49,42 +49,39 @@ public enum ReceiverConfigLoader {
             config.keyUpdates = value
         }
         config.replayWithinSeconds = try root.optionalInt("replay_within_seconds", range: 0...604_800) ?? config.replayWithinSeconds
-        if let bundle = try root.optionalString("ca_bundle") {
-            let path = resolve(bundle, in: folder)
-            guard config.node.lowercased().hasPrefix("https://") else {
-                throw root.error("ca_bundle", "applies to an https:// node only; node is \(config.node)")
-            }
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----") else {
-                throw root.error("ca_bundle", "cannot read certificates (PEM) from \(path)")
-            }
-            config.caBundle = path
+        config.caBundle = try pemFile(&root, "ca_bundle", in: folder, node: config.node, holding: certificates, "certificates")
+        config.clientCertificate = try pemFile(
+            &root, "client_certificate", in: folder, node: config.node, holding: certificates, "a certificate")
+        if config.clientCertificate == nil, root.has("client_key") {
+            throw root.error("client_key", "is the key of client_certificate, which is not set")
         }
-        if let certificate = try root.optionalString("client_certificate") {
-            let path = resolve(certificate, in: folder)
-            guard config.node.lowercased().hasPrefix("https://") else {
-                throw root.error("client_certificate", "applies to an https:// node only; node is \(config.node)")
-            }
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----") else {
-                throw root.error("client_certificate", "cannot read a certificate (PEM) from \(path)")
-            }
-            config.clientCertificate = path
-        }
-        if let key = try root.optionalString("client_key") {
-            let path = resolve(key, in: folder)
-            guard config.clientCertificate != nil else {
-                throw root.error("client_key", "is the key of client_certificate, which is not set")
-            }
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("PRIVATE KEY-----") else {
-                throw root.error("client_key", "cannot read a private key (PEM) from \(path)")
-            }
-            config.clientKey = path
-        } else if let certificate = config.clientCertificate,
-            !((try? String(contentsOfFile: certificate, encoding: .utf8))?.contains("PRIVATE KEY-----") ?? false)
-        {
+        config.clientKey = try pemFile(&root, "client_key", in: folder, node: config.node, holding: privateKey, "a private key")
+        if let certificate = config.clientCertificate, config.clientKey == nil, !Self.file(certificate, holds: privateKey) {
             throw root.error("client_certificate", "\(certificate) holds no private key: name its key file as client_key")
         }
         try root.rejectUnknownKeys()
         return config
+    }
+
+    private static let certificates = "-----BEGIN CERTIFICATE-----"
+    private static let privateKey = "PRIVATE KEY-----"
+
+    private static func file(_ path: String, holds marker: String) -> Bool {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.contains(marker) ?? false
+    }
+
+    /// The PEM file `key` names (relative to `folder`), for an https:// node only, holding
+    /// `marker` (`what` in the error); nil when the key is absent.
+    private static func pemFile(
+        _ root: inout YAMLMapping, _ key: String, in folder: URL, node: String, holding marker: String, _ what: String
+    ) throws(ReceiverConfigError) -> String? {
+        guard let name = try root.optionalString(key) else { return nil }
+        let path = resolve(name, in: folder)
+        guard node.lowercased().hasPrefix("https://") else {
+            throw root.error(key, "applies to an https:// node only; node is \(node)")
+        }
+        guard file(path, holds: marker) else { throw root.error(key, "cannot read \(what) (PEM) from \(path)") }
+        return path
     }
 
     private static func mode(_ root: inout YAMLMapping) throws(ReceiverConfigError) -> ReceiverConfig.Mode {

@@ -16,10 +16,10 @@ struct Terminals {
     private var channelMarks: String { watch.channels.map { _ in "?" }.joined(separator: ", ") }
 
     /// The regions under `prefix` as a range of the recipients' (channel, region, active)
-    /// index: from the prefix itself to below the prefix followed by U+FFFF, which every
+    /// index (or of another code column): from the prefix itself to below the prefix followed by U+FFFF, which every
     /// code under it sorts before. (`LIKE 'prefix%'` cannot use the index, its comparison
     /// ignoring case, and tested every terminal's row: a sixth of the report of a million.)
-    private static let regionRange = "(r.region >= ? AND r.region < ?)"
+    private static func regionRange(_ column: String = "r.region") -> String { "(\(column) >= ? AND \(column) < ?)" }
     private static func regionBounds(_ prefix: Substring) -> StatementArguments {
         [String(prefix), String(prefix) + "\u{FFFF}"]
     }
@@ -34,7 +34,7 @@ struct Terminals {
         var within = StatementArguments(watch.channels)
         for prefix in prefixes { _ = within.append(contentsOf: Self.regionBounds(prefix)) }
         let condition = """
-            r.active AND r.channel IN (\(channelMarks)) AND (\(prefixes.map { _ in Self.regionRange }.joined(separator: " OR ")))
+            r.active AND r.channel IN (\(channelMarks)) AND (\(prefixes.map { _ in Self.regionRange() }.joined(separator: " OR ")))
             """
         var reporting: [String: (online: Int, working: Int)] = [:]
         // CROSS JOIN keeps SQLite from walking the recipients and looking each up in `terminal`.
@@ -87,7 +87,7 @@ struct Terminals {
         var arguments = StatementArguments()
         for area in areas { _ = arguments.append(contentsOf: Self.regionBounds(area.prefix)) }
         _ = arguments.append(contentsOf: StatementArguments(watch.channels))
-        let within = areas.map { _ in "(g.code >= ? AND g.code < ?)" }.joined(separator: " OR ")
+        let within = areas.map { _ in Self.regionRange("g.code") }.joined(separator: " OR ")
         let villages = try Row.fetchCursor(
             db,
             sql: """
@@ -131,7 +131,7 @@ struct Terminals {
             SELECT r.id, r.name, r.region, r.channel, \(Self.online) AS online, t.status, t.lastSeenAt, t.volume,
               t.lastPlayed, t.version
             FROM recipient r LEFT JOIN terminal t ON t.recipientID = r.id
-            WHERE r.active AND r.channel IN (\(channelMarks)) AND \(Self.regionRange)
+            WHERE r.active AND r.channel IN (\(channelMarks)) AND \(Self.regionRange())
             """
         if offlineOnly {
             sql += " AND NOT \(Self.online)"

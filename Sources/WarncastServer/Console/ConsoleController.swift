@@ -141,7 +141,7 @@ struct ConsoleController: Sendable {
                 default: "too many sign-ins at once: try again in a moment"
                 }
             var error = APIError(.tooManyRequests, code: "too_many_attempts", detail: detail)
-            error.headers[.retryAfter] = "\(Int(wait.rounded(.up)))"
+            error.headers[.retryAfter] = "\(seconds)"
             throw error
         }
         // Counted as a failure before the password is checked (and cleared when it matches),
