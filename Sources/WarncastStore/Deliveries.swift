@@ -27,7 +27,9 @@ struct Deliveries {
             condition += " AND channel = ?"
             _ = arguments.append(contentsOf: [channel])
         }
-        return try apply(.resent(at: Timestamp(date)), toRecordsWhere: condition, arguments)
+        let resent = try apply(.resent(at: Timestamp(date)), toRecordsWhere: condition, arguments)
+        if resent > 0 { try db.execute(sql: "UPDATE warning SET deliveriesOpen = 1 WHERE id = ?", arguments: [warningID]) }
+        return resent
     }
 
     /// The queued deliveries of a dial-in recipient waiting for a later attempt, due now.
@@ -39,12 +41,24 @@ struct Deliveries {
     }
 
     /// Deliveries whose warning expired before they went out (a delivery's `expiresAt` is its
-    /// warning's). One in flight is left to its attempt until its lease runs out.
+    /// warning's). One in flight is left to its attempt until its lease runs out. A warning
+    /// is looked at while it has deliveries to do (`deliveriesOpen`): once none is left
+    /// queued or sending, it is not looked at again.
     func expire(at date: Date) throws -> Int {
         let now = Timestamp(date)
-        return try apply(
-            .expiryChecked(at: now),
-            toRecordsWhere: "state IN ('queued', 'sending') AND expiresAt <= ?", [now])
+        let warnings = try String.fetchAll(
+            db, sql: "SELECT id FROM warning WHERE deliveriesOpen AND expiresAt <= ?", arguments: [now])
+        var expired = 0
+        for warningID in warnings {
+            expired += try apply(
+                .expiryChecked(at: now), toRecordsWhere: "warningID = ? AND state IN ('queued', 'sending')", [warningID])
+            let open =
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM delivery WHERE warningID = ? AND state IN ('queued', 'sending'))",
+                    arguments: [warningID]) ?? false
+            if !open { try db.execute(sql: "UPDATE warning SET deliveriesOpen = 0 WHERE id = ?", arguments: [warningID]) }
+        }
+        return expired
     }
 
     /// Leases up to `limit` due deliveries of `channel`: first those whose lease ran out (a

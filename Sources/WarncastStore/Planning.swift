@@ -29,7 +29,9 @@ struct Planning {
             warningID: record.id, channels: routing.channels(level: warning.level, event: warning.event).filter { !blocked.contains($0) },
             covering: routing.covering, expiresAt: record.expiresAt?.text, testOnly: warning.capStatus != "Actual",
             after: after.isEmpty ? nil : after, through: through, at: date)
-        try db.execute(sql: "UPDATE warning SET planAfter = ? WHERE id = ?", arguments: [through, record.id])
+        try db.execute(
+            sql: "UPDATE warning SET planAfter = ?, deliveriesOpen = deliveriesOpen OR ? WHERE id = ?",
+            arguments: [through, planned > 0, record.id])
         if through == nil { try finish(record.id, stopped: nil, at: date) }
         return PlanningStep(warningID: record.id, planned: planned, finished: through == nil)
     }

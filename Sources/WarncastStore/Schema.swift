@@ -85,6 +85,9 @@ enum Schema {
         migrator.registerMigration("v14", foreignKeyChecks: .immediate) { db in
             try orderReceiptsByDelivery(db)
         }
+        migrator.registerMigration("v15", foreignKeyChecks: .immediate) { db in
+            try expireByWarning(db)
+        }
         return migrator
     }
 
@@ -156,6 +159,24 @@ enum Schema {
         try db.create(
             index: "delivery_warning_receipts", on: "delivery",
             columns: ["warningID", "state", "deliveredAt", "id", "region", "channel"])
+    }
+
+    /// Deliveries expire with their warning, so the expiry sweep looks for expired warnings
+    /// that still have deliveries to do (`warning.deliveriesOpen`, set when deliveries are
+    /// planned or resent) and walks each one's receipts index, instead of keeping every open
+    /// delivery in an index of its own: that index took an entry for each delivery planned
+    /// and lost it again with the receipt, for a sweep that finds nothing nearly always.
+    private static func expireByWarning(_ db: Database) throws {
+        try db.alter(table: "warning") { t in
+            t.add(column: "deliveriesOpen", .boolean).notNull().defaults(to: false)
+        }
+        try db.execute(
+            sql: """
+                UPDATE warning SET deliveriesOpen = 1
+                WHERE EXISTS (SELECT 1 FROM delivery d WHERE d.warningID = warning.id AND d.state IN ('queued', 'sending'));
+                DROP INDEX delivery_open_expiry;
+                CREATE INDEX warning_deliveries_open ON warning (expiresAt) WHERE deliveriesOpen;
+                """)
     }
 
     /// The receipts' hash chain (issue: roll-ups and the auditor's view).

@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import Testing
+import WarncastCore
+import WarncastTestSupport
+
+@testable import WarncastStore
+
+/// Deliveries expire with their warning: the sweep looks only at expired warnings that still
+/// have deliveries to do (`warning.deliveriesOpen`).
+@Suite("Deliveries expiring with their warning")
+struct ExpiryTests {
+    static func open(_ store: SQLiteStore, _ id: Warning.ID) throws -> Bool? {
+        try store.writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT deliveriesOpen FROM warning WHERE id = ?", arguments: [id.rawValue])
+        }
+    }
+
+    static let later = ISO8601DateFormatter().date(from: "2100-01-01T00:00:00Z")!
+
+    @Test("the sweep expires what is left of an expired warning once, then no longer looks at it; a resend looks again")
+    func sweep() async throws {
+        let store = try await PlanningTests.store(speakers: 9)
+        let id = try await PlanningTests.release(store, identifier: "expiry-1")
+        while try await store.planNextStep(routing: try TestSupport.routing, at: Date()) != nil {}
+        #expect(try Self.open(store, id) == true)
+        // The fixture expires in 2099: nothing to do yet.
+        #expect(try await store.expireDeliveries(at: Date()) == 0)
+        #expect(try Self.open(store, id) == true)
+
+        #expect(try await store.expireDeliveries(at: Self.later) == 9)
+        #expect(try await store.deliverySummary(warningID: id) == [.expired: 9])
+        #expect(try Self.open(store, id) == false, "nothing left to do")
+        #expect(try await store.expireDeliveries(at: Self.later) == 0)
+
+        let resent = try await store.resend(
+            warningID: id, channel: nil, within: RegionCode("430121")!, states: [.expired], by: .test, reason: "test", at: Date())
+        #expect(resent == 9)
+        #expect(try Self.open(store, id) == true)
+        #expect(try await store.expireDeliveries(at: Self.later) == 9)
+        #expect(try Self.open(store, id) == false)
+    }
+
+    @Test("a v14 store with deliveries still to do: its warning is swept after the migration, and the old index is gone")
+    func migration() async throws {
+        let path = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
+        let id: Warning.ID
+        do {
+            let store = try await PlanningTests.store(speakers: 5, path: path)
+            id = try await PlanningTests.release(store, identifier: "expiry-2")
+            // Back to v14 as it was: the open deliveries' index, no flag on the warning.
+            try await store.writer.write { db in
+                try db.execute(
+                    sql: """
+                        DROP INDEX warning_deliveries_open;
+                        ALTER TABLE warning DROP COLUMN deliveriesOpen;
+                        CREATE INDEX delivery_open_expiry ON delivery (expiresAt) WHERE state IN ('queued', 'sending');
+                        DELETE FROM grdb_migrations WHERE identifier = 'v15';
+                        """)
+            }
+        }
+        var heard: [[String]] = []
+        let store = try SQLiteStore(path: path, migrating: { heard.append($0) })
+        #expect(heard == [["v15"]])
+        #expect(try Self.open(store, id) == true)
+        let indexes = try await store.writer.read { db in try db.indexes(on: "delivery").map(\.name) }
+        #expect(!indexes.contains("delivery_open_expiry"))
+        #expect(try await store.expireDeliveries(at: Self.later) == 4, "the first planning step's 4")
+    }
+}
