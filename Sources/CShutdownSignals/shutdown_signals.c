@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 // warncastd stops gracefully on SIGTERM (systemd) and SIGINT (Ctrl-C). A process-directed
@@ -64,5 +65,19 @@ int warncast_wait_shutdown_signal(void) {
         if (got == 1) return byte;
         if (got < 0 && errno == EINTR) continue;
         return -1;
+    }
+}
+
+static long long monotonic_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int warncast_wait_later_shutdown_signal(int quiet_ms) {
+    long long from = monotonic_ms();
+    for (;;) {
+        int number = warncast_wait_shutdown_signal();
+        if (number < 0 || monotonic_ms() - from >= quiet_ms) return number;
     }
 }

@@ -67,24 +67,21 @@ struct ReceiverCommand: AsyncParsableCommand {
 
     /// One thread waits for SIGTERM or SIGINT and starts the graceful shutdown: the server
     /// stops taking warnings, the one playing ends, waiting reports get one more try, and a
-    /// last heartbeat says `off`. A second signal stops at once.
+    /// last heartbeat says `off`. A second signal, a second or more after the first, stops at once.
     private static func watchShutdownSignals(_ group: ServiceGroup, logger: Logger) {
         let watcher = Thread {
-            var stopping = false
-            while true {
-                let number = warncast_wait_shutdown_signal()
-                guard number > 0 else {
-                    logger.error("the shutdown signal pipe failed; stop warncast-receiver with SIGKILL")
-                    return
-                }
-                if stopping {
-                    logger.warning("second signal while shutting down: stopping now")
-                    Foundation.exit(1)
-                }
-                stopping = true
-                logger.notice("shutting down", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
-                Task { await group.triggerGracefulShutdown() }
+            let number = warncast_wait_shutdown_signal()
+            guard number > 0 else {
+                logger.error("the shutdown signal pipe failed; stop warncast-receiver with SIGKILL")
+                return
             }
+            logger.notice("shutting down", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
+            Task { await group.triggerGracefulShutdown() }
+            // The same signal twice within a second is one (make passes a process group's
+            // SIGTERM on to this process, which had it already).
+            guard warncast_wait_later_shutdown_signal(1000) > 0 else { return }
+            logger.warning("second signal while shutting down: stopping now")
+            Foundation.exit(1)
         }
         watcher.name = "warncast-receiver-signals"
         watcher.start()

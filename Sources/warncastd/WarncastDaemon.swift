@@ -203,31 +203,33 @@ struct WarncastDaemon: AsyncParsableCommand {
         logger.info("stopped")
     }
 
-    /// A thread of its own waits for SIGTERM or SIGINT and begins the graceful shutdown:
-    /// services stop in reverse order, the dispatcher finishes the requests in flight.
     /// How long systemd is asked to wait for the store's migrations, in microseconds (an hour).
     static let migrationAllowance = 3_600_000_000
 
+    /// A signal this soon after the first is the same request to stop delivered twice (make
+    /// passes a process group's SIGTERM on to warncastd, which had it already).
+    static let secondSignalQuietMilliseconds: Int32 = 1000
+
+    private static func signalName(_ number: Int32) -> String { number == SIGINT ? "SIGINT" : "SIGTERM" }
+
+    /// A thread of its own waits for SIGTERM or SIGINT and begins the graceful shutdown:
+    /// services stop in reverse order, the dispatcher finishes the requests in flight.
     private static func watchShutdownSignals(_ group: ServiceGroup, logger: Logger) {
         let watcher = Thread {
-            var shuttingDown = false
-            while true {
-                let number = warncast_wait_shutdown_signal()
-                guard number > 0 else {
-                    logger.error("the shutdown signal pipe failed; stop warncastd with SIGKILL")
-                    return
-                }
-                let name = number == SIGINT ? "SIGINT" : "SIGTERM"
-                if shuttingDown {
-                    // A second signal while stopping: stop now. Nothing accepted is lost; what
-                    // was in flight is sent again after the restart, with the same keys.
-                    logger.warning("second signal while shutting down: stopping now", metadata: ["signal": .string(name)])
-                    Foundation.exit(1)
-                }
-                shuttingDown = true
-                logger.notice("shutting down", metadata: ["signal": .string(name)])
-                Task { await group.triggerGracefulShutdown() }
+            let number = warncast_wait_shutdown_signal()
+            guard number > 0 else {
+                logger.error("the shutdown signal pipe failed; stop warncastd with SIGKILL")
+                return
             }
+            logger.notice("shutting down", metadata: ["signal": .string(signalName(number))])
+            Task { await group.triggerGracefulShutdown() }
+            // A second signal while stopping (not the same one delivered twice at once):
+            // stop now. Nothing accepted is lost; what was in flight is sent again after the
+            // restart, with the same keys.
+            let again = warncast_wait_later_shutdown_signal(secondSignalQuietMilliseconds)
+            guard again > 0 else { return }
+            logger.warning("second signal while shutting down: stopping now", metadata: ["signal": .string(signalName(again))])
+            Foundation.exit(1)
         }
         watcher.name = "warncast-signals"
         watcher.start()

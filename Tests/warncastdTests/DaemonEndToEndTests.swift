@@ -71,6 +71,15 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test("SIGTERM twice within a second (a process group's, which make passes on) is one graceful stop, not a stop at once")
+    func repeatedSignal() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let daemon = try DaemonProcess(config: try testConfiguration(in: directory), directory: directory)
+        #expect(daemon.stop(signal: SIGTERM, times: 2) == 0, "\(daemon.log)")
+        #expect(daemon.log.contains("msg=stopped"))
+        #expect(!daemon.log.contains("stopping now"))
+    }
+
     @Test("SIGTERM stops the daemon even when nobody reads the notify socket and its queue is full")
     func stopsWithFullNotifySocket() throws {
         let directory = try TestSupport.temporaryDirectory()

@@ -13,4 +13,9 @@ int warncast_shutdown_signals_install(void);
 /// thread to run the handler on, whatever the other threads' masks.
 int warncast_wait_shutdown_signal(void);
 
+/// After the first signal: waits for another one, dropping those that arrive within
+/// `quiet_ms` of the call. A SIGTERM sent to a whole process group reaches a program started
+/// by make twice (make passes it on to its children): that is one request to stop, not two.
+int warncast_wait_later_shutdown_signal(int quiet_ms);
+
 #endif
