@@ -130,35 +130,22 @@ struct ConsoleController: Sendable {
                     actor: .anonymous, action: .userSignInRefused, subject: String(form.username.prefix(64)),
                     detail: ["why": why, "client": client]))
         }
-        let refuse = { (why: String, wait: TimeInterval) async throws -> Never in
-            try await audit(why)
-            let seconds = Int(wait.rounded(.up))
-            let detail =
-                switch why {
-                case "locked": "too many wrong passwords for this user from here: try again in \(seconds) s"
-                case "locked everywhere": "too many wrong passwords for this user from many places: try again in \(seconds) s"
-                case "too many names": "too many user names are being tried at once: try again in \(seconds) s"
-                default: "too many sign-ins at once: try again in a moment"
-                }
-            var error = APIError(.tooManyRequests, code: "too_many_attempts", detail: detail)
-            error.headers[.retryAfter] = "\(seconds)"
+        let refuse = { (refusal: SignInThrottle.Refusal) async throws -> Never in
+            try await audit(refusal.why)
+            var error = APIError(.tooManyRequests, code: "too_many_attempts", detail: refusal.detail)
+            error.headers[.retryAfter] = "\(Int(refusal.wait.rounded(.up)))"
             throw error
         }
         // Counted as a failure before the password is checked (and cleared when it matches),
         // so that attempts sent all at once are held to the limit too.
-        switch throttle.attempt(form.username, from: client, at: at) {
-        case .here(let wait): try await refuse("locked", wait)
-        case .everywhere(let wait): try await refuse("locked everywhere", wait)
-        case .full(let wait): try await refuse("too many names", wait)
-        case nil: break
-        }
+        if let refusal = throttle.attempt(form.username, from: client, at: at) { try await refuse(refusal) }
         let account = ConsoleUser.isValidUsername(form.username) ? try await store.consoleUser(username: form.username) : nil
         // A hash is checked even for an unknown user, so the answer takes as long. bcrypt is
         // slow on purpose: it runs on NIO's blocking pool, a few at a time, not on the threads
         // that serve everything else.
         guard let matches = try await hashing.verify(form.password, hash: account?.passwordHash ?? ConsolePassword.decoy) else {
             throttle.forget(form.username, from: client, at: at)
-            try await refuse("busy", 1)
+            try await refuse(.busy)
         }
         guard let user = account?.user, matches else {
             try await audit(account == nil ? "no such user" : "wrong password")

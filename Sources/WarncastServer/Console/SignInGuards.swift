@@ -35,10 +35,34 @@ final class SignInThrottle: Sendable {
         case everywhere(TimeInterval)
         /// Too many names and addresses are being tried at once to count another.
         case full(TimeInterval)
+        /// Not the throttle's: too many passwords are being checked at once.
+        case busy
 
         var wait: TimeInterval {
             switch self {
             case .here(let wait), .everywhere(let wait), .full(let wait): wait
+            case .busy: 1
+            }
+        }
+
+        /// Why, as the audit entry of the refused sign-in says it.
+        var why: String {
+            switch self {
+            case .here: "locked"
+            case .everywhere: "locked everywhere"
+            case .full: "too many names"
+            case .busy: "busy"
+            }
+        }
+
+        /// What the 429 tells the person signing in.
+        var detail: String {
+            let seconds = Int(wait.rounded(.up))
+            return switch self {
+            case .here: "too many wrong passwords for this user from here: try again in \(seconds) s"
+            case .everywhere: "too many wrong passwords for this user from many places: try again in \(seconds) s"
+            case .full: "too many user names are being tried at once: try again in \(seconds) s"
+            case .busy: "too many sign-ins at once: try again in a moment"
             }
         }
     }
