@@ -18,9 +18,16 @@ struct CLIContext {
         store = try SQLiteStore(path: configuration.store.databasePath)
     }
 
-    /// `cli:<login>` for the audit log.
-    var actor: AuditActor {
-        .cli(user: ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+    /// `cli:<account>` for the audit log.
+    var actor: AuditActor { .cli(user: Self.account()) }
+
+    /// The account the command runs as, from its user id (not `$USER`, which anyone can
+    /// set to any name); for root, the account that ran sudo, if sudo did. An id without an
+    /// account in the password database is `uid <n>`.
+    static func account(uid: uid_t = getuid(), environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if uid == 0, let invoker = environment["SUDO_USER"], !invoker.isEmpty { return invoker }
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+        return String(cString: name)
     }
 }
 

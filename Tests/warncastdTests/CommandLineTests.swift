@@ -97,6 +97,27 @@ struct CommandLineTests {
         #expect(refused.out.contains("line 1, column"), "\(refused.out)")
     }
 
+    @Test("a CLI write is audited as the account it runs as, whatever $USER says; root under sudo as who ran sudo")
+    func auditedAccount() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        // The daemon's first start loads the region registry the token is scoped by.
+        try DaemonProcess(config: config, directory: directory).stop()
+        let account = try #require(getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } })
+        func actor(_ environment: [String: String], name: String) throws -> String? {
+            let made = try Binaries.warncast(
+                ["token", "create", "--role", "auditor", "--region", "430121", "--name", name], config: config, environment: environment)
+            #expect(made.status == 0, "\(made.err)")
+            let listed = try Binaries.warncast(["audit", "list"], config: config).out
+            let line = listed.split(separator: "\n").last { $0.contains("token.created") && $0.contains(name) }
+            return line.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["actor"] as? String
+        }
+        #expect(try actor(["USER": "mallory", "SUDO_USER": ""], name: "审计一") == "cli:\(account)")
+        // Only root's sudo is believed: sudo set it, and root could claim anything anyway.
+        let sudoed = try actor(["USER": "mallory", "SUDO_USER": "alice"], name: "审计二")
+        #expect(sudoed == (getuid() == 0 ? "cli:alice" : "cli:\(account)"))
+    }
+
     @Test("history lists who did what to a warning; one recipient is added, replaced and removed, and the API removes one too")
     func historyAndOneRecipient() throws {
         let directory = try TestSupport.temporaryDirectory()
