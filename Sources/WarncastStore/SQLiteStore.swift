@@ -29,7 +29,7 @@ public struct SQLiteStore: Store {
             configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
-                // Pages of 16 KiB: planning a release writes a row and four index entries per
+                // Pages of 16 KiB: planning a release writes a row and its index entries per
                 // recipient, and with 4 KiB pages a million took 5.9-7.2 s (make bench, four
                 // runs), with 16 KiB 4.9-6.3 s. Taken by a new store only, before its first
                 // table; an existing one keeps its size (operations.md, "Upgrading").
