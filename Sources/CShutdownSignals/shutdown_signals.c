@@ -32,10 +32,24 @@ __attribute__((constructor)) static void warncast_block_shutdown_signals(void) {
 
 int warncast_shutdown_signals_blocked(void) { return blocked; }
 
+// Each signal is one note in the pipe: its number and when it arrived (CLOCK_MONOTONIC, in
+// milliseconds). clock_gettime and write are async-signal-safe, and a write this small
+// to a pipe is atomic, so notes never interleave.
+enum { NOTE_SIZE = 1 + sizeof(long long) };
+
+static long long monotonic_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 static void warncast_on_shutdown_signal(int number) {
     int saved = errno;
-    unsigned char byte = (unsigned char)number;
-    ssize_t written = write(pipe_fds[1], &byte, 1);
+    unsigned char note[NOTE_SIZE];
+    long long at = monotonic_ms();
+    note[0] = (unsigned char)number;
+    memcpy(note + 1, &at, sizeof at);
+    ssize_t written = write(pipe_fds[1], note, sizeof note);
     (void)written;
     errno = saved;
 }
@@ -53,31 +67,24 @@ int warncast_shutdown_signals_install(void) {
     return 0;
 }
 
-int warncast_wait_shutdown_signal(void) {
+int warncast_wait_shutdown_signal(long long *arrived_ms) {
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_UNBLOCK, &signals, 0);
-    for (;;) {
-        unsigned char byte = 0;
-        ssize_t got = read(pipe_fds[0], &byte, 1);
-        if (got == 1) return byte;
-        if (got < 0 && errno == EINTR) continue;
-        return -1;
+    unsigned char note[NOTE_SIZE];
+    size_t have = 0;
+    while (have < sizeof note) {
+        ssize_t got = read(pipe_fds[0], note + have, sizeof note - have);
+        if (got > 0) {
+            have += (size_t)got;
+        } else if (got < 0 && errno == EINTR) {
+            continue;
+        } else {
+            return -1;
+        }
     }
-}
-
-static long long monotonic_ms(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-int warncast_wait_later_shutdown_signal(int quiet_ms) {
-    long long from = monotonic_ms();
-    for (;;) {
-        int number = warncast_wait_shutdown_signal();
-        if (number < 0 || monotonic_ms() - from >= quiet_ms) return number;
-    }
+    if (arrived_ms) memcpy(arrived_ms, note + 1, sizeof *arrived_ms);
+    return note[0];
 }

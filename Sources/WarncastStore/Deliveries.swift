@@ -46,6 +46,9 @@ struct Deliveries {
     /// queued or sending, it is not looked at again.
     func expire(at date: Date) throws -> Int {
         let now = Timestamp(date)
+        // `deliveriesOpen` exactly as the partial index `warning_deliveries_open` says it:
+        // SQLite takes that index only for a query whose WHERE repeats its condition
+        // (`deliveriesOpen = 1` would read every warning).
         let warnings = try String.fetchAll(
             db, sql: "SELECT id FROM warning WHERE deliveriesOpen AND expiresAt <= ?", arguments: [now])
         var expired = 0

@@ -70,18 +70,30 @@ struct ReceiverCommand: AsyncParsableCommand {
     /// last heartbeat says `off`. A second signal, a second or more after the first, stops at once.
     private static func watchShutdownSignals(_ group: ServiceGroup, logger: Logger) {
         let watcher = Thread {
-            let number = warncast_wait_shutdown_signal()
-            guard number > 0 else {
-                logger.error("the shutdown signal pipe failed; stop warncast-receiver with SIGKILL")
-                return
+            let name = { (number: Int32) in number == SIGINT ? "SIGINT" : "SIGTERM" }
+            var first: Int64 = 0
+            var number = warncast_wait_shutdown_signal(&first)
+            var stopping = false
+            while number > 0 {
+                if stopping {
+                    logger.warning("second signal while shutting down: stopping now")
+                    Foundation.exit(1)
+                }
+                stopping = true
+                logger.notice("shutting down", metadata: ["signal": "\(name(number))"])
+                Task { await group.triggerGracefulShutdown() }
+                // The same signal again within a second is one (make passes a process
+                // group's SIGTERM on to this process, which had it already).
+                var arrived: Int64 = 0
+                number = warncast_wait_shutdown_signal(&arrived)
+                while number > 0, arrived - first < 1000 {
+                    logger.notice(
+                        "the same signal again within a second: still stopping gracefully (send another later to stop at once)",
+                        metadata: ["signal": "\(name(number))"])
+                    number = warncast_wait_shutdown_signal(&arrived)
+                }
             }
-            logger.notice("shutting down", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
-            Task { await group.triggerGracefulShutdown() }
-            // The same signal twice within a second is one (make passes a process group's
-            // SIGTERM on to this process, which had it already).
-            guard warncast_wait_later_shutdown_signal(1000) > 0 else { return }
-            logger.warning("second signal while shutting down: stopping now")
-            Foundation.exit(1)
+            logger.error("the shutdown signal pipe failed; stop warncast-receiver with SIGKILL")
         }
         watcher.name = "warncast-receiver-signals"
         watcher.start()

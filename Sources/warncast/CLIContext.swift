@@ -22,12 +22,13 @@ struct CLIContext {
     var actor: AuditActor { .cli(user: Self.account()) }
 
     /// The account the command runs as, from its user id (not `$USER`, which anyone can
-    /// set to any name); for root, the account that ran sudo, if sudo did. An id without an
-    /// account in the password database is `uid <n>`.
+    /// set to any name), and who ran sudo when it came through sudo (`sudo -u warncast …`
+    /// runs as the store's service account, which names no person): `warncast (sudo:
+    /// alice)`. An id without an account in the password database is `uid <n>`.
     static func account(uid: uid_t = getuid(), environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if uid == 0, let invoker = environment["SUDO_USER"], !invoker.isEmpty { return invoker }
-        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
-        return String(cString: name)
+        let account = getpwuid(uid).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid \(uid)"
+        guard let invoker = environment["SUDO_USER"], !invoker.isEmpty, invoker != account else { return account }
+        return "\(account) (sudo: \(invoker))"
     }
 }
 

@@ -208,7 +208,7 @@ struct WarncastDaemon: AsyncParsableCommand {
 
     /// A signal this soon after the first is the same request to stop delivered twice (make
     /// passes a process group's SIGTERM on to warncastd, which had it already).
-    static let secondSignalQuietMilliseconds: Int32 = 1000
+    static let secondSignalQuietMilliseconds: Int64 = 1000
 
     private static func signalName(_ number: Int32) -> String { number == SIGINT ? "SIGINT" : "SIGTERM" }
 
@@ -216,20 +216,30 @@ struct WarncastDaemon: AsyncParsableCommand {
     /// services stop in reverse order, the dispatcher finishes the requests in flight.
     private static func watchShutdownSignals(_ group: ServiceGroup, logger: Logger) {
         let watcher = Thread {
-            let number = warncast_wait_shutdown_signal()
-            guard number > 0 else {
-                logger.error("the shutdown signal pipe failed; stop warncastd with SIGKILL")
-                return
+            var first: Int64 = 0
+            var number = warncast_wait_shutdown_signal(&first)
+            var shuttingDown = false
+            while number > 0 {
+                if !shuttingDown {
+                    shuttingDown = true
+                    logger.notice("shutting down", metadata: ["signal": .string(signalName(number))])
+                    Task { await group.triggerGracefulShutdown() }
+                } else {
+                    // A second signal while stopping: stop now. Nothing accepted is lost; what
+                    // was in flight is sent again after the restart, with the same keys.
+                    logger.warning("second signal while shutting down: stopping now", metadata: ["signal": .string(signalName(number))])
+                    Foundation.exit(1)
+                }
+                var arrived: Int64 = 0
+                number = warncast_wait_shutdown_signal(&arrived)
+                while number > 0, arrived - first < secondSignalQuietMilliseconds {
+                    logger.notice(
+                        "the same signal again within a second: still stopping gracefully (send another later to stop at once)",
+                        metadata: ["signal": .string(signalName(number))])
+                    number = warncast_wait_shutdown_signal(&arrived)
+                }
             }
-            logger.notice("shutting down", metadata: ["signal": .string(signalName(number))])
-            Task { await group.triggerGracefulShutdown() }
-            // A second signal while stopping (not the same one delivered twice at once):
-            // stop now. Nothing accepted is lost; what was in flight is sent again after the
-            // restart, with the same keys.
-            let again = warncast_wait_later_shutdown_signal(secondSignalQuietMilliseconds)
-            guard again > 0 else { return }
-            logger.warning("second signal while shutting down: stopping now", metadata: ["signal": .string(signalName(again))])
-            Foundation.exit(1)
+            logger.error("the shutdown signal pipe failed; stop warncastd with SIGKILL")
         }
         watcher.name = "warncast-signals"
         watcher.start()

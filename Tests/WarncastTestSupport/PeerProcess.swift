@@ -54,13 +54,13 @@ public final class PeerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Sends the stop signal (`signals` times, 0.1 s apart, as when make passes on a signal
+    /// Sends the stop signal (`signals` times, 0.05 s apart, as when make passes on a signal
     /// its process group had) and waits up to `seconds` for the process to exit by itself:
     /// its exit status, or nil when it had to be killed (or had already exited before).
     public func stopGracefully(within seconds: TimeInterval, signals: Int = 1) -> Int32? {
         guard process.isRunning else { return nil }
         for signal in 0..<signals where process.isRunning {
-            if signal > 0 { Thread.sleep(forTimeInterval: 0.1) }
+            if signal > 0 { Thread.sleep(forTimeInterval: 0.05) }
             kill(process.processIdentifier, stopSignal)
         }
         let deadline = Date().addingTimeInterval(seconds)

@@ -78,6 +78,7 @@ struct DaemonEndToEndTests {
         #expect(daemon.stop(signal: SIGTERM, times: 2) == 0, "\(daemon.log)")
         #expect(daemon.log.contains("msg=stopped"))
         #expect(!daemon.log.contains("stopping now"))
+        #expect(daemon.log.contains("the same signal again within a second: still stopping gracefully"), "\(daemon.log)")
     }
 
     @Test("SIGTERM stops the daemon even when nobody reads the notify socket and its queue is full")

@@ -141,6 +141,7 @@ struct ReceiverEndToEndTests {
             #expect(
                 stations[index].stopGracefully(within: 15, signals: index == 0 ? 2 : 1) == 0, "\(Self.name(index)) exits 0 on SIGTERM")
         }
+        #expect(stations[0].log.contains("the same signal again within a second"), "\(stations[0].log)")
         #expect(try Self.waitFor(20) { try terminals("?offline=true").terminals.map(\.id) == (0..<5).map(Self.name) })
         let listed = try Binaries.warncast(["terminals", "--offline", "--url", daemon.url, "--token", auditor], config: config)
         #expect(listed.out.contains("rx-04") && listed.out.contains("45 online, 5 offline"), "\(listed.out)")
