@@ -102,6 +102,12 @@ struct Planning {
             rangeArguments.append(through)
         }
         let channelColumn = range.isEmpty ? "r.channel" : "+r.channel"
+        // The warning's areas as ranges of region codes written into the statement: a
+        // correlated `LIKE` against its `warningArea` rows cost about 0.3 s a million
+        // recipients (a model with Python's sqlite3), the ranges about nothing.
+        let prefixes = try String.fetchAll(
+            db, sql: "SELECT DISTINCT prefix FROM warningArea WHERE warningID = ? ORDER BY prefix", arguments: [warningID])
+        let within = prefixes.isEmpty ? "0" : prefixes.map { _ in "(r.region >= ? AND r.region < ?)" }.joined(separator: " OR ")
         let now = Timestamp.string(date)
         let marks = channels.map { _ in "?" }.joined(separator: ", ")
         let coveringList = channels.filter(covering.contains)
@@ -109,7 +115,7 @@ struct Planning {
         var arguments: StatementArguments = [warningID, warningID, now, expiresAt, now]
         _ = arguments.append(contentsOf: StatementArguments(channels))
         _ = arguments.append(contentsOf: StatementArguments(rangeArguments))
-        _ = arguments.append(contentsOf: [warningID])
+        for prefix in prefixes { _ = arguments.append(contentsOf: [prefix, prefix + "\u{FFFF}"]) }
         _ = arguments.append(contentsOf: StatementArguments(coveringList))
         _ = arguments.append(contentsOf: [warningID])
         try db.execute(
@@ -119,7 +125,7 @@ struct Planning {
                 SELECT ?, r.id, r.channel, ? || '/' || r.id, r.address, 'queued', 0, ?, ?, ?, r.region
                 FROM recipient r
                 WHERE r.active = 1 AND \(channelColumn) IN (\(marks))\(range)\(testOnly ? " AND (';' || r.options || ';') LIKE '%;test=yes;%'" : "")
-                  AND (EXISTS (SELECT 1 FROM warningArea a WHERE a.warningID = ? AND r.region LIKE a.prefix || '%')
+                  AND ((\(within))
                     -- A covering recipient also gets a warning for an area inside its own.
                     OR (r.channel IN (\(coveringMarks)) AND EXISTS (
                       SELECT 1 FROM warningArea a WHERE a.warningID = ? AND a.code LIKE
