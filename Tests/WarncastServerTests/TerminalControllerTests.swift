@@ -87,9 +87,16 @@ struct TerminalControllerTests {
             #expect(try await client.post("/v1/recipients", token: operatorToken, json: Self.speakers).status == .created)
             _ = try await client.post("/v1/terminals/ls-a/heartbeat", token: "secret-a", json: #"{"status":"normal"}"#)
             let red = try await client.submit("rainstorm-red-csx.xml", token: issuer).decode(Accepted.self)
+            // A second warning for the same areas: counted once for the list, shown for both.
+            let sameAreas = Data(
+                String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
+                    .replacingOccurrences(of: "csx-weather-20260701-0001", with: "csx-weather-20260701-0077").utf8)
+            let twin = try await client.submit(sameAreas, token: issuer, contentType: "application/cap+xml").decode(Accepted.self)
 
             let pending = try await client.get("/v1/approvals/pending", token: leader).decode(Pending.self)
             let area = try #require(pending.pending.first { $0.id == red.id }?.terminals)
+            let twinArea = try #require(pending.pending.first { $0.id == twin.id }?.terminals)
+            #expect(twinArea.terminals == 2 && twinArea.unequippedCount == 18 && twinArea.silent.map(\.code) == ["430121002001"])
             #expect(area.terminals == 2 && area.online == 1 && area.offline == 1)
             #expect(area.silent.map(\.code) == ["430121002001"] && area.silentCount == 1)
             // The other 18 villages of its two townships have no terminal at all.

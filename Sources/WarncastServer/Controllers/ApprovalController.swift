@@ -95,10 +95,22 @@ struct ApprovalController {
         let principal = try context.requireReader()
         let warnings = try await store.warnings(WarningQuery(awaitingOnly: true, visibleTo: principal.scope, limit: 1000))
         var pending: [Pending] = []
+        // Warnings awaiting approval often share their areas (a province's, a county's): each
+        // set of areas is counted once per request (a province of a million recipients takes
+        // a tenth of a second or more).
+        var counted: [Set<RegionCode>: TerminalSummary] = [:]
+        let at = now()
         for warning in warnings {
-            let terminals =
-                routing.terminals.channels.isEmpty
-                ? nil : try await store.terminalSummary(routing.terminals, areas: warning.areas, villages: true, at: now())
+            var terminals: TerminalSummary?
+            if !routing.terminals.channels.isEmpty {
+                let areas = Set(warning.areas)
+                if let known = counted[areas] {
+                    terminals = known
+                } else {
+                    terminals = try await store.terminalSummary(routing.terminals, areas: warning.areas, villages: true, at: at)
+                    counted[areas] = terminals
+                }
+            }
             pending.append(Pending(warning: warning, terminals: terminals))
         }
         return PendingList(pending: pending, count: warnings.count)
