@@ -81,6 +81,46 @@ struct DaemonEndToEndTests {
         #expect(daemon.log.contains("the same signal again within a second: still stopping gracefully"), "\(daemon.log)")
     }
 
+    @Test("a second SIGTERM more than a second after the first stops at once, while a request in flight holds the graceful stop")
+    func secondSignalStopsAtOnce() throws {
+        // A loudspeaker that takes the connection and never answers: the request waits for
+        // its 10 s timeout, and a graceful stop waits for the request.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(listener, pointer, length) == 0 && listen(listener, 16) == 0 && getsockname(listener, pointer, &length) == 0
+            }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(
+            in: directory, recipients: "ls-hang,loudspeaker,430121001001,不答的大喇叭,http://127.0.0.1:\(port)/speaker,,\n",
+            channels: "", red: [])
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop(signal: SIGKILL) }
+        let (id, issuer) = try daemon.releaseCountyRed(config: config)
+        var sending = false
+        for _ in 0..<100 where !sending {
+            sending = try daemon.deliveries(of: id, token: issuer).summary["sending"] == 1
+            if !sending { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        try #require(sending, "the request to the silent loudspeaker is in flight")
+
+        kill(daemon.process.processIdentifier, SIGTERM)
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(daemon.process.isRunning, "still stopping gracefully: the request in flight has 10 s")
+        let started = Date()
+        #expect(daemon.stop(signal: SIGTERM) == 1)
+        #expect(Date().timeIntervalSince(started) < 3, "stopped at once")
+        #expect(daemon.log.contains("second signal while shutting down: stopping now"), "\(daemon.log)")
+    }
+
     @Test("SIGTERM stops the daemon even when nobody reads the notify socket and its queue is full")
     func stopsWithFullNotifySocket() throws {
         let directory = try TestSupport.temporaryDirectory()
