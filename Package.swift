@@ -106,10 +106,20 @@ let package = Package(
         ),
         // SIGTERM and SIGINT: blocked before main(), then read through a pipe by one thread (see the file).
         .target(name: "CShutdownSignals"),
+        .target(
+            name: "ShutdownSignals",
+            dependencies: [
+                "CShutdownSignals",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "warncastd",
             dependencies: [
-                "CShutdownSignals", "WarncastServer", "WarncastStore", "WarncastConfig", "WarncastDispatch", "WarncastNet", "WarncastCore",
+                "CShutdownSignals", "ShutdownSignals", "WarncastServer", "WarncastStore", "WarncastConfig", "WarncastDispatch",
+                "WarncastNet", "WarncastCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -128,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "warncast-receiver",
             dependencies: [
-                "CShutdownSignals", "WarncastReceiver", "WarncastNet",
+                "CShutdownSignals", "ShutdownSignals", "WarncastReceiver", "WarncastNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -3,6 +3,7 @@ import CShutdownSignals
 import Foundation
 import Logging
 import ServiceLifecycle
+import ShutdownSignals
 import WarncastNet
 import WarncastReceiver
 
@@ -60,42 +61,10 @@ struct ReceiverCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: logger))
-        Self.watchShutdownSignals(group, logger: logger)
+        // SIGTERM or SIGINT: the server stops taking warnings, the one playing ends, waiting
+        // reports get one more try, and a last heartbeat says `off`.
+        ShutdownSignalWatcher.start(group, program: "warncast-receiver", logger: logger)
         try await group.run()
         logger.info("stopped")
-    }
-
-    /// One thread waits for SIGTERM or SIGINT and starts the graceful shutdown: the server
-    /// stops taking warnings, the one playing ends, waiting reports get one more try, and a
-    /// last heartbeat says `off`. A second signal, a second or more after the first, stops at once.
-    private static func watchShutdownSignals(_ group: ServiceGroup, logger: Logger) {
-        let watcher = Thread {
-            let name = { (number: Int32) in number == SIGINT ? "SIGINT" : "SIGTERM" }
-            var first: Int64 = 0
-            var number = warncast_wait_shutdown_signal(&first)
-            var stopping = false
-            while number > 0 {
-                if stopping {
-                    logger.warning("second signal while shutting down: stopping now")
-                    Foundation.exit(1)
-                }
-                stopping = true
-                logger.notice("shutting down", metadata: ["signal": "\(name(number))"])
-                Task { await group.triggerGracefulShutdown() }
-                // The same signal again within a second is one (make passes a process
-                // group's SIGTERM on to this process, which had it already).
-                var arrived: Int64 = 0
-                number = warncast_wait_shutdown_signal(&arrived)
-                while number > 0, arrived - first < 1000 {
-                    logger.notice(
-                        "the same signal again within a second: still stopping gracefully (send another later to stop at once)",
-                        metadata: ["signal": "\(name(number))"])
-                    number = warncast_wait_shutdown_signal(&arrived)
-                }
-            }
-            logger.error("the shutdown signal pipe failed; stop warncast-receiver with SIGKILL")
-        }
-        watcher.name = "warncast-receiver-signals"
-        watcher.start()
     }
 }

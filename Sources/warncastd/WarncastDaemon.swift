@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import ShutdownSignals
 import WarncastConfig
 import WarncastCore
 import WarncastDispatch
@@ -27,7 +28,7 @@ struct WarncastDaemon: AsyncParsableCommand {
 
     func run() async throws {
         // SIGTERM and SIGINT were blocked before main() (CShutdownSignals): one arriving
-        // now waits for the handler and its watcher thread (`watchShutdownSignals`).
+        // now waits for the handler and its watcher thread (`ShutdownSignalWatcher`).
         guard warncast_shutdown_signals_blocked() == 1, warncast_shutdown_signals_install() == 0 else {
             FileHandle.standardError.write(Data("warncastd: could not take over SIGTERM and SIGINT\n".utf8))
             throw ExitCode(71)  // EX_OSERR
@@ -195,7 +196,7 @@ struct WarncastDaemon: AsyncParsableCommand {
                 // Signals are read by this daemon's own watcher, not by ServiceLifecycle.
                 gracefulShutdownSignals: [],
                 logger: logger))
-        Self.watchShutdownSignals(group, logger: logger)
+        ShutdownSignalWatcher.start(group, program: "warncastd", logger: logger)
         // The engine is shared by the dispatcher and the downstream reports: it stops only
         // once every service has.
         defer { engine.shutdown() }
@@ -205,43 +206,4 @@ struct WarncastDaemon: AsyncParsableCommand {
 
     /// How long systemd is asked to wait for the store's migrations, in microseconds (an hour).
     static let migrationAllowance = 3_600_000_000
-
-    /// A signal this soon after the first is the same request to stop delivered twice (make
-    /// passes a process group's SIGTERM on to warncastd, which had it already).
-    static let secondSignalQuietMilliseconds: Int64 = 1000
-
-    private static func signalName(_ number: Int32) -> String { number == SIGINT ? "SIGINT" : "SIGTERM" }
-
-    /// A thread of its own waits for SIGTERM or SIGINT and begins the graceful shutdown:
-    /// services stop in reverse order, the dispatcher finishes the requests in flight.
-    private static func watchShutdownSignals(_ group: ServiceGroup, logger: Logger) {
-        let watcher = Thread {
-            var first: Int64 = 0
-            var number = warncast_wait_shutdown_signal(&first)
-            var shuttingDown = false
-            while number > 0 {
-                if !shuttingDown {
-                    shuttingDown = true
-                    logger.notice("shutting down", metadata: ["signal": .string(signalName(number))])
-                    Task { await group.triggerGracefulShutdown() }
-                } else {
-                    // A second signal while stopping: stop now. Nothing accepted is lost; what
-                    // was in flight is sent again after the restart, with the same keys.
-                    logger.warning("second signal while shutting down: stopping now", metadata: ["signal": .string(signalName(number))])
-                    Foundation.exit(1)
-                }
-                var arrived: Int64 = 0
-                number = warncast_wait_shutdown_signal(&arrived)
-                while number > 0, arrived - first < secondSignalQuietMilliseconds {
-                    logger.notice(
-                        "the same signal again within a second: still stopping gracefully (send another later to stop at once)",
-                        metadata: ["signal": .string(signalName(number))])
-                    number = warncast_wait_shutdown_signal(&arrived)
-                }
-            }
-            logger.error("the shutdown signal pipe failed; stop warncastd with SIGKILL")
-        }
-        watcher.name = "warncast-signals"
-        watcher.start()
-    }
 }
