@@ -107,7 +107,7 @@ struct Planning {
         // recipients (a model with Python's sqlite3), the ranges about nothing.
         let prefixes = try String.fetchAll(
             db, sql: "SELECT DISTINCT prefix FROM warningArea WHERE warningID = ? ORDER BY prefix", arguments: [warningID])
-        let within = prefixes.isEmpty ? "0" : prefixes.map { _ in "(r.region >= ? AND r.region < ?)" }.joined(separator: " OR ")
+        let within = prefixes.isEmpty ? "0" : prefixes.map { _ in RegionRange.condition() }.joined(separator: " OR ")
         let now = Timestamp.string(date)
         let marks = channels.map { _ in "?" }.joined(separator: ", ")
         let coveringList = channels.filter(covering.contains)
@@ -115,7 +115,7 @@ struct Planning {
         var arguments: StatementArguments = [warningID, warningID, now, expiresAt, now]
         _ = arguments.append(contentsOf: StatementArguments(channels))
         _ = arguments.append(contentsOf: StatementArguments(rangeArguments))
-        for prefix in prefixes { _ = arguments.append(contentsOf: [prefix, prefix + "\u{FFFF}"]) }
+        for prefix in prefixes { _ = arguments.append(contentsOf: RegionRange.bounds(prefix)) }
         _ = arguments.append(contentsOf: StatementArguments(coveringList))
         _ = arguments.append(contentsOf: [warningID])
         try db.execute(

@@ -15,16 +15,10 @@ struct Terminals {
     /// The channel list's placeholders and values.
     private var channelMarks: String { watch.channels.map { _ in "?" }.joined(separator: ", ") }
 
-    /// The regions under `prefix` as a range of the recipients' (channel, region, active)
-    /// index (or of another code column): from the prefix itself to below the prefix followed by U+FFFF, which every
-    /// code under it sorts before. (`LIKE 'prefix%'` cannot use the index, its comparison
-    /// ignoring case, and tested every terminal's row: a sixth of the report of a million.)
-    private static func regionRange(_ column: String = "r.region") -> String { "(\(column) >= ? AND \(column) < ?)" }
-    private static func regionBounds(_ prefix: Substring) -> StatementArguments {
-        [String(prefix), String(prefix) + "\u{FFFF}"]
-    }
-
     /// Counts per recipient region within any of `prefixes`: terminals, online, working.
+    /// The regions are ranges of the recipients' (channel, region, active) index
+    /// (`RegionRange`): `LIKE 'prefix%'` tested every terminal's row, a sixth of the report
+    /// of a million.
     /// Two reads, so neither visits every recipient's row: the terminals from the recipients'
     /// (channel, region, active) index, and the online and working ones from the terminals
     /// that have reported, each looked up as a recipient.
@@ -32,9 +26,9 @@ struct Terminals {
         guard !watch.channels.isEmpty, !prefixes.isEmpty else { return [] }
         let cutoff = watch.offlineBefore(date)
         var within = StatementArguments(watch.channels)
-        for prefix in prefixes { _ = within.append(contentsOf: Self.regionBounds(prefix)) }
+        for prefix in prefixes { _ = within.append(contentsOf: RegionRange.bounds(prefix)) }
         let condition = """
-            r.active AND r.channel IN (\(channelMarks)) AND (\(prefixes.map { _ in Self.regionRange() }.joined(separator: " OR ")))
+            r.active AND r.channel IN (\(channelMarks)) AND (\(prefixes.map { _ in RegionRange.condition() }.joined(separator: " OR ")))
             """
         var reporting: [String: (online: Int, working: Int)] = [:]
         // CROSS JOIN keeps SQLite from walking the recipients and looking each up in `terminal`.
@@ -87,8 +81,8 @@ struct Terminals {
     private func countUnequipped(areas: [RegionCode], equipped: Set<String>, into summary: inout TerminalSummary) throws {
         guard !watch.channels.isEmpty, !areas.isEmpty else { return }
         var arguments = StatementArguments()
-        for area in areas { _ = arguments.append(contentsOf: Self.regionBounds(area.prefix)) }
-        let within = areas.map { _ in Self.regionRange("code") }.joined(separator: " OR ")
+        for area in areas { _ = arguments.append(contentsOf: RegionRange.bounds(area.prefix)) }
+        let within = areas.map { _ in RegionRange.condition("code") }.joined(separator: " OR ")
         let villages = try Row.fetchCursor(
             db, sql: "SELECT code, name FROM region WHERE (\(within)) AND length(code) = 12 ORDER BY code", arguments: arguments)
         while let row = try villages.next() {
@@ -122,12 +116,12 @@ struct Terminals {
         let cutoff = watch.offlineBefore(date)
         var arguments: StatementArguments = [cutoff]
         _ = arguments.append(contentsOf: StatementArguments(watch.channels))
-        _ = arguments.append(contentsOf: Self.regionBounds(region.prefix))
+        _ = arguments.append(contentsOf: RegionRange.bounds(region.prefix))
         var sql = """
             SELECT r.id, r.name, r.region, r.channel, \(Self.online) AS online, t.status, t.lastSeenAt, t.volume,
               t.lastPlayed, t.version
             FROM recipient r LEFT JOIN terminal t ON t.recipientID = r.id
-            WHERE r.active AND r.channel IN (\(channelMarks)) AND \(Self.regionRange())
+            WHERE r.active AND r.channel IN (\(channelMarks)) AND \(RegionRange.condition())
             """
         if offlineOnly {
             sql += " AND NOT \(Self.online)"
