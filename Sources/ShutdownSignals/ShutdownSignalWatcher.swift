@@ -14,8 +14,11 @@ public enum ShutdownSignalWatcher {
     /// at least `quietMilliseconds` later stops `program` at once (exit status 1); repeats
     /// within that time are logged and change nothing. Stopping at once loses nothing
     /// accepted: warncastd sends what was in flight again after the restart, with the same
-    /// keys, and a receiver plays each key once.
-    public static func start(_ group: ServiceGroup, program: String, logger: Logger) {
+    /// keys, and a receiver plays each key once. `beforeExit` runs just before that exit
+    /// (the receiver ends the programs it started, so the sound stops with it).
+    public static func start(
+        _ group: ServiceGroup, program: String, logger: Logger, beforeExit: @escaping @Sendable () -> Void = {}
+    ) {
         let watcher = Thread {
             let name = { (number: Int32) in number == SIGINT ? "SIGINT" : "SIGTERM" }
             var first: Int64 = 0
@@ -33,6 +36,7 @@ public enum ShutdownSignalWatcher {
                 }
                 if again > 0 {
                     logger.warning("second signal while shutting down: stopping now", metadata: ["signal": .string(name(again))])
+                    beforeExit()
                     Foundation.exit(1)
                 }
             }

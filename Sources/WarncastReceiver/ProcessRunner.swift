@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -33,6 +34,15 @@ public enum ProcessRunner {
         public var program: String
         public var reason: String
         public var description: String { "cannot run \(program): \(reason)" }
+    }
+
+    /// The programs running now, by pid: `killRunning` ends them when the receiver has to
+    /// stop at once (its own exit would leave them playing).
+    private static let running = Mutex<Set<pid_t>>([])
+
+    /// Kills (SIGKILL) every program started here that has not ended yet.
+    public static func killRunning() {
+        for pid in running.withLock({ $0 }) { kill(pid, SIGKILL) }
     }
 
     public static func run(_ program: String, _ arguments: [String], timeout: Duration) async throws(LaunchError) -> Outcome {
@@ -75,6 +85,8 @@ public enum ProcessRunner {
             throw LaunchError(program: program, reason: "\(error)")
         }
         let pid = process.processIdentifier
+        running.withLock { _ = $0.insert(pid) }
+        defer { running.withLock { _ = $0.remove(pid) } }
         // SIGKILL, not SIGTERM: Foundation starts the program with the spawning thread's
         // signal mask, in which SIGTERM is blocked. Neither espeak-ng nor aplay has anything
         // to clean up.

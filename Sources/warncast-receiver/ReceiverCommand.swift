@@ -63,7 +63,9 @@ struct ReceiverCommand: AsyncParsableCommand {
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: logger))
         // SIGTERM or SIGINT: the server stops taking warnings, the one playing ends, waiting
         // reports get one more try, and a last heartbeat says `off`.
-        ShutdownSignalWatcher.start(group, program: "warncast-receiver", logger: logger)
+        // Stopping at once ends espeak-ng and aplay too: the loudspeaker falls silent with
+        // the receiver, and the warning cut short stays queued for the next start.
+        ShutdownSignalWatcher.start(group, program: "warncast-receiver", logger: logger) { ProcessRunner.killRunning() }
         try await group.run()
         logger.info("stopped")
     }

@@ -54,6 +54,12 @@ public final class PeerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends `signal` once, if the process still runs (its pid is not someone else's yet).
+    public func send(_ signal: Int32) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+    }
+
     /// Sends the stop signal (`signals` times, 0.05 s apart, as when make passes on a signal
     /// its process group had) and waits up to `seconds` for the process to exit by itself:
     /// its exit status, or nil when it had to be killed (or had already exited before).

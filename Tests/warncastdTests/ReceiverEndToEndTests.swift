@@ -18,7 +18,9 @@ struct ReceiverEndToEndTests {
 
     /// A receiver's configuration in its own folder; dial-in unless a push port is given;
     /// `more` lines at the end.
-    static func receiverConfig(in directory: URL, node: String, index: Int, push: Bool = false, more: String = "") throws -> String {
+    static func receiverConfig(
+        in directory: URL, node: String, index: Int, push: Bool = false, output: String = "wav", more: String = ""
+    ) throws -> String {
         let folder = directory.appendingPathComponent(name(index))
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let text = """
@@ -27,7 +29,7 @@ struct ReceiverEndToEndTests {
             terminal: \(name(index))
             secret: secret-\(index)
             state_dir: \(folder.path)/state
-            output: wav
+            output: \(output)
             heartbeat_seconds: 1
             \(push ? "listen: { host: 127.0.0.1, port: 0 }" : "")
             \(more)
@@ -37,11 +39,21 @@ struct ReceiverEndToEndTests {
         return path
     }
 
-    static func start(_ index: Int, in directory: URL, node: String, push: Bool = false, more: String = "") throws -> PeerProcess {
+    static func start(
+        _ index: Int, in directory: URL, node: String, push: Bool = false, output: String = "wav", more: String = "",
+        environment: [String: String] = [:]
+    ) throws -> PeerProcess {
         try PeerProcess(
             name(index), executable: Binaries.directory.appendingPathComponent("warncast-receiver").path,
-            arguments: ["--config", try receiverConfig(in: directory, node: node, index: index, push: push, more: more)],
-            directory: directory)
+            arguments: ["--config", try receiverConfig(in: directory, node: node, index: index, push: push, output: output, more: more)],
+            directory: directory, environment: environment)
+    }
+
+    /// The address a push-mode station listens on, from its log.
+    static func listeningURL(_ station: PeerProcess) throws -> String {
+        #expect(Self.waitFor(30) { station.log.contains("listening on http://") }, "\(station.log)")
+        let line = try #require(station.log.split(separator: "\n").first { $0.hasPrefix("listening on ") })
+        return String(line.dropFirst("listening on ".count))
     }
 
     static func wavs(_ index: Int, in directory: URL) -> [URL] {
@@ -192,9 +204,7 @@ struct ReceiverEndToEndTests {
         defer { _ = daemon.stop() }
         let station = try Self.start(0, in: directory, node: daemon.url, push: true)
         defer { station.stop() }
-        #expect(Self.waitFor(30) { station.log.contains("listening on http://") })
-        let line = try #require(station.log.split(separator: "\n").first { $0.hasPrefix("listening on ") })
-        let url = String(line.dropFirst("listening on ".count))
+        let url = try Self.listeningURL(station)
 
         let key = "w-test/rx-00"
         let body = Data(
@@ -237,6 +247,69 @@ struct ReceiverEndToEndTests {
         Thread.sleep(forTimeInterval: 2)
         // Had any refused message been queued it would have played before the good one.
         #expect(Self.plays(station) == 1 && Self.wavs(0, in: directory).count == 1, "nothing refused played, the replay not again")
+    }
+}
+
+extension ReceiverEndToEndTests {
+    @Test(
+        "a station stopping finishes the warning it is playing; a second SIGTERM later stops it at once, and the warning cut short plays at the next start"
+    )
+    func secondSignalWhilePlaying() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(
+            in: directory, recipients: "rx-00,loudspeaker,430121001001,大喇叭,http://127.0.0.1:9/,secret-0,\n", channels: "", red: [])
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { _ = daemon.stop() }
+        // A sound device that takes 20 s to play anything: `aplay` first on PATH, writing its
+        // pid when it starts.
+        let devices = directory.appendingPathComponent("slow-device")
+        try FileManager.default.createDirectory(at: devices, withIntermediateDirectories: true)
+        let started = directory.appendingPathComponent("aplay-started")
+        let aplay = devices.appendingPathComponent("aplay")
+        try """
+        #!/bin/sh
+        [ "$1" = "-l" ] && { echo "card 0: Slow [Slow], device 0: Slow [Slow]"; exit 0; }
+        echo $$ > '\(started.path)'
+        exec sleep 20
+        """.write(to: aplay, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: aplay.path)
+        let path = devices.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let station = try Self.start(0, in: directory, node: daemon.url, push: true, output: "alsa", environment: ["PATH": path])
+        defer { station.stop() }
+        let url = try Self.listeningURL(station)
+
+        let key = "w-cut/rx-00"
+        let body = Data(
+            #"{"cap":"","event":"rainstorm","headline":"测试","idempotencyKey":"\#(key)","language":"zh-CN","level":"red","msgType":"Alert","repeat":1,"text":"这是一次测试。","warning":"w-cut"}"#
+                .utf8)
+        let nodeKeys = try SigningKeyring.load(path: directory.appendingPathComponent("data/signing-keys.json").path).signer()
+        let pushed = try CurlTransfer.perform(
+            HTTPRequestSpec(
+                method: "POST", url: url + "/",
+                headers: ["Content-Type: application/json"]
+                    + (try nodeKeys.headers(body: body, idempotencyKey: key, timestamp: Timestamp.string(Date()))),
+                body: body))
+        #expect(pushed.status == 200, "\(String(decoding: pushed.body, as: UTF8.self))")
+        try #require(Self.waitFor(30) { FileManager.default.fileExists(atPath: started.path) }, "playing began: \(station.log)")
+
+        station.send(SIGTERM)
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(station.isRunning, "still stopping gracefully: the warning playing is finished first")
+        let second = Date()
+        #expect(station.stopGracefully(within: 5) == 1, "\(station.log)")
+        #expect(Date().timeIntervalSince(second) < 3, "stopped at once")
+        #expect(station.log.contains("second signal while shutting down: stopping now"), "\(station.log)")
+        #expect(Self.plays(station) == 0)
+        let player = try #require(
+            pid_t(String(decoding: try Data(contentsOf: started), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(Self.waitFor(2) { kill(player, 0) != 0 }, "the player was stopped with the station, not left playing")
+
+        // Back with a working output: the warning cut short is still queued, and plays once.
+        let again = try Self.start(0, in: directory, node: daemon.url, push: true)
+        defer { again.stop() }
+        #expect(Self.waitFor(60) { Self.plays(again) == 1 }, "\(again.log)")
+        Thread.sleep(forTimeInterval: 1)
+        #expect(Self.plays(again) == 1 && Self.wavs(0, in: directory).count >= 1)
     }
 }
 
