@@ -21,8 +21,10 @@ struct Deliveries {
     func resend(warningID: String, channel: String?, within region: RegionCode, states: Set<DeliveryState>, at date: Date) throws -> Int {
         let wanted = states.intersection([.failed, .expired]).map(\.rawValue).sorted()
         guard !wanted.isEmpty else { return 0 }
-        var condition = "warningID = ? AND state IN (\(wanted.map { _ in "?" }.joined(separator: ", "))) AND region LIKE ?"
-        var arguments = StatementArguments([warningID] + wanted + [String(region.prefix) + "%"])
+        var condition =
+            "warningID = ? AND state IN (\(wanted.map { _ in "?" }.joined(separator: ", "))) AND \(RegionRange.condition("region"))"
+        var arguments = StatementArguments([warningID] + wanted)
+        _ = arguments.append(contentsOf: RegionRange.bounds(region.prefix))
         if let channel {
             condition += " AND channel = ?"
             _ = arguments.append(contentsOf: [channel])

@@ -149,6 +149,28 @@ struct DispatchServiceTests {
         }
     }
 
+    @Test("a resend within a township queues again only that township's failed deliveries")
+    func resendWithinRegion() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(1, in: "430121001")
+        try await harness.addSpeakers(1, in: "430121002")
+        harness.fleet.set(.fail(status: 500, times: 4), for: "430121001-1")
+        harness.fleet.set(.fail(status: 500, times: 4), for: "430121002-1")
+        let warning = try await harness.release("rainstorm-red-csx.xml") { $0.level = .yellow }
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.failed] == 2 })
+
+        let count = try await harness.store.resend(
+            warningID: warning, channel: nil, within: RegionCode("430121002")!, states: [.failed], by: .test,
+            reason: "township 002's terminals repaired", at: Date())
+        #expect(count == 1)
+        #expect(try await harness.dispatch { try await harness.summary(warning)[.delivered] == 1 })
+        let byRegion = Dictionary(
+            try await harness.store.deliveries(warningID: warning, state: nil, limit: 10).map { (String($0.region.prefix(9)), $0.state) },
+            uniquingKeysWith: { first, _ in first })
+        #expect(byRegion == ["430121001": .failed, "430121002": .delivered])
+        #expect(harness.fleet.requests == 9, "four attempts each, and the one resent")
+    }
+
     @Test("after repeated failures the endpoint's breaker opens and holds its deliveries back without spending attempts")
     func circuitBreaker() async throws {
         let harness = try await DispatchHarness {
