@@ -18,7 +18,7 @@ SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PREFIX       ?= /usr/local
 ETC          ?= /etc/warncast
 
-.PHONY: deps deps-test apt build run run-receiver install-receiver lint test fuzz schema bench soak release install clean
+.PHONY: deps deps-test apt build run run-receiver install-receiver install-config install-receiver-config lint test fuzz schema bench soak release install clean
 
 ## deps: install the missing Debian packages (needs root or sudo)
 deps:
@@ -134,17 +134,35 @@ soak: deps-test
 release: deps
 	$(SWIFT) build -c release
 
-## install: release binaries, the systemd unit, and (once) a configuration in $(ETC)
-install: release
+## install: release binaries, then everything install-config installs
+install: release install-config
 	install -D -m 0755 .build/release/warncastd $(DESTDIR)$(PREFIX)/bin/warncastd
 	install -D -m 0755 .build/release/warncast $(DESTDIR)$(PREFIX)/bin/warncast
+
+## install-config: no build: the systemd unit, operations.md, the registry files in $(ETC)
+## and (once) $(ETC)/warncast.yaml from the example with its store and signing keys in
+## /var/lib/warncast (the unit's state directory); creates the system user warncast
+install-config:
 	install -D -m 0644 systemd/warncastd.service $(DESTDIR)/etc/systemd/system/warncastd.service
+	install -D -m 0644 docs/operations.md $(DESTDIR)$(PREFIX)/share/doc/warncast/operations.md
+	install -d -m 0750 $(DESTDIR)$(ETC)
+	install -m 0640 config/divisions-cn.csv config/regions-villages.csv config/departments.example.csv $(DESTDIR)$(ETC)/
+	[ -e $(DESTDIR)$(ETC)/warncast.yaml ] || \
+	  sed 's#\.\./data#/var/lib/warncast#g' config/warncast.example.yaml > $(DESTDIR)$(ETC)/warncast.yaml
+	[ -n "$(DESTDIR)" ] || id warncast >/dev/null 2>&1 || \
+	  useradd --system --home-dir /var/lib/warncast --shell /usr/sbin/nologin warncast
+	[ -n "$(DESTDIR)" ] || chgrp -R warncast $(ETC)
 
 ## install-receiver: on a village station: the release receiver, its systemd unit and (once)
 ## its configuration in /etc/warncast-receiver (edit node, terminal and secret before starting)
-install-receiver: release
-	@$(MAKE) --no-print-directory apt PACKAGES="espeak-ng alsa-utils"
+install-receiver: release install-receiver-config
 	install -D -m 0755 .build/release/warncast-receiver $(DESTDIR)$(PREFIX)/bin/warncast-receiver
+
+## install-receiver-config: no build: espeak-ng and alsa-utils, the receiver's systemd unit,
+## and (once) /etc/warncast-receiver/warncast-receiver.yaml with its state in
+## /var/lib/warncast-receiver; creates the system user warncast-receiver
+install-receiver-config:
+	[ -n "$(DESTDIR)" ] || $(MAKE) --no-print-directory apt PACKAGES="espeak-ng alsa-utils"
 	install -D -m 0644 systemd/warncast-receiver.service $(DESTDIR)/etc/systemd/system/warncast-receiver.service
 	install -d -m 0750 $(DESTDIR)/etc/warncast-receiver
 	[ -e $(DESTDIR)/etc/warncast-receiver/warncast-receiver.yaml ] || \
@@ -153,14 +171,6 @@ install-receiver: release
 	[ -n "$(DESTDIR)" ] || id warncast-receiver >/dev/null 2>&1 || \
 	  useradd --system --no-create-home --groups audio --shell /usr/sbin/nologin warncast-receiver
 	[ -n "$(DESTDIR)" ] || chgrp -R warncast-receiver /etc/warncast-receiver
-	install -D -m 0644 docs/operations.md $(DESTDIR)$(PREFIX)/share/doc/warncast/operations.md
-	install -d -m 0750 $(DESTDIR)$(ETC)
-	install -m 0640 config/divisions-cn.csv config/regions-villages.csv config/departments.example.csv $(DESTDIR)$(ETC)/
-	[ -e $(DESTDIR)$(ETC)/warncast.yaml ] || \
-	  sed 's#data_dir: ../data#data_dir: /var/lib/warncast#' config/warncast.example.yaml > $(DESTDIR)$(ETC)/warncast.yaml
-	[ -n "$(DESTDIR)" ] || id warncast >/dev/null 2>&1 || \
-	  useradd --system --home-dir /var/lib/warncast --shell /usr/sbin/nologin warncast
-	[ -n "$(DESTDIR)" ] || chgrp -R warncast $(ETC)
 
 clean:
 	rm -rf .build data

@@ -203,7 +203,8 @@ let package = Package(
         .testTarget(
             name: "warncastdTests",
             dependencies: [
-                "WarncastTestSupport", "WarncastNet", "WarncastCore", "WarncastDispatch", .product(name: "GRDB", package: "GRDB.swift"),
+                "WarncastTestSupport", "WarncastNet", "WarncastCore", "WarncastDispatch", "WarncastConfig", "WarncastReceiver",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

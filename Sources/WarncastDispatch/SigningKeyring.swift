@@ -131,7 +131,8 @@ public struct SigningKeyring: Sendable, Codable {
         return (keyring, true)
     }
 
-    /// Writes the keyring readable by its owner only, replacing the file atomically.
+    /// Writes the keyring readable by its owner only, replacing the file atomically; run as
+    /// root, the file keeps the owner of the one it replaces (or of its folder).
     public func save(path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -140,6 +141,13 @@ public struct SigningKeyring: Sendable, Codable {
         let temporary = path + ".new"
         FileManager.default.createFile(
             atPath: temporary, contents: try encoder.encode(self), attributes: [.posixPermissions: 0o600])
+        // `warncast keys rotate` run as root: the keyring stays the daemon's user's.
+        do {
+            try FileOwnership.matchReplaced(temporary, replacing: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw Failure.unreadable(path, "cannot write: \(error.reason)")
+        }
         // rename(2) replaces the old file in one step, so a reader never sees half a keyring.
         guard rename(temporary, path) == 0 else {
             throw Failure.unreadable(path, "cannot write: \(String(cString: strerror(errno)))")

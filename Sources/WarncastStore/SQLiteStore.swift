@@ -41,9 +41,14 @@ public struct SQLiteStore: Store {
                 let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(1, 4_096_000 / max(pageSize, 512)))")
             }
+            let isNew = !FileManager.default.fileExists(atPath: path)
             let pool = try DatabasePool(path: path, configuration: configuration)
             for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
                 try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+                // The CLI run as root creating the store of a node: it goes to the owner of the
+                // state directory (the daemon's user). An existing store keeps its owner, and
+                // SQLite gives its WAL and shared memory the store's.
+                if isNew { try FileOwnership.match(file, like: directory) }
             }
             let pending = try pool.read { db -> [String] in
                 let applied = try Schema.migrator.appliedIdentifiers(db)

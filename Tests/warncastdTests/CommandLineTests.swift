@@ -117,6 +117,42 @@ struct CommandLineTests {
         #expect(try actor(["USER": "mallory", "SUDO_USER": "alice"], name: "审计二") == "cli:\(account) (sudo: alice)")
     }
 
+    @Test(
+        "run as root, the CLI leaves the daemon's files to the daemon's user: a new store and keyring take the state directory's owner, a rotated keyring and an existing store keep theirs",
+        .enabled(if: geteuid() == 0, "giving files to another user needs root")
+    )
+    func rootKeepsOwners() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let data = directory.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        // The state directory as systemd makes it for the unit's user (a uid with no name
+        // will do); the CLI runs as root.
+        let daemonUser: uid_t = 4242
+        let other: uid_t = 4343
+        try #require(chown(data.path, daemonUser, daemonUser) == 0)
+        func owner(_ name: String) throws -> (uid: uid_t, gid: gid_t, mode: Int) {
+            let info = try FileManager.default.attributesOfItem(atPath: data.appendingPathComponent(name).path)
+            let uid = try #require((info[.ownerAccountID] as? NSNumber)?.uint32Value)
+            let gid = try #require((info[.groupOwnerAccountID] as? NSNumber)?.uint32Value)
+            return (uid, gid, try #require((info[.posixPermissions] as? NSNumber)?.intValue))
+        }
+
+        let generated = try Binaries.warncast(["keys", "generate"], config: config)
+        try #require(generated.status == 0, "\(generated.err)")
+        #expect(try owner("signing-keys.json") == (daemonUser, daemonUser, 0o600), "a new keyring is the daemon user's")
+        #expect(try owner("warncast.sqlite") == (daemonUser, daemonUser, 0o600), "a new store is the daemon user's")
+
+        try #require(chown(data.appendingPathComponent("signing-keys.json").path, other, other) == 0)
+        try #require(chown(data.appendingPathComponent("warncast.sqlite").path, other, other) == 0)
+        let rotated = try Binaries.warncast(["keys", "rotate"], config: config)
+        try #require(rotated.status == 0, "\(rotated.err)")
+        #expect(try owner("signing-keys.json") == (other, other, 0o600), "a rotated keyring keeps its owner")
+        #expect(try owner("warncast.sqlite").uid == other, "an existing store keeps its owner")
+        let shown = try Binaries.warncast(["keys", "show"], config: config)
+        #expect(shown.status == 0 && shown.out.contains("retired"), "\(shown.out)")
+    }
+
     @Test("history lists who did what to a warning; one recipient is added, replaced and removed, and the API removes one too")
     func historyAndOneRecipient() throws {
         let directory = try TestSupport.temporaryDirectory()
