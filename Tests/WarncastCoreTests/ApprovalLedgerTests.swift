@@ -87,6 +87,24 @@ struct ApprovalLedgerTests {
         #expect(try ledger.decide(.approve, by: Self.secondDutyLeader, reason: nil, facts: facts(), at: Self.now) == .released)
     }
 
+    @Test("a count of two is not met by one person with two tokens (a second console sign-in is a new token)")
+    func countTwoOnePerson() throws {
+        let plan = ApprovalPlan(
+            rule: ApprovalRule(
+                name: "two", match: ApprovalMatch(),
+                requirements: [ApprovalRequirement(role: "duty-leader", scope: .department, count: 2)]),
+            submittedAt: Self.now)
+        var ledger = ApprovalLedger(plan: plan)
+        #expect(try ledger.decide(.approve, by: Self.dutyLeader, reason: nil, facts: facts(), at: Self.now) == .recorded)
+        var secondSession = Self.approver("duty-signed-in-again")
+        secondSession.name = Self.dutyLeader.name
+        #expect(throws: ApprovalError.alreadyDecided) {
+            try ledger.decide(.approve, by: secondSession, reason: nil, facts: facts(), at: Self.now)
+        }
+        #expect(ledger.missing.first?.remaining == 1)
+        #expect(try ledger.decide(.approve, by: Self.secondDutyLeader, reason: nil, facts: facts(), at: Self.now) == .released)
+    }
+
     @Test(
         "approvers outside the rule's scope are refused with the reason",
         arguments: [

@@ -28,7 +28,8 @@ public enum ApprovalError: Error, Sendable, Equatable {
         case .notAnApprover: "only an approver token with an approval role may approve or reject"
         case .selfApproval: "the submitter of a warning may not approve or reject it (two-person rule)"
         case .outOfScope(let reason): reason
-        case .alreadyDecided: "this approver has already decided on this warning; an approver counts once"
+        case .alreadyDecided:
+            "this approver has already decided on this warning (with this or another token or console session in the same name); an approver counts once"
         case .nothingMissingForApprover: "every requirement this approver could meet is already met"
         case .notPending(let status): "the warning is \(status.rawValue), not awaiting a decision"
         case .expired: "the warning has expired and can no longer be approved"

@@ -62,7 +62,12 @@ public struct ApprovalLedger: Sendable, Equatable {
         }
         if let expires = facts.expires, expires <= now { throw .expired }
         try checkStatus(facts.status, decision: decision)
-        guard !approvals.contains(where: { $0.tokenID == principal.tokenID }) else { throw .alreadyDecided }
+        // One person decides once, whichever of their tokens they use: each console sign-in
+        // is a token of its own, so the holder's name counts as well as the token, as for
+        // self-approval.
+        guard !approvals.contains(where: { $0.tokenID == principal.tokenID || $0.name == principal.name }) else {
+            throw .alreadyDecided
+        }
         let eligible = try eligibleRequirements(for: principal, role: role, issuer: facts.issuer)
         let trimmedReason = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         var approval = Approval(
