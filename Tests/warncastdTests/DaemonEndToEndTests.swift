@@ -121,6 +121,22 @@ struct DaemonEndToEndTests {
         #expect(daemon.log.contains("second signal while shutting down: stopping now"), "\(daemon.log)")
     }
 
+    @Test("report streams whose clients hang up before the answer give their places back: the 101st stream still opens")
+    func reportStreamsHungUp() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop(signal: SIGKILL) }
+        let (id, issuer) = try daemon.releaseCountyRed(config: config)
+        let request = "GET /v1/warnings/\(id)/report/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(issuer)\r\n\r\n"
+        // More clients than there are places, each resetting its connection as soon as the
+        // request is out: the handler answers a connection already gone.
+        for _ in 0..<120 { #expect(RawHTTP.send(request, port: daemon.port, reset: true) != nil) }
+        Thread.sleep(forTimeInterval: 2)
+        let head = RawHTTP.send(request, port: daemon.port, reset: false) ?? ""
+        #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
+    }
+
     @Test("SIGTERM stops the daemon even when nobody reads the notify socket and its queue is full")
     func stopsWithFullNotifySocket() throws {
         let directory = try TestSupport.temporaryDirectory()
@@ -230,5 +246,42 @@ struct DaemonEndToEndTests {
         process.waitUntilExit()
         try handle.close()
         return (process.terminationStatus, try String(contentsOf: log, encoding: .utf8))
+    }
+}
+
+/// A request written on a plain socket, for what a client library will not do.
+enum RawHTTP {
+    /// Sends `request` to 127.0.0.1:`port`. With `reset`, closes the connection at once with
+    /// a reset and returns ""; otherwise returns the first bytes of the answer (up to the end
+    /// of its head or 5 s). Nil when it cannot connect.
+    static func send(_ request: String, port: Int, reset: Bool) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { return nil }
+        let bytes = Array(request.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else { return nil }
+        if reset {
+            var linger = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+            return ""
+        }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !answer.isEmpty ? !String(decoding: answer, as: UTF8.self).contains("\r\n\r\n") : true {
+            let count = read(fd, &buffer, buffer.count)
+            guard count > 0 else { break }
+            answer += buffer[0..<count]
+        }
+        return String(decoding: answer, as: UTF8.self)
     }
 }

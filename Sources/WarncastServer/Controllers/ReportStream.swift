@@ -18,16 +18,18 @@ extension DeliveryController {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
         let depth = try WarningReportBuilder.depth(of: request)
-        guard streams.open() else {
+        // The slot is let go when the body has run, or when the response is dropped unsent (a
+        // client gone before the head was written): the body would never run to release it.
+        guard let slot = streams.open() else {
             var error = APIError(
                 .serviceUnavailable, code: "too_many_streams",
                 detail: "\(ReportStreams.limit) report streams are open: read GET /v1/warnings/\(id)/report instead, or try later")
             error.headers[.retryAfter] = "30"
             throw error
         }
-        let (reports, store, streams, now) = (self.reports, self.store, self.streams, self.now)
+        let (reports, store, now) = (self.reports, self.store, self.now)
         let body = ResponseBody { writer in
-            defer { streams.close() }
+            defer { withExtendedLifetime(slot) {} }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var last = Data()
@@ -59,13 +61,24 @@ final class ReportStreams: Sendable {
     static let limit = 100
     private let count = Mutex(0)
 
-    func open() -> Bool {
-        count.withLock { count in
+    /// One open stream's place: held while the stream runs, given back when the last
+    /// reference to it goes, however the stream ends (or never starts).
+    final class Slot: Sendable {
+        private let streams: ReportStreams
+        fileprivate init(_ streams: ReportStreams) { self.streams = streams }
+        deinit { streams.count.withLock { $0 -= 1 } }
+    }
+
+    /// A place for one more stream, or nil when `limit` are open.
+    func open() -> Slot? {
+        let taken = count.withLock { count in
             guard count < Self.limit else { return false }
             count += 1
             return true
         }
+        return taken ? Slot(self) : nil
     }
 
-    func close() { count.withLock { $0 -= 1 } }
+    /// Streams open now.
+    var openCount: Int { count.withLock { $0 } }
 }
