@@ -82,7 +82,9 @@ struct CascadeControllerTests {
         #expect(try answer.decode(Accepted.self).status == "pending_approval")
     }
 
-    @Test("unsigned, unknown key, altered body, stale timestamp and a loop are each refused with their reason")
+    @Test(
+        "unsigned, unknown key, altered body, stale timestamp and a loop are each refused with their reason; a stranger's oversized body is refused by its headers, unread"
+    )
     func refusals() async throws {
         let harness = try await harness()
         let body = TestSupport.fixture("rainstorm-red-province.xml")
@@ -91,6 +93,13 @@ struct CascadeControllerTests {
         let cases: [(HTTPFields, Data, HTTPResponse.Status, String)] = [
             ([.contentType: "application/cap+xml"], body, .unauthorized, "unsigned"),
             (try headers(body, signer: stranger, at: now), body, .unauthorized, "unknown_upstream_key"),
+            // Four times server.max_body_bytes: a body read first would be 413 body_too_large.
+            ([.contentType: "application/cap+xml"], Data(repeating: 0x20, count: 1 << 20), .unauthorized, "unsigned"),
+            (try headers(body, signer: stranger, at: now), Data(repeating: 0x20, count: 1 << 20), .unauthorized, "unknown_upstream_key"),
+            (
+                try headers(body, signer: try upper.signer(), at: now.addingTimeInterval(-600)), Data(repeating: 0x20, count: 1 << 20),
+                .unauthorized, "stale_signature"
+            ),
             (try headers(body, signer: try upper.signer(), at: now), body + Data(" ".utf8), .unauthorized, "bad_signature"),
             (try headers(body, signer: try upper.signer(), at: now.addingTimeInterval(-600)), body, .unauthorized, "stale_signature"),
             (

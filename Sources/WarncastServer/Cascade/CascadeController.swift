@@ -36,8 +36,10 @@ struct CascadeController {
     }
 
     @Sendable func handDown(_ request: Request, context: WarncastRequestContext) async throws -> Response {
+        // The headers first: a stranger's body is never read.
+        try await authenticate(request, body: nil)
         let body = Data(buffer: try await request.body.collect(upTo: maxBodyBytes))
-        let upstream = try await authenticate(request, body: body, idempotencyKey: request.headers[.init("Idempotency-Key")!])
+        let upstream = try await authenticate(request, body: body)
         let path = (request.headers[.init("Warncast-Path")!] ?? "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty }
@@ -74,7 +76,7 @@ struct CascadeController {
     /// downstream nodes' reports.
     @Sendable func report(_ request: Request, context: WarncastRequestContext) async throws -> WarningReport {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
-        let upstream = try await authenticate(request, body: Data(), idempotencyKey: request.headers[.init("Idempotency-Key")!])
+        let upstream = try await authenticate(request, body: Data())
         guard request.headers[.init("Idempotency-Key")!] == "GET \(DownstreamReports.reportPath(id.rawValue))" else {
             throw APIError(.unauthorized, code: "bad_signature", detail: "the signature was made for another request")
         }
@@ -84,11 +86,19 @@ struct CascadeController {
         return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request), forUpstream: true)
     }
 
-    private func authenticate(_ request: Request, body: Data, idempotencyKey: String?) async throws -> WarncastConfiguration.Upstream {
+    /// The upstream node that signed the request: from its headers alone (`body` nil), or
+    /// with the signature over `body` checked too.
+    @discardableResult
+    private func authenticate(_ request: Request, body: Data?) async throws -> WarncastConfiguration.Upstream {
+        let (key, timestamp) = (request.headers[.init("Idempotency-Key")!], request.headers[.init("Warncast-Timestamp")!])
+        let (keyID, signature) = (request.headers[.init("Warncast-Key-Id")!], request.headers[.init("Warncast-Signature")!])
         do {
+            guard let body else {
+                return try verifier.admit(idempotencyKey: key, timestamp: timestamp, keyID: keyID, signature: signature, now: now())
+                    .upstream
+            }
             return try verifier.verify(
-                body: body, idempotencyKey: idempotencyKey, timestamp: request.headers[.init("Warncast-Timestamp")!],
-                keyID: request.headers[.init("Warncast-Key-Id")!], signature: request.headers[.init("Warncast-Signature")!], now: now())
+                body: body, idempotencyKey: key, timestamp: timestamp, keyID: keyID, signature: signature, now: now())
         } catch {
             let (code, detail): (String, String) =
                 switch error {

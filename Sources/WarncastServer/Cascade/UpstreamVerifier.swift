@@ -42,21 +42,32 @@ public struct UpstreamVerifier: Sendable {
 
     public var isEmpty: Bool { known.isEmpty }
 
-    /// The upstream node that signed `body` with these headers, or why not.
-    public func verify(
-        body: Data, idempotencyKey: String?, timestamp: String?, keyID: String?, signature: String?, now: Date
-    ) throws(Failure) -> WarncastConfiguration.Upstream {
-        guard let idempotencyKey, let timestamp, let keyID, let signature, let bytes = Data(base64Encoded: signature) else {
+    /// What the headers alone can tell, before the body is read: they are all there, the
+    /// key is an upstream node's, the timestamp is fresh. A stranger is refused without
+    /// the node reading (and holding) a body of up to `server.max_body_bytes`.
+    public func admit(
+        idempotencyKey: String?, timestamp: String?, keyID: String?, signature: String?, now: Date
+    ) throws(Failure) -> Known {
+        guard idempotencyKey != nil, let timestamp, let keyID, let signature, Data(base64Encoded: signature) != nil else {
             throw .unsigned
         }
         if ownKeyIDs.contains(keyID) { throw .ownKey }
         guard let node = known[keyID] else { throw .unknownKey(keyID) }
-        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: node.key),
-            key.isValidSignature(bytes, for: MessageSigner.signedBytes(body: body, idempotencyKey: idempotencyKey, timestamp: timestamp))
-        else { throw .badSignature }
         guard let at = CAPTime.parse(timestamp) ?? Timestamp.parse(timestamp), abs(at.timeIntervalSince(now)) <= window else {
             throw .stale(timestamp)
         }
+        return node
+    }
+
+    /// The upstream node that signed `body` with these headers, or why not.
+    public func verify(
+        body: Data, idempotencyKey: String?, timestamp: String?, keyID: String?, signature: String?, now: Date
+    ) throws(Failure) -> WarncastConfiguration.Upstream {
+        let node = try admit(idempotencyKey: idempotencyKey, timestamp: timestamp, keyID: keyID, signature: signature, now: now)
+        guard let idempotencyKey, let timestamp, let bytes = signature.flatMap({ Data(base64Encoded: $0) }),
+            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: node.key),
+            key.isValidSignature(bytes, for: MessageSigner.signedBytes(body: body, idempotencyKey: idempotencyKey, timestamp: timestamp))
+        else { throw .badSignature }
         return node.upstream
     }
 }
