@@ -17,6 +17,10 @@ public struct KeySet: Sendable, Equatable, Codable {
         public var status: String?
         /// When the node retired it: messages signed after that are refused.
         public var retiredAt: String?
+        /// The retirement came over plain HTTP (`PinnedKeys.Updates.retirementsOnly`),
+        /// where anybody on the way could have written it: a later list that shows the key
+        /// active takes it back.
+        public var retirementUnverified: Bool?
 
         public init(id: String, algorithm: String = "Ed25519", publicKey: String, status: String? = nil, retiredAt: String? = nil) {
             self.retiredAt = retiredAt
@@ -60,6 +64,11 @@ public struct KeySet: Sendable, Equatable, Codable {
         var added: [String] = []
         for key in fetched where key.rawKey != nil {
             if let index = keys.firstIndex(where: { $0.id == key.id }) {
+                if key.retiredAt == nil, keys[index].retirementUnverified == true {
+                    keys[index].retiredAt = nil
+                    keys[index].retirementUnverified = nil
+                }
+                if key.retiredAt != nil { keys[index].retirementUnverified = nil }
                 keys[index].status = key.status ?? keys[index].status
                 keys[index].retiredAt = key.retiredAt ?? keys[index].retiredAt
             } else {
@@ -68,6 +77,33 @@ public struct KeySet: Sendable, Equatable, Codable {
             }
         }
         return added
+    }
+
+    /// Takes what `fetched`, read over plain HTTP, says of the pinned keys' retirements, so
+    /// that nobody on the way can silence the station for good: a retirement is dated no
+    /// earlier than `now` (a forged date in the past would refuse what was signed before
+    /// it was seen), a retirement already taken is never moved, and one taken this way is
+    /// dropped when a later list shows the key active. Keys not pinned are left out.
+    /// Returns the ids retired and those taken back.
+    public mutating func takeUnverifiedRetirements(_ fetched: [Key], now: Date) -> (retired: [String], restored: [String]) {
+        var retired: [String] = []
+        var restored: [String] = []
+        for key in fetched {
+            guard let index = keys.firstIndex(where: { $0.id == key.id }) else { continue }
+            if let announced = key.retiredAt.flatMap(Timestamp.parse) {
+                guard keys[index].retiredAt == nil else { continue }
+                keys[index].retiredAt = Timestamp.string(max(announced, now))
+                keys[index].status = "retired"
+                keys[index].retirementUnverified = true
+                retired.append(key.id)
+            } else if keys[index].retirementUnverified == true {
+                keys[index].retiredAt = nil
+                keys[index].retirementUnverified = nil
+                keys[index].status = key.status
+                restored.append(key.id)
+            }
+        }
+        return (retired, restored)
     }
 
     /// Reads `{"keys": [...]}`, the node's answer or `keys.json`.

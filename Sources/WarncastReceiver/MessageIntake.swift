@@ -50,6 +50,23 @@ public struct MessageIntake: Sendable {
         self.now = now
     }
 
+    /// The refusal of a push whose headers alone show it will be refused (unsigned, stale),
+    /// so that its body need not be read; nil when the body is worth reading.
+    public func admit(_ headers: SignedRequest) -> Answer? {
+        guard let refusal = verifier.precheck(headers, now: now()) else { return nil }
+        logRefusal(refusal, headers)
+        return .refused(refusal)
+    }
+
+    private func logRefusal(_ refusal: Refusal, _ request: SignedRequest) {
+        logger.warning(
+            "refused a message",
+            metadata: [
+                "reason": "\(refusal.rawValue)", "key": "\(request.idempotencyKey ?? "-")", "keyId": "\(request.keyID ?? "-")",
+                "timestamp": "\(request.timestamp ?? "-")",
+            ])
+    }
+
     public func receive(_ request: SignedRequest) async -> Answer {
         var verdict = verifier.check(request, keys: await keys.current, now: now())
         if case .failure(.unknownKey) = verdict, let id = request.keyID, await keys.refresh(forUnknown: id) {
@@ -58,12 +75,7 @@ public struct MessageIntake: Sendable {
         let message: BroadcastMessage
         switch verdict {
         case .failure(let refusal):
-            logger.warning(
-                "refused a message",
-                metadata: [
-                    "reason": "\(refusal.rawValue)", "key": "\(request.idempotencyKey ?? "-")", "keyId": "\(request.keyID ?? "-")",
-                    "timestamp": "\(request.timestamp ?? "-")",
-                ])
+            logRefusal(refusal, request)
             return .refused(refusal)
         case .success(let verified):
             message = verified

@@ -8,14 +8,24 @@ import WarncastCore
 /// a body for the same idempotency key. Pure: the keys and the time are passed in.
 public struct MessageVerifier: Sendable {
     public var freshness: TimeInterval
-    /// This terminal's recipient id: a message's idempotency key (`<warning>/<recipient>`)
-    /// must end in it, or a message captured on its way to one village could be played in
-    /// another. Nil checks nothing (tests of the signature alone).
+    /// This terminal's recipient id: a message's idempotency key must be its warning's id,
+    /// a slash and this id, or a message captured on its way to one village could be played
+    /// in another. Nil checks nothing (tests of the signature alone).
     public var terminal: String?
 
     public init(freshness: TimeInterval, terminal: String? = nil) {
         self.freshness = freshness
         self.terminal = terminal
+    }
+
+    /// What the headers alone can tell, before the body is read: all four are there and
+    /// the timestamp is within `freshness`. Nil when the message may go on to `check`.
+    public func precheck(_ request: SignedRequest, now: Date) -> Refusal? {
+        guard let key = request.idempotencyKey, let timestamp = request.timestamp, let keyID = request.keyID,
+            let signature = request.signature, !key.isEmpty, !timestamp.isEmpty, !keyID.isEmpty, !signature.isEmpty
+        else { return .unsigned }
+        guard let signed = Timestamp.parse(timestamp), abs(signed.timeIntervalSince(now)) <= freshness else { return .stale }
+        return nil
     }
 
     public func check(_ request: SignedRequest, keys: KeySet, now: Date) -> Result<BroadcastMessage, Refusal> {
@@ -36,12 +46,14 @@ public struct MessageVerifier: Sendable {
         if let retired = keys.key(id: keyID)?.retiredAt.flatMap(Timestamp.parse), signed > retired {
             return .failure(.retiredKey)
         }
-        if let terminal, !key.hasSuffix("/" + terminal) {
-            return .failure(.otherTerminal)
-        }
         guard let message = try? JSONDecoder().decode(BroadcastMessage.self, from: request.body),
             message.idempotencyKey == key
         else { return .failure(.badPayload) }
+        // The key is `<warning>/<terminal id>`, whole: a suffix would let a message for a
+        // recipient whose id ends in `/<this id>` (ids are free text) play here too.
+        if let terminal, message.warning.map({ key != $0 + "/" + terminal }) ?? true {
+            return .failure(.otherTerminal)
+        }
         return .success(message)
     }
 }

@@ -11,8 +11,10 @@ public actor PinnedKeys {
         /// Pin new keys and take retirements: the list comes over a channel nobody can
         /// tamper with (verified HTTPS), or the operator said so.
         case all
-        /// Take retirements of pinned keys only; a new key is logged, not pinned. Over
-        /// plain HTTP anybody on the way could otherwise slip in a key of their own.
+        /// Take retirements of pinned keys only, and only from the moment they are seen,
+        /// until a later list shows the key active again; a new key is logged, not pinned.
+        /// Over plain HTTP anybody on the way could otherwise slip in a key of their own, or
+        /// retire the pinned ones for good.
         case retirementsOnly
         /// Never ask the node: `keys.json` is provisioned by hand.
         case never
@@ -50,7 +52,7 @@ public actor PinnedKeys {
     @discardableResult
     public func refresh() async -> Bool {
         guard updates != .never else { return false }
-        var fetched: KeySet
+        let fetched: KeySet
         do {
             fetched = try await fetch()
         } catch {
@@ -64,10 +66,24 @@ public actor PinnedKeys {
                     "the node lists keys that are not pinned: new keys are taken only over https (key_updates), so messages they sign are refused; copy the node's keys into the keys file to trust them",
                     metadata: ["ids": "\(unpinned.joined(separator: ","))", "file": "\(file.path)"])
             }
-            fetched = KeySet(keys: fetched.keys.filter { keys.key(id: $0.id) != nil })
         }
         var updated = keys
-        let added = updated.add(fetched.keys)
+        var added: [String] = []
+        if updates == .retirementsOnly && !keys.isEmpty {
+            let (retired, restored) = updated.takeUnverifiedRetirements(fetched.keys, now: now())
+            if !retired.isEmpty {
+                logger.warning(
+                    "the node lists pinned keys as retired: messages they sign from now on are refused (over http this holds until a later list shows them active)",
+                    metadata: ["ids": "\(retired.joined(separator: ","))"])
+            }
+            if !restored.isEmpty {
+                logger.notice(
+                    "the node lists keys as active again: their retirement, taken over http, is dropped",
+                    metadata: ["ids": "\(restored.joined(separator: ","))"])
+            }
+        } else {
+            added = updated.add(fetched.keys)
+        }
         guard updated != keys else { return true }
         do {
             try save(updated)

@@ -7,8 +7,9 @@ import NIOCore
 /// `MessageIntake` with its signing headers and its body as received.
 public struct PushController: Sendable {
     public let intake: MessageIntake
-    /// The node's loudspeaker bodies carry the CAP XML; 4 MiB is far above any warning.
-    public var maxBodyBytes = 4 << 20
+    /// The node's loudspeaker bodies carry the CAP XML (tens of KiB with several
+    /// languages); 1 MiB is far above any warning, and little for a small station to hold.
+    public var maxBodyBytes = 1 << 20
 
     public init(intake: MessageIntake) {
         self.intake = intake
@@ -20,12 +21,17 @@ public struct PushController: Sendable {
     }
 
     func handle(_ request: Request) async throws -> Response {
-        let body = try await request.body.collect(upTo: maxBodyBytes)
-        let answer = await intake.receive(
-            SignedRequest(
-                idempotencyKey: request.headers[Self.idempotencyKey], timestamp: request.headers[Self.timestamp],
-                keyID: request.headers[Self.keyID], signature: request.headers[Self.signature], body: Data(body.readableBytesView)))
-        return Response(
+        var signed = SignedRequest(
+            idempotencyKey: request.headers[Self.idempotencyKey], timestamp: request.headers[Self.timestamp],
+            keyID: request.headers[Self.keyID], signature: request.headers[Self.signature], body: Data())
+        // Unsigned or stale: refused on its headers, the body never read.
+        if let refusal = intake.admit(signed) { return Self.response(refusal) }
+        signed.body = Data(try await request.body.collect(upTo: maxBodyBytes).readableBytesView)
+        return Self.response(await intake.receive(signed))
+    }
+
+    private static func response(_ answer: MessageIntake.Answer) -> Response {
+        Response(
             status: .init(code: answer.status), headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(string: answer.body)))
     }

@@ -20,12 +20,23 @@ struct MessageVerifierTests {
         #expect(message.level == "red")
     }
 
-    @Test("a message for another terminal is refused: its key must end in this terminal's id")
+    @Test("a message for another terminal is refused: its key must be its warning's id, a slash and this terminal's id")
     func otherTerminal() {
         let own = MessageVerifier(freshness: 300, terminal: "ls-1")
         #expect((try? own.check(node.request(key: "w-1/ls-1", at: now), keys: node.keys, now: now).get()) != nil)
         #expect(own.check(node.request(key: "w-1/ls-2", at: now), keys: node.keys, now: now) == .failure(.otherTerminal))
         #expect(own.check(node.request(key: "w-1/xls-1", at: now), keys: node.keys, now: now) == .failure(.otherTerminal))
+        // Another recipient whose id ends in "/ls-1" (ids are free text) is another terminal.
+        let nested = "w-1/430102/ls-1"
+        #expect(
+            own.check(node.request(key: nested, body: TestNode.body(key: nested), at: now), keys: node.keys, now: now)
+                == .failure(.otherTerminal))
+        // A body without its warning's id cannot show the key is this terminal's.
+        let anonymous = try! JSONSerialization.data(withJSONObject: [
+            "idempotencyKey": "w-1/ls-1", "language": "zh-CN", "repeat": 1, "text": "x",
+        ])
+        #expect(
+            own.check(node.request(key: "w-1/ls-1", body: anonymous, at: now), keys: node.keys, now: now) == .failure(.otherTerminal))
     }
 
     @Test("a retired key verifies what it signed before its retirement, and nothing signed after")

@@ -44,7 +44,9 @@ struct PinnedKeysTests {
         #expect(keys.keys.count == 2)
     }
 
-    @Test("once keys are pinned, a refresh over plain http takes a retirement but pins no new key; never asks nothing")
+    @Test(
+        "once keys are pinned, a refresh over plain http pins no new key and takes a retirement only from when it is seen, until the key is listed active again; never asks nothing"
+    )
     func updatesOverHTTP() async throws {
         let folder = ScratchFolder()
         defer { folder.remove() }
@@ -53,21 +55,48 @@ struct PinnedKeysTests {
         let served = Shared(old.keys)
         let asked = Shared(0)
         let file = folder.file("keys.json")
-        let keys = try PinnedKeys(file: file, logger: quietLogger, updates: .retirementsOnly) {
-            asked.update { $0 += 1 }
-            return served.value
-        }
+        let seen = Timestamp.parse("2026-07-02T00:00:00.000Z")!
+        let clock = Shared(seen)
+        let keys = try PinnedKeys(
+            file: file, logger: quietLogger, updates: .retirementsOnly, now: { clock.value },
+            fetch: {
+                asked.update { $0 += 1 }
+                return served.value
+            })
         #expect(await keys.refresh())
         #expect(await keys.current == old.keys, "the first pin takes what the node serves")
+        // Somebody on the way (or the node) says the pinned key was retired a day before the
+        // list was read: over http it counts from the moment it is seen, not before.
         var retired = old.key
         retired.status = "retired"
         retired.retiredAt = "2026-07-01T00:00:00.000Z"
         served.update { $0 = KeySet(keys: [retired, slipped.key]) }
         #expect(await keys.refresh())
         #expect(await keys.current.keys.map(\.id) == [old.signer.keyID], "a key served over http is not pinned")
-        #expect(await keys.current.key(id: old.signer.keyID)?.retiredAt == "2026-07-01T00:00:00.000Z", "the retirement is taken")
+        #expect(await keys.current.key(id: old.signer.keyID)?.retiredAt == "2026-07-02T00:00:00.000Z", "taken from when it was seen")
+        let verifier = MessageVerifier(freshness: 300, terminal: "ls-1")
+        #expect(
+            (try? verifier.check(old.request(key: "w-1/ls-1", at: seen.addingTimeInterval(-60)), keys: await keys.current, now: seen).get())
+                != nil, "what was signed before it was seen still plays")
+        #expect(
+            verifier.check(old.request(key: "w-1/ls-1", at: seen.addingTimeInterval(60)), keys: await keys.current, now: seen)
+                == .failure(.retiredKey))
+        // A later list moves no retirement already taken.
+        retired.retiredAt = "2026-06-01T00:00:00.000Z"
+        served.update { $0 = KeySet(keys: [retired]) }
+        clock.update { $0 = seen.addingTimeInterval(3600) }
+        #expect(await keys.refresh())
+        #expect(await keys.current.key(id: old.signer.keyID)?.retiredAt == "2026-07-02T00:00:00.000Z")
         #expect(await !keys.refresh(forUnknown: slipped.signer.keyID))
         #expect(try KeySet.decode(Data(contentsOf: file)).keys.map(\.id) == [old.signer.keyID])
+        // The node (the attacker gone) lists the key active again: the retirement taken over
+        // http is dropped, from keys.json too, and the station plays again.
+        served.update { $0 = old.keys }
+        #expect(await keys.refresh())
+        #expect(await keys.current.key(id: old.signer.keyID)?.retiredAt == nil)
+        #expect(try KeySet.decode(Data(contentsOf: file)).key(id: old.signer.keyID)?.retiredAt == nil)
+        let later = seen.addingTimeInterval(7200)
+        #expect((try? verifier.check(old.request(key: "w-1/ls-1", at: later), keys: await keys.current, now: later).get()) != nil)
 
         let fixed = try PinnedKeys(file: file, logger: quietLogger, updates: .never) {
             asked.update { $0 += 1 }

@@ -153,7 +153,9 @@ struct ReceiverEndToEndTests {
             #expect(
                 stations[index].stopGracefully(within: 15, signals: index == 0 ? 2 : 1) == 0, "\(Self.name(index)) exits 0 on SIGTERM")
         }
-        #expect(stations[0].log.contains("the same signal again within a second"), "\(stations[0].log)")
+        // The repeat is logged when the station took the first before the second came; on a
+        // busy machine the kernel may merge the two. Either way it is no stop at once.
+        #expect(!stations[0].log.contains("stopping now"), "\(stations[0].log)")
         #expect(try Self.waitFor(20) { try terminals("?offline=true").terminals.map(\.id) == (0..<5).map(Self.name) })
         let listed = try Binaries.warncast(["terminals", "--offline", "--url", daemon.url, "--token", auditor], config: config)
         #expect(listed.out.contains("rx-04") && listed.out.contains("45 online, 5 offline"), "\(listed.out)")
@@ -231,6 +233,13 @@ struct ReceiverEndToEndTests {
         )
         let unsigned = try post(["Idempotency-Key: \(key)"])
         #expect(unsigned.status == 401 && unsigned.body.contains("unsigned"))
+        // Refused on its headers, its body unread however large (a read body over the
+        // station's 1 MiB would be 413).
+        let flood = try CurlTransfer.perform(
+            HTTPRequestSpec(
+                method: "POST", url: url + "/", headers: ["Content-Type: application/json", "Idempotency-Key: \(key)"],
+                body: Data(repeating: 0x20, count: 5 << 20)))
+        #expect(flood.status == 401 && String(decoding: flood.body, as: UTF8.self).contains("unsigned"), "\(flood.status)")
         let stranger = MessageSigner(key: Curve25519.Signing.PrivateKey())
         let unknown = try post(try stranger.headers(body: body, idempotencyKey: key, timestamp: Timestamp.string(now)))
         #expect(unknown.status == 401 && unknown.body.contains("unknown_key"))
