@@ -71,7 +71,8 @@ public final class DialInHub: Sendable {
         var waiting: [String: [String: Waiter]] = [:]
         /// The node is stopping: no new connections.
         var closed = false
-        /// Terminals a push found away since they last connected.
+        /// Terminals a push found away since they last connected, or whose connection went
+        /// with pushes still waiting on it (answered `notConnected`, so deferred).
         var missed: Set<String> = []
         /// The task watching the waiters' deadlines (`watchDeadlines`).
         var watcher = TimerCharge()
@@ -142,11 +143,14 @@ public final class DialInHub: Sendable {
 
     /// Forgets connection `number` of `terminal`, if it is still the current one. Pushes
     /// still waiting on it are answered `notConnected`: they wait for the next connection
-    /// without spending an attempt.
+    /// without spending an attempt, and that connection is told it has missed pushes (the
+    /// deferral may be written only after it has connected).
     public func disconnect(terminal: String, number: UInt64) {
         let (gone, waiters) = state.withLock { state -> (Connection?, [Waiter]) in
             guard state.connections[terminal]?.number == number else { return (nil, []) }
-            return state.drop(terminal)
+            let (gone, waiters) = state.drop(terminal)
+            if !waiters.isEmpty { state.missed.insert(terminal) }
+            return (gone, waiters)
         }
         gone?.continuation.finish()
         for waiter in waiters { waiter.continuation.resume(returning: .notConnected) }
@@ -233,7 +237,9 @@ public final class DialInHub: Sendable {
                 // the pushes still in time.
                 let late = lateTerminals.map { terminal in
                     let (gone, waiters) = state.drop(terminal)
-                    return (waiters.filter { $0.deadline <= now }, gone, waiters.filter { $0.deadline > now })
+                    let others = waiters.filter { $0.deadline > now }
+                    if !others.isEmpty { state.missed.insert(terminal) }
+                    return (waiters.filter { $0.deadline <= now }, gone, others)
                 }
                 next = next.map { max($0, now + Self.deadlineSlack) }
                 state.watcher.looks(at: next)

@@ -213,6 +213,35 @@ struct DialInTests {
         #expect(hub.isConnected("ls-1"), "a refusal is an answer: the connection is not taken for dead")
     }
 
+    @Test(
+        "a connection that goes with a push waiting on it leaves the push deferred, and the terminal's next connection is told it missed pushes"
+    )
+    func droppedWithPushWaiting() async throws {
+        final class Heard: DialInListener, @unchecked Sendable {
+            let told = Mutex<[Bool]>([])
+            func terminalConnected(_ terminal: String, missedPushes: Bool) async { told.withLock { $0.append(missedPushes) } }
+        }
+        let hub = DialInHub()
+        let heard = Heard()
+        hub.tell(heard)
+        let (first, pushes) = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
+        let answered = Task {
+            await hub.push(DialInHub.Push(idempotencyKey: "w/ls-1", headers: [:], body: Data()), to: "ls-1", timeout: .seconds(30))
+        }
+        var stream = pushes.makeAsyncIterator()
+        #expect(await stream.next()?.idempotencyKey == "w/ls-1")
+        // The station restarted: the old connection is found gone with the push unanswered.
+        hub.disconnect(terminal: "ls-1", number: first)
+        #expect(await answered.value == .notConnected)
+        _ = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
+        #expect(heard.told.withLock { $0 } == [false, true], "the reconnection looks again for what was deferred")
+        // Without a push waiting, a connection that goes leaves nothing missed.
+        let (second, _) = await hub.connect(terminal: "ls-2", secretHashes: ["h"])
+        hub.disconnect(terminal: "ls-2", number: second)
+        _ = await hub.connect(terminal: "ls-2", secretHashes: ["h"])
+        #expect(heard.told.withLock { $0 } == [false, true, false, false])
+    }
+
     @Test("a new connection replaces the old one and takes over the push waiting on it")
     func replacement() async throws {
         let hub = DialInHub()
