@@ -37,6 +37,13 @@ extension SQLiteStore {
     }
 
     /// A delivery row (with `recipientName` and `region` joined) as the API shows it.
+    /// `AND` the deliveries' division (`column`) within `region`, and its two arguments;
+    /// nothing for nil (the whole warning).
+    static func scope(_ region: RegionCode?, column: String = "region") -> (condition: String, bounds: StatementArguments) {
+        guard let region else { return ("", []) }
+        return (" AND " + RegionRange.condition(column), RegionRange.bounds(region.prefix))
+    }
+
     static func deliveryView(_ row: Row) -> DeliveryView {
         DeliveryView(
             id: row["id"], recipient: row["recipientID"], recipientName: row["recipientName"], region: row["region"],
@@ -86,10 +93,11 @@ extension SQLiteStore {
                 sql: """
                     SELECT d.*, r.name AS recipientName, r.region AS region, w.identifier AS identifier
                     FROM delivery d JOIN recipient r ON r.id = d.recipientID JOIN warning w ON w.id = d.warningID
-                    WHERE d.id > ? AND d.queuedAt >= ? AND d.queuedAt < ? AND r.region LIKE ?
+                    WHERE d.id > ? AND d.queuedAt >= ? AND d.queuedAt < ? AND \(RegionRange.condition("d.region"))
                     ORDER BY d.id LIMIT ?
                     """,
-                arguments: [id, Timestamp.string(since), Timestamp.string(until), String(region.prefix) + "%", limit]
+                arguments: StatementArguments([id]) + [Timestamp.string(since), Timestamp.string(until)] + RegionRange.bounds(region.prefix)
+                    + [limit]
             ).map { DeliveryExportRow(warning: $0["warningID"], identifier: $0["identifier"], delivery: Self.deliveryView($0)) }
         }
     }
@@ -120,16 +128,17 @@ extension SQLiteStore {
         }
     }
 
-    public func reports(warningID: Warning.ID, limit: Int) async throws -> [StoredReport] {
-        try await writer.read { db in
+    public func reports(warningID: Warning.ID, limit: Int, within region: RegionCode?) async throws -> [StoredReport] {
+        let (scope, bounds) = Self.scope(region, column: "d.region")
+        return try await writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT r.deliveryID, d.recipientID, r.at, r.source, r.state, r.detail
                     FROM receipt r JOIN delivery d ON d.id = r.deliveryID
-                    WHERE d.warningID = ? ORDER BY r.id LIMIT ?
+                    WHERE d.warningID = ?\(scope) ORDER BY r.id LIMIT ?
                     """,
-                arguments: [warningID, limit]
+                arguments: StatementArguments([warningID]) + bounds + [limit]
             ).map { row in
                 StoredReport(
                     delivery: row[0], recipient: row[1], at: row[2], source: row[3],
@@ -138,13 +147,18 @@ extension SQLiteStore {
         }
     }
 
-    public func deliveries(warningID: Warning.ID, state: DeliveryState?, limit: Int) async throws -> [DeliveryView] {
-        try await writer.read { db in
+    public func deliveries(
+        warningID: Warning.ID, state: DeliveryState?, limit: Int, within region: RegionCode?
+    ) async throws
+        -> [DeliveryView]
+    {
+        let (scope, bounds) = Self.scope(region)
+        return try await writer.read { db in
             // The page's ids come from the (warningID, state …) index alone, and only those
             // rows are read: sorting whole rows by id read every delivery of the warning
             // (12 s for the blind spots of 1,000,000 queued deliveries; 0.15 s this way).
-            var page = "SELECT id FROM delivery WHERE warningID = ?"
-            var arguments: StatementArguments = [warningID]
+            var page = "SELECT id FROM delivery WHERE warningID = ?\(scope)"
+            var arguments = StatementArguments([warningID]) + bounds
             if let state {
                 page += " AND state = ?"
                 _ = arguments.append(contentsOf: [state.rawValue])
@@ -341,14 +355,16 @@ extension SQLiteStore {
     /// sending, the queued, the superseded; by id within each state. Each state is one run
     /// of the index, read only as far as needed: the first by id overall sorted every
     /// undelivered delivery of the warning, a quarter of the report of a million queued ones.
-    public func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView] {
-        try await writer.read { db in
+    public func undelivered(warningID: Warning.ID, limit: Int, within region: RegionCode?) async throws -> [DeliveryView] {
+        let (scope, bounds) = Self.scope(region)
+        return try await writer.read { db in
             // Undelivered rows have no delivered time: the index gives them in id order, without a sort.
             let page = try db.cachedStatement(
-                sql: "SELECT id FROM delivery WHERE warningID = ? AND state = ? ORDER BY deliveredAt, id LIMIT ?")
+                sql: "SELECT id FROM delivery WHERE warningID = ? AND state = ?\(scope) ORDER BY deliveredAt, id LIMIT ?")
             var ids: [Int64] = []
             for state in Self.blindSpotOrder where ids.count < limit {
-                ids += try Int64.fetchAll(page, arguments: [warningID, state.rawValue, limit - ids.count])
+                ids += try Int64.fetchAll(
+                    page, arguments: StatementArguments([warningID.rawValue, state.rawValue]) + bounds + [limit - ids.count])
             }
             guard !ids.isEmpty else { return [] }
             let views = try Self.deliveryViews(db, ids: ids.map(String.init).joined(separator: ","))
@@ -371,11 +387,13 @@ extension SQLiteStore {
         }
     }
 
-    public func deliverySummary(warningID: Warning.ID) async throws -> [DeliveryState: Int] {
-        try await writer.read { db in
+    public func deliverySummary(warningID: Warning.ID, within region: RegionCode?) async throws -> [DeliveryState: Int] {
+        let (scope, bounds) = Self.scope(region)
+        return try await writer.read { db in
             var summary: [DeliveryState: Int] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT state, count(*) AS n FROM delivery WHERE warningID = ? GROUP BY state", arguments: [warningID])
+                db, sql: "SELECT state, count(*) AS n FROM delivery WHERE warningID = ?\(scope) GROUP BY state",
+                arguments: StatementArguments([warningID]) + bounds)
             {
                 if let state = DeliveryState(rawValue: row["state"]) { summary[state] = row["n"] }
             }

@@ -63,6 +63,61 @@ struct DeliveryControllerTests {
         }
     }
 
+    @Test(
+        "a reader sees its own region's part of a warning: deliveries, their counts, the report's rows and blind spots, the history's counts"
+    )
+    func readsWithinRegion() async throws {
+        let api = try await APIHarness()
+        let county = try await api.token(.operator, region: "430121", name: "长沙县值班员")
+        let township = try await api.token(.auditor, region: "430121001", name: "第1乡镇审计")
+        let issuer = try await api.token(.issuer, department: "csx-weather", name: "发布员")
+        let leader = try await api.token(.approver, department: "csx-weather", name: "带班领导", approvalRole: "duty-leader")
+        let government = try await api.token(.approver, region: "430121", name: "副县长", approvalRole: "government-leader")
+        try await api.test { client in
+            // The red warning covers two townships; one loudspeaker in each.
+            let speakers = """
+                [{"id":"ls-a","channel":"loudspeaker","region":"430121001001","name":"第1乡镇 大喇叭","address":"http://127.0.0.1:1/a"},
+                 {"id":"ls-b","channel":"loudspeaker","region":"430121002001","name":"第2乡镇 大喇叭","address":"http://127.0.0.1:1/b"}]
+                """
+            #expect(try await client.post("/v1/recipients", token: county, json: speakers).status == .created)
+            let red = try await client.submit("rainstorm-red-csx.xml", token: issuer).decode(Accepted.self)
+            _ = try await client.post("/v1/warnings/\(red.id)/approve", token: leader)
+            _ = try await client.post("/v1/warnings/\(red.id)/approve", token: government)
+
+            struct Listed: Decodable {
+                struct Delivery: Decodable { var recipient: String }
+                var total: Int
+                var deliveries: [Delivery]
+            }
+            struct Report: Decodable {
+                struct Row: Decodable { var region: String }
+                struct Spot: Decodable { var recipient: String }
+                var tiers: [Row]
+                var blindSpots: [Spot]
+            }
+            struct History: Decodable { var deliveries: [String: Int] }
+            func read(_ token: String) async throws -> (Listed, Report, History) {
+                (
+                    try await client.get("/v1/warnings/\(red.id)/deliveries", token: token).decode(),
+                    try await client.get("/v1/warnings/\(red.id)/report?depth=village", token: token).decode(),
+                    try await client.get("/v1/warnings/\(red.id)/history", token: token).decode()
+                )
+            }
+            let (all, countyReport, countyHistory) = try await read(county)
+            #expect(all.total == 2 && Set(all.deliveries.map(\.recipient)) == ["ls-a", "ls-b"])
+            #expect(countyReport.tiers.contains { $0.region == "430121" } && countyReport.blindSpots.count == 2)
+            #expect(countyHistory.deliveries.values.reduce(0, +) == 2)
+
+            let (own, ownReport, ownHistory) = try await read(township)
+            #expect(own.total == 1 && own.deliveries.map(\.recipient) == ["ls-a"], "the other township's loudspeaker is not listed")
+            #expect(
+                ownReport.tiers.allSatisfy { $0.region.hasPrefix("430121001") }, "no row counting the other township: \(ownReport.tiers)")
+            #expect(ownReport.tiers.contains { $0.region == "430121001001" })
+            #expect(ownReport.blindSpots.map(\.recipient) == ["ls-a"])
+            #expect(ownHistory.deliveries.values.reduce(0, +) == 1)
+        }
+    }
+
     @Test("resend: operators only, of warnings they can see, with a reason")
     func resendRules() async throws {
         let api = try await APIHarness()

@@ -32,6 +32,29 @@ public struct WarningReport: ResponseEncodable, Decodable, Sendable {
     public var terminalsAtRelease: [String: String]?
 }
 
+extension WarningReport {
+    /// The part of the report a reader of `region` may see: the rows of divisions within it
+    /// (a row of a tier above also counts other regions' recipients), its blind spots,
+    /// terminals and reaches, and the lower nodes' reports cut the same way. The terminals at
+    /// release stay whole: they are the audit entry of the release, which the warning's
+    /// history shows too.
+    func scoped(to region: RegionCode) -> WarningReport {
+        func within(_ code: String) -> Bool { RegionCode(code)?.isWithin(region) ?? false }
+        var report = self
+        report.tiers = tiers.filter { $0.region.isWithin(region) }
+        report.byChannel = byChannel?.mapValues { $0.filter { $0.region.isWithin(region) } }
+        report.blindSpots = blindSpots.filter { within($0.region) }
+        report.reaches = reaches?.filter { within($0.division) }
+        report.terminals = terminals?.filter { within($0.region) }
+        report.downstream = downstream?.map { answer in
+            var answer = answer
+            answer.report = answer.report?.scoped(to: region)
+            return answer
+        }
+        return report
+    }
+}
+
 /// What one lower-tier node said about the warning, or why it could not be asked.
 public struct DownstreamReport: Codable, Sendable {
     /// The node's name in the recipients registry, and where it was asked.
@@ -135,8 +158,16 @@ struct WarningReportBuilder: Sendable {
     /// node that answered, that node's rows in place of the hand-down it was sent; a lower
     /// node that could not be asked is still counted by its hand-down. `forUpstream` adds
     /// the reaches an upper node's timeline needs.
-    func report(warningID id: Warning.ID, depth: Tier, forUpstream: Bool = false) async throws -> WarningReport {
-        let lower = try await downstream?.fetch(warningID: id, depth: depth, store: store) ?? []
+    ///
+    /// `within` a region (the caller's), the report is that region's part: the rows of its
+    /// divisions, its blind spots, the lower nodes that serve part of it.
+    func report(
+        warningID id: Warning.ID, depth: Tier, forUpstream: Bool = false, within scope: RegionCode? = nil
+    ) async throws
+        -> WarningReport
+    {
+        var lower = try await downstream?.fetch(warningID: id, depth: depth, store: store) ?? []
+        if let scope { lower = lower.filter { RegionCode($0.handDown.region)?.overlaps(scope) ?? false } }
         // A lower node with nobody to reach (still awaiting its own approval, rejected, no
         // recipients there) has no rows to stand for the hand-down: the hand-down stays.
         let answered = lower.filter { $0.answer.report?.tiers.contains { $0.targeted > 0 } == true }
@@ -151,13 +182,14 @@ struct WarningReportBuilder: Sendable {
             if let theirs = report.releasedAt?.date, let ours = released?.date { shift = theirs.timeIntervalSince(ours) }
             tiers = RollupMerge.merge(tiers, report.tiers, shift: shift)
         }
-        return WarningReport(
+        let report = WarningReport(
             warning: id, node: node, depth: depth, tiers: tiers, byChannel: rollup.byChannel,
-            blindSpots: try await store.undelivered(warningID: id, limit: 1000),
+            blindSpots: try await store.undelivered(warningID: id, limit: 1000, within: scope),
             downstream: lower.isEmpty ? nil : lower.map(\.answer), releasedAt: released,
             reaches: forUpstream ? try await reaches(warningID: id, lower: lower) : nil,
             terminals: try await terminalCounts(areas: warning?.areas ?? [], depth: depth),
             terminalsAtRelease: try await store.terminalsAtRelease(warningID: id))
+        return scope.map { report.scoped(to: $0) } ?? report
     }
 
     /// Online and offline terminals per division of `areas`, or nil when this node has none.

@@ -43,9 +43,12 @@ struct DeliveryController {
         var deliveries: [DeliveryView]
     }
 
+    /// The caller's part of the warning's deliveries: those to divisions within its region
+    /// (a county's operator sees its own villages of a province-wide warning, not the rest).
     @Sendable func deliveries(_ request: Request, context: WarncastRequestContext) async throws -> DeliveryList {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
-        _ = try await store.warning(id: id, visibleTo: context.requireReader())
+        let reader = try context.requireReader()
+        _ = try await store.warning(id: id, visibleTo: reader)
         var state: DeliveryState?
         if let text = request.uri.queryParameters["state"] {
             guard let parsed = DeliveryState(rawValue: String(text)) else {
@@ -58,19 +61,21 @@ struct DeliveryController {
                 guard let limit = Int(text), (1...100_000).contains(limit) else { throw APIError.badQuery("limit must be 1 to 100000") }
                 return limit
             } ?? 1000
-        let counts = try await store.deliverySummary(warningID: id)
+        let counts = try await store.deliverySummary(warningID: id, within: reader.region)
         var summary: [String: Int] = [:]
         for state in DeliveryState.allCases { summary[state.rawValue] = counts[state] ?? 0 }
         return DeliveryList(
             warning: id, summary: summary, total: counts.values.reduce(0, +),
-            deliveries: try await store.deliveries(warningID: id, state: state, limit: limit))
+            deliveries: try await store.deliveries(warningID: id, state: state, limit: limit, within: reader.region))
     }
 
-    /// Who was reached, per tier, and who was not; with the lower-tier nodes' reports.
+    /// Who was reached, per tier, and who was not; with the lower-tier nodes' reports. Of
+    /// the caller's region only (`WarningReport.scoped(to:)`).
     @Sendable func report(_ request: Request, context: WarncastRequestContext) async throws -> WarningReport {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
-        _ = try await store.warning(id: id, visibleTo: context.requireReader())
-        return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request))
+        let reader = try context.requireReader()
+        _ = try await store.warning(id: id, visibleTo: reader)
+        return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request), within: reader.region)
     }
 
     /// Everything on record about one warning: the message as received, every audit entry
@@ -93,14 +98,16 @@ struct DeliveryController {
     /// escalations, supersession.
     @Sendable func history(_ request: Request, context: WarncastRequestContext) async throws -> History {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
-        _ = try await store.warning(id: id, visibleTo: context.requireReader())
+        let reader = try context.requireReader()
+        _ = try await store.warning(id: id, visibleTo: reader)
         let raw = try await store.rawMessage(id: id)
-        let summary = try await store.deliverySummary(warningID: id)
+        let summary = try await store.deliverySummary(warningID: id, within: reader.region)
         return History(
             warning: id, cap: raw.map { String(decoding: $0.data, as: UTF8.self) } ?? "", format: raw?.format.rawValue ?? "",
             entries: try await store.auditEntries(subject: id.rawValue),
             deliveries: Dictionary(uniqueKeysWithValues: summary.map { ($0.key.rawValue, $0.value) }),
-            deliveriesURL: "/v1/warnings/\(id)/deliveries", reports: try await store.reports(warningID: id, limit: 1000))
+            deliveriesURL: "/v1/warnings/\(id)/deliveries",
+            reports: try await store.reports(warningID: id, limit: 1000, within: reader.region))
     }
 
     /// Both chains: the audit log, and the receipts' seals.

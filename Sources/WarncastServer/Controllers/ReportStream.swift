@@ -16,6 +16,7 @@ extension DeliveryController {
     /// `too_many_streams` beyond). The console's coverage view reads it; `curl -N` does too.
     @Sendable func reportStream(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
+        let region = try context.requireReader().region
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
         let depth = try WarningReportBuilder.depth(of: request)
         // The slot is let go when the body has run, or when the response is dropped unsent (a
@@ -40,7 +41,7 @@ extension DeliveryController {
                         (try? await store.warning(id: id, visibleTo: principal)) != nil
                     else { break }
                 }
-                let data = try encoder.encode(try await reports.report(warningID: id, depth: depth))
+                let data = try encoder.encode(try await reports.report(warningID: id, depth: depth, within: region))
                 if data != last {
                     last = data
                     try await writer.write(ByteBuffer(string: "event: report\ndata: " + String(decoding: data, as: UTF8.self) + "\n\n"))

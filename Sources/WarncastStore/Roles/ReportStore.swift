@@ -9,10 +9,13 @@ public protocol ReportStore: Sendable {
     /// Delivered deliveries of `warningID` on `channels` with the id the receiver gave them
     /// (for lower-tier nodes: their id of the warning).
     func deliveryReferences(warningID: Warning.ID, channels: Set<String>) async throws -> [DeliveryReference]
-    /// The gateways' reports on a warning's deliveries, oldest first, at most `limit`.
-    func reports(warningID: Warning.ID, limit: Int) async throws -> [StoredReport]
-    func deliveries(warningID: Warning.ID, state: DeliveryState?, limit: Int) async throws -> [DeliveryView]
-    func deliverySummary(warningID: Warning.ID) async throws -> [DeliveryState: Int]
+    /// The gateways' reports on a warning's deliveries, oldest first, at most `limit`; only
+    /// of deliveries to divisions `within` the region given, when one is.
+    func reports(warningID: Warning.ID, limit: Int, within: RegionCode?) async throws -> [StoredReport]
+    /// A warning's deliveries by id (of `state`, when given; `within` a region, when given).
+    func deliveries(warningID: Warning.ID, state: DeliveryState?, limit: Int, within: RegionCode?) async throws -> [DeliveryView]
+    /// A warning's deliveries counted per state (`within` a region, when given).
+    func deliverySummary(warningID: Warning.ID, within: RegionCode?) async throws -> [DeliveryState: Int]
     /// Per channel, the warning's deliveries waiting to go out again after an attempt that
     /// did not reach the recipient.
     func retrying(warningID: Warning.ID) async throws -> [WarningTimeline.Retrying]
@@ -24,13 +27,33 @@ public protocol ReportStore: Sendable {
     /// The deliveries in `excluding` are left out of the total (not of their channel's rows):
     /// hand-downs whose lower node's own rows take their place.
     func rollup(warningID: Warning.ID, depth: Tier, excluding: Set<Int64>) async throws -> WarningRollup
-    /// Deliveries that did not (or not yet) reach their recipient: the blind spots.
-    func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView]
-    /// A page of deliveries planned in `[since, until)` to recipients within `region`, after
-    /// delivery `id`, by id.
+    /// Deliveries that did not (or not yet) reach their recipient: the blind spots (`within`
+    /// a region, when given).
+    func undelivered(warningID: Warning.ID, limit: Int, within: RegionCode?) async throws -> [DeliveryView]
+    /// A page of deliveries planned in `[since, until)` to divisions within `region` (where
+    /// each recipient was when the delivery was planned), after delivery `id`, by id.
     func exportDeliveries(
         since: Date, until: Date, within region: RegionCode, after id: Int64, limit: Int
     ) async throws -> [DeliveryExportRow]
+}
+
+/// The whole warning's deliveries, for callers that see all of it (the node itself, tests).
+extension ReportStore {
+    public func reports(warningID: Warning.ID, limit: Int) async throws -> [StoredReport] {
+        try await reports(warningID: warningID, limit: limit, within: nil)
+    }
+
+    public func deliveries(warningID: Warning.ID, state: DeliveryState?, limit: Int) async throws -> [DeliveryView] {
+        try await deliveries(warningID: warningID, state: state, limit: limit, within: nil)
+    }
+
+    public func deliverySummary(warningID: Warning.ID) async throws -> [DeliveryState: Int] {
+        try await deliverySummary(warningID: warningID, within: nil)
+    }
+
+    public func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView] {
+        try await undelivered(warningID: warningID, limit: limit, within: nil)
+    }
 }
 
 /// One delivery in an export, with its warning.
