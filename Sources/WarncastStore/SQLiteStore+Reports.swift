@@ -61,10 +61,12 @@ extension SQLiteStore {
           THEN (SELECT min(a.at) FROM attempt a WHERE a.deliveryID = d.id) END AS retryingSince
         """
 
-    public func retrying(warningID: Warning.ID) async throws -> [WarningTimeline.Retrying] {
-        try await writer.read { db in
+    public func retrying(warningID: Warning.ID, within region: RegionCode?) async throws -> [WarningTimeline.Retrying] {
+        let (scope, bounds) = Self.scope(region, column: "d.region")
+        let (scopeE, boundsE) = Self.scope(region, column: "e.region")
+        return try await writer.read { db in
             let waiting = """
-                FROM delivery d WHERE d.warningID = ? AND d.state IN ('queued', 'sending') AND d.attempts > 0
+                FROM delivery d WHERE d.warningID = ? AND d.state IN ('queued', 'sending') AND d.attempts > 0\(scope)
                 """
             return try Row.fetchAll(
                 db,
@@ -72,10 +74,10 @@ extension SQLiteStore {
                     SELECT d.channel, count(*) AS n, min((SELECT min(a.at) FROM attempt a WHERE a.deliveryID = d.id)) AS since,
                       (SELECT e.lastError FROM delivery e
                        WHERE e.warningID = d.warningID AND e.channel = d.channel AND e.state IN ('queued', 'sending')
-                         AND e.attempts > 0 AND e.lastError IS NOT NULL
+                         AND e.attempts > 0 AND e.lastError IS NOT NULL\(scopeE)
                        ORDER BY e.nextAttemptAt DESC LIMIT 1) AS lastError
                     """ + " " + waiting + " GROUP BY d.channel ORDER BY d.channel",
-                arguments: [warningID]
+                arguments: boundsE + [warningID] + bounds
             ).map { row in
                 WarningTimeline.Retrying(
                     channel: row["channel"], deliveries: row["n"], since: (row["since"] as String?).map(Timestamp.init(stored:)),

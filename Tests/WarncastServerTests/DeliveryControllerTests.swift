@@ -115,6 +115,9 @@ struct DeliveryControllerTests {
             #expect(ownReport.tiers.contains { $0.region == "430121001001" })
             #expect(ownReport.blindSpots.map(\.recipient) == ["ls-a"])
             #expect(ownHistory.deliveries.values.reduce(0, +) == 1)
+            // The report's default depth (county) is above the township: its own rows still.
+            let shallow: Report = try await client.get("/v1/warnings/\(red.id)/report", token: township).decode()
+            #expect(shallow.tiers.map(\.region) == ["430121001"], "\(shallow.tiers)")
         }
     }
 

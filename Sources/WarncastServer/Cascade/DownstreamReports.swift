@@ -166,6 +166,9 @@ struct WarningReportBuilder: Sendable {
     ) async throws
         -> WarningReport
     {
+        // A reader below the depth asked for (a township's, of a county-deep report) gets
+        // rows of its own tier at least: the rows above it are cut.
+        let depth = scope.map { max(depth, $0.tier) } ?? depth
         var lower = try await downstream?.fetch(warningID: id, depth: depth, store: store) ?? []
         if let scope { lower = lower.filter { RegionCode($0.handDown.region)?.overlaps(scope) ?? false } }
         // A lower node with nobody to reach (still awaiting its own approval, rejected, no

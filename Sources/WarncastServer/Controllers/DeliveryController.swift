@@ -61,12 +61,12 @@ struct DeliveryController {
                 guard let limit = Int(text), (1...100_000).contains(limit) else { throw APIError.badQuery("limit must be 1 to 100000") }
                 return limit
             } ?? 1000
-        let counts = try await store.deliverySummary(warningID: id, within: reader.region)
+        let counts = try await store.deliverySummary(warningID: id, within: reader.scope)
         var summary: [String: Int] = [:]
         for state in DeliveryState.allCases { summary[state.rawValue] = counts[state] ?? 0 }
         return DeliveryList(
             warning: id, summary: summary, total: counts.values.reduce(0, +),
-            deliveries: try await store.deliveries(warningID: id, state: state, limit: limit, within: reader.region))
+            deliveries: try await store.deliveries(warningID: id, state: state, limit: limit, within: reader.scope))
     }
 
     /// Who was reached, per tier, and who was not; with the lower-tier nodes' reports. Of
@@ -75,7 +75,7 @@ struct DeliveryController {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
         let reader = try context.requireReader()
         _ = try await store.warning(id: id, visibleTo: reader)
-        return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request), within: reader.region)
+        return try await reports.report(warningID: id, depth: WarningReportBuilder.depth(of: request), within: reader.scope)
     }
 
     /// Everything on record about one warning: the message as received, every audit entry
@@ -101,13 +101,13 @@ struct DeliveryController {
         let reader = try context.requireReader()
         _ = try await store.warning(id: id, visibleTo: reader)
         let raw = try await store.rawMessage(id: id)
-        let summary = try await store.deliverySummary(warningID: id, within: reader.region)
+        let summary = try await store.deliverySummary(warningID: id, within: reader.scope)
         return History(
             warning: id, cap: raw.map { String(decoding: $0.data, as: UTF8.self) } ?? "", format: raw?.format.rawValue ?? "",
             entries: try await store.auditEntries(subject: id.rawValue),
             deliveries: Dictionary(uniqueKeysWithValues: summary.map { ($0.key.rawValue, $0.value) }),
             deliveriesURL: "/v1/warnings/\(id)/deliveries",
-            reports: try await store.reports(warningID: id, limit: 1000, within: reader.region))
+            reports: try await store.reports(warningID: id, limit: 1000, within: reader.scope))
     }
 
     /// Both chains: the audit log, and the receipts' seals.

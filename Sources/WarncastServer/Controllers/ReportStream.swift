@@ -16,7 +16,7 @@ extension DeliveryController {
     /// `too_many_streams` beyond). The console's coverage view reads it; `curl -N` does too.
     @Sendable func reportStream(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
-        let region = try context.requireReader().region
+        let region = try context.requireReader().scope
         _ = try await store.warning(id: id, visibleTo: context.requireReader())
         let depth = try WarningReportBuilder.depth(of: request)
         // The slot is let go when the body has run, or when the response is dropped unsent (a

@@ -20,19 +20,20 @@ struct TimelinessController {
     /// `lowerNodes`: ask the lower-tier nodes for their villages (the timeline of one
     /// warning); without, this node's own deliveries only, hand-downs counted when accepted
     /// (the late list, which looks at up to 1000 warnings and must not wait on each county).
-    func timeline(of warning: Warning, lowerNodes: Bool = true) async throws -> WarningTimeline {
+    /// `within` a region (the reader's), the deliveries waiting for a retry are that region's.
+    func timeline(of warning: Warning, lowerNodes: Bool = true, within region: RegionCode? = nil) async throws -> WarningTimeline {
         let reaches = lowerNodes ? try await reports.reaches(warningID: warning.id) : try await store.reaches(warningID: warning.id)
         var timeline = WarningTimeline(
             warning: warning, reaches: reaches, threshold: thresholds[warning.level], now: now())
-        timeline.retrying = try await store.retrying(warningID: warning.id)
+        timeline.retrying = try await store.retrying(warningID: warning.id, within: region)
         if lowerNodes { timeline.terminalsAtRelease = try await store.terminalsAtRelease(warningID: warning.id) }
         return timeline
     }
 
     @Sendable func timeline(_ request: Request, context: WarncastRequestContext) async throws -> WarningTimeline {
-        let warning = try await store.warning(
-            id: Warning.ID(rawValue: context.parameters.require("id")), visibleTo: context.requireReader())
-        return try await timeline(of: warning)
+        let reader = try context.requireReader()
+        let warning = try await store.warning(id: Warning.ID(rawValue: context.parameters.require("id")), visibleTo: reader)
+        return try await timeline(of: warning, within: reader.scope)
     }
 
     struct LateWarning: Codable {

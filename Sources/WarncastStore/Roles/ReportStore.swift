@@ -17,8 +17,8 @@ public protocol ReportStore: Sendable {
     /// A warning's deliveries counted per state (`within` a region, when given).
     func deliverySummary(warningID: Warning.ID, within: RegionCode?) async throws -> [DeliveryState: Int]
     /// Per channel, the warning's deliveries waiting to go out again after an attempt that
-    /// did not reach the recipient.
-    func retrying(warningID: Warning.ID) async throws -> [WarningTimeline.Retrying]
+    /// did not reach the recipient (`within` a region, when given), with the latest error.
+    func retrying(warningID: Warning.ID, within: RegionCode?) async throws -> [WarningTimeline.Retrying]
     /// The release time of the oldest warning of `level` in force with a delivery still
     /// waiting to be sent (queued, or leased and on its way): how long someone has been
     /// waiting for it. Nil when every delivery of such warnings has gone out.
@@ -53,6 +53,10 @@ extension ReportStore {
 
     public func undelivered(warningID: Warning.ID, limit: Int) async throws -> [DeliveryView] {
         try await undelivered(warningID: warningID, limit: limit, within: nil)
+    }
+
+    public func retrying(warningID: Warning.ID) async throws -> [WarningTimeline.Retrying] {
+        try await retrying(warningID: warningID, within: nil)
     }
 }
 
