@@ -18,9 +18,12 @@ public struct KeySet: Sendable, Equatable, Codable {
         /// When the node retired it: messages signed after that are refused.
         public var retiredAt: String?
         /// The retirement came over plain HTTP (`PinnedKeys.Updates.retirementsOnly`),
-        /// where anybody on the way could have written it: a later list that shows the key
-        /// active takes it back.
+        /// where anybody on the way could have written it: lists that show the key active
+        /// for a day (`KeySet.unverifiedRetirementHold`) take it back.
         public var retirementUnverified: Bool?
+        /// Since when the lists read over plain HTTP have shown this key, retired over plain
+        /// HTTP, active without a break.
+        public var activeSince: String?
 
         public init(id: String, algorithm: String = "Ed25519", publicKey: String, status: String? = nil, retiredAt: String? = nil) {
             self.retiredAt = retiredAt
@@ -64,11 +67,11 @@ public struct KeySet: Sendable, Equatable, Codable {
         var added: [String] = []
         for key in fetched where key.rawKey != nil {
             if let index = keys.firstIndex(where: { $0.id == key.id }) {
-                if key.retiredAt == nil, keys[index].retirementUnverified == true {
-                    keys[index].retiredAt = nil
-                    keys[index].retirementUnverified = nil
-                }
-                if key.retiredAt != nil { keys[index].retirementUnverified = nil }
+                // Over verified HTTPS the node's word stands: a retirement taken over plain HTTP
+                // is confirmed, or dropped when the node lists the key active.
+                if key.retiredAt == nil, keys[index].retirementUnverified == true { keys[index].retiredAt = nil }
+                keys[index].retirementUnverified = nil
+                keys[index].activeSince = nil
                 keys[index].status = key.status ?? keys[index].status
                 keys[index].retiredAt = key.retiredAt ?? keys[index].retiredAt
             } else {
@@ -79,26 +82,46 @@ public struct KeySet: Sendable, Equatable, Codable {
         return added
     }
 
+    /// How long lists read over plain HTTP must show a key active, without a break, before
+    /// a retirement read the same way is taken back: someone on the way who holds a retired
+    /// key must answer every fetch for a day before messages it signs play again.
+    public static let unverifiedRetirementHold: TimeInterval = 86_400
+
     /// Takes what `fetched`, read over plain HTTP, says of the pinned keys' retirements, so
-    /// that nobody on the way can silence the station for good: a retirement is dated no
-    /// earlier than `now` (a forged date in the past would refuse what was signed before
-    /// it was seen), a retirement already taken is never moved, and one taken this way is
-    /// dropped when a later list shows the key active. Keys not pinned are left out.
-    /// Returns the ids retired and those taken back.
+    /// that nobody on the way can silence the station for good, nor bring a retired key back
+    /// at once: a retirement counts from `now` at the earliest (a forged date in the past
+    /// would refuse what was signed before it was seen), a later list may bring it earlier
+    /// but not before `now` (so a forged far-off date cannot hold off the real one), and one
+    /// taken this way is dropped only once the lists have shown the key active for
+    /// `unverifiedRetirementHold`. A retirement read over verified HTTPS or written by hand
+    /// stays. Keys not pinned are left out. Returns the ids retired and those taken back.
     public mutating func takeUnverifiedRetirements(_ fetched: [Key], now: Date) -> (retired: [String], restored: [String]) {
         var retired: [String] = []
         var restored: [String] = []
         for key in fetched {
             guard let index = keys.firstIndex(where: { $0.id == key.id }) else { continue }
             if let announced = key.retiredAt.flatMap(Timestamp.parse) {
-                guard keys[index].retiredAt == nil else { continue }
-                keys[index].retiredAt = Timestamp.string(max(announced, now))
-                keys[index].status = "retired"
-                keys[index].retirementUnverified = true
-                retired.append(key.id)
+                let earliest = max(announced, now)
+                if keys[index].retiredAt == nil {
+                    keys[index].retiredAt = Timestamp.string(earliest)
+                    keys[index].status = "retired"
+                    keys[index].retirementUnverified = true
+                    retired.append(key.id)
+                } else if keys[index].retirementUnverified == true {
+                    if let taken = keys[index].retiredAt.flatMap(Timestamp.parse), earliest < taken {
+                        keys[index].retiredAt = Timestamp.string(earliest)
+                    }
+                }
+                keys[index].activeSince = nil
             } else if keys[index].retirementUnverified == true {
+                guard let since = keys[index].activeSince.flatMap(Timestamp.parse) else {
+                    keys[index].activeSince = Timestamp.string(now)
+                    continue
+                }
+                guard now.timeIntervalSince(since) >= Self.unverifiedRetirementHold else { continue }
                 keys[index].retiredAt = nil
                 keys[index].retirementUnverified = nil
+                keys[index].activeSince = nil
                 keys[index].status = key.status
                 restored.append(key.id)
             }

@@ -12,7 +12,8 @@ public actor PinnedKeys {
         /// tamper with (verified HTTPS), or the operator said so.
         case all
         /// Take retirements of pinned keys only, and only from the moment they are seen,
-        /// until a later list shows the key active again; a new key is logged, not pinned.
+        /// until lists show the key active for a day (`KeySet.takeUnverifiedRetirements`);
+        /// a new key is logged, not pinned.
         /// Over plain HTTP anybody on the way could otherwise slip in a key of their own, or
         /// retire the pinned ones for good.
         case retirementsOnly
@@ -73,12 +74,12 @@ public actor PinnedKeys {
             let (retired, restored) = updated.takeUnverifiedRetirements(fetched.keys, now: now())
             if !retired.isEmpty {
                 logger.warning(
-                    "the node lists pinned keys as retired: messages they sign from now on are refused (over http this holds until a later list shows them active)",
+                    "the node lists pinned keys as retired: messages they sign from now on are refused (over http this holds until the node's lists show them active for a day)",
                     metadata: ["ids": "\(retired.joined(separator: ","))"])
             }
             if !restored.isEmpty {
                 logger.notice(
-                    "the node lists keys as active again: their retirement, taken over http, is dropped",
+                    "the node has listed keys as active for a day: their retirement, taken over http, is dropped",
                     metadata: ["ids": "\(restored.joined(separator: ","))"])
             }
         } else {

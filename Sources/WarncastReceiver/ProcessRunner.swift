@@ -36,13 +36,18 @@ public enum ProcessRunner {
         public var description: String { "cannot run \(program): \(reason)" }
     }
 
-    /// The programs running now, by pid: `killRunning` ends them when the receiver has to
-    /// stop at once (its own exit would leave them playing).
-    private static let running = Mutex<Set<pid_t>>([])
+    /// The programs running now, by pid, and whether the receiver is stopping at once:
+    /// `killRunning` ends them (its own exit would leave them playing), and a program that
+    /// starts after it is killed as soon as it is known.
+    private static let running = Mutex<(pids: Set<pid_t>, stopping: Bool)>(([], false))
 
-    /// Kills (SIGKILL) every program started here that has not ended yet.
+    /// Kills (SIGKILL) every program started here that has not ended yet, and every one
+    /// started from now on.
     public static func killRunning() {
-        for pid in running.withLock({ $0 }) { kill(pid, SIGKILL) }
+        for pid in running.withLock({ state in
+            state.stopping = true
+            return state.pids
+        }) { kill(pid, SIGKILL) }
     }
 
     public static func run(_ program: String, _ arguments: [String], timeout: Duration) async throws(LaunchError) -> Outcome {
@@ -85,8 +90,13 @@ public enum ProcessRunner {
             throw LaunchError(program: program, reason: "\(error)")
         }
         let pid = process.processIdentifier
-        running.withLock { _ = $0.insert(pid) }
-        defer { running.withLock { _ = $0.remove(pid) } }
+        if running.withLock({ state in
+            state.pids.insert(pid)
+            return state.stopping
+        }) {
+            kill(pid, SIGKILL)
+        }
+        defer { running.withLock { _ = $0.pids.remove(pid) } }
         // SIGKILL, not SIGTERM: Foundation starts the program with the spawning thread's
         // signal mask, in which SIGTERM is blocked. Neither espeak-ng nor aplay has anything
         // to clean up.

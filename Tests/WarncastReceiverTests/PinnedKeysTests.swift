@@ -81,7 +81,7 @@ struct PinnedKeysTests {
         #expect(
             verifier.check(old.request(key: "w-1/ls-1", at: seen.addingTimeInterval(60)), keys: await keys.current, now: seen)
                 == .failure(.retiredKey))
-        // A later list moves no retirement already taken.
+        // A later list dates it no earlier than when that list is read.
         retired.retiredAt = "2026-06-01T00:00:00.000Z"
         served.update { $0 = KeySet(keys: [retired]) }
         clock.update { $0 = seen.addingTimeInterval(3600) }
@@ -89,13 +89,20 @@ struct PinnedKeysTests {
         #expect(await keys.current.key(id: old.signer.keyID)?.retiredAt == "2026-07-02T00:00:00.000Z")
         #expect(await !keys.refresh(forUnknown: slipped.signer.keyID))
         #expect(try KeySet.decode(Data(contentsOf: file)).keys.map(\.id) == [old.signer.keyID])
-        // The node (the attacker gone) lists the key active again: the retirement taken over
-        // http is dropped, from keys.json too, and the station plays again.
+        // The node lists the key active again: the retirement taken over http holds while
+        // the lists have shown it active for less than a day, from keys.json too, and is
+        // dropped after; the station plays the key's messages again.
         served.update { $0 = old.keys }
+        #expect(await keys.refresh())
+        clock.update { $0 = seen.addingTimeInterval(3600 + 86_000) }
+        #expect(await keys.refresh())
+        #expect(await keys.current.key(id: old.signer.keyID)?.retiredAt == "2026-07-02T00:00:00.000Z", "not yet a day")
+        #expect(try KeySet.decode(Data(contentsOf: file)).key(id: old.signer.keyID)?.activeSince != nil)
+        clock.update { $0 = seen.addingTimeInterval(3600 + 86_400) }
         #expect(await keys.refresh())
         #expect(await keys.current.key(id: old.signer.keyID)?.retiredAt == nil)
         #expect(try KeySet.decode(Data(contentsOf: file)).key(id: old.signer.keyID)?.retiredAt == nil)
-        let later = seen.addingTimeInterval(7200)
+        let later = seen.addingTimeInterval(3600 + 86_500)
         #expect((try? verifier.check(old.request(key: "w-1/ls-1", at: later), keys: await keys.current, now: later).get()) != nil)
 
         let fixed = try PinnedKeys(file: file, logger: quietLogger, updates: .never) {
@@ -106,6 +113,39 @@ struct PinnedKeysTests {
         #expect(await !fixed.refresh())
         #expect(await !fixed.refresh(forUnknown: slipped.signer.keyID))
         #expect(asked.value == before, "key_updates: none never asks the node")
+    }
+
+    @Test(
+        "over plain http a forged far-off retirement does not hold off the real one, and a break in the key's active listing starts its day again"
+    )
+    func unverifiedRetirementDates() {
+        let node = TestNode()
+        let now = Timestamp.parse("2026-07-02T00:00:00.000Z")!
+        var keys = node.keys
+        var forged = node.key
+        forged.retiredAt = "9999-01-01T00:00:00.000Z"
+        #expect(keys.takeUnverifiedRetirements([forged], now: now).retired == [node.signer.keyID])
+        // The node really retires it an hour later: the earlier date wins, not before now.
+        var real = node.key
+        real.retiredAt = "2026-07-01T12:00:00.000Z"
+        _ = keys.takeUnverifiedRetirements([real], now: now.addingTimeInterval(3600))
+        #expect(keys.key(id: node.signer.keyID)?.retiredAt == "2026-07-02T01:00:00.000Z")
+        // Listed active for 20 hours, retired once more, then active for another 20: still retired.
+        _ = keys.takeUnverifiedRetirements([node.key], now: now.addingTimeInterval(7200))
+        _ = keys.takeUnverifiedRetirements([real], now: now.addingTimeInterval(72_000))
+        _ = keys.takeUnverifiedRetirements([node.key], now: now.addingTimeInterval(80_000))
+        #expect(keys.takeUnverifiedRetirements([node.key], now: now.addingTimeInterval(150_000)).restored.isEmpty)
+        #expect(keys.key(id: node.signer.keyID)?.retiredAt == "2026-07-02T01:00:00.000Z")
+        // A retirement read over verified https is not taken back by lists over http.
+        var verified = TestNode().keys
+        var retiredThere = verified.keys[0]
+        retiredThere.retiredAt = "2026-07-01T00:00:00.000Z"
+        verified.add([retiredThere])
+        var active = retiredThere
+        active.retiredAt = nil
+        _ = verified.takeUnverifiedRetirements([active], now: now)
+        #expect(verified.takeUnverifiedRetirements([active], now: now.addingTimeInterval(200_000)).restored.isEmpty)
+        #expect(verified.keys[0].retiredAt == "2026-07-01T00:00:00.000Z")
     }
 
     @Test("the receiver picks the policy from key_updates and the node's scheme, and will not start with none and no keys")
