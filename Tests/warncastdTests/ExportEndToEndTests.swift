@@ -7,6 +7,45 @@ import WarncastTestSupport
 /// from warncastd, `warncast audit verify-export` checks it on its own, and finds a change.
 @Suite("Auditor exports with the CLI", .serialized, .ownThreads)
 struct ExportEndToEndTests {
+    @Test("an export the client stops reading part way is on the audit log too, marked incomplete, with the rows sent until then")
+    func abandonedExport() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        // 5,000 loudspeakers (nobody answers at port 9): the red warning plans 5,000
+        // deliveries, more than two of the export's pages of 2,000.
+        var rows = ""
+        for index in 0..<5000 {
+            rows += "ls-\(index),loudspeaker,430121001\(String(format: "%03d", index % 10 + 1)),大喇叭 \(index),http://127.0.0.1:9/,,\n"
+        }
+        let config = try testConfiguration(in: directory, recipients: rows, channels: "", red: [])
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop(signal: SIGKILL) }
+        let auditor = try Binaries.createToken(["--role", "auditor", "--region", "430000", "--name", "审计员"], config: config)
+        let (id, _) = try daemon.releaseCountyRed(config: config)
+        var planned = 0
+        for _ in 0..<300 where planned < 5000 {
+            planned = try daemon.deliveries(of: id, token: auditor).summary.values.reduce(0, +)
+            if planned < 5000 { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        try #require(planned == 5000)
+
+        // The client reads the answer's head and hangs up with the rest unread.
+        let head = RawHTTP.send(
+            "GET /v1/export/deliveries HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(auditor)\r\n\r\n", port: daemon.port,
+            reset: false)
+        #expect(head?.hasPrefix("HTTP/1.1 200") == true, "\(head ?? "")")
+        var entry: [String: Any]?
+        for _ in 0..<100 where entry == nil {
+            let listed = try Binaries.warncast(["audit", "list", "--limit", "10000"], config: config).out
+            entry = listed.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .last { $0["action"] as? String == "export.deliveries" }
+            if entry == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        let text = try #require(entry?["detail"] as? String, "the abandoned export is on record")
+        let detail = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String])
+        #expect(detail["complete"]?.hasPrefix("no") == true, "\(detail)")
+        #expect(Int(detail["rows"] ?? "") ?? 0 < 5000, "\(detail)")
+    }
+
     @Test("deliveries and audit log exported, verified, tampered with, and the tampering found")
     func exportAndVerify() async throws {
         let directory = try TestSupport.temporaryDirectory()

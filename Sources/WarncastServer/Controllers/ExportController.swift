@@ -65,8 +65,7 @@ struct ExportController {
         let page = self.page
         let now = self.now
         let nodeRegion = self.nodeRegion
-        return stream(window, kind: .audit, name: "audit") { writer in
-            var encoder = ExportEncoder(kind: .audit, format: window.format)
+        return stream(window, kind: .audit, name: "audit", principal: principal, store: store, now: now) { writer, encoder in
             try await writer.write(ByteBuffer(string: encoder.header))
             var after: Int64 = 0
             let nodeWide = nodeRegion.isWithin(principal.scope)
@@ -82,7 +81,6 @@ struct ExportController {
                 try await writer.write(ByteBuffer(string: chunk))
                 after = last.sequence
             }
-            try await Self.record(store, principal, kind: .audit, window, encoder, at: now())
         }
     }
 
@@ -93,8 +91,8 @@ struct ExportController {
         let store = self.store
         let page = self.page
         let now = self.now
-        return stream(window, kind: .deliveries, name: "deliveries") { writer in
-            var encoder = ExportEncoder(kind: .deliveries, format: window.format)
+        return stream(window, kind: .deliveries, name: "deliveries", principal: principal, store: store, now: now) {
+            writer, encoder in
             try await writer.write(ByteBuffer(string: encoder.header))
             var after: Int64 = 0
             while true {
@@ -108,13 +106,16 @@ struct ExportController {
                 try await writer.write(ByteBuffer(string: chunk))
                 after = last.delivery.id
             }
-            try await Self.record(store, principal, kind: .deliveries, window, encoder, at: now())
         }
     }
 
+    /// The export as a streamed download, written by `body`, and its audit entry once it has
+    /// ended: finished, or cut off when the client went away part way (an export read only
+    /// until it had what it wanted is on record too, with the rows sent until then).
     private func stream(
-        _ window: Window, kind: ExportKind, name: String,
-        _ body: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
+        _ window: Window, kind: ExportKind, name: String, principal: Principal, store: any Store,
+        now: @escaping @Sendable () -> Date,
+        _ body: @escaping @Sendable (inout any ResponseBodyWriter, inout ExportEncoder) async throws -> Void
     ) -> Response {
         let file =
             "warncast-\(name)-\(Timestamp.string(window.since).prefix(10))-\(Timestamp.string(window.until).prefix(10)).\(window.format == .csv ? "csv" : "jsonl")"
@@ -122,14 +123,22 @@ struct ExportController {
             status: .ok,
             headers: [.contentType: window.format.contentType, .contentDisposition: "attachment; filename=\"\(file)\""],
             body: ResponseBody { writer in
-                try await body(&writer)
+                var encoder = ExportEncoder(kind: kind, format: window.format)
+                do {
+                    try await body(&writer, &encoder)
+                } catch {
+                    try? await Self.record(store, principal, kind: kind, window, encoder, complete: false, at: now())
+                    throw error
+                }
+                try await Self.record(store, principal, kind: kind, window, encoder, complete: true, at: now())
                 try await writer.finish(nil)
             })
     }
 
     /// Who exported what, with the count and last hash, so a file can be matched to its export.
     private static func record(
-        _ store: any Store, _ principal: Principal, kind: ExportKind, _ window: Window, _ encoder: ExportEncoder, at date: Date
+        _ store: any Store, _ principal: Principal, kind: ExportKind, _ window: Window, _ encoder: ExportEncoder, complete: Bool,
+        at date: Date
     ) async throws {
         try await store.appendAudit(
             AuditEvent(
@@ -137,6 +146,7 @@ struct ExportController {
                 detail: [
                     "since": Timestamp.string(window.since), "until": Timestamp.string(window.until),
                     "format": window.format.rawValue, "rows": String(encoder.rows), "lastHash": encoder.lastHash,
+                    "complete": complete ? "yes" : "no: the client went away after these rows",
                 ]),
             at: date)
     }
