@@ -260,6 +260,11 @@ struct RecipientRecord: Codable, FetchableRecord, PersistableRecord {
             detail[field + ".new"] = now
         }
         if secretHash != new.secretHash { detail["secret"] = "replaced" }
+        // One removed and added again is back in planning.
+        if active != new.active {
+            detail["active"] = active ? "yes" : "no"
+            detail["active.new"] = new.active ? "yes" : "no"
+        }
         return detail.isEmpty ? nil : detail
     }
 

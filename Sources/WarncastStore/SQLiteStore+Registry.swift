@@ -149,17 +149,29 @@ extension SQLiteStore {
     ) async throws {
         try await write { db in
             let at = now()
+            // Each recipient added or changed is an entry of its own (who put which address
+            // where), besides the batch's: the registry file's import at start is not here.
             for (recipient, secretHash) in recipients {
                 let record = RecipientRecord(recipient, secretHash: secretHash)
-                if let scope, let existing = try RecipientRecord.fetchOne(db, key: recipient.id) {
-                    guard let region = RegionCode(existing.region), region.isWithin(scope) else {
-                        throw StoreError.recipientOutOfScope(id: recipient.id, region: existing.region)
+                if let existing = try RecipientRecord.fetchOne(db, key: recipient.id) {
+                    if let scope {
+                        guard let region = RegionCode(existing.region), region.isWithin(scope) else {
+                            throw StoreError.recipientOutOfScope(id: recipient.id, region: existing.region)
+                        }
                     }
                     if let change = existing.change(to: record) {
                         try AuditLog.append(
                             AuditEvent(actor: audit.actor, action: .recipientChanged, subject: recipient.id, detail: change), at: at, in: db
                         )
                     }
+                } else {
+                    try AuditLog.append(
+                        AuditEvent(
+                            actor: audit.actor, action: .recipientAdded, subject: recipient.id,
+                            detail: [
+                                "channel": record.channel, "region": record.region, "name": record.name, "address": record.address,
+                                "secret": record.secretHash == nil ? "none" : "set",
+                            ]), at: at, in: db)
                 }
                 try record.save(db)
             }

@@ -83,6 +83,11 @@ struct HardeningTests {
         }
         let recipient = try #require(try await api.store.recipients(channel: nil, within: nil, limit: 10).first { $0.id == "ls-v1" })
         #expect(recipient.region.rawValue == "430121001002")
+        let added = try #require(try await api.store.auditEntries(subject: "ls-v1").first { $0.action == "recipient.added" })
+        #expect(
+            added.detail.contains(#""region":"430121001001""#) && added.detail.contains("10.0.0.1")
+                && added.detail.contains(#""secret":"set""#))
+        #expect(added.actor.contains("长沙县值班员"))
         let change = try #require(try await api.store.auditEntries(subject: "ls-v1").first { $0.action == "recipient.changed" })
         #expect(change.detail.contains(#""region":"430121001001""#) && change.detail.contains(#""region.new":"430121001002""#))
         #expect(

@@ -204,8 +204,18 @@ struct CommandLineTests {
         let near = try daemon.api("DELETE", "/v1/recipients/ls-api", token: operatorToken)
         #expect(near.status == 200 && String(decoding: near.body, as: UTF8.self).contains(#""removed":true"#))
         #expect(try daemon.api("DELETE", "/v1/recipients/ls-api", token: operatorToken).status == 404)
-        let audit = try Binaries.warncast(["audit", "list"], config: config).out
+        // Added back after its removal: in planning again, and on record as a change.
+        #expect(
+            try cli([
+                "add", "ls-new-1", "--channel", "loudspeaker", "--region", "430121001002", "--name", "新村大喇叭", "--address",
+                "http://127.0.0.1:9/speaker",
+            ])
+            .status == 0)
+        let audit = try Binaries.warncast(["audit", "list", "--limit", "1000"], config: config).out
         #expect(audit.contains(#""action":"recipient.removed""#) && audit.contains("设备拆除"))
+        let entries = audit.split(separator: "\n").filter { $0.contains("ls-new-1") }
+        #expect(entries.contains { $0.contains(#""action":"recipient.added""#) && $0.contains("430121001001") }, "who put it where")
+        #expect(entries.contains { $0.contains(#""action":"recipient.changed""#) && $0.contains("active.new") }, "\(entries)")
     }
 
     @Test("an import streams: 50,000 rows with a progress line, and one bad row (or a repeated id) imports nothing")

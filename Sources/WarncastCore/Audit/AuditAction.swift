@@ -48,6 +48,9 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     public static let departmentSaved = AuditAction(name: "department.saved")
     public static let recipientsImported = AuditAction(name: "recipients.imported")
     public static let recipientsSaved = AuditAction(name: "recipients.saved")
+    /// A recipient new to the registry, added by an operator (API or CLI): where it is and
+    /// what its address is.
+    public static let recipientAdded = AuditAction(name: "recipient.added")
     /// An existing recipient changed: what it was and what it became.
     public static let recipientChanged = AuditAction(name: "recipient.changed")
     /// A recipient taken out of planning; its past deliveries stay.
