@@ -88,6 +88,7 @@ struct ConfigBuilder {
         var server = WarncastConfiguration.Server(
             host: try section.optionalString("host") ?? "127.0.0.1", port: port, maxBodyBytes: limit,
             publicURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 })
+        server.idleTimeoutSeconds = try section.optionalInt("idle_timeout_seconds", range: 1...86_400) ?? 120
         for address in try section.optionalStringList("trusted_proxies") {
             guard let canonical = IPAddressText.canonical(address) else {
                 throw section.error("trusted_proxies", "'\(address)' is not an IPv4 or IPv6 address (a proxy's own, e.g. 127.0.0.1)")

@@ -86,6 +86,10 @@ public struct WarncastConfiguration: Sendable {
         public var port: Int
         /// Largest request body accepted, in bytes (default 256 KiB).
         public var maxBodyBytes: Int
+        /// A connection with no request in progress (none sent yet, or the last one answered)
+        /// is closed after this many seconds; a request whose body stops coming too. Streams
+        /// being answered (dial-in terminals, report streams) are not idle.
+        public var idleTimeoutSeconds = 120
         /// How gateways reach this node for delivery reports, e.g. `http://10.0.0.5:8080`;
         /// by default the listener's own address (127.0.0.1 when it listens on every interface).
         public var publicURL: String?

@@ -110,7 +110,8 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
         trustedProxies: Set(parts.configuration.server.trustedProxies), now: parts.now
     ).register(on: root)
 
-    let api = router.group("v1").add(middleware: BearerAuthenticator(store: parts.store, now: parts.now))
+    let api = router.group("v1").add(middleware: APIResponseHeaders()).add(
+        middleware: BearerAuthenticator(store: parts.store, now: parts.now))
     let v1 = RouteRegistrar(methods: api, prefix: "/v1", table: routes)
     var warnings = WarningController(store: parts.store, intake: intake, maxBodyBytes: parts.configuration.server.maxBodyBytes)
     warnings.language = parts.configuration.node.language
@@ -132,9 +133,11 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 as warncastd serves it: requests the parser cannot read get a JSON error too.
-    public static var warncast: HTTPServerBuilder {
-        .http1(configuration: .init(additionalChannelHandlers: [ParserErrorResponder()]))
+    /// HTTP/1.1 as warncastd serves it: requests the parser cannot read get a JSON error too,
+    /// and a connection idle for `idleTimeoutSeconds` (nothing asked, or a body stalled) is
+    /// closed, so that nobody can hold connections open by sending nothing.
+    public static func warncast(idleTimeoutSeconds: Int) -> HTTPServerBuilder {
+        .http1(configuration: .init(additionalChannelHandlers: [ParserErrorResponder()], idleTimeout: .seconds(Int64(idleTimeoutSeconds))))
     }
 }
 
@@ -146,7 +149,7 @@ public func buildApplication(
     let server = parts.configuration.server
     return Application(
         router: buildRouter(parts),
-        server: .warncast,
+        server: .warncast(idleTimeoutSeconds: server.idleTimeoutSeconds),
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "warncastd"),
         services: services,
         onServerRunning: onServerRunning,

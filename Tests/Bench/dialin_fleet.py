@@ -65,10 +65,18 @@ async def acker(acks):
     while True:
         name, key = await acks.get()
         body = ('{"idempotencyKey":"%s"}' % key).encode()
-        writer.write(
+        request = (
             f"POST /v1/terminals/{name}/ack HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {SECRET}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        writer.write(request)
         status = await reader.readline()
+        if not status:
+            # warncastd closed the idle keep-alive connection (server.idle_timeout_seconds)
+            # while the fleet was still dialling in: again on a new one.
+            writer.close()
+            reader, writer = await asyncio.open_connection(HOST, PORT)
+            writer.write(request)
+            status = await reader.readline()
         length = 0
         while True:
             header = await reader.readline()

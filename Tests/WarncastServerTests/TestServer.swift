@@ -42,7 +42,7 @@ enum TestServer {
     ) async throws -> Value {
         let (ports, bound) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router, server: .warncast, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router, server: .warncast(idleTimeoutSeconds: 120), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 bound.yield(channel.localAddress?.port ?? 0)
                 bound.finish()

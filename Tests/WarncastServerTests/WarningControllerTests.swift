@@ -30,6 +30,15 @@ struct WarningControllerTests {
             let raw = try await client.get(accepted.location + "/cap", token: issuer)
             #expect(raw.headers[.contentType] == "application/cap+xml")
             #expect(Data(buffer: raw.body) == TestSupport.fixture("rainstorm-red-csx.xml"))
+            // The issuer's bytes are never a page in the browser that opens them (a script in
+            // an XHTML namespace would run with the console's session): a download, sandboxed.
+            #expect(raw.headers[.contentDisposition]?.hasPrefix("attachment; filename=") == true)
+            #expect(raw.headers[.contentSecurityPolicy] == "default-src 'none'; frame-ancestors 'none'; sandbox")
+            #expect(raw.headers[.xContentTypeOptions] == "nosniff")
+            // Every /v1 answer says the same, errors too.
+            #expect(read.headers[.contentSecurityPolicy]?.contains("sandbox") == true)
+            let missing = try await client.get("/v1/warnings/none", token: issuer)
+            #expect(missing.status == .notFound && missing.headers[.xContentTypeOptions] == "nosniff")
         }
     }
 

@@ -4,6 +4,10 @@ import Testing
 import WarncastNet
 import WarncastTestSupport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The whole path as an operator walks it: start warncastd, create a token with the CLI,
 /// submit with the CLI, read back, stop, verify the audit log.
 @Suite("warncastd and warncast as processes", .serialized, .ownThreads)
@@ -137,6 +141,27 @@ struct DaemonEndToEndTests {
         #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
     }
 
+    @Test("a connection that asks nothing is closed after server.idle_timeout_seconds; a report stream being answered is not")
+    func idleConnections() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let config = try testConfiguration(in: directory)
+        try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "idle_timeout_seconds: 120", with: "idle_timeout_seconds: 2")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        defer { daemon.stop(signal: SIGKILL) }
+        let (id, issuer) = try daemon.releaseCountyRed(config: config)
+        let silent = try #require(RawHTTP.Connection(port: daemon.port))
+        let stream = try #require(RawHTTP.Connection(port: daemon.port))
+        stream.send("GET /v1/warnings/\(id)/report/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(issuer)\r\n\r\n")
+        #expect(stream.read(within: 5)?.hasPrefix("HTTP/1.1 200") == true)
+        let started = Date()
+        #expect(silent.read(within: 10) == nil, "the silent connection is closed (end of file)")
+        #expect(Date().timeIntervalSince(started) < 6, "after about two seconds")
+        Thread.sleep(forTimeInterval: 2)
+        #expect(stream.isOpen(within: 0.5), "the stream is still open after more than the idle time")
+    }
+
     @Test("SIGTERM stops the daemon even when nobody reads the notify socket and its queue is full")
     func stopsWithFullNotifySocket() throws {
         let directory = try TestSupport.temporaryDirectory()
@@ -251,6 +276,47 @@ struct DaemonEndToEndTests {
 
 /// A request written on a plain socket, for what a client library will not do.
 enum RawHTTP {
+    /// One connection to 127.0.0.1, kept open.
+    final class Connection {
+        let fd: Int32
+
+        init?(port: Int) {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { return nil }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            guard connected else {
+                close(fd)
+                return nil
+            }
+        }
+
+        deinit { close(fd) }
+
+        func send(_ text: String) {
+            let bytes = Array(text.utf8)
+            _ = write(fd, bytes, bytes.count)
+        }
+
+        /// What arrives within `seconds`: "" when nothing did, nil at the end of file.
+        func read(within seconds: Double) -> String? {
+            var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let count = Glibc.read(fd, &buffer, buffer.count)
+            if count == 0 { return nil }
+            return count < 0 ? "" : String(decoding: buffer[0..<count], as: UTF8.self)
+        }
+
+        /// Whether the other side has not closed it (no end of file within `seconds`).
+        func isOpen(within seconds: Double) -> Bool { read(within: seconds) != nil }
+    }
+
     /// Sends `request` to 127.0.0.1:`port`. With `reset`, closes the connection at once with
     /// a reset and returns ""; otherwise returns the first bytes of the answer (up to the end
     /// of its head or 5 s). Nil when it cannot connect.

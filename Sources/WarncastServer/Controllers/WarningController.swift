@@ -96,8 +96,11 @@ struct WarningController {
             throw APIError.notFound("no warning '\(id)' visible to this token")
         }
         let type = raw.format == .xml ? "application/cap+xml" : "application/json"
+        // The issuer's bytes, which may hold anything a namespace allows (a script element
+        // in an XHTML one): saved as a file, never shown as a page (APIResponseHeaders too).
+        let file = "\(id.rawValue.filter { $0.isLetter || $0.isNumber || $0 == "-" }).\(raw.format == .xml ? "xml" : "json")"
         return Response(
-            status: .ok, headers: [.contentType: type],
+            status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(file)\""],
             body: .init(byteBuffer: ByteBuffer(data: raw.data)))
     }
 
