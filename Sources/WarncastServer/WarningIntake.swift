@@ -112,11 +112,13 @@ public struct WarningIntake: Sendable {
     /// facts of its new level and area, and whether it raises or widens the one it replaces.
     private func approvalPlan(for draft: WarningDraft, principal: Principal) async throws -> ApprovalPlan {
         guard let department = principal.department else { throw IntakeError.notAnIssuer("no department") }
-        var replaced: Warning?
-        if let reference = draft.references.first {
-            replaced = try await store.warning(sender: reference.sender, identifier: reference.identifier)
+        var replaced: [Warning] = []
+        for reference in draft.references {
+            if let warning = try await store.warning(sender: reference.sender, identifier: reference.identifier) {
+                replaced.append(warning)
+            }
         }
-        let subject = ApprovalSubject(draft: draft, department: department, replaced: replaced)
+        let subject = ApprovalSubject(draft: draft, department: department, replaced: replaced, at: now())
         guard let rule = rules.rule(for: subject) else { throw IntakeError.noApprovalRule(subject.description) }
         return ApprovalPlan(rule: rule, submittedAt: now())
     }

@@ -83,12 +83,45 @@ struct ApprovalRuleSetTests {
         let original = Warning(
             id: "w1", status: .released, draft: try draft("rainstorm-red-csx.xml"), submittedBy: principal, receivedAt: TestSupport.now)
         var update = try draft("update-csx.xml")
-        #expect(ApprovalSubject(draft: update, department: issuer, replaced: original).escalates == false)
+        let now = TestSupport.now
+        #expect(ApprovalSubject(draft: update, department: issuer, replaced: [original], at: now).escalates == false)
         update.level = .red
         update.areas.append(RegionCode("430121003")!)
-        #expect(ApprovalSubject(draft: update, department: issuer, replaced: original).escalates)
+        #expect(ApprovalSubject(draft: update, department: issuer, replaced: [original], at: now).escalates)
         update.areas = [RegionCode("430121001001")!]
         update.level = .orange
-        #expect(ApprovalSubject(draft: update, department: issuer, replaced: original).escalates == false)
+        #expect(ApprovalSubject(draft: update, department: issuer, replaced: [original], at: now).escalates == false)
+    }
+
+    @Test(
+        "an Update of a warning not in force (rejected, awaiting approval, expired) is judged as a new warning: it escalates and meets the rules in full"
+    )
+    func updateOfWarningNotInForce() throws {
+        let issuer = Department(id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!, events: ["rainstorm"])
+        let principal = Principal(tokenID: "t", name: "n", role: .issuer, department: issuer, region: issuer.region)
+        let check = IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
+        func draft(_ fixture: String) throws -> WarningDraft {
+            let data = TestSupport.fixture(fixture)
+            return try check.check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
+        }
+        let red = try draft("rainstorm-red-csx.xml")
+        var update = try draft("update-csx.xml")
+        update.level = red.level
+        update.areas = red.areas
+        let now = TestSupport.now
+        for status in [WarningStatus.rejected, .pendingApproval, .expired, .superseded] {
+            let earlier = Warning(id: "w1", status: status, draft: red, submittedBy: principal, receivedAt: now)
+            #expect(ApprovalSubject(draft: update, department: issuer, replaced: [earlier], at: now).escalates, "\(status)")
+        }
+        // Released, but past its expiry.
+        var lapsed = Warning(id: "w1", status: .released, draft: red, submittedBy: principal, receivedAt: now)
+        lapsed.expires = Timestamp(now.addingTimeInterval(-60))
+        #expect(ApprovalSubject(draft: update, department: issuer, replaced: [lapsed], at: now).escalates)
+        // In force: the same level and areas do not escalate; judged against every reference.
+        let inForce = Warning(id: "w1", status: .released, draft: red, submittedBy: principal, receivedAt: now)
+        #expect(ApprovalSubject(draft: update, department: issuer, replaced: [inForce], at: now).escalates == false)
+        let rejected = Warning(id: "w0", status: .rejected, draft: red, submittedBy: principal, receivedAt: now)
+        #expect(ApprovalSubject(draft: update, department: issuer, replaced: [rejected, inForce], at: now).escalates == false)
+        #expect(ApprovalSubject(draft: update, department: issuer, replaced: [], at: now).escalates)
     }
 }

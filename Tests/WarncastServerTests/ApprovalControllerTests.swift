@@ -151,6 +151,30 @@ struct ApprovalControllerTests {
         #expect(scene.releases.ids.count == 3)
     }
 
+    @Test(
+        "an Update of a rejected warning is no downgrade: it needs the approvals of a new warning, and the rejected one stays rejected"
+    )
+    func updateOfRejected() async throws {
+        let scene = try await Scene()
+        let t = scene.tokens
+        try await scene.api.test { client in
+            let red = try await client.submit("rainstorm-red-csx.xml", token: t.issuer).decode(Accepted.self)
+            let rejected = try await client.post("/v1/warnings/\(red.id)/reject", token: t.government, json: #"{"reason":"不发"}"#)
+            #expect(rejected.status == .ok)
+            // The issuer sends it again as an Update of the rejected one.
+            let update = try await client.submit("update-csx.xml", token: t.issuer).decode(Accepted.self)
+            let state = try await client.get(update.location, token: t.issuer).decode(Warning.self)
+            #expect(state.approval?.rule != "downgrade", "\(state.approval?.rule ?? "-")")
+            _ = try await client.post("/v1/warnings/\(update.id)/approve", token: t.dutyLeader)
+            #expect(
+                try await client.get(update.location, token: t.issuer).decode(Warning.self).status == .pendingApproval,
+                "the duty leader alone does not release it")
+            _ = try await client.post("/v1/warnings/\(update.id)/approve", token: t.government)
+            #expect(try await client.get(update.location, token: t.issuer).decode(Warning.self).status == .released)
+            #expect(try await client.get(red.location, token: t.issuer).decode(Warning.self).status == .rejected)
+        }
+    }
+
     @Test("a short-fuse warning is released at once and waits for its review")
     func immediateRelease() async throws {
         let scene = try await Scene()

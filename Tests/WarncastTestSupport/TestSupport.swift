@@ -89,11 +89,13 @@ public enum TestSupport {
         var draft = try IntakeCheck(catalogue: configuration.events)
             .check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: date)
         adjust(&draft)
-        var replaced: Warning?
-        if let reference = draft.references.first {
-            replaced = try await store.warning(sender: reference.sender, identifier: reference.identifier)
+        var replaced: [Warning] = []
+        for reference in draft.references {
+            if let warning = try await store.warning(sender: reference.sender, identifier: reference.identifier) {
+                replaced.append(warning)
+            }
         }
-        let subject = ApprovalSubject(draft: draft, department: principal.department!, replaced: replaced)
+        let subject = ApprovalSubject(draft: draft, department: principal.department!, replaced: replaced, at: date)
         let plan = ApprovalPlan(rule: configuration.approval.rules.rule(for: subject)!, submittedAt: date)
         return try await store.accept(draft, plan: plan, by: principal, at: date, routing: routing ?? configuration.dispatch.routing)
     }

@@ -86,12 +86,22 @@ public struct ApprovalSubject: Sendable, Equatable {
         self.escalates = escalates
     }
 
-    /// The subject of `draft` from `department`; `replaced` is the warning an Update replaces.
-    public init(draft: WarningDraft, department: Department, replaced: Warning?) {
+    /// The subject of `draft` from `department`; `replaced` are the warnings its references
+    /// name. An Update is judged against those of them in force at `now` (released, not
+    /// expired): it escalates when it is higher than all of them or reaches beyond their
+    /// areas together, and when none is in force (it names a rejected, pending or expired
+    /// warning) it is a new warning and escalates, so that it meets the rules in full.
+    public init(draft: WarningDraft, department: Department, replaced: [Warning], at now: Date) {
         var escalates = false
-        if let replaced, draft.messageType == .update {
-            let widens = draft.areas.contains { area in !replaced.areas.contains { area.isWithin($0) } }
-            escalates = draft.level > replaced.level || widens
+        if draft.messageType == .update {
+            let inForce = replaced.filter { $0.status == .released && ($0.expires?.date).map { $0 > now } != false }
+            if let highest = inForce.map(\.level).max() {
+                let areas = inForce.flatMap(\.areas)
+                let widens = draft.areas.contains { area in !areas.contains { area.isWithin($0) } }
+                escalates = draft.level > highest || widens
+            } else {
+                escalates = true
+            }
         }
         self.init(
             level: draft.level, event: draft.event, tier: department.tier, kind: department.kind,
