@@ -81,15 +81,21 @@ public struct SQLiteStore: Store {
 
     /// Reads, writes a probe row, and looks at how the store's own writes went: a store that
     /// answers reads but cannot write (a full disk) is not healthy, and is again by itself
-    /// once a write succeeds.
+    /// once a write succeeds. At most one probe a second (`WriteMonitor.probeInterval`):
+    /// asked more often, it answers what the last probe found, and the writes since.
     public func health() async -> StoreHealth {
-        do {
-            try await ping()
-            try await writer.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO health_probe (id, at) VALUES (1, ?)", arguments: [Timestamp.string(now())])
+        if !monitor.probedRecently(at: now()) {
+            do {
+                try await ping()
+                try await writer.write { db in
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO health_probe (id, at) VALUES (1, ?)", arguments: [Timestamp.string(now())])
+                }
+                monitor.probed(wrote: true)
+            } catch {
+                monitor.probed(wrote: false)
+                return StoreHealth(problem: "the store cannot write: \(Self.reason(error))")
             }
-        } catch {
-            return StoreHealth(problem: "the store cannot write: \(Self.reason(error))")
         }
         return StoreHealth(problem: monitor.problem(at: now()).map { "a write failed: \($0)" })
     }
