@@ -125,7 +125,9 @@ struct DaemonEndToEndTests {
         #expect(daemon.log.contains("second signal while shutting down: stopping now"), "\(daemon.log)")
     }
 
-    @Test("report streams whose clients hang up before the answer give their places back: the 101st stream still opens")
+    @Test(
+        "report streams whose clients hang up before the answer give their places back; one token holds at most four streams, another reader still gets one"
+    )
     func reportStreamsHungUp() throws {
         let directory = try TestSupport.temporaryDirectory()
         let config = try testConfiguration(in: directory)
@@ -139,6 +141,22 @@ struct DaemonEndToEndTests {
         Thread.sleep(forTimeInterval: 2)
         let head = RawHTTP.send(request, port: daemon.port, reset: false) ?? ""
         #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
+
+        // One token holds at most four streams; another reader still gets one.
+        let held = (0..<4).compactMap { _ in RawHTTP.Connection(port: daemon.port) }
+        for connection in held {
+            connection.send(request)
+            #expect(connection.read(within: 5)?.hasPrefix("HTTP/1.1 200") == true)
+        }
+        let fifth = RawHTTP.send(request, port: daemon.port, reset: false) ?? ""
+        #expect(fifth.hasPrefix("HTTP/1.1 503"), "\(fifth)")
+        let auditor = try Binaries.createToken(["--role", "auditor", "--region", "430000", "--name", "审计员"], config: config)
+        let other =
+            RawHTTP.send(
+                "GET /v1/warnings/\(id)/report/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(auditor)\r\n\r\n",
+                port: daemon.port, reset: false) ?? ""
+        #expect(other.hasPrefix("HTTP/1.1 200"), "\(other)")
+        withExtendedLifetime(held) {}
     }
 
     @Test("a connection that asks nothing is closed after server.idle_timeout_seconds; a report stream being answered is not")

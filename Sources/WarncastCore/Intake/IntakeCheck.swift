@@ -169,6 +169,9 @@ public struct IntakeCheck: Sendable {
 
     private func areas(of infos: [CAPInfo], department: Department) throws(IntakeError) -> [RegionCode] {
         var codes: [RegionCode] = []
+        // Seen codes in a set: a message listing thousands of villages costs their number of
+        // steps, not its square.
+        var seen: Set<RegionCode> = []
         let located = infos.enumerated().flatMap { i, info in info.area.enumerated().map { ("info[\(i)].area[\($0)]", $1) } }
         for (path, area) in located {
             guard area.geocode.contains(where: { Self.geocodeNames.contains($0.valueName.lowercased()) }) else {
@@ -180,7 +183,7 @@ public struct IntakeCheck: Sendable {
                     throw .areaOutsideJurisdiction(
                         area: code.rawValue, department: department.id, region: department.region.rawValue)
                 }
-                if !codes.contains(code) { codes.append(code) }
+                if seen.insert(code).inserted { codes.append(code) }
             }
         }
         guard !codes.isEmpty else { throw .areaMissing }

@@ -16,15 +16,18 @@ extension DeliveryController {
     /// `too_many_streams` beyond). The console's coverage view reads it; `curl -N` does too.
     @Sendable func reportStream(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
-        let region = try context.requireReader().scope
-        _ = try await store.warning(id: id, visibleTo: context.requireReader())
+        let reader = try context.requireReader()
+        let region = reader.scope
+        _ = try await store.warning(id: id, visibleTo: reader)
         let depth = try WarningReportBuilder.depth(of: request)
         // The slot is let go when the body has run, or when the response is dropped unsent (a
         // client gone before the head was written): the body would never run to release it.
-        guard let slot = streams.open() else {
+        guard let slot = streams.open(for: reader.tokenID) else {
             var error = APIError(
                 .serviceUnavailable, code: "too_many_streams",
-                detail: "\(ReportStreams.limit) report streams are open: read GET /v1/warnings/\(id)/report instead, or try later")
+                detail:
+                    "\(ReportStreams.limit) report streams are open, or \(ReportStreams.perToken) of this token's: read GET /v1/warnings/\(id)/report instead, or try later"
+            )
             error.headers[.retryAfter] = "30"
             throw error
         }
@@ -56,30 +59,44 @@ extension DeliveryController {
     }
 }
 
-/// How many report streams are open, up to `limit`: each costs a report every 2 s (and,
-/// on a node with lower nodes, a request to each of them).
+/// How many report streams are open, up to `limit`, and `perToken` of one token (or console
+/// session): each costs a report every 2 s (and, on a node with lower nodes, a request to
+/// each of them), and one reader must not take every place.
 final class ReportStreams: Sendable {
     static let limit = 100
-    private let count = Mutex(0)
+    static let perToken = 4
+    private let counts = Mutex((all: 0, byToken: [String: Int]()))
 
     /// One open stream's place: held while the stream runs, given back when the last
     /// reference to it goes, however the stream ends (or never starts).
     final class Slot: Sendable {
         private let streams: ReportStreams
-        fileprivate init(_ streams: ReportStreams) { self.streams = streams }
-        deinit { streams.count.withLock { $0 -= 1 } }
+        private let token: String
+        fileprivate init(_ streams: ReportStreams, token: String) {
+            self.streams = streams
+            self.token = token
+        }
+        deinit {
+            streams.counts.withLock { counts in
+                counts.all -= 1
+                let left = (counts.byToken[token] ?? 1) - 1
+                counts.byToken[token] = left > 0 ? left : nil
+            }
+        }
     }
 
-    /// A place for one more stream, or nil when `limit` are open.
-    func open() -> Slot? {
-        let taken = count.withLock { count in
-            guard count < Self.limit else { return false }
-            count += 1
+    /// A place for one more stream of `token`, or nil when `limit` are open, or `perToken`
+    /// of its own.
+    func open(for token: String) -> Slot? {
+        let taken = counts.withLock { counts in
+            guard counts.all < Self.limit, counts.byToken[token, default: 0] < Self.perToken else { return false }
+            counts.all += 1
+            counts.byToken[token, default: 0] += 1
             return true
         }
-        return taken ? Slot(self) : nil
+        return taken ? Slot(self, token: token) : nil
     }
 
     /// Streams open now.
-    var openCount: Int { count.withLock { $0 } }
+    var openCount: Int { counts.withLock { $0.all } }
 }
