@@ -163,6 +163,16 @@ struct TLSProxyEndToEndTests {
         try curl.run()
         curl.waitUntilExit()
         #expect(String(decoding: answer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "401")
+        // The metrics are warncastd's to Prometheus, not nginx's to the world.
+        let metrics = Process()
+        metrics.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        metrics.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "\(node)/metrics"]
+        let metricsAnswer = Pipe()
+        metrics.standardOutput = metricsAnswer
+        try metrics.run()
+        metrics.waitUntilExit()
+        #expect(String(decoding: metricsAnswer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "404")
+        #expect(try CurlTransfer.perform(HTTPRequestSpec(url: daemon.url + "/metrics")).status == 200)
         let audit = try Binaries.warncast(["audit", "list", "--limit", "1000"], config: config).out
         let refused = audit.split(separator: "\n").filter { $0.contains("user.sign_in_refused") }
         #expect(refused.count == 1 && refused.allSatisfy { $0.contains("127.0.0.5") && !$0.contains("198.51.100.1") }, "\(refused)")
