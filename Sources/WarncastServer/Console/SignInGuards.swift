@@ -11,9 +11,8 @@ import WarncastStore
 /// to `nameLimit` within `window`: past that the name is refused from every address except
 /// those it signed in from within `knownFor` (so a crowd of guessers cannot lock the leader
 /// out of the desk they use), until the oldest failure is `window` old. One address trying
-/// many names is held to `addressLimit` failures within `window`, whatever the names (but
-/// for names that signed in from there within `knownFor`): it cannot keep the password
-/// checks busy or fill the table with made-up names. In memory:
+/// many names is held to `addressLimit` failures within `window`, whatever the names: it
+/// cannot keep the password checks busy or fill the table with made-up names. In memory:
 /// a restart forgets them.
 final class SignInThrottle: Sendable {
     let limit = 5
@@ -89,11 +88,11 @@ final class SignInThrottle: Sendable {
                 state.failures[key] = recent
                 return .here(window - now.timeIntervalSince(oldest))
             }
-            let known = state.known[key].map { now.timeIntervalSince($0) < knownFor } ?? false
-            if fromAddress.count >= addressLimit, !known, let oldest = fromAddress.first {
+            if fromAddress.count >= addressLimit, let oldest = fromAddress.first {
                 state.failures[address] = fromAddress
                 return .address(window - now.timeIntervalSince(oldest))
             }
+            let known = state.known[key].map { now.timeIntervalSince($0) < knownFor } ?? false
             if all.count >= nameLimit, !known, let oldest = all.first {
                 state.failures[total] = all
                 return .everywhere(window - now.timeIntervalSince(oldest))
