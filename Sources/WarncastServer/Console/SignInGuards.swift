@@ -10,14 +10,11 @@ import WarncastStore
 /// elsewhere cannot keep a leader out. Many addresses guessing one name together are held
 /// to `nameLimit` within `window`: past that the name is refused from every address except
 /// those it signed in from within `knownFor` (so a crowd of guessers cannot lock the leader
-/// out of the desk they use), until the oldest failure is `window` old. One address trying
-/// many names is held to `addressLimit` failures within `window`, whatever the names: it
-/// cannot keep the password checks busy or fill the table with made-up names. In memory:
-/// a restart forgets them.
+/// out of the desk they use), until the oldest failure is `window` old. In memory: a
+/// restart forgets them.
 final class SignInThrottle: Sendable {
     let limit = 5
     let nameLimit = 50
-    let addressLimit = 30
     let window: TimeInterval = 15 * 60
     let knownFor: TimeInterval = 30 * 24 * 3600
     /// Past this many keys, those with nothing recent are dropped, then new keys are
@@ -34,8 +31,6 @@ final class SignInThrottle: Sendable {
     enum Refusal: Equatable {
         /// Too many from this address for this name.
         case here(TimeInterval)
-        /// Too many from this address, whatever the names.
-        case address(TimeInterval)
         /// Too many for this name from everywhere.
         case everywhere(TimeInterval)
         /// Too many names and addresses are being tried at once to count another.
@@ -45,7 +40,7 @@ final class SignInThrottle: Sendable {
 
         var wait: TimeInterval {
             switch self {
-            case .here(let wait), .address(let wait), .everywhere(let wait), .full(let wait): wait
+            case .here(let wait), .everywhere(let wait), .full(let wait): wait
             case .busy: 1
             }
         }
@@ -54,7 +49,6 @@ final class SignInThrottle: Sendable {
         var why: String {
             switch self {
             case .here: "locked"
-            case .address: "locked address"
             case .everywhere: "locked everywhere"
             case .full: "too many names"
             case .busy: "busy"
@@ -66,7 +60,6 @@ final class SignInThrottle: Sendable {
             let seconds = Int(wait.rounded(.up))
             return switch self {
             case .here: "too many wrong passwords for this user from here: try again in \(seconds) s"
-            case .address: "too many wrong passwords from here: try again in \(seconds) s"
             case .everywhere: "too many wrong passwords for this user from many places: try again in \(seconds) s"
             case .full: "too many user names are being tried at once: try again in \(seconds) s"
             case .busy: "too many sign-ins at once: try again in a moment"
@@ -79,36 +72,26 @@ final class SignInThrottle: Sendable {
     func attempt(_ username: String, from client: String, at now: Date) -> Refusal? {
         let key = Self.key(username, client)
         let total = Self.key(username, "*")
-        let address = Self.addressKey(client)
         return state.withLock { state in
             var recent = (state.failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
             var all = (state.failures[total] ?? []).filter { now.timeIntervalSince($0) < window }
-            var fromAddress = (state.failures[address] ?? []).filter { now.timeIntervalSince($0) < window }
             if recent.count >= limit, let oldest = recent.first {
                 state.failures[key] = recent
                 return .here(window - now.timeIntervalSince(oldest))
-            }
-            if fromAddress.count >= addressLimit, let oldest = fromAddress.first {
-                state.failures[address] = fromAddress
-                return .address(window - now.timeIntervalSince(oldest))
             }
             let known = state.known[key].map { now.timeIntervalSince($0) < knownFor } ?? false
             if all.count >= nameLimit, !known, let oldest = all.first {
                 state.failures[total] = all
                 return .everywhere(window - now.timeIntervalSince(oldest))
             }
-            if state.failures[key] == nil || state.failures[total] == nil || state.failures[address] == nil,
-                state.failures.count >= capacity - 2
-            {
+            if state.failures[key] == nil || state.failures[total] == nil, state.failures.count >= capacity - 1 {
                 state.failures = state.failures.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
-                if state.failures.count >= capacity - 2 { return .full(60) }
+                if state.failures.count >= capacity - 1 { return .full(60) }
             }
             recent.append(now)
             all.append(now)
-            fromAddress.append(now)
             state.failures[key] = recent
             state.failures[total] = all
-            state.failures[address] = fromAddress
             return nil
         }
     }
@@ -116,7 +99,7 @@ final class SignInThrottle: Sendable {
     /// The attempt at `at` was not a try of the password after all (refused for load).
     func forget(_ username: String, from client: String, at: Date) {
         state.withLock { state in
-            for key in [Self.key(username, client), Self.key(username, "*"), Self.addressKey(client)] {
+            for key in [Self.key(username, client), Self.key(username, "*")] {
                 if let index = state.failures[key]?.lastIndex(of: at) { state.failures[key]?.remove(at: index) }
             }
         }
@@ -129,9 +112,8 @@ final class SignInThrottle: Sendable {
         state.withLock { state in
             let key = Self.key(username, client)
             state.failures.removeValue(forKey: key)
-            for other in [Self.key(username, "*"), Self.addressKey(client)] {
-                if let index = state.failures[other]?.lastIndex(of: at) { state.failures[other]?.remove(at: index) }
-            }
+            let total = Self.key(username, "*")
+            if let index = state.failures[total]?.lastIndex(of: at) { state.failures[total]?.remove(at: index) }
             if state.known[key] == nil, state.known.count >= capacity {
                 state.known = state.known.filter { at.timeIntervalSince($0.value) < knownFor }
                 guard state.known.count < capacity else { return }
@@ -142,11 +124,6 @@ final class SignInThrottle: Sendable {
 
     private static func key(_ username: String, _ client: String) -> String {
         "\(username.prefix(64))\n\(IPAddressText.neighbourhood(client))"
-    }
-
-    /// Every name from `client`'s address (a character no user name has keeps it apart).
-    private static func addressKey(_ client: String) -> String {
-        "\u{0}\n\(IPAddressText.neighbourhood(client))"
     }
 }
 
