@@ -42,10 +42,13 @@ struct Lifecycle {
         var replaced: [String] = []
         for reference in warning.references {
             // Only a warning in force, awaiting approval or updated already is replaced (a
-            // Cancel ends the whole chain): a rejected or expired one keeps what became of it.
+            // Cancel ends the whole chain): a rejected or expired one keeps what became of it,
+            // also one past its expiry that the sweep has not marked yet (as the approval
+            // rules judged it).
             guard let earlier = try WarningRecord.find(sender: reference.sender, identifier: reference.identifier, db),
                 earlier.status != replacedStatus.rawValue,
-                [WarningStatus.pendingApproval, .approved, .released, .superseded].map(\.rawValue).contains(earlier.status)
+                [WarningStatus.pendingApproval, .approved, .released, .superseded].map(\.rawValue).contains(earlier.status),
+                earlier.expiresAt.map({ $0.date > date }) != false
             else { continue }
             try transition(earlier.id, to: replacedStatus, actor: actor, detail: ["by": id], at: date)
             let superseded = try deliveries.supersede(warningID: earlier.id, at: date)

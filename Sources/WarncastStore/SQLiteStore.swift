@@ -81,10 +81,11 @@ public struct SQLiteStore: Store {
 
     /// Reads, writes a probe row, and looks at how the store's own writes went: a store that
     /// answers reads but cannot write (a full disk) is not healthy, and is again by itself
-    /// once a write succeeds. At most one probe a second (`WriteMonitor.probeInterval`):
-    /// asked more often, it answers what the last probe found, and the writes since.
-    public func health() async -> StoreHealth {
-        if !monitor.probedRecently(at: now()) {
+    /// once a write succeeds. Unless `fresh`, at most one probe a second
+    /// (`WriteMonitor.probeInterval`): a probe that wrote less than that ago stands, with the
+    /// store's writes since.
+    public func health(fresh: Bool) async -> StoreHealth {
+        if fresh || !monitor.probedRecently() {
             do {
                 try await ping()
                 try await writer.write { db in

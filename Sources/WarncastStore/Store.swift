@@ -11,8 +11,14 @@ import WarncastCore
 public protocol Store: Outbox, WarningStore, RegistryStore, ReportStore, AuditStore, TerminalStore {
     /// Whether the store answers reads.
     func ping() async throws
-    /// Whether the store can read and write now; for `/healthz` and the watchdog.
-    func health() async -> StoreHealth
+    /// Whether the store can read and write now; for `/healthz` (which may answer from a
+    /// probe that wrote within the last second) and, with `fresh`, the watchdog (which
+    /// always writes its probe: a store whose writes hang must not look healthy to it).
+    func health(fresh: Bool) async -> StoreHealth
+}
+
+extension Store {
+    public func health() async -> StoreHealth { await health(fresh: false) }
 }
 
 /// Failures of the store that a caller can act on.

@@ -12,30 +12,27 @@ final class WriteMonitor: Sendable {
     private struct State {
         var lastSuccess: Date?
         var lastFailure: (at: Date, reason: String)?
-        /// When the last probe began, and whether the last finished one wrote.
-        var probeStarted: Date?
-        var lastProbeWrote = false
+        /// When the last probe that wrote finished (a monotonic clock: a step of the wall
+        /// clock changes nothing).
+        var lastProbeWritten: ContinuousClock.Instant?
     }
 
     /// How often, at most, `/healthz` writes its probe row: anyone may ask, and each probe is
     /// a write transaction synced to disk on the one writer that intake and deliveries use.
     static let probeInterval: TimeInterval = 1
 
-    /// Whether a probe that wrote began less than `probeInterval` before `date`, so that
-    /// another is not needed; when not, the caller probes now (its start is noted). A probe
-    /// that failed is never reused: the next asks the disk again.
-    func probedRecently(at date: Date) -> Bool {
+    /// Whether a probe wrote, and finished, less than `probeInterval` ago, so that another
+    /// is not needed. A probe that failed, or has not finished (a write that hangs), stands
+    /// for nothing: the next caller asks the disk again.
+    func probedRecently() -> Bool {
         state.withLock { state in
-            if let started = state.probeStarted, date.timeIntervalSince(started) < Self.probeInterval, state.lastProbeWrote {
-                return true
-            }
-            state.probeStarted = date
-            return false
+            guard let written = state.lastProbeWritten else { return false }
+            return ContinuousClock.now - written < .seconds(Self.probeInterval)
         }
     }
 
     func probed(wrote: Bool) {
-        state.withLock { $0.lastProbeWrote = wrote }
+        state.withLock { $0.lastProbeWritten = wrote ? ContinuousClock.now : nil }
     }
 
     private let state = Mutex(State())

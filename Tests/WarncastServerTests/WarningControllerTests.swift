@@ -39,6 +39,8 @@ struct WarningControllerTests {
             #expect(read.headers[.contentSecurityPolicy]?.contains("sandbox") == true)
             let missing = try await client.get("/v1/warnings/none", token: issuer)
             #expect(missing.status == .notFound && missing.headers[.xContentTypeOptions] == "nosniff")
+            let large = try await client.submit(Data(repeating: 0x20, count: 300_000), token: issuer, contentType: "application/cap+xml")
+            #expect(large.status == .contentTooLarge && large.headers[.contentSecurityPolicy]?.contains("sandbox") == true)
         }
     }
 

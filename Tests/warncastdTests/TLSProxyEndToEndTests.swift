@@ -164,14 +164,16 @@ struct TLSProxyEndToEndTests {
         curl.waitUntilExit()
         #expect(String(decoding: answer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "401")
         // The metrics are warncastd's to Prometheus, not nginx's to the world.
-        let metrics = Process()
-        metrics.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        metrics.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "\(node)/metrics"]
-        let metricsAnswer = Pipe()
-        metrics.standardOutput = metricsAnswer
-        try metrics.run()
-        metrics.waitUntilExit()
-        #expect(String(decoding: metricsAnswer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "404")
+        for path in ["/metrics", "/metrics/", "//metrics", "/metrics?x=1"] {
+            let metrics = Process()
+            metrics.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            metrics.arguments = ["-s", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "\(node)\(path)"]
+            let metricsAnswer = Pipe()
+            metrics.standardOutput = metricsAnswer
+            try metrics.run()
+            metrics.waitUntilExit()
+            #expect(String(decoding: metricsAnswer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "404", "\(path)")
+        }
         #expect(try CurlTransfer.perform(HTTPRequestSpec(url: daemon.url + "/metrics")).status == 200)
         let audit = try Binaries.warncast(["audit", "list", "--limit", "1000"], config: config).out
         let refused = audit.split(separator: "\n").filter { $0.contains("user.sign_in_refused") }

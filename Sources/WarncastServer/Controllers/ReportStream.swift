@@ -9,8 +9,8 @@ import WarncastStore
 
 extension DeliveryController {
     /// The report as Server-Sent Events: an event `report` (the report's JSON) at once and
-    /// again each time it changes (looked at every 2 s), a comment every 16 s to keep proxies
-    /// from closing the connection, for at most an hour (a browser then connects again). The
+    /// again each time it changes (looked at every 2 s), a comment at the other looks (it
+    /// keeps proxies from closing the connection, and finds a client gone), for at most an hour (a browser then connects again). The
     /// caller's token or session is checked again every 10 s: the stream ends once it is
     /// revoked, expired or signed out. At most `ReportStreams.limit` streams at once (503
     /// `too_many_streams` beyond). The console's coverage view reads it; `curl -N` does too.
@@ -48,7 +48,9 @@ extension DeliveryController {
                 if data != last {
                     last = data
                     try await writer.write(ByteBuffer(string: "event: report\ndata: " + String(decoding: data, as: UTF8.self) + "\n\n"))
-                } else if tick % 8 == 0 {
+                } else {
+                    // Every tick: a client gone is found by the next write or the one after,
+                    // and its place freed within seconds (a write is all that notices).
                     try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                 }
                 try await Task.sleep(for: .seconds(2))
@@ -64,7 +66,7 @@ extension DeliveryController {
 /// each of them), and one reader must not take every place.
 final class ReportStreams: Sendable {
     static let limit = 100
-    static let perToken = 4
+    static let perToken = 8
     private let counts = Mutex((all: 0, byToken: [String: Int]()))
 
     /// One open stream's place: held while the stream runs, given back when the last

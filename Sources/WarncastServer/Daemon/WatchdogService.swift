@@ -25,7 +25,7 @@ public struct WatchdogService: Service {
             return
         }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let health = await store.health()
+            let health = await store.health(fresh: true)
             if let problem = health.problem {
                 logger.error("store unhealthy; withholding the watchdog ping", metadata: ["reason": .string(problem)])
             } else {
