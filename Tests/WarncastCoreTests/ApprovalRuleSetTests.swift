@@ -71,15 +71,21 @@ struct ApprovalRuleSetTests {
         #expect(set.rule(for: subject(.blue)) == nil)
     }
 
+    static let issuer = Department(
+        id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!, events: ["rainstorm"])
+    static let principal = Principal(tokenID: "t", name: "n", role: .issuer, department: issuer, region: issuer.region)
+
+    /// A fixture as the county weather bureau's checked submission.
+    static func draft(_ fixture: String) throws -> WarningDraft {
+        let check = IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
+        let data = TestSupport.fixture(fixture)
+        return try check.check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
+    }
+
     @Test("an Update escalates when it raises the level or widens the area, not when it narrows")
     func escalation() throws {
-        let issuer = Department(id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!, events: ["rainstorm"])
-        let principal = Principal(tokenID: "t", name: "n", role: .issuer, department: issuer, region: issuer.region)
-        let check = IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
-        func draft(_ fixture: String) throws -> WarningDraft {
-            let data = TestSupport.fixture(fixture)
-            return try check.check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
-        }
+        let (issuer, principal) = (Self.issuer, Self.principal)
+        let draft = Self.draft
         let original = Warning(
             id: "w1", status: .released, draft: try draft("rainstorm-red-csx.xml"), submittedBy: principal, receivedAt: TestSupport.now)
         var update = try draft("update-csx.xml")
@@ -97,13 +103,8 @@ struct ApprovalRuleSetTests {
         "an Update of a warning not in force (rejected, awaiting approval, expired) is judged as a new warning: it escalates and meets the rules in full"
     )
     func updateOfWarningNotInForce() throws {
-        let issuer = Department(id: "csx-weather", name: "长沙县气象局", kind: "weather", region: RegionCode("430121")!, events: ["rainstorm"])
-        let principal = Principal(tokenID: "t", name: "n", role: .issuer, department: issuer, region: issuer.region)
-        let check = IntakeCheck(catalogue: try TestSupport.exampleConfiguration().events)
-        func draft(_ fixture: String) throws -> WarningDraft {
-            let data = TestSupport.fixture(fixture)
-            return try check.check(try CAPReader.readXML(data), raw: data, format: .xml, principal: principal, now: TestSupport.now)
-        }
+        let (issuer, principal) = (Self.issuer, Self.principal)
+        let draft = Self.draft
         let red = try draft("rainstorm-red-csx.xml")
         var update = try draft("update-csx.xml")
         update.level = red.level

@@ -339,35 +339,20 @@ enum RawHTTP {
 
     /// Sends `request` to 127.0.0.1:`port`. With `reset`, closes the connection at once with
     /// a reset and returns ""; otherwise returns the first bytes of the answer (up to the end
-    /// of its head or 5 s). Nil when it cannot connect.
+    /// of its head or 5 s) and closes it. Nil when it cannot connect.
     static func send(_ request: String, port: Int, reset: Bool) -> String? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else { return nil }
-        let bytes = Array(request.utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count else { return nil }
+        guard let connection = Connection(port: port) else { return nil }
+        connection.send(request)
         if reset {
             var linger = linger(l_onoff: 1, l_linger: 0)
-            setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+            setsockopt(connection.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
             return ""
         }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !answer.isEmpty ? !String(decoding: answer, as: UTF8.self).contains("\r\n\r\n") : true {
-            let count = read(fd, &buffer, buffer.count)
-            guard count > 0 else { break }
-            answer += buffer[0..<count]
+        var answer = ""
+        let deadline = Date().addingTimeInterval(5)
+        while !answer.contains("\r\n\r\n"), Date() < deadline, let more = connection.read(within: 5), !more.isEmpty {
+            answer += more
         }
-        return String(decoding: answer, as: UTF8.self)
+        return answer
     }
 }
