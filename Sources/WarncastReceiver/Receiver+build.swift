@@ -92,7 +92,9 @@ public enum Receiver {
             let host = config.listenHost
             services.append(
                 Application(
-                    router: router, configuration: .init(address: .hostname(host, port: config.listenPort)),
+                    router: router,
+                    server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.idleTimeoutSeconds)))),
+                    configuration: .init(address: .hostname(host, port: config.listenPort)),
                     onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? config.listenPort) }, logger: logger))
         case .dialIn:
             var dialIn = DialInService(node: node, intake: intake, secret: config.secret, logger: logger)

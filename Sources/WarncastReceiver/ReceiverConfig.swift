@@ -43,6 +43,9 @@ public struct ReceiverConfig: Sendable, Equatable {
     public var listenHost: String
     /// 0 picks a free port.
     public var listenPort: Int
+    /// In push mode, a connection that asks nothing (or whose body stops coming) is closed
+    /// after this many seconds: a small station cannot be kept busy holding idle ones.
+    public var idleTimeoutSeconds = 30
     /// Holds `keys.json`, `played.log` and `wav/`.
     public var stateDirectory: String
     public var output: Output

@@ -143,6 +143,7 @@ public enum ReceiverConfigLoader {
         config.listenHost = try listen.optionalString("host") ?? config.listenHost
         guard let port = try listen.optionalInt("port", range: 0...65_535) else { throw listen.error("port", "is required in push mode") }
         config.listenPort = port
+        config.idleTimeoutSeconds = try listen.optionalInt("idle_timeout_seconds", range: 1...3600) ?? config.idleTimeoutSeconds
         try listen.rejectUnknownKeys()
     }
 

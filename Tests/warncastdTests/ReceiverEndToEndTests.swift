@@ -17,9 +17,10 @@ struct ReceiverEndToEndTests {
     static func name(_ index: Int) -> String { String(format: "rx-%02d", index) }
 
     /// A receiver's configuration in its own folder; dial-in unless a push port is given;
-    /// `more` lines at the end.
+    /// `more` lines at the end; `listen`, more keys of the push listener.
     static func receiverConfig(
-        in directory: URL, node: String, index: Int, push: Bool = false, output: String = "wav", more: String = ""
+        in directory: URL, node: String, index: Int, push: Bool = false, output: String = "wav", listen: String = "",
+        more: String = ""
     ) throws -> String {
         let folder = directory.appendingPathComponent(name(index))
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -31,7 +32,7 @@ struct ReceiverEndToEndTests {
             state_dir: \(folder.path)/state
             output: \(output)
             heartbeat_seconds: 1
-            \(push ? "listen: { host: 127.0.0.1, port: 0 }" : "")
+            \(push ? "listen: { host: 127.0.0.1, port: 0\(listen.isEmpty ? "" : ", " + listen) }" : "")
             \(more)
             """
         let path = folder.appendingPathComponent("receiver.yaml").path
@@ -40,13 +41,13 @@ struct ReceiverEndToEndTests {
     }
 
     static func start(
-        _ index: Int, in directory: URL, node: String, push: Bool = false, output: String = "wav", more: String = "",
-        environment: [String: String] = [:]
+        _ index: Int, in directory: URL, node: String, push: Bool = false, output: String = "wav", listen: String = "",
+        more: String = "", environment: [String: String] = [:]
     ) throws -> PeerProcess {
-        try PeerProcess(
+        let config = try receiverConfig(in: directory, node: node, index: index, push: push, output: output, listen: listen, more: more)
+        return try PeerProcess(
             name(index), executable: Binaries.directory.appendingPathComponent("warncast-receiver").path,
-            arguments: ["--config", try receiverConfig(in: directory, node: node, index: index, push: push, output: output, more: more)],
-            directory: directory, environment: environment)
+            arguments: ["--config", config], directory: directory, environment: environment)
     }
 
     /// The address a push-mode station listens on, from its log.
@@ -197,16 +198,24 @@ struct ReceiverEndToEndTests {
         #expect(timeline.out.contains("terminals at release\t45 of 50 online"), "\(timeline.out)")
     }
 
-    @Test("a station refuses an unsigned message, an unknown key and a stale timestamp, and plays a replay only once")
+    @Test(
+        "a station refuses an unsigned message, an unknown key and a stale timestamp, and plays a replay only once; it closes a connection that asks nothing"
+    )
     func refusals() throws {
         let directory = try TestSupport.temporaryDirectory()
         let config = try testConfiguration(
             in: directory, recipients: "rx-00,loudspeaker,430121001001,大喇叭,http://127.0.0.1:9/,secret-0,\n", channels: "", red: [])
         let daemon = try DaemonProcess(config: config, directory: directory)
         defer { _ = daemon.stop() }
-        let station = try Self.start(0, in: directory, node: daemon.url, push: true)
+        let station = try Self.start(0, in: directory, node: daemon.url, push: true, listen: "idle_timeout_seconds: 2")
         defer { station.stop() }
         let url = try Self.listeningURL(station)
+        // A connection that asks nothing is closed after the station's idle time.
+        let port = try #require(Int(url.split(separator: ":").last ?? ""))
+        let silent = try #require(RawHTTP.Connection(port: port))
+        let opened = Date()
+        #expect(silent.read(within: 10) == nil, "closed (end of file)")
+        #expect(Date().timeIntervalSince(opened) < 6, "after about two seconds")
 
         let key = "w-test/rx-00"
         let body = Data(
