@@ -37,13 +37,6 @@ extension SQLiteStore {
     }
 
     /// A delivery row (with `recipientName` and `region` joined) as the API shows it.
-    /// `AND` the deliveries' division (`column`) within `region`, and its two arguments;
-    /// nothing for nil (the whole warning).
-    static func scope(_ region: RegionCode?, column: String = "region") -> (condition: String, bounds: StatementArguments) {
-        guard let region else { return ("", []) }
-        return (" AND " + RegionRange.condition(column), RegionRange.bounds(region.prefix))
-    }
-
     static func deliveryView(_ row: Row) -> DeliveryView {
         DeliveryView(
             id: row["id"], recipient: row["recipientID"], recipientName: row["recipientName"], region: row["region"],
@@ -62,8 +55,8 @@ extension SQLiteStore {
         """
 
     public func retrying(warningID: Warning.ID, within region: RegionCode?) async throws -> [WarningTimeline.Retrying] {
-        let (scope, bounds) = Self.scope(region, column: "d.region")
-        let (scopeE, boundsE) = Self.scope(region, column: "e.region")
+        let (scope, bounds) = RegionRange.and(region, column: "d.region")
+        let (scopeE, boundsE) = RegionRange.and(region, column: "e.region")
         return try await writer.read { db in
             let waiting = """
                 FROM delivery d WHERE d.warningID = ? AND d.state IN ('queued', 'sending') AND d.attempts > 0\(scope)
@@ -131,7 +124,7 @@ extension SQLiteStore {
     }
 
     public func reports(warningID: Warning.ID, limit: Int, within region: RegionCode?) async throws -> [StoredReport] {
-        let (scope, bounds) = Self.scope(region, column: "d.region")
+        let (scope, bounds) = RegionRange.and(region, column: "d.region")
         return try await writer.read { db in
             try Row.fetchAll(
                 db,
@@ -154,7 +147,7 @@ extension SQLiteStore {
     ) async throws
         -> [DeliveryView]
     {
-        let (scope, bounds) = Self.scope(region)
+        let (scope, bounds) = RegionRange.and(region)
         return try await writer.read { db in
             // The page's ids come from the (warningID, state …) index alone, and only those
             // rows are read: sorting whole rows by id read every delivery of the warning
@@ -358,7 +351,7 @@ extension SQLiteStore {
     /// of the index, read only as far as needed: the first by id overall sorted every
     /// undelivered delivery of the warning, a quarter of the report of a million queued ones.
     public func undelivered(warningID: Warning.ID, limit: Int, within region: RegionCode?) async throws -> [DeliveryView] {
-        let (scope, bounds) = Self.scope(region)
+        let (scope, bounds) = RegionRange.and(region)
         return try await writer.read { db in
             // Undelivered rows have no delivered time: the index gives them in id order, without a sort.
             let page = try db.cachedStatement(
@@ -390,7 +383,7 @@ extension SQLiteStore {
     }
 
     public func deliverySummary(warningID: Warning.ID, within region: RegionCode?) async throws -> [DeliveryState: Int] {
-        let (scope, bounds) = Self.scope(region)
+        let (scope, bounds) = RegionRange.and(region)
         return try await writer.read { db in
             var summary: [DeliveryState: Int] = [:]
             for row in try Row.fetchAll(

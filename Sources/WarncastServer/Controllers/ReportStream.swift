@@ -10,9 +10,10 @@ import WarncastStore
 extension DeliveryController {
     /// The report as Server-Sent Events: an event `report` (the report's JSON) at once and
     /// again each time it changes (looked at every 2 s), a comment at the other looks (it
-    /// keeps proxies from closing the connection, and finds a client gone), for at most an hour (a browser then connects again). The
-    /// caller's token or session is checked again every 10 s: the stream ends once it is
-    /// revoked, expired or signed out. At most `ReportStreams.limit` streams at once (503
+    /// keeps proxies from closing the connection, and finds a client gone), for at most an
+    /// hour (a browser then connects again). The caller's token or session is checked again
+    /// every 10 s: the stream ends once it is revoked, expired or signed out. At most
+    /// `ReportStreams.limit` streams at once, `ReportStreams.perToken` of one token (503
     /// `too_many_streams` beyond). The console's coverage view reads it; `curl -N` does too.
     @Sendable func reportStream(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
@@ -98,7 +99,4 @@ final class ReportStreams: Sendable {
         }
         return taken ? Slot(self, token: token) : nil
     }
-
-    /// Streams open now.
-    var openCount: Int { counts.withLock { $0.all } }
 }
