@@ -12,7 +12,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config ca-ce
 # warncastd as in production (config/nginx-warncast.example.conf).
 TEST_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cjk openssl kannel kannel-extras python3-aiosmtpd espeak-ng sox nginx-light
 # What make bench measures against: nginx as the endpoints, wrk for the ceiling.
-BENCH_PACKAGES := nginx-light wrk time
+BENCH_PACKAGES := nginx-light wrk time libssl-dev
 SUDO         := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 PREFIX       ?= /usr/local

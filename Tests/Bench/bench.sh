@@ -62,6 +62,25 @@ mkdir -p "$WORK/tls"
         -extfile san.ext -out server.pem 2>/dev/null
 )
 
+# The floor (Tests/Bench/floor.c): a bare C sender, to show what libcurl, the kernel and
+# nginx cost per request in each mode with nothing of Warncast in it.
+FLOOR_CC=$(command -v cc || command -v gcc || command -v clang)
+"$FLOOR_CC" -O2 -o "$WORK/floor" "$ROOT/Tests/Bench/floor.c" -lcurl -lcrypto
+# Its body: a loudspeaker's JSON for the bench's warning, the size warncastd sends.
+python3 - "$ROOT/Tests/Fixtures/rainstorm-red-province.xml" > "$WORK/floor-body.json" <<'PY'
+import json, re, sys
+cap = open(sys.argv[1], encoding="utf-8").read()
+def field(name):
+    found = re.search(f"<{name}>(.*?)</{name}>", cap, re.S)
+    return found.group(1).strip() if found else ""
+key = "9f1c2d3e-0000-4000-8000-000000000001"
+sys.stdout.write(json.dumps({
+    "cap": cap, "event": field("event"), "expires": field("expires") or None, "headline": field("headline"),
+    "idempotencyKey": f"{key}/ls-1", "language": field("language") or "zh-CN", "level": "red", "msgType": "Alert",
+    "repeat": 3, "text": field("headline") + "。" + field("description") + field("instruction"), "warning": key,
+}, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+PY
+
 say "nginx on port $NGINX_PORT (every loopback address) and 127.0.0.1:$TLS_PORT (TLS)"
 sed "s|@PORT@|$NGINX_PORT|; s|@TLSPORT@|$TLS_PORT|; s|@WORK@|$WORK|g" "$ROOT/Tests/Bench/nginx.conf" > "$WORK/nginx.conf"
 nginx -c "$WORK/nginx.conf" -p "$WORK" -e "$WORK/nginx-error.log"
@@ -185,7 +204,7 @@ PY
     local wall rss_kb cpu_s
     wall=$(python3 -c "print(f'{$seen - $start:.2f}')")
     rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$DAEMON_PID/status")
-    cpu_s=$(awk '{printf "%.0f", ($14 + $15) / 100}' "/proc/$DAEMON_PID/stat")
+    cpu_s=$(cpu_of "$DAEMON_PID")
 
     # The auditor's views of the same warning, timed at the client: median of five.
     median_ms() {
@@ -258,6 +277,24 @@ PY
     esac
     say "[$mode] wrk: the ceiling of the same nginx (2 KB POST, 64 connections${close:+, a new connection per request}, 5 s)"
     echo "wrk=$(wrk -t2 -c64 -d5s "${close[@]}" -s "$ROOT/Tests/Bench/post.lua" "$target" | awk '/Requests\/sec/ {printf "%.0f", $2}')" >> "$WORK/$mode.result"
+
+    # The floor: the same requests from a bare C sender (one thread, 256 in flight), with
+    # nginx's CPU for them; what is left of the 2 cores' budget is what signing, the store
+    # and everything else of a delivery may cost.
+    local floor_n=${BENCH_FLOOR:-20000} floor_port=$NGINX_PORT floor_ca=() worker nginx_cpu0
+    if [ "$mode" = tls ]; then
+        floor_n=${BENCH_FLOOR_TLS:-4000}
+        floor_port=$TLS_PORT
+        floor_ca=("$WORK/tls/ca.pem")
+    fi
+    say "[$mode] the floor: $floor_n requests from a bare C sender (libcurl, Ed25519, no store)"
+    worker=$(pgrep -P "$(cat "$WORK/nginx.pid")" | head -1)
+    nginx_cpu0=$(cpu_of "$worker")
+    "$WORK/floor" "$mode" "$floor_n" 256 "$floor_port" "$WORK/floor-body.json" "${floor_ca[@]}" | tr ' ' '\n' >> "$WORK/$mode.result" || true
+    {
+        echo "floor_n=$floor_n"
+        echo "floor_nginx_s=$(python3 -c "print(f'{$(cpu_of "$worker") - $nginx_cpu0:.2f}')")"
+    } >> "$WORK/$mode.result"
 
     say "[$mode] Apprise: the same payload to $APPRISE_N JSON webhooks"
     local apprise
@@ -441,7 +478,9 @@ TABLE_MODES=$(for mode in $MODES; do case $mode in million | dialin) ;; *) print
 # The table: one column per mode.
 TABLE=$(python3 - "$WORK" "$N" "$APPRISE_N" "$(python3 -c 'import apprise; print(apprise.__version__)')" $TABLE_MODES <<'PY'
 import sys
+import os
 work, n, apprise_n, apprise_version, modes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
+cores = os.cpu_count()
 names = {"keepalive": "keep-alive (one host)", "distinct": "distinct hosts, HTTP", "tls": "distinct hosts, HTTPS verified"}
 results = {}
 for mode in modes:
@@ -451,6 +490,17 @@ for mode in modes:
     apprise = float(values["apprise_rate"]); wrk = float(values["wrk"] or 0)
     values.update(rate=f"{rate:.0f}", ratio=f"{rate / apprise:.1f} ×" if apprise else "-",
                   share=f"{rate / wrk * 100:.0f} %" if wrk else "-")
+    # The targets as CPU per delivery: what the machine's cores have for one delivery if the
+    # target is met (keep-alive 6 s, distinct hosts 12 s for 100,000; HTTPS half the
+    # ceiling's rate), less what the floor's libcurl and nginx took for one request.
+    floor_n = int(values["floor_n"])
+    curl_us = (float(values["floor_cpu_s"]) * 1e6 - float(values["floor_sign_us"]) * floor_n) / floor_n
+    nginx_us = float(values["floor_nginx_s"]) * 1e6 / floor_n
+    budget_us = cores * 1e6 * ({"keepalive": 6, "distinct": 12}[mode] / 100000 if mode != "tls" else 2 / wrk)
+    values.update(
+        floor_rate=f"{floor_n / float(values['floor_wall_s']):.0f}", curl_us=f"{curl_us:.0f}", nginx_us=f"{nginx_us:.0f}",
+        budget_us=f"{budget_us:.0f}", left_us=f"{budget_us - curl_us - nginx_us:.0f}",
+        daemon_us=f"{float(values['cpu_s']) * 1e6 / n:.0f}")
     results[mode] = values
 rows = [
     ("delivered / failed", lambda v: f"{v['delivered']} / {v['failed']}"),
@@ -466,6 +516,13 @@ rows = [
     ("warncast as a share of that ceiling", lambda v: v["share"]),
     (f"Apprise {apprise_version}, {apprise_n} JSON webhooks, same payload", lambda v: f"{v['apprise_rate']} /s ({v['apprise_seconds']} s, {v['apprise_ok']})"),
     ("warncast / Apprise", lambda v: v["ratio"]),
+    ("floor: a bare C sender, one thread, 256 in flight (libcurl as warncastd drives it, Ed25519 by OpenSSL, no store)",
+     lambda v: f"{v['floor_rate']} requests/s ({v['floor_answered']} of {v['floor_n']} answered)"),
+    ("the floor's CPU per request: libcurl with the kernel's socket work / signing", lambda v: f"{v['curl_us']} µs / {v['floor_sign_us']} µs"),
+    ("nginx's CPU per request of the floor", lambda v: f"{v['nginx_us']} µs"),
+    ("the target as CPU per delivery (cores × target time ÷ deliveries)", lambda v: f"{v['budget_us']} µs"),
+    ("of that, left once libcurl and nginx have had theirs: for signing, the store and the rest", lambda v: f"**{v['left_us']} µs**"),
+    ("warncastd's CPU per delivery, whole run (planning, sending, receipts, the API)", lambda v: f"{v['daemon_us']} µs"),
     ("`GET …/report?depth=village`, median of 5", lambda v: f"{v['report_ms']} ms"),
     ("`GET …/timeline`, median of 5", lambda v: f"{v['timeline_ms']} ms"),
 ]
@@ -622,6 +679,14 @@ of about 3 KB (CAP XML inside JSON) whose receipt is stored as \`delivered\`:
 
 warncastd is the release build with the example configuration (loudspeaker channel: 256
 concurrent requests, no rate limit). Apprise sends to $APPRISE_N endpoints in the same mode.
+
+The floor (\`Tests/Bench/floor.c\`, ${BENCH_FLOOR:-20000} requests, ${BENCH_FLOOR_TLS:-4000} over HTTPS) sends the same
+requests from a bare C program: one thread driving libcurl's multi interface as warncastd's
+engine does (a new handle per request, 256 in flight, the connection not kept when every
+request goes to a host of its own), each body signed with Ed25519 (OpenSSL) over the bytes
+docs/signing.md names, nothing stored. A target, turned into CPU per delivery on this
+machine's cores, less the floor's libcurl and nginx's share, is what signing, the store and
+everything else of warncastd may spend per delivery if the target is to be met.
 
 Machine: $(nproc) cores ($CPU), $MEM, $(. /etc/os-release; echo "$PRETTY_NAME"), measured $(date -u +%Y-%m-%d).
 nginx, wrk, Apprise and warncastd share the machine, so the figures are a ratio of one
