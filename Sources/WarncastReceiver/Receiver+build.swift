@@ -94,7 +94,9 @@ public enum Receiver {
                 Application(
                     router: router,
                     server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.idleTimeoutSeconds)))),
-                    configuration: .init(address: .hostname(host, port: config.listenPort)),
+                    configuration: .init(
+                        address: .hostname(host, port: config.listenPort),
+                        availableConnectionsDelegate: .maximum(config.maxConnections, logger: logger)),
                     onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? config.listenPort) }, logger: logger))
         case .dialIn:
             var dialIn = DialInService(node: node, intake: intake, secret: config.secret, logger: logger)

@@ -46,6 +46,10 @@ public struct ReceiverConfig: Sendable, Equatable {
     /// In push mode, a connection that asks nothing (or whose body stops coming) is closed
     /// after this many seconds: a small station cannot be kept busy holding idle ones.
     public var idleTimeoutSeconds = 30
+    /// In push mode, at most this many connections are taken at once; more wait in the
+    /// listen queue until one closes. Open files stay for playback (espeak-ng, aplay, the
+    /// WAV files, the logs) however many connections someone opens.
+    public var maxConnections = 32
     /// Holds `keys.json`, `played.log` and `wav/`.
     public var stateDirectory: String
     public var output: Output

@@ -144,6 +144,7 @@ public enum ReceiverConfigLoader {
         guard let port = try listen.optionalInt("port", range: 0...65_535) else { throw listen.error("port", "is required in push mode") }
         config.listenPort = port
         config.idleTimeoutSeconds = try listen.optionalInt("idle_timeout_seconds", range: 1...3600) ?? config.idleTimeoutSeconds
+        config.maxConnections = try listen.optionalInt("max_connections", range: 1...10_000) ?? config.maxConnections
         try listen.rejectUnknownKeys()
     }
 

@@ -42,6 +42,14 @@ struct ReceiverConfigLoaderTests {
         #expect(config.keyRefreshSeconds == 3600)
         #expect(config.keyUpdates == .https)
         #expect(config.replayWithinSeconds == 21_600)
+        #expect(config.idleTimeoutSeconds == 30 && config.maxConnections == 32)
+    }
+
+    @Test("listen.idle_timeout_seconds and listen.max_connections are read")
+    func listenLimits() throws {
+        let config = try ReceiverConfigLoader.parse(
+            minimal.replacingOccurrences(of: "port: 9101", with: "port: 9101\n  idle_timeout_seconds: 5\n  max_connections: 4"), file: file)
+        #expect(config.idleTimeoutSeconds == 5 && config.maxConnections == 4)
     }
 
     @Test("key_updates and replay_within_seconds are read")
@@ -63,6 +71,7 @@ struct ReceiverConfigLoaderTests {
             ("listen:\n  port: 9101\n", "", "listen.port", "is required in push mode"),
             ("port: 9101", "port: 70000", "listen.port", "whole number from 0 to 65535"),
             ("port: 9101", "port: 9101\n  hots: 0.0.0.0", "listen.hots", "unknown key"),
+            ("port: 9101", "port: 9101\n  max_connections: 0", "listen.max_connections", "whole number from 1 to 10000"),
             ("secret: s3cret\n", "", "secret", "is required (or secret_file)"),
             ("secret: s3cret\n", "secret: a\nsecret_file: b\n", "secret", "not both"),
             ("secret: s3cret\n", "secret_file: /nonexistent/secret\n", "secret_file", "cannot read"),

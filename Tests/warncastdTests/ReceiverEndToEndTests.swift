@@ -199,7 +199,7 @@ struct ReceiverEndToEndTests {
     }
 
     @Test(
-        "a station refuses an unsigned message, an unknown key and a stale timestamp, and plays a replay only once; it closes a connection that asks nothing"
+        "a station refuses an unsigned message, an unknown key and a stale timestamp, and plays a replay only once; it closes a connection that asks nothing and takes at most listen.max_connections at once"
     )
     func refusals() throws {
         let directory = try TestSupport.temporaryDirectory()
@@ -207,7 +207,7 @@ struct ReceiverEndToEndTests {
             in: directory, recipients: "rx-00,loudspeaker,430121001001,大喇叭,http://127.0.0.1:9/,secret-0,\n", channels: "", red: [])
         let daemon = try DaemonProcess(config: config, directory: directory)
         defer { _ = daemon.stop() }
-        let station = try Self.start(0, in: directory, node: daemon.url, push: true, listen: "idle_timeout_seconds: 2")
+        let station = try Self.start(0, in: directory, node: daemon.url, push: true, listen: "idle_timeout_seconds: 2, max_connections: 2")
         defer { station.stop() }
         let url = try Self.listeningURL(station)
         // A connection that asks nothing is closed after the station's idle time.
@@ -216,6 +216,15 @@ struct ReceiverEndToEndTests {
         let opened = Date()
         #expect(silent.read(within: 10) == nil, "closed (end of file)")
         #expect(Date().timeIntervalSince(opened) < 6, "after about two seconds")
+        // Two connections held: a third waits, unanswered, until the idle ones are closed.
+        let held = [RawHTTP.Connection(port: port), RawHTTP.Connection(port: port)]
+        #expect(held.allSatisfy { $0 != nil })
+        Thread.sleep(forTimeInterval: 0.3)
+        let third = try #require(RawHTTP.Connection(port: port))
+        third.send("GET /nothing HTTP/1.1\r\nHost: station\r\n\r\n")
+        #expect(third.read(within: 1) == "", "not taken while two connections are held")
+        let answer = third.read(within: 10)
+        #expect(answer?.hasPrefix("HTTP/1.1 ") == true, "answered once the idle ones are closed: \(answer ?? "end of file")")
 
         let key = "w-test/rx-00"
         let body = Data(
