@@ -44,18 +44,32 @@ extension SQLiteStore {
         }
     }
 
+    /// The released messages' condition, shared by `releasedMessages` and its mark.
+    private static let releasedSince = """
+        status IN ('released', 'superseded', 'cancelled', 'expired') AND releasedAt > ?1
+          AND (expiresAt IS NULL OR expiresAt > ?1)
+        """
+
     public func releasedMessages(since date: Date) async throws -> [Warning] {
         try await writer.read { db in
             try WarningRecord.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM warning
-                    WHERE status IN ('released', 'superseded', 'cancelled', 'expired') AND releasedAt > ?1
-                      AND (expiresAt IS NULL OR expiresAt > ?1)
-                    ORDER BY releasedAt DESC, id LIMIT 2000
-                    """,
+                db, sql: "SELECT * FROM warning WHERE \(Self.releasedSince) ORDER BY releasedAt DESC, id LIMIT 2000",
                 arguments: [Timestamp.string(date)]
             ).map { try $0.warning(approvals: []) }
+        }
+    }
+
+    public func releasedMessagesMark(since date: Date) async throws -> ReleasedMessagesMark {
+        try await writer.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*), max(releasedAt), total(status = 'superseded'), total(status = 'cancelled')
+                    FROM warning WHERE \(Self.releasedSince)
+                    """,
+                arguments: [Timestamp.string(date)])
+            return ReleasedMessagesMark(
+                count: row?[0] ?? 0, newestRelease: row?[1], superseded: Int(row?[2] ?? 0.0), cancelled: Int(row?[3] ?? 0.0))
         }
     }
 

@@ -129,6 +129,35 @@ struct PlanningTests {
         #expect(entry.detail.contains("superseded"), "\(entry.detail)")
     }
 
+    @Test("the released messages' mark moves with each release, Update and Cancel, and not with deliveries planned or sent")
+    func releasedMessagesMark() async throws {
+        let store = try await Self.store(speakers: 10)
+        let since = Date().addingTimeInterval(-86_400)
+        #expect(try await store.releasedMessagesMark(since: since).count == 0)
+        _ = try await Self.release(store, identifier: "csx-weather-20260701-0001")
+        let released = try await store.releasedMessagesMark(since: since)
+        #expect(released.count == 1 && released.newestRelease != nil)
+        // A fan-out writes every delivery's state: the public channel's mark stays.
+        let routing = try TestSupport.routing
+        while try await store.planNextStep(routing: routing, at: Date()) != nil {}
+        let jobs = try await store.leaseDeliveries(channel: "loudspeaker", limit: 5, at: Date(), leaseFor: 30)
+        try await store.recordAttempts(
+            jobs.map {
+                AttemptResult(
+                    deliveryID: $0.id, attempt: $0.attempt, at: Date(), httpStatus: 200, error: nil, outcome: .delivered, milliseconds: 5)
+            })
+        #expect(!jobs.isEmpty)
+        #expect(try await store.releasedMessagesMark(since: since) == released)
+        _ = try await Self.release(store, identifier: "csx-weather-20260701-0001", fixture: "update-csx.xml")
+        let updated = try await store.releasedMessagesMark(since: since)
+        #expect(updated.count == 2 && updated.superseded == 1)
+        _ = try await Self.release(store, identifier: "csx-weather-20260701-0001", fixture: "cancel-csx.xml")
+        let cancelled = try await store.releasedMessagesMark(since: since)
+        #expect(cancelled.count == 3 && cancelled.cancelled >= 1 && cancelled != updated)
+        // Messages released before `since` are outside it.
+        #expect(try await store.releasedMessagesMark(since: Date().addingTimeInterval(60)).count == 0)
+    }
+
     @Test("a red release being planned goes before an older yellow one")
     func severityFirst() async throws {
         let store = try await Self.store(speakers: 10)

@@ -11,7 +11,8 @@ import WarncastStore
 /// messages, each CAP message at its own URL, and the HTML page residents see. Only public,
 /// actual messages appear (never Test, Exercise, System or Draft). An updated or cancelled
 /// warning stays, marked so, until it expires. Every answer carries an ETag and a
-/// Last-Modified, and a conditional GET that finds nothing new gets 304.
+/// Last-Modified, and a conditional GET that finds nothing new gets 304. What was read and
+/// written is kept while it is still true (`PublicCache`).
 struct PublicController {
     let store: any Store
     let node: String
@@ -24,6 +25,7 @@ struct PublicController {
     /// taken from the request's Host.
     let publicURL: String?
     let now: @Sendable () -> Date
+    let cache = PublicCache()
 
     func register<Methods: RouterMethods>(on registrar: RouteRegistrar<Methods>)
     where Methods.Context == WarncastRequestContext {
@@ -33,10 +35,27 @@ struct PublicController {
         registrar.on(.get, "/public/cap/{id}", use: cap)
     }
 
-    private func entries(region: RegionCode? = nil) async throws -> PublicEntries {
-        let at = now()
-        let messages = try await store.releasedMessages(since: at.addingTimeInterval(-PublicEntries.lookBack))
+    /// The entries as they stand at `at`, from the messages the cache keeps for `mark`.
+    private func entries(region: RegionCode? = nil, at: Date, mark: ReleasedMessagesMark) async throws -> PublicEntries {
+        let since = at.addingTimeInterval(-PublicEntries.lookBack)
+        let messages = try await cache.messages(for: mark) { [store] in try await store.releasedMessages(since: since) }
         return PublicEntries(messages: messages, at: at, region: region)
+    }
+
+    /// The answer of `form` for `region` and `base`: kept from an earlier request in the same
+    /// second while the released messages have not changed, else written by `write` from the
+    /// entries as they stand now.
+    private func answer(
+        _ request: Request, form: String, region: RegionCode?, base: String,
+        write: @escaping @Sendable (PublicEntries, Date) async throws -> PublicCache.Answer
+    ) async throws -> Response {
+        let at = now()
+        let mark = try await store.releasedMessagesMark(since: at.addingTimeInterval(-PublicEntries.lookBack))
+        let key = PublicCache.Key(form: form, region: region, base: base, second: Int64(at.timeIntervalSince1970.rounded(.down)))
+        let answer = try await cache.answer(for: key, mark: mark) {
+            try await write(try await entries(region: region, at: at, mark: mark), at)
+        }
+        return Self.conditional(request, answer)
     }
 
     /// One message as the public JSON list shows it.
@@ -77,8 +96,13 @@ struct PublicController {
     }
 
     @Sendable func json(_ request: Request, context: WarncastRequestContext) async throws -> Response {
-        let entries = try await entries(region: try regionFilter(request))
         let base = try base(of: request)
+        return try await answer(request, form: "json", region: try regionFilter(request), base: base) { entries, _ in
+            try Self.json(entries, base: base, language: language)
+        }
+    }
+
+    static func json(_ entries: PublicEntries, base: String, language: String) throws -> PublicCache.Answer {
         let list = entries.entries.map { entry in
             let warning = entry.warning
             let alert = warning.alert
@@ -99,28 +123,30 @@ struct PublicController {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(PublicList(updated: Timestamp(entries.lastModified), warnings: list))
-        return Self.conditional(
-            request, body: body, lastModified: entries.lastModified, contentType: "application/json; charset=utf-8")
+        return answer(body: body, lastModified: entries.lastModified, contentType: "application/json; charset=utf-8")
     }
 
     @Sendable func cap(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
-        guard let entry = try await entries().entries.first(where: { $0.warning.id == id }) else {
+        let at = now()
+        let mark = try await store.releasedMessagesMark(since: at.addingTimeInterval(-PublicEntries.lookBack))
+        guard let entry = try await entries(at: at, mark: mark).entries.first(where: { $0.warning.id == id }) else {
             throw APIError.notFound("no public warning '\(id)' (unknown, not public, or expired)")
         }
         return Self.conditional(
-            request, body: CAPWriter.xml(entry.warning.alert), lastModified: entry.changed,
-            contentType: "application/cap+xml; charset=utf-8")
+            request,
+            Self.answer(
+                body: CAPWriter.xml(entry.warning.alert), lastModified: entry.changed, contentType: "application/cap+xml; charset=utf-8"))
     }
 
     @Sendable func atom(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let region = try regionFilter(request)
-        let feed = PublicAtom(
-            title: title, node: node, base: try base(of: request), language: language, region: region,
-            entries: try await entries(region: region))
-        return Self.conditional(
-            request, body: Data(feed.render().utf8), lastModified: feed.entries.lastModified,
-            contentType: "application/atom+xml; charset=utf-8")
+        let base = try base(of: request)
+        return try await answer(request, form: "atom", region: region, base: base) { [title, node, language] entries, _ in
+            let feed = PublicAtom(title: title, node: node, base: base, language: language, region: region, entries: entries)
+            return Self.answer(
+                body: Data(feed.render().utf8), lastModified: entries.lastModified, contentType: "application/atom+xml; charset=utf-8")
+        }
     }
 
     /// Every HTML page Warncast serves: its own resources only, no framing, no sniffing,
@@ -136,15 +162,17 @@ struct PublicController {
 
     @Sendable func page(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         let region = try regionFilter(request)
-        let entries = try await entries(region: region)
-        var names: [RegionCode: String] = [:]
-        for code in Set(entries.entries.flatMap(\.warning.areas) + [region].compactMap { $0 }) {
-            names[code] = try await store.region(code)?.name ?? code.rawValue
+        // The page's links are relative: one answer whatever the Host.
+        var response = try await answer(request, form: "page", region: region, base: "") {
+            [store, title, language, timeZone] entries, at in
+            var names: [RegionCode: String] = [:]
+            for code in Set(entries.entries.flatMap(\.warning.areas) + [region].compactMap { $0 }) {
+                names[code] = try await store.region(code)?.name ?? code.rawValue
+            }
+            let html = PublicPage(title: title, language: language, timeZone: timeZone, region: region, entries: entries, names: names)
+                .render(now: at)
+            return Self.answer(body: Data(html.utf8), lastModified: nil, contentType: "text/html; charset=utf-8")
         }
-        let html = PublicPage(title: title, language: language, timeZone: timeZone, region: region, entries: entries, names: names)
-            .render(now: now())
-        var response = Self.conditional(
-            request, body: Data(html.utf8), lastModified: nil, contentType: "text/html; charset=utf-8")
         for field in Self.htmlHeaders { response.headers[field.name] = field.value }
         return response
     }
@@ -169,11 +197,17 @@ struct PublicController {
 
     // MARK: Conditional GET
 
-    /// A 200 with `body`, its ETag (a digest of the body) and Last-Modified, or a 304 when
-    /// the request's If-None-Match names that ETag (or, without If-None-Match, its
-    /// If-Modified-Since is not before Last-Modified).
-    static func conditional(_ request: Request, body: Data, lastModified: Date?, contentType: String) -> Response {
+    /// `body` with its ETag (a digest of the body).
+    static func answer(body: Data, lastModified: Date?, contentType: String) -> PublicCache.Answer {
         let tag = "\"" + SHA256.hash(data: body).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+        return PublicCache.Answer(body: body, tag: tag, lastModified: lastModified, contentType: contentType)
+    }
+
+    /// A 200 with the answer's body, ETag and Last-Modified, or a 304 when the request's
+    /// If-None-Match names that ETag (or, without If-None-Match, its If-Modified-Since is
+    /// not before Last-Modified).
+    static func conditional(_ request: Request, _ answer: PublicCache.Answer) -> Response {
+        let (body, tag, lastModified, contentType) = (answer.body, answer.tag, answer.lastModified, answer.contentType)
         var headers: HTTPFields = [.eTag: tag, .cacheControl: "no-cache"]
         if let lastModified { headers[.lastModified] = HTTPDate.format(lastModified) }
         let notModified: Bool

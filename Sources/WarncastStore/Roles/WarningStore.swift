@@ -20,6 +20,10 @@ public protocol WarningStore: Sendable {
     /// it since), unless its `expires` is before `since`; newest release first, at most 2,000.
     /// What the public feeds choose their entries from.
     func releasedMessages(since: Date) async throws -> [Warning]
+    /// What changes whenever `releasedMessages(since:)` could answer differently: a message
+    /// released, updated or cancelled, or one leaving the window. Read without decoding a
+    /// message, so the public channel can keep what it decoded until the mark moves.
+    func releasedMessagesMark(since: Date) async throws -> ReleasedMessagesMark
     /// Records an approval or rejection, decided by `ApprovalLedger` inside one transaction
     /// with its effects (release with deliveries planned by `routing`, supersession,
     /// cancellation) and audit entries. Throws `ApprovalError`, or `StoreError.unknownWarning`.
@@ -42,6 +46,22 @@ public protocol WarningStore: Sendable {
     func visibleWarnings(_ ids: [String], within scope: RegionCode) async throws -> Set<String>
     /// Marks warnings past their `expires` as expired; returns their ids.
     func expireWarnings(at: Date) async throws -> [String]
+}
+
+/// A summary of the released messages `WarningStore.releasedMessages(since:)` chooses from:
+/// how many, the newest release, and how many of them were updated or cancelled since.
+public struct ReleasedMessagesMark: Hashable, Sendable {
+    public var count: Int
+    public var newestRelease: String?
+    public var superseded: Int
+    public var cancelled: Int
+
+    public init(count: Int, newestRelease: String?, superseded: Int, cancelled: Int) {
+        self.count = count
+        self.newestRelease = newestRelease
+        self.superseded = superseded
+        self.cancelled = cancelled
+    }
 }
 
 /// What happened to a submission.
