@@ -13,6 +13,7 @@ struct DeliveryAttempt: Sendable {
     let transport: any Transport
     let signer: MessageSigner
     let messages: MessageCache
+    let standing: WarningStanding
     let recorder: AttemptRecorder
     var trouble: TroubleRelay? = nil
     let logger: Logger
@@ -38,6 +39,13 @@ struct DeliveryAttempt: Sendable {
         }
         await runner.limiter.acquire()
         await runner.gatewayLimiter?.acquire()
+        if await standing.isWithdrawn(jobs[0].warningID) {
+            // Replaced or lifted since these were leased: handed back, and the store
+            // supersedes them instead of queueing them again.
+            let at = now()
+            for job in jobs { recorder.handBack(job, dueAt: at, at: at, reason: "replaced by an Update or Cancel") }
+            return nil
+        }
         let jobs = await stillHeld(jobs, with: runner)
         guard !jobs.isEmpty else { return nil }
         // Only the request itself counts against the slot's time, not the wait for the limiter.

@@ -51,6 +51,7 @@ public final class DispatchService: Service, ReleaseSubscriber {
     let recorder: AttemptRecorder
     let sweeper: ExpirySweeper
     let planner: DeliveryPlanner?
+    let standing: WarningStanding
     let logger: Logger
 
     /// A dispatcher for `configuration`'s channels, or an error naming a channel whose
@@ -66,9 +67,11 @@ public final class DispatchService: Service, ReleaseSubscriber {
             outbox: outbox, counter: counter, trouble: trouble, logger: logger, untilExpiry: configuration.retryUntilExpiry,
             stopping: stopping)
         sweeper = ExpirySweeper(outbox: outbox, logger: logger, now: now, stopping: stopping)
+        standing = WarningStanding(outbox: outbox)
         let attempt = DeliveryAttempt(
             outbox: outbox, transport: transport, signer: signer,
-            messages: MessageCache(outbox: outbox, defaultLanguage: configuration.defaultLanguage), recorder: recorder,
+            messages: MessageCache(outbox: outbox, defaultLanguage: configuration.defaultLanguage), standing: standing,
+            recorder: recorder,
             trouble: trouble, logger: logger, now: now)
         // Channels sending through one gateway share its limiter.
         let gatewayLimiters = configuration.gateways.mapValues { RateLimiter(perSecond: $0, now: now) }
@@ -112,8 +115,10 @@ public final class DispatchService: Service, ReleaseSubscriber {
         }
     }
 
-    /// A release wakes the dispatcher at once instead of at its next poll.
+    /// A release wakes the dispatcher at once instead of at its next poll. An Update or a
+    /// Cancel also makes every request ask again whether its warning is still in force.
     public func warningReleased(_ warning: Warning) async {
+        if warning.msgType != .alert { standing.replacementReleased() }
         for runner in runners { runner.doorbell.ring() }
         planner?.doorbell.ring()
     }

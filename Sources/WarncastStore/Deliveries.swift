@@ -152,6 +152,29 @@ struct Deliveries {
             ])
         }
         try Seals.append(seals, in: db)
+        // A delivery back in the queue (a retry, a hand-back) whose warning an Update or a
+        // Cancel replaced while it was out is superseded now: `supersede` passed it by as it
+        // was sending, and the replaced message must not go out after its replacement.
+        let requeued = Set(results.map(\.deliveryID)).compactMap { records[$0] }.filter { $0.state == .queued }
+        if let latest = results.map(\.at).max(), !requeued.isEmpty {
+            let replaced = try withdrawn(requeued.map(\.id))
+            for record in requeued where replaced.contains(record.id) {
+                try persist(.superseded(at: Timestamp(latest)), record)
+            }
+        }
+    }
+
+    /// Those of the deliveries `ids` whose warning was updated or cancelled.
+    private func withdrawn(_ ids: [Int64]) throws -> Set<Int64> {
+        let marks = ids.map { _ in "?" }.joined(separator: ",")
+        return Set(
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id FROM delivery d JOIN warning w ON w.id = d.warningID
+                    WHERE d.id IN (\(marks)) AND w.status IN ('superseded', 'cancelled')
+                    """,
+                arguments: StatementArguments(ids)))
     }
 
     /// A gateway's report on a delivery, kept in `receipt` whether it changes the delivery or not.

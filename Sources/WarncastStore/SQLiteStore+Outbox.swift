@@ -14,6 +14,18 @@ extension SQLiteStore {
         try await write { db in try Deliveries(db: db).renew(leases, until: until) }
     }
 
+    public func withdrawnWarnings(_ ids: [Warning.ID]) async throws -> Set<Warning.ID> {
+        guard !ids.isEmpty else { return [] }
+        return try await writer.read { db in
+            let marks = ids.map { _ in "?" }.joined(separator: ",")
+            return Set(
+                try String.fetchAll(
+                    db, sql: "SELECT id FROM warning WHERE id IN (\(marks)) AND status IN ('superseded', 'cancelled')",
+                    arguments: StatementArguments(ids.map(\.rawValue))
+                ).map(Warning.ID.init(rawValue:)))
+        }
+    }
+
     public func recordAttempts(_ results: [AttemptResult]) async throws {
         try await write { db in try Deliveries(db: db).record(results) }
     }

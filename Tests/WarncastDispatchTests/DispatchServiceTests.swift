@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WarncastCore
 import WarncastDispatch
+import WarncastNet
 import WarncastStore
 import WarncastTestSupport
 
@@ -267,6 +268,73 @@ struct DispatchServiceTests {
         #expect(harness.fleet.uniqueDeliveries == 5)
         let payloadWarnings = try await harness.store.deliveries(warningID: red, state: nil, limit: 10)
         #expect(payloadWarnings.allSatisfy { $0.state == .superseded && $0.supersededAt != nil })
+    }
+
+    @Test("deliveries out when their warning is lifted are superseded when they come back to the queue (a retry, a hand-back)")
+    func requeuedAfterCancel() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(3, in: "430121001")
+        let red = try await harness.release("rainstorm-red-csx.xml")
+        let jobs = try await harness.store.leaseDeliveries(channel: "loudspeaker", limit: 3, at: Date(), leaseFor: 30)
+        #expect(jobs.count == 3)
+        _ = try await harness.release("cancel-csx.xml")
+        #expect(try await harness.summary(red)[.sending] == 3, "the Cancel's release passes deliveries that are out")
+        let now = Date()
+        try await harness.store.recordAttempts([
+            AttemptResult(
+                deliveryID: jobs[0].id, attempt: jobs[0].attempt, at: now, httpStatus: 503, error: "busy", outcome: .retry("HTTP 503"),
+                milliseconds: 5, nextAttemptAt: now.addingTimeInterval(1)),
+            AttemptResult(
+                deliveryID: jobs[1].id, attempt: jobs[1].attempt, at: now, httpStatus: nil, error: nil, outcome: .deferred(until: now),
+                milliseconds: 0),
+            AttemptResult(
+                deliveryID: jobs[2].id, attempt: jobs[2].attempt, at: now, httpStatus: 200, error: nil, outcome: .delivered,
+                milliseconds: 5),
+        ])
+        #expect(try await harness.summary(red) == [.superseded: 2, .delivered: 1])
+    }
+
+    @Test("deliveries leased before a Cancel, waiting for the rate limit, do not go out after it")
+    func leasedBeforeCancel() async throws {
+        let harness = try await DispatchHarness { $0.ratePerSecond = 2 }
+        try await harness.addSpeakers(10, in: "430121001")
+        let red = try await harness.release("rainstorm-red-csx.xml")
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let service = try harness.dispatcher(transport: engine)
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        let store = harness.store
+        func waitFor(_ done: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
+            for _ in 0..<400 {
+                if try await done() { return true }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            return false
+        }
+        #expect(try await waitFor { try await store.deliverySummary(warningID: red)[.delivered, default: 0] >= 1 })
+        // Two a second: most of the ten are leased and waiting when the Cancel goes out.
+        #expect(try await harness.summary(red)[.sending, default: 0] >= 4)
+        // The red warning's messages the speakers have (the Cancel goes to them too).
+        let fleet = harness.fleet
+        func reached() -> Int {
+            fleet.keysByEndpoint.values.reduce(0) { count, keys in count + keys.filter { $0.hasPrefix(red.rawValue + "/") }.count }
+        }
+        let cancel = try await harness.release("cancel-csx.xml")
+        let sentBefore = reached()
+        await service.warningReleased(try #require(try await store.warning(id: cancel)))
+        #expect(
+            try await waitFor {
+                let summary = try await store.deliverySummary(warningID: red)
+                return summary[.sending, default: 0] + summary[.queued, default: 0] == 0
+            })
+        running.cancel()
+        _ = await running.result
+        let summary = try await harness.summary(red)
+        // A request already on its way when the Cancel was announced may still arrive.
+        #expect(reached() <= sentBefore + 1, "\(summary)")
+        #expect(summary[.delivered, default: 0] == reached())
+        #expect(summary[.superseded, default: 0] == 10 - reached(), "\(summary)")
     }
 
     @Test("a terminal that answers 202 stays accepted until it acknowledges with its secret; a forged receipt changes nothing")

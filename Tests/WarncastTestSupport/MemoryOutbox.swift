@@ -94,6 +94,10 @@ public actor MemoryOutbox: Outbox {
 
     public func warning(id: Warning.ID) -> Warning? { warnings[id] }
 
+    public func withdrawnWarnings(_ ids: [Warning.ID]) -> Set<Warning.ID> {
+        Set(ids.filter { [.superseded, .cancelled].contains(warnings[$0]?.status) })
+    }
+
     /// Warnings here have no raw message: adapters that want one get this node's CAP.
     public func rawMessage(id: Warning.ID) -> (data: Data, format: CAPFormat)? { nil }
 

@@ -27,6 +27,9 @@ public protocol Outbox: Sendable {
     func acknowledge(idempotencyKey: String, secretHashes: [String], at: Date) async throws -> AckResult
     /// The warning a leased delivery carries.
     func warning(id: Warning.ID) async throws -> Warning?
+    /// Those of `ids` that an Update replaced or a Cancel lifted: their deliveries must not
+    /// go out any more.
+    func withdrawnWarnings(_ ids: [Warning.ID]) async throws -> Set<Warning.ID>
     /// The message exactly as it was received, with its format.
     func rawMessage(id: Warning.ID) async throws -> (data: Data, format: CAPFormat)?
 }
