@@ -11,6 +11,9 @@ import WarncastStore
 final class AttemptRecorder: Service {
     private let outbox: any Outbox
     private let buffer = Mutex<[AttemptResult]>([])
+    /// The last write failed (a full disk, a locked or broken store) and its results wait
+    /// to be written again.
+    private let failing = Mutex(false)
     private let counter: (any DeliveryCounter)?
     private let trouble: TroubleRelay?
     private let logger: Logger
@@ -92,11 +95,18 @@ final class AttemptRecorder: Service {
         guard !batch.isEmpty else { return }
         do {
             try await outbox.recordAttempts(batch)
+            failing.withLock { $0 = false }
         } catch {
             buffer.withLock { $0.insert(contentsOf: batch, at: 0) }
+            failing.withLock { $0 = true }
             throw error
         }
     }
+
+    /// Whether results are waiting because the last write failed. Nothing new may be
+    /// leased meanwhile: a lease that runs out while its result waits here would make the
+    /// delivery due again, and it would be sent a second time.
+    var isFailing: Bool { failing.withLock { $0 } }
 
     private func append(_ result: AttemptResult) {
         buffer.withLock { $0.append(result) }

@@ -65,6 +65,12 @@ struct LeaseLoop: Service {
                 await renewExpiring()
                 nextRenewal = now().addingTimeInterval(min(1, runner.leaseFor / 4))
             }
+            // While results cannot be written, lease nothing: deliveries whose results wait
+            // in the recorder are still leased in the store, and their leases may run out.
+            guard !recorder.isFailing else {
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
             let room = target - runner.held
             guard room >= batch else {
                 await runner.leasable.wait(timeout: .milliseconds(50))

@@ -76,4 +76,32 @@ struct InMemoryDispatchTests {
         let refused = await outbox.deliveries.values.first { $0.record.state == .failed }
         #expect(refused?.record.attempts == 1 && refused?.record.lastError == "HTTP 404")
     }
+
+    @Test("while results cannot be written, nothing is leased: a lease running out meanwhile does not send a delivery twice")
+    func writeOutage() async throws {
+        let outbox = MemoryOutbox()
+        await outbox.plan(try TestSupport.countyWarning(), to: Self.speakers(20), at: Date())
+        await outbox.failRecording(true)
+        let transport = LoopbackTransport { _ in HTTPResult(status: 200, body: Data(#"{"ack":true}"#.utf8)) }
+        var logger = Logger(label: "in-memory-dispatch")
+        logger.logLevel = .critical
+        let keyring = SigningKeyring.generate()
+        let clock = ShiftedClock()
+        let service = try DispatchService(
+            outbox: outbox, configuration: .init(channels: [Self.channel]), transport: transport, signer: try keyring.signer(),
+            callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()), logger: logger,
+            now: clock.now)
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        for _ in 0..<600 where transport.requests.count < 20 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(transport.requests.count == 20, "every delivery sent once; its result waits to be written")
+        // The outage outlasts the leases: in the store the deliveries are due again.
+        clock.advance(by: 120)
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(transport.requests.count == 20, "nothing leased again while results wait")
+        await outbox.failRecording(false)
+        for _ in 0..<600 where await outbox.states() != [.delivered: 20] { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await outbox.states() == [.delivered: 20])
+        #expect(transport.requests.count == 20)
+    }
 }

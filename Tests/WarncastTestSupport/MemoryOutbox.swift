@@ -17,6 +17,8 @@ public actor MemoryOutbox: Outbox {
     public private(set) var attempts: [AttemptResult] = []
     private var warnings: [Warning.ID: Warning] = [:]
     private var nextID: Int64 = 1
+    /// While set, writing attempt results fails (a full disk).
+    private var recordingFails = false
 
     public init() {}
 
@@ -60,7 +62,13 @@ public actor MemoryOutbox: Outbox {
         return renewed
     }
 
-    public func recordAttempts(_ results: [AttemptResult]) {
+    /// Makes writing attempt results fail, or work again.
+    public func failRecording(_ fails: Bool) {
+        recordingFails = fails
+    }
+
+    public func recordAttempts(_ results: [AttemptResult]) throws {
+        if recordingFails { throw MemoryOutboxError.cannotWrite }
         for result in results {
             apply(.attempted(result), to: result.deliveryID)
             attempts.append(result)
@@ -107,6 +115,11 @@ public actor MemoryOutbox: Outbox {
         deliveries[id]?.record = transition.record
         return transition.record
     }
+}
+
+public enum MemoryOutboxError: Error {
+    /// What `failRecording` makes writes throw.
+    case cannotWrite
 }
 
 /// A transport that answers in process: each request goes to `answer`, and is kept.
