@@ -101,7 +101,8 @@ public func buildRouter(_ parts: ApplicationParts, routes: RouteTable = RouteTab
     CascadeController(
         store: parts.store, intake: intake,
         verifier: UpstreamVerifier(upstream: parts.configuration.cascade.upstream, ownKeyIDs: Set(parts.publishedKeys.map(\.id))),
-        node: parts.configuration.node.name, catalogue: parts.configuration.events, reports: reports,
+        node: parts.configuration.node.name, nodeRegion: parts.configuration.node.region, catalogue: parts.configuration.events,
+        reports: reports,
         maxBodyBytes: parts.configuration.server.maxBodyBytes, refusals: refusals, now: parts.now
     ).register(on: root)
 

@@ -36,7 +36,7 @@ struct CascadeControllerTests {
 
     /// The headers of a signed hand-down, as the cascade adapter sends them.
     func headers(
-        _ body: Data, signer: MessageSigner, at date: Date, key: String = "k-1", path: String = "national-centre"
+        _ body: Data, signer: MessageSigner, at date: Date, key: String = "w-1/node-changsha", path: String = "national-centre"
     ) throws -> HTTPFields {
         var fields: HTTPFields = [.contentType: "application/cap+xml"]
         fields[HTTPField.Name("Warncast-Path")!] = path
@@ -117,6 +117,46 @@ struct CascadeControllerTests {
         let audit = try await harness.store.auditEntries(from: 1, limit: 10_000).map(\.action)
         #expect(audit.contains("cascade.loop") && audit.contains("cascade.refused"))
         #expect(try await harness.store.warnings(WarningQuery(visibleTo: RegionCode("430000")!)).isEmpty)
+    }
+
+    @Test(
+        "a hand-down for a sibling's area, or a message signed for another purpose (a subscriber's mail, keyed by the warning alone; a report request), is refused"
+    )
+    func notForThisNode() async throws {
+        let key = try upper.signer().publicKey.rawRepresentation.base64EncodedString()
+        let harness = try await APIHarness { configuration in
+            configuration.cascade.upstream = [
+                .init(name: "national-centre", region: RegionCode("430000")!, publicKeys: [key], approval: .preApproved)
+            ]
+            // A county's node: Changsha County.
+            configuration.node.region = RegionCode("430121")!
+        }
+        let province = TestSupport.fixture("rainstorm-red-province.xml")
+        let sibling = Data(
+            String(decoding: province, as: UTF8.self).replacingOccurrences(of: "<value>430000</value>", with: "<value>430102</value>")
+                .replacingOccurrences(of: "hn-weather-20260701-bench", with: "hn-weather-20260701-sibling").utf8)
+        let now = harness.clock.now()
+        let signer = try upper.signer()
+        let cases: [(HTTPFields, Data, HTTPResponse.Status, String?)] = [
+            (try headers(sibling, signer: signer, at: now), sibling, .forbidden, "area_outside_node"),
+            (try headers(province, signer: signer, at: now, key: "w-1"), province, .unauthorized, "not_a_hand_down"),
+            (try headers(province, signer: signer, at: now, key: "w-1/"), province, .unauthorized, "not_a_hand_down"),
+            (
+                try headers(province, signer: signer, at: now, key: "GET /v1/cascade/warnings/w-1/report"), province, .unauthorized,
+                "not_a_hand_down"
+            ),
+            // The province-wide warning concerns the county: filed.
+            (try headers(province, signer: signer, at: now), province, .created, nil),
+        ]
+        for (fields, sent, status, code) in cases {
+            let answer = try await harness.test { client in
+                try await client.execute(uri: "/v1/cascade/warnings", method: .post, headers: fields, body: ByteBuffer(data: sent))
+            }
+            #expect(answer.status == status, "\(code ?? "filed")")
+            #expect(answer.errorCode == code)
+        }
+        let filed = try await harness.store.warnings(WarningQuery(visibleTo: RegionCode("430000")!))
+        #expect(filed.map(\.identifier) == ["hn-weather-20260701-bench"])
     }
 
     @Test("the upper node may read this node's report of a warning it handed down, signed for that very report")

@@ -14,6 +14,9 @@ struct CascadeController {
     let intake: WarningIntake
     let verifier: UpstreamVerifier
     let node: String
+    /// The division this node serves: a hand-down none of whose areas touches it is not
+    /// this node's to file (a sibling's, replayed here).
+    let nodeRegion: RegionCode
     let catalogue: EventCatalogue
     let reports: WarningReportBuilder
     let maxBodyBytes: Int
@@ -38,8 +41,30 @@ struct CascadeController {
     @Sendable func handDown(_ request: Request, context: WarncastRequestContext) async throws -> Response {
         // The headers first: a stranger's body is never read.
         try await authenticate(request, body: nil)
+        // A hand-down is one delivery of the upper node's, keyed `<warning>/<recipient>`.
+        // Its signature is the one every outgoing message carries, so anything else it
+        // signed (the mail to a subscriber, keyed by the warning alone; a report request)
+        // must not be taken for one.
+        guard let key = request.headers[.init("Idempotency-Key")!], Self.isDeliveryKey(key) else {
+            try await refusals.record(
+                AuditEvent(actor: .anonymous, action: .cascadeRefused, subject: request.uri.path, detail: ["reason": "not_a_hand_down"]))
+            throw APIError(
+                .unauthorized, code: "not_a_hand_down",
+                detail: "the signature was made for another message: a hand-down's Idempotency-Key is <warning>/<recipient>")
+        }
         let body = Data(buffer: try await request.body.collect(upTo: maxBodyBytes))
         let upstream = try await authenticate(request, body: body)
+        if let areas = Self.areas(of: body, contentType: request.headers[.contentType] ?? ""),
+            !areas.contains(where: { $0.overlaps(nodeRegion) })
+        {
+            try await refusals.record(
+                AuditEvent(
+                    actor: .upstream(upstream.name), action: .cascadeRefused, subject: request.uri.path,
+                    detail: ["reason": "area_outside_node", "areas": areas.map(\.rawValue).joined(separator: " ")]))
+            throw APIError(
+                .forbidden, code: "area_outside_node",
+                detail: "none of the warning's areas is within this node's region \(nodeRegion.rawValue)")
+        }
         let path = (request.headers[.init("Warncast-Path")!] ?? "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty }
@@ -70,6 +95,24 @@ struct CascadeController {
             from: request, context: context)
         response.status = duplicate ? .ok : .created
         return response
+    }
+
+    /// Whether `key` is a delivery's idempotency key, `<warning>/<recipient>`.
+    static func isDeliveryKey(_ key: String) -> Bool {
+        guard let slash = key.firstIndex(of: "/"), !key.hasPrefix("GET ") else { return false }
+        return slash != key.startIndex && key.index(after: slash) != key.endIndex
+    }
+
+    /// The division codes of a hand-down's areas, or nil when the body is not a CAP message
+    /// (the intake then says what is wrong with it).
+    static func areas(of body: Data, contentType: String) -> [RegionCode]? {
+        guard let format = try? CAPFormat(contentType: contentType), let alert = try? CAPReader.read(body, format: format) else {
+            return nil
+        }
+        let codes = alert.info.flatMap(\.area).flatMap(\.geocode)
+            .filter { IntakeCheck.geocodeNames.contains($0.valueName.lowercased()) }
+            .compactMap { RegionCode($0.value) }
+        return codes.isEmpty ? nil : codes
     }
 
     /// This node's report on a warning an upstream node handed down, with its own
