@@ -7,7 +7,16 @@ extension SQLiteStore {
     public func prune(before cutoff: Date, actor: AuditActor, at date: Date) async throws -> (attempts: Int, receipts: Int) {
         try await write { db in
             let limit = Timestamp.string(cutoff)
-            try db.execute(sql: "DELETE FROM attempt WHERE at < ?", arguments: [limit])
+            // A delivery's last attempt with a reference stays: for a lower node it is that
+            // node's id of the warning, which the upper node's report asks it by for as long
+            // as the delivery is kept (its villages' coverage).
+            try db.execute(
+                sql: """
+                    DELETE FROM attempt WHERE at < ?
+                      AND NOT (reference IS NOT NULL AND number = (
+                        SELECT max(kept.number) FROM attempt kept WHERE kept.deliveryID = attempt.deliveryID AND kept.reference IS NOT NULL))
+                    """,
+                arguments: [limit])
             let attempts = db.changesCount
             try db.execute(sql: "DELETE FROM receipt WHERE at < ?", arguments: [limit])
             let receipts = db.changesCount

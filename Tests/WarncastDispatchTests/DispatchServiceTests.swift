@@ -476,4 +476,33 @@ struct RetentionTests {
         #expect(audit.last?.detail.contains(#""attempts":"3""#) == true)
         if case .intact = try await harness.store.verifyAudit() {} else { Issue.record("the audit chain broke") }
     }
+
+    @Test("a delivery's last attempt with a reference (a lower node's id of the warning) outlives the retention")
+    func referencesKept() async throws {
+        let harness = try await DispatchHarness()
+        try await harness.addSpeakers(2, in: "430121001")
+        let warning = try await harness.release("rainstorm-red-csx.xml")
+        let store = harness.store
+        let first = try await store.leaseDeliveries(channel: "loudspeaker", limit: 2, at: Date(), leaseFor: 30)
+        #expect(first.count == 2)
+        let now = Date()
+        try await store.recordAttempts([
+            AttemptResult(
+                deliveryID: first[0].id, attempt: first[0].attempt, at: now, httpStatus: 503, error: "busy", outcome: .retry("HTTP 503"),
+                milliseconds: 5, nextAttemptAt: now),
+            AttemptResult(
+                deliveryID: first[1].id, attempt: first[1].attempt, at: now, httpStatus: 201, error: nil, outcome: .delivered,
+                milliseconds: 5),
+        ])
+        let again = try #require(try await store.leaseDeliveries(channel: "loudspeaker", limit: 1, at: Date(), leaseFor: 30).first)
+        try await store.recordAttempts([
+            AttemptResult(
+                deliveryID: again.id, attempt: again.attempt, at: Date(), httpStatus: 201, error: nil, outcome: .delivered,
+                milliseconds: 5, reference: "theirs-1")
+        ])
+        let pruned = try await store.prune(before: Date().addingTimeInterval(1), actor: .retention, at: Date())
+        #expect(pruned.attempts == 2, "the retry and the attempt without a reference")
+        let references = try await store.deliveryReferences(warningID: warning, channels: ["loudspeaker"])
+        #expect(references.map(\.reference) == ["theirs-1"])
+    }
 }
