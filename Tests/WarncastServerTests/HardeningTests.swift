@@ -149,7 +149,7 @@ struct HardeningTests {
         }
     }
 
-    @Test("every C0 control character is refused at intake; what is accepted comes out as well-formed XML")
+    @Test("every C0 control character and U+FFFE, U+FFFF are refused at intake; what is accepted comes out as well-formed XML")
     func controlCharacters() async throws {
         let api = try await APIHarness()
         let store = api.store
@@ -162,6 +162,13 @@ struct HardeningTests {
                 let response = try await client.submit(Data(body.utf8), token: issuer, contentType: "application/json")
                 #expect(response.status == .badRequest, "U+\(value)")
                 #expect(response.errorCode == "control_character", "U+\(value)")
+            }
+            // The noncharacters XML cannot carry either, escaped or raw (EF BF BE / EF BF BF).
+            for text in ["\\ufffe", "\\uFFFF", "\u{FFFE}", "\u{FFFF}"] {
+                let body = json.replacingOccurrences(of: "长沙县气象局发布暴雨红色预警信号", with: "红色\(text)预警")
+                let response = try await client.submit(Data(body.utf8), token: issuer, contentType: "application/json")
+                #expect(response.status == .badRequest && response.errorCode == "control_character", "\(text)")
+                #expect(response.errorDetail?.contains("which XML cannot carry") == true, "\(response.errorDetail ?? "-")")
             }
             let xml = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
                 .replacingOccurrences(of: "长沙县气象局发布暴雨红色预警信号", with: "红色&#1;预警")

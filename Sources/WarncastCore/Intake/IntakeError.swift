@@ -99,7 +99,9 @@ public enum IntakeError: Error, Sendable, Equatable {
         case .unsupportedEncoding(let what): "only UTF-8 documents are accepted; this one has \(what)"
         case .malformedJSON(let reason): "the JSON cannot be read: \(reason)"
         case .controlCharacter(let value):
-            "the text contains the control character U+\(String(format: "%04X", value)); only tab, line feed and carriage return are allowed"
+            value > 0xFFFD
+                ? "the text contains U+\(String(format: "%04X", value)), which XML cannot carry"
+                : "the text contains the control character U+\(String(format: "%04X", value)); only tab, line feed and carriage return are allowed"
         case .notCAP12(let reason): "not a CAP 1.2 alert: \(reason)"
         case .missingField(let field): "required CAP field '\(field)' is missing"
         case .invalidField(let field, let reason): "field '\(field)' \(reason)"

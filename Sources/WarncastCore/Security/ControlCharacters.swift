@@ -2,11 +2,14 @@ import Foundation
 
 /// Control characters at the edges: text Warncast accepts ends up in XML (CAP, Atom), in
 /// SQLite and in the audit log, and XML 1.0 cannot carry U+0000 to U+001F other than tab,
-/// line feed and carriage return, so such text is refused where it comes in.
+/// line feed and carriage return, nor the noncharacters U+FFFE and U+FFFF, so such text is
+/// refused where it comes in (one in a JSON warning made its CAP, and every public Atom
+/// feed listing it, unreadable to any XML reader).
 public enum ControlCharacters {
     /// Whether `scalar` is one of those XML 1.0 forbids.
     public static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r"
+        (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r") || scalar.value == 0xFFFE
+            || scalar.value == 0xFFFF
     }
 
     /// The first forbidden character in `text`, if any.
@@ -21,6 +24,10 @@ public enum ControlCharacters {
         while index < bytes.count {
             let byte = bytes[index]
             if byte < 0x20, byte != 0x09, byte != 0x0A, byte != 0x0D { return UInt32(byte) }
+            // U+FFFE and U+FFFF in UTF-8: EF BF BE, EF BF BF.
+            if byte == 0xEF, index + 2 < bytes.count, bytes[index + 1] == 0xBF, bytes[index + 2] >= 0xBE {
+                return bytes[index + 2] == 0xBE ? 0xFFFE : 0xFFFF
+            }
             guard byte == UInt8(ascii: "\\"), index + 1 < bytes.count else {
                 index += 1
                 continue
