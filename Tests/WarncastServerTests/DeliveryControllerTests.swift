@@ -121,6 +121,29 @@ struct DeliveryControllerTests {
         }
     }
 
+    @Test("resend refuses a warning lifted since (409 not_in_force): its deliveries must not go out again")
+    func resendNotInForce() async throws {
+        let api = try await APIHarness()
+        let issuer = try await api.token(.issuer, department: "csx-weather")
+        let leader = try await api.token(.approver, department: "csx-weather", name: "带班领导", approvalRole: "duty-leader")
+        let government = try await api.token(.approver, region: "430121", name: "副县长", approvalRole: "government-leader")
+        let county = try await api.token(.operator, region: "430121", name: "长沙县值班员")
+        let store = api.store
+        try await api.test { client in
+            let red = try await client.submit("rainstorm-red-csx.xml", token: issuer).decode(Accepted.self).id
+            _ = try await client.post("/v1/warnings/\(red)/approve", token: leader)
+            _ = try await client.post("/v1/warnings/\(red)/approve", token: government)
+            let path = "/v1/warnings/\(red)/resend"
+            #expect(try await client.post(path, token: county, json: #"{"reason":"gateway back"}"#).status == .ok, "in force")
+            let cancel = try await client.submit("cancel-csx.xml", token: issuer).decode(Accepted.self).id
+            _ = try await client.post("/v1/warnings/\(cancel)/approve", token: leader)
+            let status = try await store.warning(id: Warning.ID(rawValue: red))?.status
+            #expect(status == .cancelled)
+            let refused = try await client.post(path, token: county, json: #"{"reason":"gateway back"}"#)
+            #expect(refused.status == .conflict && refused.errorCode == "not_in_force", "\(String(buffer: refused.body))")
+        }
+    }
+
     @Test("resend: operators only, of warnings they can see, with a reason")
     func resendRules() async throws {
         let api = try await APIHarness()

@@ -173,7 +173,15 @@ struct DeliveryController {
         let principal = try context.requirePrincipal()
         guard principal.role == .operator else { throw APIError.forbidden("only operator tokens may resend deliveries") }
         let id = Warning.ID(rawValue: try context.parameters.require("id"))
-        _ = try await store.warning(id: id, visibleTo: principal)
+        let warning = try await store.warning(id: id, visibleTo: principal)
+        // A warning replaced or lifted since must not go out again (the message that
+        // replaced it is the one to send), nor one that expired or was rejected.
+        if [.superseded, .cancelled, .expired, .rejected].contains(warning.status) {
+            throw APIError(
+                .conflict, code: "not_in_force",
+                detail: "warning \(id) is \(warning.status.rawValue), no longer in force: its deliveries are not sent again"
+                    + ([.superseded, .cancelled].contains(warning.status) ? "; resend the message that replaced it" : ""))
+        }
         let body = try await request.body.collect(upTo: 64 * 1024)
         let ask = try JSONBody.decode(
             ResendRequest.self, from: body, expected: #"send {"reason": "…"} and optionally channel, region, states"#)
