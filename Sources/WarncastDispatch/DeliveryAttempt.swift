@@ -89,12 +89,22 @@ struct DeliveryAttempt: Sendable {
         }
     }
 
-    /// Each delivery's share of the answer; a request that cannot be built is a refusal.
+    /// Each delivery's share of the answer; a request that cannot be built is a refusal. A
+    /// warning that cannot be read just now (a busy or failing store) is tried again later,
+    /// as an unanswered request is.
     private func answer(
         _ jobs: [DeliveryJob], channel: ChannelSettings, adapter: any BatchChannelAdapter, via endpoint: String
     ) async -> [BatchOutcome] {
+        let message: OutgoingMessage
         do {
-            let message = try await messages.message(for: jobs[0].warningID, adapter: channel.adapter, using: adapter)
+            message = try await messages.message(for: jobs[0].warningID, adapter: channel.adapter, using: adapter)
+        } catch let error as DispatchError {
+            return jobs.map { _ in BatchOutcome(.failed("\(error)"), status: nil, detail: "\(error)") }
+        } catch {
+            let reason = "cannot read the warning: \(error)"
+            return jobs.map { _ in BatchOutcome(.retry(reason), status: nil, detail: reason) }
+        }
+        do {
             var request = try adapter.request(for: jobs, message: message, via: endpoint)
             request.connectTimeoutMilliseconds = channel.connectTimeoutMilliseconds
             request.totalTimeoutMilliseconds = channel.timeoutMilliseconds

@@ -77,6 +77,19 @@ struct InMemoryDispatchTests {
         #expect(refused?.record.attempts == 1 && refused?.record.lastError == "HTTP 404")
     }
 
+    @Test("a warning that cannot be read just then is a retry, not a failure")
+    func warningReadFails() async throws {
+        let outbox = MemoryOutbox()
+        await outbox.plan(try TestSupport.countyWarning(), to: Self.speakers(5), at: Date())
+        await outbox.failWarningReads(1)
+        let transport = LoopbackTransport { _ in HTTPResult(status: 200, body: Data(#"{"ack":true}"#.utf8)) }
+        try await Self.dispatch(outbox, through: transport)
+        #expect(await outbox.states() == [.delivered: 5])
+        #expect(transport.requests.count == 5)
+        let unsent = await outbox.attempts.filter { $0.httpStatus == nil }
+        #expect(!unsent.isEmpty && unsent.allSatisfy { $0.outcome == .retry("cannot read the warning: cannotRead") }, "\(unsent)")
+    }
+
     @Test("while results cannot be written, nothing is leased: a lease running out meanwhile does not send a delivery twice")
     func writeOutage() async throws {
         let outbox = MemoryOutbox()

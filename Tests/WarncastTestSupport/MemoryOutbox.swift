@@ -19,6 +19,8 @@ public actor MemoryOutbox: Outbox {
     private var nextID: Int64 = 1
     /// While set, writing attempt results fails (a full disk).
     private var recordingFails = false
+    /// Reads of a warning that fail before one succeeds (a busy store).
+    private var warningReadsFailing = 0
 
     public init() {}
 
@@ -100,7 +102,18 @@ public actor MemoryOutbox: Outbox {
         return apply(.acknowledged(at: Timestamp(date)), to: id) == nil ? .alreadyDelivered : .delivered
     }
 
-    public func warning(id: Warning.ID) -> Warning? { warnings[id] }
+    /// Makes the next `count` reads of a warning fail.
+    public func failWarningReads(_ count: Int) {
+        warningReadsFailing = count
+    }
+
+    public func warning(id: Warning.ID) throws -> Warning? {
+        if warningReadsFailing > 0 {
+            warningReadsFailing -= 1
+            throw MemoryOutboxError.cannotRead
+        }
+        return warnings[id]
+    }
 
     public func withdrawnWarnings(_ ids: [Warning.ID]) -> Set<Warning.ID> {
         Set(ids.filter { [.superseded, .cancelled].contains(warnings[$0]?.status) })
@@ -120,6 +133,8 @@ public actor MemoryOutbox: Outbox {
 public enum MemoryOutboxError: Error {
     /// What `failRecording` makes writes throw.
     case cannotWrite
+    /// What `failWarningReads` makes reads throw.
+    case cannotRead
 }
 
 /// A transport that answers in process: each request goes to `answer`, and is kept.
