@@ -55,8 +55,9 @@ struct DeliveryAttempt: Sendable {
         let finished = now()
         if runner.breakers.record(Self.overall(outcomes), for: endpoint, now: finished) {
             logger.warning("circuit breaker opened", metadata: ["endpoint": .string(endpoint)])
-            // A gateway every delivery of the channel goes through, not one village's terminal.
-            if endpoint != jobs[0].recipient.address {
+            // A gateway every delivery of the channel goes through, not one village's terminal
+            // (whether pushed to at its own address or dialled in on a connection of its own).
+            if endpoint != jobs[0].recipient.address, !endpoint.hasPrefix(DialInTransport.scheme) {
                 let error = outcomes.first?.detail ?? outcomes.first.map { "\($0.outcome)" } ?? "-"
                 trouble?.report(.gatewayDown(channel: channel.name, endpoint: endpoint, error: error))
             }

@@ -178,6 +178,47 @@ struct DialInTests {
         withExtendedLifetime(streams) {}
     }
 
+    /// What the dispatcher tells the duty officers.
+    final class Heard: DispatchTroubleListener {
+        let troubles = Mutex<[DispatchTrouble]>([])
+        func heard(_ trouble: DispatchTrouble) { troubles.withLock { $0.append(trouble) } }
+    }
+
+    @Test("a dial-in terminal's breaker opening is one village's trouble, not a gateway down for the duty officers")
+    func noGatewayNotice() async throws {
+        let outbox = MemoryOutbox()
+        await outbox.plan(try TestSupport.countyWarning(), to: Self.terminals(1), at: Date(), expires: Date().addingTimeInterval(3600))
+        let hub = DialInHub()
+        let (_, pushes) = await hub.connect(terminal: "ls-1", secretHashes: ["h"])
+        let busy = Task {
+            for await push in pushes {
+                _ = hub.acknowledge(
+                    terminal: "ls-1", idempotencyKey: push.idempotencyKey, secretHashes: ["h"],
+                    answer: .refused(status: 503, reason: "busy"))
+            }
+        }
+        defer { busy.cancel() }
+        var logger = Logger(label: "dial-in")
+        logger.logLevel = .critical
+        let keyring = SigningKeyring.generate()
+        var channel = Self.channel
+        channel.breakerFailures = 1
+        let service = try DispatchService(
+            outbox: outbox, configuration: .init(channels: [channel]),
+            transport: DialInTransport(hub: hub, fallback: LoopbackTransport { _ in HTTPResult(status: 599, body: Data()) }),
+            signer: try keyring.signer(), callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()),
+            logger: logger)
+        let heard = Heard()
+        service.tellTrouble(to: heard)
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, await outbox.attempts.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await outbox.attempts.first?.httpStatus == 503)
+        #expect(service.openBreakers()["loudspeaker"] == 1, "the terminal's breaker opened")
+        #expect(heard.troubles.withLock { $0 }.isEmpty, "\(heard.troubles.withLock { $0 })")
+    }
+
     @Test("a terminal that refuses a push says so at once: the delivery ends as a pushed terminal's 401 would, and the connection stays")
     func refusal() async throws {
         let outbox = MemoryOutbox()
