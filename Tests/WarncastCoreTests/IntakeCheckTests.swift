@@ -77,6 +77,23 @@ struct IntakeCheckTests {
         #expect(String(decoding: CAPWriter.xml(draft.alert), as: UTF8.self).contains(polygon))
     }
 
+    @Test(
+        "an identifier or sender with white space of any kind is refused: references are split on it",
+        arguments: ["csx-weather-20260701\t0001", "csx-weather-20260701\n0001", "csx-weather 20260701", "csx-weather-20260701\u{3000}1"])
+    func whiteSpaceInIdentifier(identifier: String) throws {
+        let text = String(decoding: TestSupport.fixture("rainstorm-red-csx.xml"), as: UTF8.self)
+        var alert = try CAPReader.readXML(Data(text.utf8))
+        alert.identifier = identifier
+        #expect(throws: IntakeError.invalidField("identifier", reason: "must not contain white space, commas, '<' or '&'")) {
+            try check.check(alert, raw: Data(), format: .xml, principal: countyWeather, now: TestSupport.now)
+        }
+        var fromTab = try CAPReader.readXML(Data(text.utf8))
+        fromTab.sender = "csx-weather\t@warncast.example"
+        #expect(throws: IntakeError.invalidField("sender", reason: "must not contain white space, commas, '<' or '&'")) {
+            try check.check(fromTab, raw: Data(), format: .xml, principal: countyWeather, now: TestSupport.now)
+        }
+    }
+
     @Test("a county bureau cannot warn the neighbouring county")
     func neighbouringCounty() {
         #expect(throws: IntakeError.areaOutsideJurisdiction(area: "430102001", department: "csx-weather", region: "430121")) {

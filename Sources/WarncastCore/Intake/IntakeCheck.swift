@@ -68,10 +68,13 @@ public struct IntakeCheck: Sendable {
     }
 
     private func checkEnvelope(_ alert: CAPAlert) throws(IntakeError) {
-        let forbidden = CharacterSet(charactersIn: " ,<&")
+        // Any white space, not only the space: `references` are split on white space, so an
+        // identifier or sender with a tab or a line break could never be referenced, and its
+        // warning never updated or lifted before it expires.
+        let forbidden = CharacterSet(charactersIn: ",<&").union(.whitespacesAndNewlines)
         for (field, value) in [("identifier", alert.identifier), ("sender", alert.sender)] {
             guard value.rangeOfCharacter(from: forbidden) == nil else {
-                throw .invalidField(field, reason: "must not contain spaces, commas, '<' or '&'")
+                throw .invalidField(field, reason: "must not contain white space, commas, '<' or '&'")
             }
         }
         guard Self.capStatuses.contains(alert.status) else {
