@@ -62,6 +62,9 @@ struct WarningWriter {
     private func checkReferences(_ draft: WarningDraft) throws {
         for reference in draft.references {
             guard let earlier = try WarningRecord.find(sender: reference.sender, identifier: reference.identifier, db) else {
+                // An upper node's Update may widen a warning to areas it never sent here: this
+                // node never had the warning it replaces, and takes the Update as news.
+                if draft.upstreamPath != nil, draft.messageType == .update { continue }
                 throw IntakeError.unknownReference(reference.description)
             }
             guard earlier.departmentID == draft.departmentID else {

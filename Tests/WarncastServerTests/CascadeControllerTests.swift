@@ -159,6 +159,42 @@ struct CascadeControllerTests {
         #expect(filed.map(\.identifier) == ["hn-weather-20260701-bench"])
     }
 
+    @Test("an upper node's Update that widens a warning to this node is taken as news; a Cancel of what it never had is not")
+    func widenedUpdate() async throws {
+        let harness = try await harness()
+        let province = String(decoding: TestSupport.fixture("rainstorm-red-province.xml"), as: UTF8.self)
+        func replacing(_ type: String, identifier: String) -> Data {
+            Data(
+                province.replacingOccurrences(of: "<msgType>Alert</msgType>", with: "<msgType>\(type)</msgType>")
+                    .replacingOccurrences(
+                        of: "<identifier>hn-weather-20260701-bench</identifier>", with: "<identifier>\(identifier)</identifier>"
+                    )
+                    .replacingOccurrences(
+                        of: "<scope>Public</scope>",
+                        with:
+                            "<scope>Public</scope>\n  <references>hn-weather@warncast.example,hn-weather-20260701-bench,2026-07-01T08:00:00+08:00</references>"
+                    )
+                    .utf8)
+        }
+        let update = replacing("Update", identifier: "hn-weather-20260701-bench-2")
+        let cancel = replacing("Cancel", identifier: "hn-weather-20260701-bench-3")
+        let now = harness.clock.now()
+        let signer = try upper.signer()
+        let (updated, cancelled) = try await harness.test { client in
+            (
+                try await client.execute(
+                    uri: "/v1/cascade/warnings", method: .post, headers: try headers(update, signer: signer, at: now),
+                    body: ByteBuffer(data: update)),
+                try await client.execute(
+                    uri: "/v1/cascade/warnings", method: .post, headers: try headers(cancel, signer: signer, at: now),
+                    body: ByteBuffer(data: cancel))
+            )
+        }
+        #expect(updated.status == .created, "\(String(buffer: updated.body))")
+        #expect(try updated.decode(Accepted.self).status == "released")
+        #expect(cancelled.status == .unprocessableContent && cancelled.errorCode == "unknown_reference")
+    }
+
     @Test("the upper node may read this node's report of a warning it handed down, signed for that very report")
     func report() async throws {
         let harness = try await harness()
