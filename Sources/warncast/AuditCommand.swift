@@ -27,7 +27,8 @@ struct AuditCommand: AsyncParsableCommand {
             var query = ["format=\(format)"]
             if let since { query.append("since=\(FormEncoding.escape(since))") }
             if let until { query.append("until=\(FormEncoding.escape(until))") }
-            _ = FileManager.default.createFile(atPath: output, contents: nil)
+            // Readable by its owner only: it holds names, phone numbers and addresses.
+            _ = FileManager.default.createFile(atPath: output, contents: nil, attributes: [.posixPermissions: 0o600])
             guard let file = FileHandle(forWritingAtPath: output) else { throw CLIError("cannot write \(output)") }
             defer { try? file.close() }
             var shown = Date.distantPast

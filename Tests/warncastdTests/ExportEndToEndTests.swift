@@ -100,6 +100,8 @@ struct ExportEndToEndTests {
         #expect(exported.err.contains("exported"))
         let text = try String(contentsOfFile: file, encoding: .utf8)
         #expect(text.hasPrefix("warning,identifier,id,recipient,"))
+        let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "the export holds phone numbers and addresses: its owner's only")
         #expect(text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 31)
 
         let verified = try Binaries.warncast(["audit", "verify-export", file], config: config)
