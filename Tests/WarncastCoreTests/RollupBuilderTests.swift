@@ -164,5 +164,20 @@ struct TimelineTests {
         let county = try #require(merged.last)
         #expect(county.targeted == 3 && county.p50Seconds == 4 && county.maxSeconds == 7)
         #expect(merged[2] == upper[2])
+
+        // A county node's rows of its sibling county are not its to report.
+        let boasting =
+            lower + [
+                entry("430102", targeted: 40, delivered: 40, p50: 1, p95: 1, max: 1),
+                entry("430102001", targeted: 40, delivered: 40, p50: 1, p95: 1, max: 1),
+            ]
+        let served = RollupMerge.served(by: RegionCode("430121")!, boasting, \.region)
+        #expect(served.map(\.region.rawValue) == ["430000", "430100", "430121"])
+        #expect(RollupMerge.merge(upper, served, shift: 3) == merged)
+        let reaches = [
+            WarningTimeline.Reach(channel: "loudspeaker", division: "430121001001", firstDelivered: nil),
+            WarningTimeline.Reach(channel: "loudspeaker", division: "430102001001", firstDelivered: nil),
+        ]
+        #expect(RollupMerge.served(by: RegionCode("430121")!, reaches) { RegionCode($0.division) }.map(\.division) == ["430121001001"])
     }
 }

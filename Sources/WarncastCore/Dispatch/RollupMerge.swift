@@ -10,6 +10,14 @@ public enum RollupMerge {
     /// Counts add exactly. A division with delivered recipients on both sides cannot have
     /// its exact percentiles rebuilt from two summaries, so it keeps the larger p50, p95 and
     /// maximum of the two: a bound that never makes a warning look faster than it was.
+    /// What a lower node may say: rows (or reaches) of the division it was handed the
+    /// warning for, of divisions inside it, and of those above it (its share of their
+    /// totals). Any other division is not its to report: a county's node cannot count its
+    /// sibling county's villages as reached.
+    public static func served<Row>(by division: RegionCode, _ rows: [Row], _ code: (Row) -> RegionCode?) -> [Row] {
+        rows.filter { code($0)?.overlaps(division) == true }
+    }
+
     public static func merge(_ rows: [RollupEntry], _ lower: [RollupEntry], shift: Double) -> [RollupEntry] {
         var merged: [RegionCode: RollupEntry] = [:]
         for row in rows { merged[row.region] = row }

@@ -183,7 +183,8 @@ struct WarningReportBuilder: Sendable {
             // Their seconds count from their release; ours from ours.
             var shift = 0.0
             if let theirs = report.releasedAt?.date, let ours = released?.date { shift = theirs.timeIntervalSince(ours) }
-            tiers = RollupMerge.merge(tiers, report.tiers, shift: shift)
+            let served = RegionCode(fetched.handDown.region).map { RollupMerge.served(by: $0, report.tiers, \.region) } ?? []
+            tiers = RollupMerge.merge(tiers, served, shift: shift)
         }
         let report = WarningReport(
             warning: id, node: node, depth: depth, tiers: tiers, byChannel: rollup.byChannel,
@@ -231,7 +232,10 @@ struct WarningReportBuilder: Sendable {
                 reaches.append(WarningTimeline.Reach(channel: reach.channel, division: reach.division, firstDelivered: nil))
             }
         }
-        for fetched in answered { reaches += fetched.answer.report?.reaches ?? [] }
+        for fetched in answered {
+            guard let division = RegionCode(fetched.handDown.region) else { continue }
+            reaches += RollupMerge.served(by: division, fetched.answer.report?.reaches ?? []) { RegionCode($0.division) }
+        }
         return reaches
     }
 }
