@@ -248,6 +248,19 @@ struct RecipientRecord: Codable, FetchableRecord, PersistableRecord {
         active = true
     }
 
+    init(
+        id: String, channel: String, region: String, name: String, address: String, options: String, secretHash: String?, active: Bool
+    ) {
+        self.id = id
+        self.channel = channel
+        self.region = region
+        self.name = name
+        self.address = address
+        self.options = options
+        self.secretHash = secretHash
+        self.active = active
+    }
+
     /// What changes if this recipient becomes `new`: each changed field as `field` (before)
     /// and `field.new` (after); a changed secret is noted, never shown. Nil if nothing changes.
     func change(to new: RecipientRecord) -> [String: String]? {

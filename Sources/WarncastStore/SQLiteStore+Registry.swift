@@ -187,6 +187,33 @@ extension SQLiteStore {
             defer { try? db.execute(sql: "DETACH DATABASE staged") }
             var count = 0
             try db.inTransaction {
+                // Each recipient the file changes (an address re-pointed, a removed one back)
+                // is an entry of its own, as through the API: who put which address where.
+                // Added ones are counted in the batch's entry.
+                let changed = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT r.id, r.channel, r.region, r.name, r.address, r.options, r.secretHash, r.active,
+                          s.channel, s.region, s.name, s.address, s.options, s.secretHash
+                        FROM staged.row s JOIN recipient r ON r.id = s.id
+                        WHERE r.channel IS NOT s.channel OR r.region IS NOT s.region OR r.name IS NOT s.name
+                          OR r.address IS NOT s.address OR r.options IS NOT s.options OR r.secretHash IS NOT s.secretHash
+                          OR (? AND NOT r.active)
+                        """, arguments: [revive])
+                var changes = 0
+                while let row = try changed.next() {
+                    let before = RecipientRecord(
+                        id: row[0], channel: row[1], region: row[2], name: row[3], address: row[4], options: row[5], secretHash: row[6],
+                        active: row[7])
+                    let after = RecipientRecord(
+                        id: row[0], channel: row[8], region: row[9], name: row[10], address: row[11], options: row[12],
+                        secretHash: row[13], active: before.active || revive)
+                    guard let change = before.change(to: after) else { continue }
+                    try AuditLog.append(
+                        AuditEvent(actor: audit.actor, action: .recipientChanged, subject: before.id, detail: change), at: at, in: db)
+                    changes += 1
+                }
+                let existing = try Int.fetchOne(db, sql: "SELECT count(*) FROM staged.row s JOIN recipient r ON r.id = s.id") ?? 0
                 try db.execute(
                     sql: """
                         INSERT INTO recipient (id, channel, region, name, address, options, secretHash, active)
@@ -198,6 +225,8 @@ extension SQLiteStore {
                 count = try Int.fetchOne(db, sql: "SELECT count(*) FROM staged.row") ?? 0
                 var event = audit
                 event.detail["count"] = String(count)
+                event.detail["added"] = String(count - existing)
+                event.detail["changed"] = String(changes)
                 try AuditLog.append(event, at: at, in: db)
                 return .commit
             }

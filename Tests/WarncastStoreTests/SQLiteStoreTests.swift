@@ -151,6 +151,41 @@ struct RegistryImporterTests {
         #expect(try await store.regionCount() == 0)
     }
 
+    @Test("an import records each recipient it changes or brings back, with before and after; added ones are counted")
+    func importAudited() async throws {
+        let store = try await TestSupport.loadedStore()
+        let directory = try TestSupport.temporaryDirectory()
+        let header = "id,channel,region,name,address,secret,options\n"
+        let first = directory.appendingPathComponent("first.csv").path
+        try (header + "ls-a,loudspeaker,430121001001,甲,http://10.0.0.1/a,,\nls-b,loudspeaker,430121001002,乙,http://10.0.0.2/b,,\n")
+            .write(toFile: first, atomically: true, encoding: .utf8)
+        let importer = RegistryImporter(store: store, actor: .test)
+        #expect(try await importer.importRecipients(file: first, channels: ["loudspeaker"]) == 2)
+        #expect(
+            try await store.removeRecipient(
+                id: "ls-b", within: nil, audit: AuditEvent(actor: .test, action: .recipientRemoved, subject: "ls-b")))
+        let mark = try await store.auditEntries(from: 1, limit: 100_000).count
+        // ls-a re-pointed, ls-b brought back unchanged otherwise, ls-c new.
+        let second = directory.appendingPathComponent("second.csv").path
+        try
+            (header + "ls-a,loudspeaker,430121001001,甲,http://203.0.113.9/a,,\nls-b,loudspeaker,430121001002,乙,http://10.0.0.2/b,,\n"
+            + "ls-c,loudspeaker,430121001003,丙,http://10.0.0.3/c,,\n").write(toFile: second, atomically: true, encoding: .utf8)
+        #expect(try await importer.importRecipients(file: second, channels: ["loudspeaker"]) == 3)
+        let entries = Array(try await store.auditEntries(from: 1, limit: 100_000).dropFirst(mark))
+        let changed = entries.filter { $0.action == AuditAction.recipientChanged.name }
+        #expect(changed.map(\.subject) == ["ls-a", "ls-b"])
+        #expect(changed[0].detail.contains(#""address":"http:\/\/10.0.0.1\/a""#) || changed[0].detail.contains("10.0.0.1"))
+        #expect(changed[0].detail.contains("203.0.113.9"))
+        #expect(changed[1].detail.contains(#""active.new":"yes""#))
+        let batch = try #require(entries.last)
+        #expect(batch.action == AuditAction.recipientsImported.name)
+        #expect(batch.detail.contains(#""added":"1""#) && batch.detail.contains(#""changed":"2""#), "\(batch.detail)")
+        // The same file again changes nothing: no entry but the batch's.
+        #expect(try await importer.importRecipients(file: second, channels: ["loudspeaker"]) == 3)
+        let again = Array(try await store.auditEntries(from: 1, limit: 100_000).dropFirst(mark + entries.count))
+        #expect(again.map(\.action) == [AuditAction.recipientsImported.name])
+    }
+
     @Test("a department file naming an event its kind may not issue is refused with the line")
     func badDepartment() async throws {
         let store = try await TestSupport.loadedStore()
