@@ -139,18 +139,37 @@ public struct SigningKeyring: Sendable, Codable {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temporary = path + ".new"
-        FileManager.default.createFile(
-            atPath: temporary, contents: try encoder.encode(self), attributes: [.posixPermissions: 0o600])
-        // `warncast keys rotate` run as root: the keyring stays the daemon's user's.
+        guard
+            FileManager.default.createFile(
+                atPath: temporary, contents: try encoder.encode(self), attributes: [.posixPermissions: 0o600])
+        else {
+            throw Failure.unreadable(path, "cannot write \(temporary) (a full disk, or a folder not writable)")
+        }
+        // `warncast keys rotate` run as root: the keyring stays the daemon's user's. The new
+        // file is on the disk before it replaces the old one, and the folder after: a power
+        // cut leaves the old keyring or the new one, never an empty file.
         do {
             try FileOwnership.matchReplaced(temporary, replacing: path)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw Failure.unreadable(path, "cannot write: \(error.reason)")
         }
+        do {
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw Failure.unreadable(path, "cannot write: \(error)")
+        }
         // rename(2) replaces the old file in one step, so a reader never sees half a keyring.
         guard rename(temporary, path) == 0 else {
             throw Failure.unreadable(path, "cannot write: \(String(cString: strerror(errno)))")
+        }
+        let folder = open(directory, O_RDONLY)
+        if folder >= 0 {
+            _ = fsync(folder)
+            close(folder)
         }
     }
 }
