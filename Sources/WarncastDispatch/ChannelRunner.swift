@@ -172,11 +172,11 @@ final class ChannelRunner: Sendable {
     /// Requests in flight: in a slot, and slow ones out of their slots.
     var inFlight: (slots: Int, slow: Int) { queue.withLock { ($0.inFlight, $0.slow) } }
 
-    init(channel: ChannelSettings, adapter: any ChannelAdapter, sharedLimiter: RateLimiter?, now: @escaping @Sendable () -> Date) {
+    init(channel: ChannelSettings, adapter: any ChannelAdapter, sharedLimiter: RateLimiter?) {
         self.channel = channel
         self.adapter = adapter.batching
         gatewayLimiter = sharedLimiter
-        limiter = RateLimiter(perSecond: channel.ratePerSecond, now: now)
+        limiter = RateLimiter(perSecond: channel.ratePerSecond)
         breakers = CircuitBreakers(threshold: channel.breakerFailures, cooldown: channel.breakerCooldown)
     }
 }

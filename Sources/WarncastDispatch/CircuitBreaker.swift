@@ -71,25 +71,25 @@ public final class CircuitBreakers: Sendable {
 }
 
 /// Spaces requests out to at most `perSecond` (0: no limit), shared by a channel's tasks.
+/// It keeps time by the monotonic clock: with the wall clock, NTP stepping it back by an
+/// hour would have held every rate-limited channel (the SMS gateway) for that hour.
 public final class RateLimiter: Sendable {
-    private let interval: TimeInterval
-    private let next = Mutex<Date>(.distantPast)
-    private let now: @Sendable () -> Date
+    private let interval: Duration
+    private let next = Mutex<ContinuousClock.Instant?>(nil)
 
-    public init(perSecond: Int, now: @escaping @Sendable () -> Date = Date.init) {
-        interval = perSecond > 0 ? 1 / Double(perSecond) : 0
-        self.now = now
+    public init(perSecond: Int) {
+        interval = perSecond > 0 ? .seconds(1) / perSecond : .zero
     }
 
     /// Waits for this caller's slot.
     public func acquire() async {
-        guard interval > 0 else { return }
-        let wait = next.withLock { next -> TimeInterval in
-            let now = self.now()
-            let slot = max(now, next)
-            next = slot.addingTimeInterval(interval)
-            return slot.timeIntervalSince(now)
+        guard interval > .zero else { return }
+        let slot = next.withLock { next -> ContinuousClock.Instant in
+            let now = ContinuousClock.now
+            let slot = max(now, next ?? now)
+            next = slot + interval
+            return slot
         }
-        if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
+        if slot > .now { try? await Task.sleep(until: slot, clock: .continuous) }
     }
 }

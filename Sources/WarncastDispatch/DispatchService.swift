@@ -74,10 +74,10 @@ public final class DispatchService: Service, ReleaseSubscriber {
             recorder: recorder,
             trouble: trouble, logger: logger, now: now)
         // Channels sending through one gateway share its limiter.
-        let gatewayLimiters = configuration.gateways.mapValues { RateLimiter(perSecond: $0, now: now) }
+        let gatewayLimiters = configuration.gateways.mapValues { RateLimiter(perSecond: $0) }
         runners = try configuration.adapters.adapters(for: configuration.channels, callbacks: callbacks, signer: signer).map {
             channel, adapter in
-            ChannelRunner(channel: channel, adapter: adapter, sharedLimiter: channel.gateway.flatMap { gatewayLimiters[$0] }, now: now)
+            ChannelRunner(channel: channel, adapter: adapter, sharedLimiter: channel.gateway.flatMap { gatewayLimiters[$0] })
         }
         loops = runners.map { [recorder] runner in
             LeaseLoop(runner: runner, outbox: outbox, attempt: attempt, recorder: recorder, logger: logger, now: now, stopping: stopping)
