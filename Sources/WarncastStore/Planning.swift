@@ -25,9 +25,15 @@ struct Planning {
     ) throws -> PlanningStep {
         let through = try chunkEnd(after: after)
         let blocked = warning.alert.blockedChannels
+        // An Update or Cancel also goes to the lower nodes that had the warning it replaces,
+        // its new area or not: a node left out of a narrowed Update would keep the old one
+        // in force until it expired.
+        let replaced =
+            warning.msgType == .alert
+            ? [] : try warning.references.compactMap { try WarningRecord.find(sender: $0.sender, identifier: $0.identifier, db)?.id }
         let planned = try plan(
             warningID: record.id, channels: routing.channels(level: warning.level, event: warning.event).filter { !blocked.contains($0) },
-            covering: routing.covering, expiresAt: record.expiresAt?.text, testOnly: warning.capStatus != "Actual",
+            covering: routing.covering, replaced: replaced, expiresAt: record.expiresAt?.text, testOnly: warning.capStatus != "Actual",
             after: after.isEmpty ? nil : after, through: through, at: date)
         try db.execute(
             sql: "UPDATE warning SET planAfter = ?, deliveriesOpen = deliveriesOpen OR ? WHERE id = ?",
@@ -85,8 +91,8 @@ struct Planning {
     /// whose id lies in that range are considered (see `chunkEnd`). Returns the count; a
     /// recipient already planned for the warning is not planned twice.
     private func plan(
-        warningID: String, channels: [String], covering: Set<String> = [], expiresAt: String?, testOnly: Bool = false,
-        after: String? = nil, through: String? = nil, at date: Date
+        warningID: String, channels: [String], covering: Set<String> = [], replaced: [String] = [], expiresAt: String?,
+        testOnly: Bool = false, after: String? = nil, through: String? = nil, at date: Date
     ) throws -> Int {
         guard !channels.isEmpty else { return 0 }
         // A range walks the primary key; the channel index would read every recipient of the
@@ -118,6 +124,18 @@ struct Planning {
         for prefix in prefixes { _ = arguments.append(contentsOf: RegionRange.bounds(prefix)) }
         _ = arguments.append(contentsOf: StatementArguments(coveringList))
         _ = arguments.append(contentsOf: [warningID])
+        var hadIt = ""
+        if !coveringList.isEmpty, !replaced.isEmpty {
+            hadIt = """
+
+                    -- A covering recipient (a lower node) that had a warning this one replaces.
+                    OR (r.channel IN (\(coveringMarks)) AND r.id IN (
+                      SELECT recipientID FROM delivery WHERE warningID IN (\(replaced.map { _ in "?" }.joined(separator: ", ")))
+                        AND state IN ('sending', 'accepted', 'delivered', 'played')))
+                """
+            _ = arguments.append(contentsOf: StatementArguments(coveringList))
+            _ = arguments.append(contentsOf: StatementArguments(replaced))
+        }
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO delivery
@@ -131,7 +149,7 @@ struct Planning {
                       SELECT 1 FROM warningArea a WHERE a.warningID = ? AND a.code LIKE
                         (CASE WHEN length(r.region) = 6 AND substr(r.region, 3) = '0000' THEN substr(r.region, 1, 2)
                               WHEN length(r.region) = 6 AND substr(r.region, 5) = '00' THEN substr(r.region, 1, 4)
-                              ELSE r.region END) || '%')))
+                              ELSE r.region END) || '%'))\(hadIt))
                 """,
             arguments: arguments)
         return db.changesCount

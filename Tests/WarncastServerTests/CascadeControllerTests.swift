@@ -157,6 +157,24 @@ struct CascadeControllerTests {
         }
         let filed = try await harness.store.warnings(WarningQuery(visibleTo: RegionCode("430000")!))
         #expect(filed.map(\.identifier) == ["hn-weather-20260701-bench"])
+
+        // An Update narrowing the warning to the sibling county still replaces the copy here.
+        let narrowed = Data(
+            String(decoding: sibling, as: UTF8.self)
+                .replacingOccurrences(of: "<msgType>Alert</msgType>", with: "<msgType>Update</msgType>")
+                .replacingOccurrences(
+                    of: "<scope>Public</scope>",
+                    with:
+                        "<scope>Public</scope>\n  <references>hn-weather@warncast.example,hn-weather-20260701-bench,2026-07-01T08:00:00+08:00</references>"
+                ).utf8)
+        let update = try await harness.test { client in
+            try await client.execute(
+                uri: "/v1/cascade/warnings", method: .post, headers: try headers(narrowed, signer: signer, at: now),
+                body: ByteBuffer(data: narrowed))
+        }
+        #expect(update.status == .created, "\(String(buffer: update.body))")
+        let original = try #require(filed.first)
+        #expect(try await harness.store.warning(id: original.id)?.status == .superseded)
     }
 
     @Test("an upper node's Update that widens a warning to this node is taken as news; a Cancel of what it never had is not")

@@ -158,6 +158,62 @@ struct PlanningTests {
         #expect(try await store.releasedMessagesMark(since: Date().addingTimeInterval(60)).count == 0)
     }
 
+    @Test("an Update narrowed away from a lower node still goes to that node, which had the warning it replaces")
+    func narrowedUpdateReachesNode() async throws {
+        let store = try await Self.store(speakers: 4, villages: ["430121001001", "430121002001"])
+        let nodes = ["430121001", "430121002"].map { township in
+            (
+                recipient: Recipient(
+                    id: "node-\(township)", channel: "nodes", region: RegionCode(township)!, name: "乡镇节点 \(township)",
+                    address: "http://10.9.0.1/\(township)"),
+                secretHash: String?.none
+            )
+        }
+        try await store.saveRecipients(nodes, audit: AuditEvent(actor: .test, action: .recipientsSaved, subject: "nodes"))
+        let routing = DeliveryRouting(
+            byLevel: [.red: ["loudspeaker", "nodes"], .orange: ["loudspeaker", "nodes"]], covering: ["nodes"])
+        let issuer = try await TestSupport.principal(store, try await TestSupport.token(store, role: .issuer, department: "csx-weather"))
+        func release(_ fixture: String, replacing: [String: String] = [:]) async throws -> Warning.ID {
+            let id = try await TestSupport.accept(fixture, into: store, as: issuer, at: Date(), routing: routing, replacing: replacing)
+                .warning.id
+            for (role, department, region) in [("duty-leader", "csx-weather", nil), ("government-leader", nil, "430121")]
+                as [(String, String?, String?)]
+            where try await store.warning(id: id)?.status == .pendingApproval {
+                let approver = try await TestSupport.principal(
+                    store, try await TestSupport.token(store, role: .approver, department: department, region: region, approvalRole: role))
+                _ = try await store.decide(warningID: id, .approve, by: approver, reason: nil, at: Date(), routing: routing)
+            }
+            #expect(try await store.warning(id: id)?.status == .released)
+            while try await store.planNextStep(routing: routing, at: Date()) != nil {}
+            return id
+        }
+        func nodesPlanned(_ id: Warning.ID) async throws -> [String] {
+            try await store.deliveries(warningID: id, state: nil, limit: 50).map(\.recipient).filter { $0.hasPrefix("node-") }.sorted()
+        }
+        let red = try await release("rainstorm-red-csx.xml")
+        #expect(try await nodesPlanned(red) == ["node-430121001", "node-430121002"])
+        let handed = try await store.leaseDeliveries(channel: "nodes", limit: 10, at: Date(), leaseFor: 30)
+        try await store.recordAttempts(
+            handed.map {
+                AttemptResult(
+                    deliveryID: $0.id, attempt: $0.attempt, at: Date(), httpStatus: 201, error: nil, outcome: .delivered, milliseconds: 5)
+            })
+        // The Update keeps only the first township.
+        let narrowed = try await release(
+            "update-csx.xml",
+            replacing: [
+                """
+                      <geocode>
+                        <valueName>GB/T 2260</valueName>
+                        <value>430121002</value>
+                      </geocode>
+
+                """: ""
+            ])
+        #expect(try await store.warning(id: narrowed)?.areas.map(\.rawValue) == ["430121001"])
+        #expect(try await nodesPlanned(narrowed) == ["node-430121001", "node-430121002"])
+    }
+
     @Test("a red release being planned goes before an older yellow one")
     func severityFirst() async throws {
         let store = try await Self.store(speakers: 10)

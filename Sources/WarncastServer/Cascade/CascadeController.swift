@@ -54,8 +54,9 @@ struct CascadeController {
         }
         let body = Data(buffer: try await request.body.collect(upTo: maxBodyBytes))
         let upstream = try await authenticate(request, body: body)
-        if let areas = Self.areas(of: body, contentType: request.headers[.contentType] ?? ""),
-            !areas.contains(where: { $0.overlaps(nodeRegion) })
+        if let alert = Self.alert(of: body, contentType: request.headers[.contentType] ?? ""),
+            case let areas = Self.areas(of: alert), !areas.isEmpty, !areas.contains(where: { $0.overlaps(nodeRegion) }),
+            try await !holdsReplaced(alert)
         {
             try await refusals.record(
                 AuditEvent(
@@ -103,16 +104,28 @@ struct CascadeController {
         return slash != key.startIndex && key.index(after: slash) != key.endIndex
     }
 
-    /// The division codes of a hand-down's areas, or nil when the body is not a CAP message
-    /// (the intake then says what is wrong with it).
-    static func areas(of body: Data, contentType: String) -> [RegionCode]? {
-        guard let format = try? CAPFormat(contentType: contentType), let alert = try? CAPReader.read(body, format: format) else {
-            return nil
-        }
-        let codes = alert.info.flatMap(\.area).flatMap(\.geocode)
+    /// A hand-down's message, or nil when the body is not a CAP message (the intake then
+    /// says what is wrong with it).
+    static func alert(of body: Data, contentType: String) -> CAPAlert? {
+        guard let format = try? CAPFormat(contentType: contentType) else { return nil }
+        return try? CAPReader.read(body, format: format)
+    }
+
+    /// The division codes of a message's areas.
+    static func areas(of alert: CAPAlert) -> [RegionCode] {
+        alert.info.flatMap(\.area).flatMap(\.geocode)
             .filter { IntakeCheck.geocodeNames.contains($0.valueName.lowercased()) }
             .compactMap { RegionCode($0.value) }
-        return codes.isEmpty ? nil : codes
+    }
+
+    /// Whether `alert` updates or lifts a warning this node holds: an Update that narrows a
+    /// warning away from this node's region still replaces its copy here.
+    private func holdsReplaced(_ alert: CAPAlert) async throws -> Bool {
+        guard let type = MessageType(rawValue: alert.msgType), type != .alert else { return false }
+        for reference in MessageReference.parseList(alert.references ?? "") ?? [] {
+            if try await store.warning(sender: reference.sender, identifier: reference.identifier) != nil { return true }
+        }
+        return false
     }
 
     /// This node's report on a warning an upstream node handed down, with its own
