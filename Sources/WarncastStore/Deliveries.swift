@@ -29,9 +29,15 @@ struct Deliveries {
             condition += " AND channel = ?"
             _ = arguments.append(contentsOf: [channel])
         }
-        let resent = try apply(.resent(at: Timestamp(date)), toRecordsWhere: condition, arguments)
-        if resent > 0 { try db.execute(sql: "UPDATE warning SET deliveriesOpen = 1 WHERE id = ?", arguments: [warningID]) }
-        return resent
+        // Each reopened receipt is sealed as queued: verify then knows it was reopened here,
+        // not in the database file.
+        var reopened: [Seals.Receipt] = []
+        for record in try candidates(condition, arguments) {
+            if let after = try persist(.resent(at: Timestamp(date)), record) { reopened.append(Seals.Receipt(after)) }
+        }
+        try Seals.append(reopened, in: db)
+        if !reopened.isEmpty { try db.execute(sql: "UPDATE warning SET deliveriesOpen = 1 WHERE id = ?", arguments: [warningID]) }
+        return reopened.count
     }
 
     /// The queued deliveries of a dial-in recipient waiting for a later attempt, due now.

@@ -88,6 +88,10 @@ enum Schema {
         migrator.registerMigration("v15", foreignKeyChecks: .immediate) { db in
             try expireByWarning(db)
         }
+        // Resends are sealed from now on; deliveries resent before are sealed as they stand.
+        migrator.registerMigration("v16", foreignKeyChecks: .immediate) { db in
+            try Seals.sealReopened(in: db)
+        }
         return migrator
     }
 

@@ -5,9 +5,13 @@ import WarncastCore
 /// The receipts' own hash chain. Whenever a delivery reaches a final state (delivered,
 /// failed, expired, superseded) its receipt — state, the time of that state, attempts, last
 /// status and error — is appended to `delivery_seal`, chained like the audit log and just
-/// as append-only. `verify` walks the chain and checks that every finished delivery still
-/// reads as its last seal says: a receipt changed in the database file is found.
+/// as append-only. A resend that queues a finished delivery again seals that too. `verify`
+/// walks the chain and checks that every finished delivery still reads as its last seal
+/// says, and that every delivery last sealed finished still is: a receipt changed, reopened
+/// or removed in the database file is found.
 enum Seals {
+    static let finalStates: Set<String> = ["delivered", "played", "failed", "expired", "superseded"]
+
     /// The fields of a receipt that are sealed, read from `delivery`.
     static let receiptSQL = """
         SELECT id, state, attempts, lastStatus, lastError,
@@ -119,9 +123,11 @@ enum Seals {
         let current = try Row.fetchCursor(
             db, sql: receiptSQL + " WHERE state IN ('delivered', 'played', 'failed', 'expired', 'superseded') ORDER BY id")
         var finished: Int64 = 0
+        var finishedIDs: Set<Int64> = []
         while let row = try current.next() {
             finished += 1
             let receipt = Receipt(row: row)
+            finishedIDs.insert(receipt.deliveryID)
             guard let sealed = latest[receipt.deliveryID] else {
                 return .broken(delivery: receipt.deliveryID, reason: "it reads \(receipt.state) but was never sealed so")
             }
@@ -129,7 +135,27 @@ enum Seals {
                 return .broken(delivery: receipt.deliveryID, reason: "it differs from its seal: " + receipt.differences(from: sealed))
             }
         }
+        // Sealed finished, and no seal since: still finished, and still there.
+        let reopened = latest.filter { finalStates.contains($0.value.state) && !finishedIDs.contains($0.key) }.keys.sorted()
+        if let id = reopened.first, let sealed = latest[id] {
+            let state = try String.fetchOne(db, sql: "SELECT state FROM delivery WHERE id = ?", arguments: [id])
+            return .broken(
+                delivery: id,
+                reason: state.map { "it reads \($0) but was sealed \(sealed.state), with no seal since" }
+                    ?? "it was sealed \(sealed.state) but is gone from the store")
+        }
         return .intact(seals: count, deliveries: finished, lastHash: previous)
+    }
+
+    /// Seals the deliveries a resend queued again before resends were sealed (migration
+    /// v16): their last seal says finished, and they are not.
+    static func sealReopened(in db: Database) throws {
+        let rows = try Row.fetchAll(
+            db,
+            sql: receiptSQL
+                + " WHERE state NOT IN ('delivered', 'played', 'failed', 'expired', 'superseded')"
+                + " AND id IN (SELECT deliveryID FROM delivery_seal) ORDER BY id")
+        try append(rows.map(Receipt.init(row:)), in: db)
     }
 
     /// Seals every delivery already final when the seals were introduced (migration v5).

@@ -7,7 +7,7 @@ import WarncastTestSupport
 
 @Suite("Opening a store of an older schema")
 struct MigrationTests {
-    @Test("a v13 store is migrated on open and its opener hears v14 and v15 first; a current or new store says nothing")
+    @Test("a v13 store is migrated on open and its opener hears v14, v15 and v16 first; a current or new store says nothing")
     func pendingMigrations() throws {
         let path = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path
         do {
@@ -16,7 +16,7 @@ struct MigrationTests {
         }
         var heard: [[String]] = []
         _ = try SQLiteStore(path: path, migrating: { heard.append($0) })
-        #expect(heard == [["v14", "v15"]])
+        #expect(heard == [["v14", "v15", "v16"]])
         _ = try SQLiteStore(path: path, migrating: { heard.append($0) })
         #expect(heard.count == 1, "a current store has nothing to migrate")
         let fresh = try TestSupport.temporaryDirectory().appendingPathComponent("warncast.sqlite").path

@@ -105,4 +105,36 @@ struct SealTests {
         let verdict = try await SQLiteStore(path: path).verifyReceipts()
         #expect(verdict == .broken(delivery: queued, reason: "it reads delivered but was never sealed so"))
     }
+
+    @Test("a resend reopens receipts under a seal; reopened or removed in the file instead, they are found")
+    func reopened() async throws {
+        let (store, path, ids) = try await released()
+        let warning = try #require(
+            try await DatabaseQueue(path: path).read { db in
+                try String.fetchOne(db, sql: "SELECT warningID FROM delivery WHERE id = ?", arguments: [ids[2]])
+            })
+        let resent = try await store.resend(
+            warningID: Warning.ID(rawValue: warning), channel: nil, within: RegionCode("430121")!, states: [.failed], by: .test,
+            reason: "gateway back", at: Date())
+        #expect(resent == 1)
+        guard case .intact = try await store.verifyReceipts() else {
+            Issue.record("a resend is not tampering")
+            return
+        }
+        // A delivered receipt put back in the queue by hand, with no seal to say so.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE delivery SET state = 'queued' WHERE id = ?", arguments: [ids[1]])
+        }
+        #expect(
+            try await SQLiteStore(path: path).verifyReceipts()
+                == .broken(delivery: ids[1], reason: "it reads queued but was sealed delivered, with no seal since"))
+        // Removed from the store altogether.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE delivery SET state = 'delivered' WHERE id = ?", arguments: [ids[1]])
+            try db.execute(sql: "DELETE FROM delivery WHERE id = ?", arguments: [ids[0]])
+        }
+        #expect(
+            try await SQLiteStore(path: path).verifyReceipts()
+                == .broken(delivery: ids[0], reason: "it was sealed delivered but is gone from the store"))
+    }
 }
