@@ -80,6 +80,12 @@ struct AuditCommand: AsyncParsableCommand {
                             "\(result.redacted) entr(y/ies) outside the exporter's region are redacted: their links are checked, not their content"
                         )
                     }
+                    if result.unanchored > 0 {
+                        print(
+                            "\(result.unanchored) shown entr(y/ies) come right before a redacted one: nothing after them in this file ties "
+                                + "them down, so the file alone cannot vouch for them; compare them with the live log or an unredacted export"
+                        )
+                    }
                 } else {
                     print("compare the last hash with the export.deliveries entry of the audit log")
                 }

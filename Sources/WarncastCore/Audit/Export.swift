@@ -127,6 +127,12 @@ public enum ExportVerifier {
         public var lastHash: String
         /// Audit entries shown only by their place in the chain (outside the exporter's region).
         public var redacted: Int = 0
+        /// Shown entries right before a redacted one. Their own hash is checked, but nothing
+        /// after them in the file ties it down (a redacted entry's hash cannot be computed
+        /// from the file), so an edited entry there with its hash and the next link rewritten
+        /// would pass: only the live log, or an export of it that redacts neither, vouches
+        /// for them.
+        public var unanchored: Int = 0
     }
 
     public struct Failure: Error, Equatable, CustomStringConvertible {
@@ -170,6 +176,8 @@ public enum ExportVerifier {
         var previous: String?
         var anchor = AuditEntry.genesisHash
         var redacted = 0
+        var unanchored = 0
+        var previousShown = false
         for (index, record) in records.enumerated() {
             let fields = ExportColumns.audit.map { value(record, $0) ?? "" }
             guard let sequence = Int64(fields[0]) else { throw Failure(row: index + 1, reason: "sequence is not a number") }
@@ -183,12 +191,16 @@ public enum ExportVerifier {
             // A redacted entry's content is not there to hash; its links still are.
             if entry.isRedacted {
                 redacted += 1
+                if previousShown { unanchored += 1 }
+                previousShown = false
             } else {
                 guard entry.hash == fields[7] else { throw Failure(row: index + 1, reason: "entry \(sequence) does not match its hash") }
+                previousShown = true
             }
             previous = fields[7]
         }
-        return Result(kind: .audit, rows: records.count, anchor: anchor, lastHash: previous ?? anchor, redacted: redacted)
+        return Result(
+            kind: .audit, rows: records.count, anchor: anchor, lastHash: previous ?? anchor, redacted: redacted, unanchored: unanchored)
     }
 
     private static func verifyDeliveries(_ records: [[String: String?]]) throws(Failure) -> Result {
