@@ -35,11 +35,21 @@ enum AuditLog {
         ).map(entry(from:))
     }
 
-    /// Entries recorded in `[since, until)` after `sequence`, in order; a page of an export.
-    static func entries(since: String, until: String, after sequence: Int64, limit: Int, in db: Database) throws -> [AuditEntry] {
+    /// The first and last sequence of the entries recorded in `[since, until)`.
+    static func span(since: String, until: String, in db: Database) throws -> ClosedRange<Int64>? {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT min(sequence), max(sequence) FROM audit WHERE at >= ? AND at < ?", arguments: [since, until]),
+            let first: Int64 = row[0], let last: Int64 = row[1]
+        else { return nil }
+        return first...last
+    }
+
+    /// Entries `sequence` through `last`, in order, at most `limit`; a page of an export.
+    static func entries(from sequence: Int64, through last: Int64, limit: Int, in db: Database) throws -> [AuditEntry] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM audit WHERE sequence > ? AND at >= ? AND at < ? ORDER BY sequence LIMIT ?",
-            arguments: [sequence, since, until, limit]
+            db, sql: "SELECT * FROM audit WHERE sequence >= ? AND sequence <= ? ORDER BY sequence LIMIT ?",
+            arguments: [sequence, last, limit]
         ).map(entry(from:))
     }
 

@@ -31,9 +31,15 @@ extension SQLiteStore {
         }
     }
 
-    public func exportAudit(since: Date, until: Date, after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+    public func auditSpan(since: Date, until: Date) async throws -> ClosedRange<Int64>? {
         try await writer.read { db in
-            try AuditLog.entries(since: Timestamp.string(since), until: Timestamp.string(until), after: sequence, limit: limit, in: db)
+            try AuditLog.span(since: Timestamp.string(since), until: Timestamp.string(until), in: db)
+        }
+    }
+
+    public func exportAudit(in span: ClosedRange<Int64>, after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await writer.read { db in
+            try AuditLog.entries(from: max(span.lowerBound, sequence + 1), through: span.upperBound, limit: limit, in: db)
         }
     }
 

@@ -29,6 +29,23 @@ struct AuditLogTests {
         #expect(mode == "wal")
     }
 
+    @Test("a time window's export is a piece of the chain without holes, an entry stamped out of order included")
+    func windowWithoutHoles() async throws {
+        let store = try SQLiteStore.inMemory()
+        let base = TestSupport.now
+        // The second writer took its time before the first one's entry was written.
+        for (subject, minutes) in [("a", 10.0), ("late", 5.0), ("b", 20.0), ("after", 90.0)] {
+            try await store.appendAudit(
+                AuditEvent(actor: .test, action: AuditAction(name: "probe"), subject: subject), at: base.addingTimeInterval(minutes * 60))
+        }
+        let span = try #require(try await store.auditSpan(since: base.addingTimeInterval(8 * 60), until: base.addingTimeInterval(60 * 60)))
+        #expect(span == 1...3)
+        let first = try await store.exportAudit(in: span, after: 0, limit: 2)
+        let rest = try await store.exportAudit(in: span, after: first.last?.sequence ?? 0, limit: 2)
+        #expect((first + rest).map(\.subject) == ["a", "late", "b"])
+        #expect(try await store.auditSpan(since: base.addingTimeInterval(100 * 60), until: base.addingTimeInterval(200 * 60)) == nil)
+    }
+
     @Test("the store refuses to update or delete audit entries")
     func appendOnly() async throws {
         let (_, path) = try await fileStore()

@@ -69,8 +69,9 @@ struct ExportController {
             try await writer.write(ByteBuffer(string: encoder.header))
             var after: Int64 = 0
             let nodeWide = nodeRegion.isWithin(principal.scope)
+            guard let span = try await store.auditSpan(since: window.since, until: window.until) else { return }
             while true {
-                let entries = try await store.exportAudit(since: window.since, until: window.until, after: after, limit: page)
+                let entries = try await store.exportAudit(in: span, after: after, limit: page)
                 guard let last = entries.last else { break }
                 let visible = nodeWide ? [] : try await store.visibleWarnings(entries.map(\.subject), within: principal.scope)
                 var chunk = ""

@@ -8,8 +8,12 @@ public protocol AuditStore: Sendable {
     /// The audit entries about one subject (a warning's history), oldest first.
     func auditEntries(subject: String) async throws -> [AuditEntry]
     func auditEntries(from sequence: Int64, limit: Int) async throws -> [AuditEntry]
-    /// A page of audit entries recorded in `[since, until)`, after `sequence`.
-    func exportAudit(since: Date, until: Date, after sequence: Int64, limit: Int) async throws -> [AuditEntry]
+    /// The entries of `[since, until)` as a piece of the chain: from the first recorded in it
+    /// to the last, with every entry between (one stamped a little out of order, by a writer
+    /// that waited for the lock, is not left out); nil when none.
+    func auditSpan(since: Date, until: Date) async throws -> ClosedRange<Int64>?
+    /// A page of the entries in `span` after `sequence`.
+    func exportAudit(in span: ClosedRange<Int64>, after sequence: Int64, limit: Int) async throws -> [AuditEntry]
     func verifyAudit() async throws -> AuditVerification
     /// Walks the receipts' seal chain and checks every finished delivery against it.
     func verifyReceipts() async throws -> SealVerification
