@@ -49,6 +49,10 @@ struct CAPConformanceTests {
             // Times as CAP writes them: an offset, no fraction.
             ([("<sent>2026-07-01T08:00:00+08:00", "<sent>2026-07-01T08:00:00.5+08:00")], "sent"),
             ([("<expires>2099-07-02T08:00:00+08:00", "<expires>2099-07-02T08:00:00Z")], "info[0].expires"),
+            // Elements of the signature's namespace other than <Signature>, which a reader by
+            // local name would take for CAP fields.
+            ([("</alert>", #"<ds:info xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><event>x</event></ds:info></alert>"#)], "info"),
+            ([("</alert>", #"<ds:note xmlns:ds="http://www.w3.org/2000/09/xmldsig#">x</ds:note></alert>"#)], "note"),
         ] as [([(String, String)], String)])
     func refusals(replacements: [(String, String)], path: String) {
         do {

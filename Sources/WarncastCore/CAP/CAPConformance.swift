@@ -72,7 +72,9 @@ public enum CAPConformance {
         var signatureSeen = false
         for child in node.children {
             let location = path.isEmpty ? child.name : "\(path).\(child.name)"
-            if allowingSignature && child.namespace == signatureNamespace {
+            // Only the enveloped <Signature> itself: any other element of that namespace would
+            // be read by its local name as a CAP field (a <ds:info> as an extra block).
+            if allowingSignature && child.namespace == signatureNamespace && child.name == "Signature" {
                 signatureSeen = true
                 continue
             }
