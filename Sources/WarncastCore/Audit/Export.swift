@@ -146,39 +146,78 @@ public enum ExportVerifier {
         }
     }
 
+    /// Checks `data` row by row: a month's export of a province (millions of rows) is
+    /// verified without holding its rows, only the file and the last hash.
     public static func verify(_ data: Data) throws(Failure) -> Result {
         let text = String(decoding: data, as: UTF8.self)
-        let records: [[String: String?]]
-        let kind: ExportKind
         if text.hasPrefix("{") {
-            records = try jsonLines(text)
-            kind = records.first?["action"] != nil ? .audit : .deliveries
-        } else {
-            let rows = CSV.parse(text)
-            guard let header = rows.first else { throw Failure(row: 0, reason: "empty file") }
-            if header == ExportColumns.audit {
-                kind = .audit
-            } else if header == ExportColumns.deliveries {
-                kind = .deliveries
-            } else {
-                throw Failure(row: 1, reason: "the header is neither an audit nor a deliveries export")
+            var checker: Checker?
+            var index = 0
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+                index += 1
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                    throw Failure(row: index, reason: "not a JSON object")
+                }
+                let record = object.mapValues { value -> String? in
+                    switch value {
+                    case let text as String: text
+                    case let number as NSNumber: number.stringValue
+                    default: nil
+                    }
+                }
+                if checker == nil { checker = Checker(kind: record["action"] != nil ? .audit : .deliveries) }
+                try checker?.check(record, row: index)
             }
-            records = rows.dropFirst().map { row in
-                Dictionary(uniqueKeysWithValues: zip(header, row.map { Optional(CSV.value(ofCell: $0)) }))
-            }
+            return (checker ?? Checker(kind: .deliveries)).result
         }
-        return kind == .audit ? try verifyAudit(records) : try verifyDeliveries(records)
+        var checker: Checker?
+        var header: [String] = []
+        var index = 0
+        try CSV.forEachRow(text) { (row: [String]) throws(Failure) in
+            guard checker != nil else {
+                if row == ExportColumns.audit {
+                    checker = Checker(kind: .audit)
+                } else if row == ExportColumns.deliveries {
+                    checker = Checker(kind: .deliveries)
+                } else {
+                    throw Failure(row: 1, reason: "the header is neither an audit nor a deliveries export")
+                }
+                header = row
+                return
+            }
+            index += 1
+            let record = Dictionary(zip(header, row.map { Optional(CSV.value(ofCell: $0)) }), uniquingKeysWith: { first, _ in first })
+            try checker?.check(record, row: index)
+        }
+        guard let checker else { throw Failure(row: 0, reason: "empty file") }
+        return checker.result
     }
 
     private static func value(_ record: [String: String?], _ key: String) -> String? { record[key] ?? nil }
 
-    private static func verifyAudit(_ records: [[String: String?]]) throws(Failure) -> Result {
+    /// The chain checked so far, one record after another.
+    struct Checker {
+        let kind: ExportKind
+        var rows = 0
         var previous: String?
         var anchor = AuditEntry.genesisHash
         var redacted = 0
         var unanchored = 0
         var previousShown = false
-        for (index, record) in records.enumerated() {
+
+        var result: Result {
+            kind == .audit
+                ? Result(
+                    kind: .audit, rows: rows, anchor: anchor, lastHash: previous ?? anchor, redacted: redacted, unanchored: unanchored)
+                : Result(kind: .deliveries, rows: rows, anchor: AuditEntry.genesisHash, lastHash: previous ?? AuditEntry.genesisHash)
+        }
+
+        mutating func check(_ record: [String: String?], row: Int) throws(Failure) {
+            rows += 1
+            if kind == .audit { try checkAudit(record, index: row - 1) } else { try checkDelivery(record, index: row - 1) }
+        }
+
+        private mutating func checkAudit(_ record: [String: String?], index: Int) throws(Failure) {
             let fields = ExportColumns.audit.map { value(record, $0) ?? "" }
             guard let sequence = Int64(fields[0]) else { throw Failure(row: index + 1, reason: "sequence is not a number") }
             let entry = AuditEntry(
@@ -199,46 +238,22 @@ public enum ExportVerifier {
             }
             previous = fields[7]
         }
-        return Result(
-            kind: .audit, rows: records.count, anchor: anchor, lastHash: previous ?? anchor, redacted: redacted, unanchored: unanchored)
-    }
 
-    private static func verifyDeliveries(_ records: [[String: String?]]) throws(Failure) -> Result {
-        var previous = AuditEntry.genesisHash
-        let columns = ExportColumns.deliveries.dropLast(2)
-        for (index, record) in records.enumerated() {
+        private mutating func checkDelivery(_ record: [String: String?], index: Int) throws(Failure) {
+            let before = previous ?? AuditEntry.genesisHash
             // CSV cannot tell an empty text from a missing one; the export writes missing
             // values as empty cells, so an empty cell is read back as missing.
-            let values = columns.map { key -> String? in
+            let values = ExportColumns.deliveries.dropLast(2).map { key -> String? in
                 let text = value(record, key)
                 return text?.isEmpty == true ? nil : text
             }
-            guard value(record, "previousHash") == previous else {
+            guard value(record, "previousHash") == before else {
                 throw Failure(row: index + 1, reason: "does not follow the row before it")
             }
-            let hash = ExportEncoder.chainHash(previous: previous, values: values)
+            let hash = ExportEncoder.chainHash(previous: before, values: values)
             guard hash == value(record, "hash") else { throw Failure(row: index + 1, reason: "does not match its hash") }
             previous = hash
         }
-        return Result(kind: .deliveries, rows: records.count, anchor: AuditEntry.genesisHash, lastHash: previous)
-    }
-
-    private static func jsonLines(_ text: String) throws(Failure) -> [[String: String?]] {
-        var records: [[String: String?]] = []
-        for (index, line) in text.split(separator: "\n").enumerated() where !line.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw Failure(row: index + 1, reason: "not a JSON object")
-            }
-            records.append(
-                object.mapValues { value -> String? in
-                    switch value {
-                    case let text as String: text
-                    case let number as NSNumber: number.stringValue
-                    default: nil
-                    }
-                })
-        }
-        return records
     }
 }
 
@@ -263,6 +278,13 @@ public enum CSV {
 
     public static func parse(_ text: String) -> [[String]] {
         var rows: [[String]] = []
+        forEachRow(text) { rows.append($0) }
+        return rows
+    }
+
+    /// Hands each row of `text` to `body` as it is read, so a file of a million rows is
+    /// never held as rows at once.
+    public static func forEachRow<Failure: Error>(_ text: String, _ body: ([String]) throws(Failure) -> Void) throws(Failure) {
         var row: [String] = []
         var field = ""
         var quoted = false
@@ -295,15 +317,14 @@ public enum CSV {
             case "\r\n", "\n", "\r":
                 row.append(field)
                 field = ""
-                rows.append(row)
+                try body(row)
                 row = []
             default: field.append(character)
             }
         }
         if !field.isEmpty || !row.isEmpty {
             row.append(field)
-            rows.append(row)
+            try body(row)
         }
-        return rows
     }
 }
