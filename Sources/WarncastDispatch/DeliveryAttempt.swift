@@ -51,9 +51,11 @@ struct DeliveryAttempt: Sendable {
         // Only the request itself counts against the slot's time, not the wait for the limiter.
         let requested = now()
         runner.requestStarted(ticket, at: requested)
-        let outcomes = await answer(jobs, channel: channel, adapter: adapter, via: endpoint)
+        let (outcomes, sent) = await answer(jobs, channel: channel, adapter: adapter, via: endpoint)
         let finished = now()
-        if runner.breakers.record(Self.overall(outcomes), for: endpoint, now: finished) {
+        // Only a request that went out says anything of the endpoint: a warning that could not
+        // be read just then is no failure of the gateway.
+        if sent, runner.breakers.record(Self.overall(outcomes), for: endpoint, now: finished) {
             logger.warning("circuit breaker opened", metadata: ["endpoint": .string(endpoint)])
             // A gateway every delivery of the channel goes through, not one village's terminal
             // (whether pushed to at its own address or dialled in on a connection of its own).
@@ -95,15 +97,17 @@ struct DeliveryAttempt: Sendable {
     /// as an unanswered request is.
     private func answer(
         _ jobs: [DeliveryJob], channel: ChannelSettings, adapter: any BatchChannelAdapter, via endpoint: String
-    ) async -> [BatchOutcome] {
+    ) async -> (outcomes: [BatchOutcome], sent: Bool) {
         let message: OutgoingMessage
         do {
             message = try await messages.message(for: jobs[0].warningID, adapter: channel.adapter, using: adapter)
-        } catch let error as DispatchError {
-            return jobs.map { _ in BatchOutcome(.failed("\(error)"), status: nil, detail: "\(error)") }
+        } catch let error where error is DispatchError || error is DecodingError {
+            // No such warning, or its stored message can no longer be read: trying again
+            // would not help.
+            return (jobs.map { _ in BatchOutcome(.failed("\(error)"), status: nil, detail: "\(error)") }, false)
         } catch {
             let reason = "cannot read the warning: \(error)"
-            return jobs.map { _ in BatchOutcome(.retry(reason), status: nil, detail: reason) }
+            return (jobs.map { _ in BatchOutcome(.retry(reason), status: nil, detail: reason) }, false)
         }
         do {
             var request = try adapter.request(for: jobs, message: message, via: endpoint)
@@ -114,12 +118,12 @@ struct DeliveryAttempt: Sendable {
                     body: request.body ?? Data(), idempotencyKey: jobs[0].idempotencyKey, timestamp: Timestamp.string(now()))
             }
             do {
-                return adapter.outcomes(of: .success(try await transport.perform(request)), for: jobs)
+                return (adapter.outcomes(of: .success(try await transport.perform(request)), for: jobs), true)
             } catch let error as CurlError {
-                return adapter.outcomes(of: .failure(error), for: jobs)
+                return (adapter.outcomes(of: .failure(error), for: jobs), true)
             }
         } catch {
-            return jobs.map { _ in BatchOutcome(.failed("\(error)"), status: nil, detail: "\(error)") }
+            return (jobs.map { _ in BatchOutcome(.failed("\(error)"), status: nil, detail: "\(error)") }, false)
         }
     }
 

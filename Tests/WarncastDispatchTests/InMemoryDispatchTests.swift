@@ -25,7 +25,7 @@ struct InMemoryDispatchTests {
 
     /// Runs a dispatcher over `outbox` until every delivery is final (at most 60 s: the whole
     /// suite starts at once on two cores, and this one may get little time at first).
-    static func dispatch(_ outbox: MemoryOutbox, through transport: any Transport) async throws {
+    static func dispatch(_ outbox: MemoryOutbox, through transport: any Transport, channel: ChannelSettings = channel) async throws {
         var logger = Logger(label: "in-memory-dispatch")
         logger.logLevel = .critical
         let keyring = SigningKeyring.generate()
@@ -77,13 +77,18 @@ struct InMemoryDispatchTests {
         #expect(refused?.record.attempts == 1 && refused?.record.lastError == "HTTP 404")
     }
 
-    @Test("a warning that cannot be read just then is a retry, not a failure")
+    @Test("a warning that cannot be read just then is a retry, not a failure, and not the endpoint's failure either")
     func warningReadFails() async throws {
         let outbox = MemoryOutbox()
         await outbox.plan(try TestSupport.countyWarning(), to: Self.speakers(5), at: Date())
         await outbox.failWarningReads(1)
         let transport = LoopbackTransport { _ in HTTPResult(status: 200, body: Data(#"{"ack":true}"#.utf8)) }
-        try await Self.dispatch(outbox, through: transport)
+        // One failure opens a breaker: none may open, as no request went out.
+        var channel = Self.channel
+        channel.breakerFailures = 1
+        try await Self.dispatch(outbox, through: transport, channel: channel)
+        let errors = await outbox.attempts.map(\.error)
+        #expect(!errors.contains("circuit open"), "\(errors)")
         #expect(await outbox.states() == [.delivered: 5])
         #expect(transport.requests.count == 5)
         let unsent = await outbox.attempts.filter { $0.httpStatus == nil }
