@@ -128,10 +128,11 @@ struct Planning {
         if !coveringList.isEmpty, !replaced.isEmpty {
             hadIt = """
 
-                    -- A covering recipient (a lower node) that had a warning this one replaces.
-                    OR (r.channel IN (\(coveringMarks)) AND r.id IN (
-                      SELECT recipientID FROM delivery WHERE warningID IN (\(replaced.map { _ in "?" }.joined(separator: ", ")))
-                        AND state IN ('sending', 'accepted', 'delivered', 'played')))
+                    -- A covering recipient (a lower node) that had a warning this one replaces:
+                    -- looked up by its delivery's key, one index probe per such recipient.
+                    OR (r.channel IN (\(coveringMarks)) AND EXISTS (
+                      SELECT 1 FROM delivery d WHERE d.idempotencyKey IN (\(replaced.map { _ in "? || '/' || r.id" }.joined(separator: ", ")))
+                        AND d.state IN ('sending', 'accepted', 'delivered', 'played')))
                 """
             _ = arguments.append(contentsOf: StatementArguments(coveringList))
             _ = arguments.append(contentsOf: StatementArguments(replaced))
