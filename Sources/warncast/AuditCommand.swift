@@ -82,8 +82,8 @@ struct AuditCommand: AsyncParsableCommand {
                     }
                     if result.unanchored > 0 {
                         print(
-                            "\(result.unanchored) shown entr(y/ies) come right before a redacted one: nothing after them in this file ties "
-                                + "them down, so the file alone cannot vouch for them; compare them with the live log or an unredacted export"
+                            "\(result.unanchored) shown entr(y/ies) come before a redacted one, whose hash cannot be computed from this file: "
+                                + "the file and its last hash do not vouch for them; compare them with the live log or an unredacted export"
                         )
                     }
                 } else {

@@ -127,11 +127,11 @@ public enum ExportVerifier {
         public var lastHash: String
         /// Audit entries shown only by their place in the chain (outside the exporter's region).
         public var redacted: Int = 0
-        /// Shown entries right before a redacted one. Their own hash is checked, but nothing
-        /// after them in the file ties it down (a redacted entry's hash cannot be computed
-        /// from the file), so an edited entry there with its hash and the next link rewritten
-        /// would pass: only the live log, or an export of it that redacts neither, vouches
-        /// for them.
+        /// Shown entries before a redacted one. Their hashes are checked, but a redacted
+        /// entry's own hash cannot be computed from the file, so an entry before it could be
+        /// edited with every hash up to the redacted one and its link rewritten, and the file
+        /// would still verify and end on the same last hash: only the live log, or an export
+        /// of it that redacts none of them, vouches for these.
         public var unanchored: Int = 0
     }
 
@@ -203,7 +203,7 @@ public enum ExportVerifier {
         var anchor = AuditEntry.genesisHash
         var redacted = 0
         var unanchored = 0
-        var previousShown = false
+        var shown = 0
 
         var result: Result {
             kind == .audit
@@ -230,11 +230,10 @@ public enum ExportVerifier {
             // A redacted entry's content is not there to hash; its links still are.
             if entry.isRedacted {
                 redacted += 1
-                if previousShown { unanchored += 1 }
-                previousShown = false
+                unanchored = shown
             } else {
                 guard entry.hash == fields[7] else { throw Failure(row: index + 1, reason: "entry \(sequence) does not match its hash") }
-                previousShown = true
+                shown += 1
             }
             previous = fields[7]
         }
