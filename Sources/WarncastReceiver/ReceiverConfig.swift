@@ -48,8 +48,10 @@ public struct ReceiverConfig: Sendable, Equatable {
     public var idleTimeoutSeconds = 30
     /// In push mode, at most this many connections are taken at once; more wait in the
     /// listen queue until one closes. Open files stay for playback (espeak-ng, aplay, the
-    /// WAV files, the logs) however many connections someone opens.
-    public var maxConnections = 32
+    /// WAV files, the logs) however many connections someone opens. Not so few that a
+    /// handful of idle connections (each closed after `idleTimeoutSeconds`) keep the node's
+    /// push out: the push port should be reachable from the node only (a firewall rule).
+    public var maxConnections = 256
     /// Holds `keys.json`, `played.log` and `wav/`.
     public var stateDirectory: String
     public var output: Output

@@ -42,7 +42,7 @@ struct ReceiverConfigLoaderTests {
         #expect(config.keyRefreshSeconds == 3600)
         #expect(config.keyUpdates == .https)
         #expect(config.replayWithinSeconds == 21_600)
-        #expect(config.idleTimeoutSeconds == 30 && config.maxConnections == 32)
+        #expect(config.idleTimeoutSeconds == 30 && config.maxConnections == 256)
     }
 
     @Test("listen.idle_timeout_seconds and listen.max_connections are read")
