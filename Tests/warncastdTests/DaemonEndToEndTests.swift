@@ -339,8 +339,8 @@ enum RawHTTP {
 
     /// Sends `request` to 127.0.0.1:`port`. With `reset`, closes the connection at once with
     /// a reset and returns ""; otherwise returns the first bytes of the answer (up to the end
-    /// of its head or 5 s) and closes it. Nil when it cannot connect.
-    static func send(_ request: String, port: Int, reset: Bool) -> String? {
+    /// of its head or `within` seconds) and closes it. Nil when it cannot connect.
+    static func send(_ request: String, port: Int, reset: Bool, within seconds: Double = 5) -> String? {
         guard let connection = Connection(port: port) else { return nil }
         connection.send(request)
         if reset {
@@ -349,8 +349,8 @@ enum RawHTTP {
             return ""
         }
         var answer = ""
-        let deadline = Date().addingTimeInterval(5)
-        while !answer.contains("\r\n\r\n"), Date() < deadline, let more = connection.read(within: 5), !more.isEmpty {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !answer.contains("\r\n\r\n"), Date() < deadline, let more = connection.read(within: seconds), !more.isEmpty {
             answer += more
         }
         return answer
