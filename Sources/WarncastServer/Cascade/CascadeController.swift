@@ -64,7 +64,7 @@ struct CascadeController {
                     detail: ["reason": "area_outside_node", "areas": areas.map(\.rawValue).joined(separator: " ")]))
             throw APIError(
                 .forbidden, code: "area_outside_node",
-                detail: "none of the warning's areas is within this node's region \(nodeRegion.rawValue)")
+                detail: "none of the warning's areas covers or lies within this node's region \(nodeRegion.rawValue)")
         }
         let path = (request.headers[.init("Warncast-Path")!] ?? "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
