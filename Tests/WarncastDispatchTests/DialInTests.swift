@@ -28,6 +28,22 @@ struct DialInTests {
         }
     }
 
+    /// A dispatcher over `outbox` whose channel (`channel`, else `Self.channel`) pushes
+    /// through `hub`; anything not dial-in goes to `fallback` (599 by default).
+    static func dispatcher(
+        _ outbox: MemoryOutbox, hub: DialInHub, channel: ChannelSettings = channel,
+        fallback: LoopbackTransport = LoopbackTransport { _ in HTTPResult(status: 599, body: Data()) }
+    ) throws -> DispatchService {
+        var logger = Logger(label: "dial-in")
+        logger.logLevel = .critical
+        let keyring = SigningKeyring.generate()
+        return try DispatchService(
+            outbox: outbox, configuration: .init(channels: [channel]),
+            transport: DialInTransport(hub: hub, fallback: fallback),
+            signer: try keyring.signer(), callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()),
+            logger: logger)
+    }
+
     /// A terminal on the hub that acknowledges every push with its secret; counts what it got.
     static func answer(_ hub: DialInHub, terminal: String, got: Pushes) async -> Task<Void, Never> {
         let (_, pushes) = await hub.connect(terminal: terminal, secretHashes: ["hash-\(terminal)"])
@@ -52,13 +68,7 @@ struct DialInTests {
         for index in 1...5 { answering.append(await Self.answer(hub, terminal: "ls-\(index)", got: got)) }
         let nobody = LoopbackTransport { _ in HTTPResult(status: 599, body: Data()) }
 
-        var logger = Logger(label: "dial-in")
-        logger.logLevel = .critical
-        let keyring = SigningKeyring.generate()
-        let service = try DispatchService(
-            outbox: outbox, configuration: .init(channels: [Self.channel]),
-            transport: DialInTransport(hub: hub, fallback: nobody), signer: try keyring.signer(),
-            callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()), logger: logger)
+        let service = try Self.dispatcher(outbox, hub: hub, fallback: nobody)
         hub.tell(WakeOnConnect(dispatcher: service, outbox: outbox))
         let running = Task { try await service.run() }
         defer { running.cancel() }
@@ -198,16 +208,9 @@ struct DialInTests {
             }
         }
         defer { busy.cancel() }
-        var logger = Logger(label: "dial-in")
-        logger.logLevel = .critical
-        let keyring = SigningKeyring.generate()
         var channel = Self.channel
         channel.breakerFailures = 1
-        let service = try DispatchService(
-            outbox: outbox, configuration: .init(channels: [channel]),
-            transport: DialInTransport(hub: hub, fallback: LoopbackTransport { _ in HTTPResult(status: 599, body: Data()) }),
-            signer: try keyring.signer(), callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()),
-            logger: logger)
+        let service = try Self.dispatcher(outbox, hub: hub, channel: channel)
         let heard = Heard()
         service.tellTrouble(to: heard)
         let running = Task { try await service.run() }
@@ -234,14 +237,7 @@ struct DialInTests {
             }
         }
         defer { refusing.cancel() }
-        var logger = Logger(label: "dial-in")
-        logger.logLevel = .critical
-        let keyring = SigningKeyring.generate()
-        let service = try DispatchService(
-            outbox: outbox, configuration: .init(channels: [Self.channel]),
-            transport: DialInTransport(hub: hub, fallback: LoopbackTransport { _ in HTTPResult(status: 599, body: Data()) }),
-            signer: try keyring.signer(), callbacks: CallbackSettings(base: "http://127.0.0.1:9", tokens: try keyring.callbackTokens()),
-            logger: logger)
+        let service = try Self.dispatcher(outbox, hub: hub)
         let started = ContinuousClock.now
         let running = Task { try await service.run() }
         defer { running.cancel() }
